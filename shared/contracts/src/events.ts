@@ -1,0 +1,133 @@
+import { type Static, type TSchema, Type } from 'typebox';
+import { ROLES } from './scopes.js';
+
+/**
+ * The event catalogue (DESIGN.md). Subjects live under `events.` in one JetStream stream;
+ * a deployment (or a test) may put every subject under a namespace prefix.
+ */
+export const EVENT_SUBJECTS = {
+  userRegistered: 'events.identity.user.registered',
+  userUpdated: 'events.identity.user.updated',
+  userDeleted: 'events.identity.user.deleted',
+  credentialRevoked: 'events.identity.credential.revoked',
+  organizationCreated: 'events.organization.created',
+  organizationUpdated: 'events.organization.updated',
+  organizationDeleted: 'events.organization.deleted',
+  memberAdded: 'events.organization.member.added',
+  memberRoleChanged: 'events.organization.member.role_changed',
+  memberRemoved: 'events.organization.member.removed',
+} as const;
+
+export type EventSubject = (typeof EVENT_SUBJECTS)[keyof typeof EVENT_SUBJECTS];
+
+/** Core-NATS request/reply subjects. */
+export const RPC_SUBJECTS = {
+  resolveCredential: 'identity.credentials.resolve',
+  getMembership: 'organization.membership.get',
+  provisionDefaultOrganization: 'organization.default.provision',
+} as const;
+
+const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
+
+export const UserRegisteredData = Type.Object({
+  userId: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+});
+export const UserUpdatedData = Type.Object({
+  userId: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  handle: Type.String(),
+});
+export const UserDeletedData = Type.Object({ userId: Type.String() });
+export const CredentialRevokedData = Type.Object({
+  kind: Type.Union([Type.Literal('session'), Type.Literal('api_key'), Type.Literal('oauth')]),
+  id: Type.String(),
+  userId: Type.String(),
+});
+export const OrganizationData = Type.Object({
+  organizationId: Type.String(),
+  name: Type.String(),
+  slug: Type.String(),
+});
+export const MemberData = Type.Object({
+  organizationId: Type.String(),
+  userId: Type.String(),
+  role: RoleSchema,
+});
+
+export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
+  [EVENT_SUBJECTS.userRegistered]: UserRegisteredData,
+  [EVENT_SUBJECTS.userUpdated]: UserUpdatedData,
+  [EVENT_SUBJECTS.userDeleted]: UserDeletedData,
+  [EVENT_SUBJECTS.credentialRevoked]: CredentialRevokedData,
+  [EVENT_SUBJECTS.organizationCreated]: OrganizationData,
+  [EVENT_SUBJECTS.organizationUpdated]: OrganizationData,
+  [EVENT_SUBJECTS.organizationDeleted]: OrganizationData,
+  [EVENT_SUBJECTS.memberAdded]: MemberData,
+  [EVENT_SUBJECTS.memberRoleChanged]: MemberData,
+  [EVENT_SUBJECTS.memberRemoved]: MemberData,
+};
+
+export interface EventDataBySubject {
+  [EVENT_SUBJECTS.userRegistered]: Static<typeof UserRegisteredData>;
+  [EVENT_SUBJECTS.userUpdated]: Static<typeof UserUpdatedData>;
+  [EVENT_SUBJECTS.userDeleted]: Static<typeof UserDeletedData>;
+  [EVENT_SUBJECTS.credentialRevoked]: Static<typeof CredentialRevokedData>;
+  [EVENT_SUBJECTS.organizationCreated]: Static<typeof OrganizationData>;
+  [EVENT_SUBJECTS.organizationUpdated]: Static<typeof OrganizationData>;
+  [EVENT_SUBJECTS.organizationDeleted]: Static<typeof OrganizationData>;
+  [EVENT_SUBJECTS.memberAdded]: Static<typeof MemberData>;
+  [EVENT_SUBJECTS.memberRoleChanged]: Static<typeof MemberData>;
+  [EVENT_SUBJECTS.memberRemoved]: Static<typeof MemberData>;
+}
+
+/** What travels on the wire for every event. */
+export interface EventEnvelope<S extends EventSubject = EventSubject> {
+  id: string;
+  type: S;
+  occurredAt: string;
+  version: 1;
+  /** The request that caused the event, so logs can be followed across services. */
+  requestId?: string;
+  data: EventDataBySubject[S];
+}
+
+/** Request/reply payloads. */
+export interface ResolveCredentialRequest {
+  kind: 'session' | 'api_key';
+  secret: string;
+}
+
+export type ResolveCredentialReply =
+  | {
+      ok: true;
+      principal: {
+        kind: 'session' | 'api_key';
+        userId: string;
+        credentialId: string;
+        scopes: string[];
+        organizationId: string | null;
+        role: 'user' | 'admin';
+        /** Seconds the gateway may cache this answer. */
+        ttlSeconds: number;
+      };
+    }
+  | { ok: false; reason: 'INVALID_OR_EXPIRED_TOKEN' | 'INVALID_API_KEY' | 'USER_NOT_ACTIVE' };
+
+export interface MembershipRequest {
+  organizationId: string;
+  userId: string;
+}
+
+export type MembershipReply =
+  | { found: true; role: Static<typeof RoleSchema>; organizationExists: true }
+  | { found: false; organizationExists: boolean };
+
+export interface ProvisionRequest {
+  userId: string;
+  email: string;
+  name: string;
+}
+export type ProvisionReply = { ok: true; organizationId: string } | { ok: false };

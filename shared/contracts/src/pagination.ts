@@ -1,0 +1,21 @@
+import { type Static, Type } from 'typebox';
+
+export const DEFAULT_PAGE_LIMIT = 20;
+export const MAX_PAGE_LIMIT = 100;
+
+/** The list query every collection accepts (API.md "Lists"). */
+export function listQuerySchema<const Sort extends string>(sortFields: readonly Sort[]) {
+  const sortValues = sortFields.flatMap((field) => [field, `-${field}`]);
+  return Type.Object(
+    {
+      offset: Type.Integer({ minimum: 0, default: 0 }),
+      limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT }),
+      q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+      sort: Type.Optional(Type.Union(sortValues.map((value) => Type.Literal(value)))),
+      cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export type ListQuery = Static<ReturnType<typeof listQuerySchema>>;

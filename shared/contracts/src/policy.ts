@@ -1,0 +1,23 @@
+import type { TokenScope } from './scopes.js';
+
+export type Upstream = 'identity' | 'organization' | 'project';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Per-endpoint rate limits the gateway applies on top of the per-IP and per-credential ones. */
+export type EndpointLimit = 'signIn' | 'signUp' | 'passwordReset' | 'verificationEmail' | 'apiKeyCreate';
+
+/**
+ * One line of the gateway's route table: the only routes that reach a service.
+ * `scopes.anyOf` — the credential needs at least one of them (a session has all).
+ */
+export interface RoutePolicy {
+  method: HttpMethod;
+  path: string;
+  upstream: Upstream;
+  auth: 'none' | 'required' | 'optional';
+  scopes?: { anyOf: TokenScope[] };
+  /** The path carries `:organizationId`, so a pinned PAT must match it. */
+  tenant?: boolean;
+
+  limit?: EndpointLimit;
+}

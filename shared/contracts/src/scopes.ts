@@ -1,0 +1,63 @@
+/** Scopes a Personal Access Token or an OAuth access token can carry (API.md "Scopes"). */
+export const TOKEN_SCOPES = [
+  'user:read',
+  'user:write',
+  'projects:read',
+  'projects:write',
+  'subscription:read',
+  'subscription:write',
+  'api-keys:read',
+  'api-keys:write',
+  'api-keys:delete',
+  'organizations:read',
+  'organizations:write',
+  'members:read',
+  'members:write',
+  'payments:read',
+] as const;
+
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** Extra scopes only an OAuth client may request (OpenID Connect). */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+const TOKEN_SCOPE_SET: ReadonlySet<string> = new Set(TOKEN_SCOPES);
+
+export function isTokenScope(value: string): value is TokenScope {
+  return TOKEN_SCOPE_SET.has(value);
+}
+
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Permissions come from membership at request time; no token can ask for them. */
+export const ROLE_PERMISSIONS = {
+  'organization:read': ['owner', 'admin', 'member'],
+  'organization:manage-members': ['owner', 'admin'],
+  'organization:manage-billing': ['owner'],
+  'organization:manage-security': ['owner'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type RolePermission = keyof typeof ROLE_PERMISSIONS;
+
+export function roleHasPermission(role: Role, permission: RolePermission): boolean {
+  return (ROLE_PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+/** Plain-words descriptions, used in docs and on consent screens. */
+export const SCOPE_DESCRIPTIONS: Record<TokenScope, string> = {
+  'user:read': 'Read your profile, sessions and organization list',
+  'user:write': 'Change your profile and delete your account',
+  'projects:read': 'Read projects in your organizations',
+  'projects:write': 'Create, change and delete projects in your organizations',
+  'subscription:read': 'Read subscriptions',
+  'subscription:write': 'Change subscriptions',
+  'api-keys:read': 'List your API keys (never their values)',
+  'api-keys:write': 'Create and change API keys',
+  'api-keys:delete': 'Delete API keys',
+  'organizations:read': 'Read organizations you belong to',
+  'organizations:write': 'Create and change organizations',
+  'members:read': 'Read organization members and invitations',
+  'members:write': 'Invite, change and remove organization members',
+  'payments:read': 'Read payment history',
+};

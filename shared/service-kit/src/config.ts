@@ -1,0 +1,68 @@
+import { type Static, type TObject, type TProperties, Type } from 'typebox';
+import { Value } from 'typebox/value';
+
+/** Raised when the environment does not describe a runnable process; main prints its one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads the variables a schema names from the environment, applies defaults,
+ * converts strings to numbers/booleans and validates. The first bad variable is
+ * reported by name so the operator sees exactly what to fix.
+ */
+export function loadConfig<T extends TObject>(
+  schema: T,
+  env: Record<string, string | undefined> = process.env,
+): Static<T> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const withDefaults = Value.Default(schema, raw);
+  const converted = Value.Convert(schema, withDefaults);
+  const [first] = Value.Errors(schema, converted);
+  if (first) {
+    const missing = first.keyword === 'required';
+    const params = first.params as { requiredProperties?: string[]; missingProperty?: string };
+    const label = missing
+      ? String(params.requiredProperties?.[0] ?? params.missingProperty ?? '')
+      : first.instancePath.replace(/^\//, '');
+    throw new ConfigError(
+      missing
+        ? `Configuration error: ${label} is required but not set`
+        : `Configuration error: ${label} ${first.message}`,
+    );
+  }
+  return converted as Static<T>;
+}
+
+/** Variables every service reads; each service extends this with its own. */
+export function serviceConfigProperties(service: string, defaultPort: number) {
+  return {
+    HOST: Type.String({ default: '127.0.0.1' }),
+    PORT: Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort }),
+    DATABASE_URL: Type.String({
+      pattern: '^postgres(ql)?://',
+      default: `postgres://postgres@127.0.0.1:5432/gatehouse_${service}`,
+    }),
+    NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+    NATS_SUBJECT_PREFIX: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]+\\.)?$' }),
+    EVENTS_STREAM: Type.String({ default: 'GATEHOUSE_EVENTS', pattern: '^[A-Za-z0-9_-]+$' }),
+    LOG_LEVEL: Type.Union(
+      (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const).map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    PRINCIPAL_PUBLIC_KEY: Type.String({ minLength: 40 }),
+    BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  } satisfies TProperties;
+}
+
+export const BaseServiceConfig = Type.Object(serviceConfigProperties('service', 3000));
+export type BaseServiceConfig = Static<typeof BaseServiceConfig>;
+
+/** PEM keys travel in env vars with literal "\n"; accept both forms. */
+export function pemFromEnv(value: string): string {
+  return value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
+}

@@ -1,0 +1,140 @@
+import type { EventEnvelope, EventSubject } from '@gatehouse/contracts';
+import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
+import { AckPolicy, DeliverPolicy, type JsMsg, nanos, StringCodec } from 'nats';
+import type { Logger } from './logger.js';
+import type { Messaging } from './nats.js';
+
+export interface ProcessedEvent {
+  consumer: string;
+  eventId: string;
+  processedAt: Date;
+}
+
+export const ProcessedEventSchema = new EntitySchema<ProcessedEvent>({
+  name: 'ProcessedEvent',
+  tableName: 'processed_events',
+  properties: {
+    consumer: { type: 'string', primary: true },
+    eventId: { type: 'string', primary: true },
+    processedAt: { type: 'Date', onCreate: () => new Date() },
+  },
+});
+
+export type EventHandler = (event: EventEnvelope, em: EntityManager) => Promise<void>;
+
+export interface DurableConsumerOptions {
+  messaging: Messaging;
+  em: EntityManager;
+  logger: Logger;
+  /** Durable name, unique per consuming service and purpose. */
+  durable: string;
+  /** Subject filter under events. (wildcards allowed), before namespacing. */
+  filter: string;
+  handlers: Partial<Record<EventSubject, EventHandler>>;
+  /** After this many failed deliveries an event is parked (terminated) and logged as an error. */
+  maxDeliveries?: number;
+}
+
+const codec = StringCodec();
+
+/**
+ * A durable pull consumer whose effect is exactly once: each event is handled inside a
+ * database transaction that also records its id, and acked only after that commits.
+ * A redelivered event finds its id recorded and is acked without running again.
+ * NATS outages are ridden out by the fetch loop, which resumes where the durable left off.
+ */
+export class DurableConsumer {
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: DurableConsumerOptions) {}
+
+  async start(): Promise<void> {
+    const { messaging, durable, filter } = this.options;
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: messaging.subject(filter),
+      ack_wait: nanos(30_000),
+      max_ack_pending: 1000,
+    };
+    try {
+      await messaging.jsm.consumers.info(messaging.stream, durable);
+    } catch {
+      await messaging.jsm.consumers.add(messaging.stream, config);
+    }
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { messaging, durable, logger } = this.options;
+    let backoff = 200;
+    while (!this.stopped) {
+      try {
+        const consumer = await messaging.js.consumers.get(messaging.stream, durable);
+        const batch = await consumer.fetch({ max_messages: 50, expires: 1000 });
+        for await (const message of batch) {
+          await this.handle(message);
+          if (this.stopped) break;
+        }
+        backoff = 200;
+      } catch (error) {
+        if (this.stopped) return;
+        logger.warn({ err: error, durable }, 'event consumer waiting for NATS');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  private async handle(message: JsMsg): Promise<void> {
+    const { logger, durable } = this.options;
+    let event: EventEnvelope;
+    try {
+      event = JSON.parse(codec.decode(message.data)) as EventEnvelope;
+    } catch {
+      logger.error({ durable, seq: message.seq }, 'unreadable event parked');
+      message.term();
+      return;
+    }
+    try {
+      await this.applyOnce(event);
+      message.ack();
+    } catch (error) {
+      const deliveries = message.info.deliveryCount;
+      if (deliveries >= (this.options.maxDeliveries ?? 10)) {
+        logger.error(
+          { err: error, durable, eventId: event.id, type: event.type },
+          'event parked after repeated failures',
+        );
+        message.term();
+      } else {
+        logger.warn({ err: error, durable, eventId: event.id, type: event.type }, 'event handling failed; will retry');
+        message.nak(Math.min(500 * deliveries, 10_000));
+      }
+    }
+  }
+
+  private async applyOnce(event: EventEnvelope): Promise<void> {
+    const handler = this.options.handlers[event.type];
+    await this.options.em.fork().transactional(async (em) => {
+      const inserted = await em.execute(
+        'insert into processed_events (consumer, event_id, processed_at) values (?, ?, now()) on conflict do nothing returning event_id',
+        [this.options.durable, event.id],
+        'all',
+      );
+      if ((inserted as unknown[]).length === 0) return;
+      if (handler) await handler(event, em);
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

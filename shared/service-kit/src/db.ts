@@ -1,0 +1,94 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { type EntitySchema, type MigrationObject, MikroORM, type Options } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { ProcessedEventSchema } from './consumer.js';
+import { OutboxEventSchema } from './outbox.js';
+
+export type Orm = MikroORM;
+
+/** Creates the database named in the URL when it does not exist yet (first start, tests). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error('DATABASE_URL must name a database of letters, digits and _');
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount === 0) {
+      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
+        // Two processes racing to create it is fine.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface OrmOptions {
+  databaseUrl: string;
+  // biome-ignore lint/suspicious/noExplicitAny: EntitySchema generics differ per entity; MikroORM takes them as a list.
+  entities: EntitySchema<any, any>[];
+  migrations: MigrationObject[];
+  poolMax?: number;
+}
+
+/** Connects, then applies the service's checked-in migrations before anything serves. */
+export async function initOrm(options: OrmOptions): Promise<Orm> {
+  await ensureDatabase(options.databaseUrl);
+  const config: Options = {
+    clientUrl: options.databaseUrl,
+    entities: [OutboxEventSchema, ProcessedEventSchema, ...options.entities],
+    extensions: [Migrator],
+    discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
+    metadataCache: { enabled: false },
+    debug: false,
+    // SQL never reaches logs (no secrets, no statements).
+    logger: () => undefined,
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    migrations: {
+      migrationsList: options.migrations,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    allowGlobalContext: false,
+  };
+  const orm = await MikroORM.init(config);
+  await orm.getMigrator().up();
+  return orm;
+}
+
+/** SQL for the tables the kit itself needs (outbox and consumer inbox); each service's first migration runs it. */
+export const KIT_TABLES_SQL = [
+  `create table outbox_events (
+    id varchar(26) primary key,
+    subject varchar(255) not null,
+    payload jsonb not null,
+    created_at timestamptz not null default now(),
+    published_at timestamptz null,
+    attempts int not null default 0
+  )`,
+  'create index outbox_events_unpublished_idx on outbox_events (id) where published_at is null',
+  `create table processed_events (
+    consumer varchar(100) not null,
+    event_id varchar(26) not null,
+    processed_at timestamptz not null default now(),
+    primary key (consumer, event_id)
+  )`,
+];

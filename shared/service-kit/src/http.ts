@@ -1,0 +1,187 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  AppError,
+  ERROR_STATUS,
+  type ErrorCode,
+  errorEnvelope,
+  type FieldError,
+  type FieldLocation,
+  newId,
+  type SuccessEnvelope,
+  successEnvelope,
+} from '@gatehouse/contracts';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from './logger.js';
+
+export type HttpApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's X-Request-Id when it is sane, else a fresh ULID. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && SANE_REQUEST_ID.test(value) ? value : newId();
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  bodyLimit: number;
+  /** The gateway decides trust of X-Forwarded-For itself; services never trust it. */
+  trustProxy?: boolean | string | string[];
+}
+
+/**
+ * A fastify instance that speaks the public envelope on every path: validation,
+ * malformed JSON, wrong media type, oversized body, unknown route, and the unexpected.
+ */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy ?? false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: {
+      customOptions: {
+        allErrors: true,
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
+
+  // JSON is the only request media type of the API (API.md "Requests").
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const envelope = toErrorEnvelope(error, request);
+    if (envelope.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    }
+    if (envelope.code === 'RATE_LIMIT_ERROR' && error instanceof AppError) {
+      const retryAfter = error.meta?.retryAfter;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    }
+    return reply.code(envelope.status).type('application/json').send(envelope);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const body = errorEnvelope(
+      404,
+      'NOT_FOUND',
+      `Route ${request.method} ${request.url.split('?')[0]} not found`,
+      request.id,
+    );
+    return reply.code(404).send(body);
+  });
+
+  return app;
+}
+
+function toErrorEnvelope(error: FastifyError, request: FastifyRequest) {
+  if (error instanceof AppError) {
+    const meta = error.meta ? { ...error.meta } : undefined;
+    if (meta) delete meta.retryAfter;
+    return errorEnvelope(
+      error.status,
+      error.code,
+      error.message,
+      request.id,
+      meta && Object.keys(meta).length ? meta : undefined,
+    );
+  }
+  if (error.validation) {
+    const location = contextToLocation(error.validationContext);
+    const errors = error.validation.map((issue) => toFieldError(issue, location));
+    return errorEnvelope(400, 'VALIDATION_ERROR', 'Validation failed', request.id, { errors });
+  }
+  const status = error.statusCode ?? 500;
+  const code = frameworkErrorCode(error.code, status);
+  if (code) {
+    return errorEnvelope(ERROR_STATUS[code], code, frameworkMessage(code, error), request.id, fieldMeta(code));
+  }
+  return errorEnvelope(500, 'INTERNAL_ERROR', 'Something went wrong on our side', request.id);
+}
+
+function frameworkErrorCode(code: string | undefined, status: number): ErrorCode | null {
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 400) return 'VALIDATION_ERROR';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 503) return 'SERVICE_UNAVAILABLE';
+  return null;
+}
+
+function frameworkMessage(code: ErrorCode, error: FastifyError): string {
+  switch (code) {
+    case 'PAYLOAD_TOO_LARGE':
+      return 'Request body is too large';
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 'Request body must be JSON (Content-Type: application/json)';
+    case 'VALIDATION_ERROR':
+      return error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'Request body is empty but Content-Type is application/json'
+        : 'Request body is not valid JSON';
+    case 'SERVICE_UNAVAILABLE':
+      return 'Service is shutting down, retry shortly';
+    default:
+      return 'Not found';
+  }
+}
+
+function fieldMeta(code: ErrorCode): Record<string, unknown> | undefined {
+  if (code !== 'VALIDATION_ERROR') return undefined;
+  return { errors: [{ field: 'body', error: 'must be valid JSON', location: 'body' }] };
+}
+
+function contextToLocation(context: string | undefined): FieldLocation {
+  if (context === 'querystring') return 'query';
+  if (context === 'params' || context === 'headers') return context;
+  return 'body';
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+export function toFieldError(issue: ValidationIssue, location: FieldLocation): FieldError {
+  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (issue.keyword === 'required') {
+    const missing = String(issue.params.missingProperty ?? '');
+    return { field: path ? `${path}.${missing}` : missing, error: 'is required', location };
+  }
+  if (issue.keyword === 'additionalProperties') {
+    const extra = String(issue.params.additionalProperty ?? '');
+    return { field: path ? `${path}.${extra}` : extra, error: 'is not allowed', location };
+  }
+  return { field: path || location, error: issue.message ?? 'is invalid', location };
+}
+
+/** Sets the status and returns the success envelope, so a handler can `return ok(…)`. */
+export function ok<T>(
+  reply: FastifyReply,
+  message: string,
+  data: T,
+  options: { status?: number; meta?: SuccessEnvelope['meta'] } = {},
+): SuccessEnvelope<T> {
+  const status = options.status ?? 200;
+  reply.code(status);
+  return successEnvelope(status, message, data, options.meta);
+}

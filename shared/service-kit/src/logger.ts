@@ -1,0 +1,43 @@
+import { type Logger, pino } from 'pino';
+
+/**
+ * Paths never written to a log line: credentials, secrets and anything a user typed
+ * as a password. pino replaces them before serialisation.
+ */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-gatehouse-principal"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.newPassword',
+  '*.currentPassword',
+  '*.token',
+  '*.secret',
+  '*.key',
+];
+
+export function createLogger(service: string, level = 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      // Error objects are logged with message and type only; stacks stay out of shipped logs
+      // unless debug is on, since they can carry SQL or secrets from driver messages.
+      err: (err: Error & { code?: string }) =>
+        level === 'debug' || level === 'trace'
+          ? pino.stdSerializers.err(err)
+          : { type: err.name, code: err.code, message: redactSql(err.message) },
+    },
+  });
+}
+
+/** Drivers put SQL in error messages; keep the first words, drop statements. */
+function redactSql(message: string): string {
+  return message.replace(/\b(select|insert|update|delete|with)\b[\s\S]*/i, '[query redacted]');
+}
+
+export type { Logger };

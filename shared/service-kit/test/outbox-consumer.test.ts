@@ -1,0 +1,151 @@
+import { EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
+import { Migration } from '@mikro-orm/migrations';
+import { StringCodec } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DurableConsumer,
+  KIT_TABLES_SQL,
+  type Messaging,
+  type Orm,
+  OutboxRelay,
+  connectMessaging,
+  createLogger,
+  dropDatabase,
+  initOrm,
+  recordEvent,
+} from '../src/index.js';
+import { eventually, testNamespace } from '../src/testing.js';
+import { PrivateNatsServer } from './nats-server.js';
+
+class ProducerSchema extends Migration {
+  override async up(): Promise<void> {
+    for (const sql of KIT_TABLES_SQL) this.addSql(sql);
+  }
+}
+
+class ConsumerSchema extends Migration {
+  override async up(): Promise<void> {
+    for (const sql of KIT_TABLES_SQL) this.addSql(sql);
+    this.addSql('create table received_users (user_id varchar(26) primary key, times int not null)');
+  }
+}
+
+const logger = createLogger('kit-test', 'silent');
+const ns = testNamespace();
+const nats = new PrivateNatsServer();
+let producerOrm: Orm;
+let consumerOrm: Orm;
+let producerBus: Messaging;
+let consumerBus: Messaging;
+let relay: OutboxRelay;
+let consumer: DurableConsumer;
+
+async function writeRegistrations(count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => newId());
+  await producerOrm.em.fork().transactional(async (em) => {
+    for (const userId of ids) {
+      recordEvent(em, EVENT_SUBJECTS.userRegistered, { userId, email: `${userId}@example.com`, name: 'N' });
+    }
+  });
+  relay.kick();
+  return ids;
+}
+
+async function receivedRows(): Promise<Array<{ user_id: string; times: number }>> {
+  return consumerOrm.em.fork().execute('select user_id, times from received_users order by user_id');
+}
+
+describe('outbox relay and durable consumer over real NATS JetStream', () => {
+  beforeAll(async () => {
+    await nats.start();
+    const connect = (name: string) =>
+      connectMessaging({ url: nats.url, name, stream: ns.stream, subjectPrefix: ns.subjectPrefix, logger });
+    producerOrm = await initOrm({ databaseUrl: ns.databaseUrl('producer'), entities: [], migrations: [{ name: 'm1', class: ProducerSchema }] });
+    consumerOrm = await initOrm({ databaseUrl: ns.databaseUrl('consumer'), entities: [], migrations: [{ name: 'm1', class: ConsumerSchema }] });
+    producerBus = await connect('producer');
+    consumerBus = await connect('consumer');
+    relay = new OutboxRelay(producerOrm.em, producerBus, logger, 200);
+    relay.start();
+    consumer = new DurableConsumer({
+      messaging: consumerBus,
+      em: consumerOrm.em,
+      logger,
+      durable: 'kit-test-users',
+      filter: 'events.identity.user.>',
+      handlers: {
+        [EVENT_SUBJECTS.userRegistered]: async (event, em) => {
+          const { userId } = event.data as { userId: string };
+          await em.execute(
+            'insert into received_users (user_id, times) values (?, 1) on conflict (user_id) do update set times = received_users.times + 1',
+            [userId],
+          );
+        },
+      },
+    });
+    await consumer.start();
+  });
+
+  afterAll(async () => {
+    await consumer?.stop();
+    await relay?.stop();
+    await producerBus?.nc.close();
+    await consumerBus?.nc.close();
+    await producerOrm?.close();
+    await consumerOrm?.close();
+    await nats.destroy();
+    await dropDatabase(ns.databaseUrl('producer'));
+    await dropDatabase(ns.databaseUrl('consumer'));
+  });
+
+  it('delivers every committed event once', async () => {
+    const ids = await writeRegistrations(20);
+    const rows = await eventually(async () => {
+      const found = await receivedRows();
+      expect(found).toHaveLength(20);
+      return found;
+    });
+    expect(rows.map((row) => row.user_id).sort()).toEqual([...ids].sort());
+    expect(rows.every((row) => row.times === 1)).toBe(true);
+  });
+
+  it('does not publish an event whose transaction rolled back', async () => {
+    await expect(
+      producerOrm.em.fork().transactional(async (em) => {
+        recordEvent(em, EVENT_SUBJECTS.userRegistered, { userId: newId(), email: 'x@example.com', name: 'X' });
+        await em.flush();
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    const [pending] = await producerOrm.em.fork().execute('select count(*)::int as n from outbox_events');
+    expect(pending?.n).toBe(20);
+  });
+
+  it('loses nothing and applies nothing twice when NATS is down for ten seconds', async () => {
+    await nats.stop();
+    const written = await writeRegistrations(15);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const [waiting] = await producerOrm.em.fork().execute('select count(*)::int as n from outbox_events where published_at is null');
+    expect(waiting?.n).toBe(15);
+    await nats.start();
+    await eventually(async () => expect(await receivedRows()).toHaveLength(35), 20_000);
+    const rows = await receivedRows();
+    expect(rows.every((row) => row.times === 1)).toBe(true);
+    for (const id of written) expect(rows.some((row) => row.user_id === id)).toBe(true);
+  }, 60_000);
+
+  it('ignores a redelivered event (same event id published again past dedupe)', async () => {
+    const [row] = await producerOrm.em.fork().execute('select payload from outbox_events order by id limit 1');
+    const payload = row?.payload as { data: { userId: string } };
+    // A different Nats-Msg-Id defeats server-side dedupe, as a replay from backup would.
+    await producerBus.js.publish(
+      ns.subjectPrefix + EVENT_SUBJECTS.userRegistered,
+      StringCodec().encode(JSON.stringify(payload)),
+      { msgID: newId() },
+    );
+    const marker = await writeRegistrations(1);
+    await eventually(async () => expect((await receivedRows()).some((r) => r.user_id === marker[0])).toBe(true));
+    const rows = await receivedRows();
+    expect(rows.find((r) => r.user_id === payload.data.userId)?.times).toBe(1);
+    expect(rows.every((r) => r.times === 1)).toBe(true);
+  });
+});
