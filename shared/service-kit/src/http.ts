@@ -10,7 +10,13 @@ import {
   type SuccessEnvelope,
   successEnvelope,
 } from '@gatehouse/contracts';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from './logger.js';
 
 export type HttpApp = FastifyInstance<
@@ -46,8 +52,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: {
@@ -171,6 +176,15 @@ export function toFieldError(issue: ValidationIssue, location: FieldLocation): F
     const extra = String(issue.params.additionalProperty ?? '');
     return { field: path ? `${path}.${extra}` : extra, error: 'is not allowed', location };
   }
+  if (issue.keyword === 'format') {
+    const format = String(issue.params.format ?? '');
+    return {
+      field: path || location,
+      error: format === 'email' ? 'must be an email' : `must be a valid ${format}`,
+      location,
+    };
+  }
+  if (issue.keyword === 'pattern') return { field: path || location, error: 'has an invalid format', location };
   return { field: path || location, error: issue.message ?? 'is invalid', location };
 }
 

@@ -3,15 +3,15 @@ import { Migration } from '@mikro-orm/migrations';
 import { StringCodec } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectMessaging,
+  createLogger,
   DurableConsumer,
+  dropDatabase,
+  initOrm,
   KIT_TABLES_SQL,
   type Messaging,
   type Orm,
   OutboxRelay,
-  connectMessaging,
-  createLogger,
-  dropDatabase,
-  initOrm,
   recordEvent,
 } from '../src/index.js';
 import { eventually, testNamespace } from '../src/testing.js';
@@ -60,8 +60,16 @@ describe('outbox relay and durable consumer over real NATS JetStream', () => {
     await nats.start();
     const connect = (name: string) =>
       connectMessaging({ url: nats.url, name, stream: ns.stream, subjectPrefix: ns.subjectPrefix, logger });
-    producerOrm = await initOrm({ databaseUrl: ns.databaseUrl('producer'), entities: [], migrations: [{ name: 'm1', class: ProducerSchema }] });
-    consumerOrm = await initOrm({ databaseUrl: ns.databaseUrl('consumer'), entities: [], migrations: [{ name: 'm1', class: ConsumerSchema }] });
+    producerOrm = await initOrm({
+      databaseUrl: ns.databaseUrl('producer'),
+      entities: [],
+      migrations: [{ name: 'm1', class: ProducerSchema }],
+    });
+    consumerOrm = await initOrm({
+      databaseUrl: ns.databaseUrl('consumer'),
+      entities: [],
+      migrations: [{ name: 'm1', class: ConsumerSchema }],
+    });
     producerBus = await connect('producer');
     consumerBus = await connect('consumer');
     relay = new OutboxRelay(producerOrm.em, producerBus, logger, 200);
@@ -124,7 +132,9 @@ describe('outbox relay and durable consumer over real NATS JetStream', () => {
     await nats.stop();
     const written = await writeRegistrations(15);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    const [waiting] = await producerOrm.em.fork().execute('select count(*)::int as n from outbox_events where published_at is null');
+    const [waiting] = await producerOrm.em
+      .fork()
+      .execute('select count(*)::int as n from outbox_events where published_at is null');
     expect(waiting?.n).toBe(15);
     await nats.start();
     await eventually(async () => expect(await receivedRows()).toHaveLength(35), 20_000);

@@ -1,0 +1,76 @@
+import cookie from '@fastify/cookie';
+import { RPC_SUBJECTS } from '@gatehouse/contracts';
+import { createServiceApp, type HttpApp, type ServiceDeps, serveRpc } from '@gatehouse/service-kit';
+import { PasswordHasher } from './accounts/passwords.js';
+import { accountRoutes } from './accounts/routes.js';
+import { LastUsedTracker } from './api-keys/last-used.js';
+import { apiKeyRoutes } from './api-keys/routes.js';
+import type { IdentityConfig } from './config.js';
+import type { IdentityContext } from './context.js';
+import { resolveCredential } from './credentials/resolve.js';
+import { fileMailer, type Mailer, smtpMailer } from './mail/mailer.js';
+import { MailRelay } from './mail/outbox.js';
+import { membershipConsumer } from './memberships/service.js';
+import { sessionRoutes } from './sessions/routes.js';
+import { SessionService } from './sessions/service.js';
+import { verificationRoutes } from './verification/routes.js';
+
+export interface IdentityOptions {
+  /** Overrides the mailer chosen from config (tests pass an SMTP one pointed at their server). */
+  mailer?: Mailer;
+}
+
+export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: IdentityOptions = {}): Promise<HttpApp> {
+  const config = deps.config;
+  const mailer =
+    options.mailer ??
+    (config.SMTP_URL
+      ? smtpMailer(config.SMTP_URL, config.MAIL_FROM)
+      : fileMailer(config.MAIL_OUTBOX_DIR, config.MAIL_FROM, deps.logger));
+  const ctx: IdentityContext = {
+    deps,
+    config,
+    hasher: new PasswordHasher({
+      memoryCost: config.ARGON2_MEMORY_KIB,
+      timeCost: config.ARGON2_TIME_COST,
+      parallelism: config.ARGON2_PARALLELISM,
+    }),
+    sessions: new SessionService({
+      idleSeconds: config.SESSION_TTL_SECONDS,
+      maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+    }),
+    mail: new MailRelay(deps.orm.em, mailer, deps.logger),
+    lastUsed: new LastUsedTracker(deps.orm.em),
+  };
+
+  const app = createServiceApp(deps);
+  await app.register(cookie);
+  // Emails are trimmed before validation, so " Ada@Example.com " is the same address.
+  app.addHook('preValidation', async (request) => {
+    const body = request.body as { email?: unknown } | undefined;
+    if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
+  });
+  accountRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  verificationRoutes(app, ctx);
+  apiKeyRoutes(app, ctx);
+
+  const resolver = serveRpc(
+    deps.messaging.nc,
+    deps.messaging.subject(RPC_SUBJECTS.resolveCredential),
+    deps.logger,
+    (request) => resolveCredential(ctx, request as never),
+  );
+  const memberships = membershipConsumer(deps);
+  await memberships.start();
+  ctx.mail.start();
+  ctx.lastUsed.start();
+
+  app.addHook('onClose', async () => {
+    resolver.unsubscribe();
+    await memberships.stop();
+    await ctx.mail.stop();
+    await ctx.lastUsed.stop();
+  });
+  return app;
+}

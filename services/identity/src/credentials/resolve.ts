@@ -1,0 +1,79 @@
+import type { ResolveCredentialReply, ResolveCredentialRequest, TokenScope } from '@gatehouse/contracts';
+import { TOKEN_SCOPES } from '@gatehouse/contracts';
+import { hashSecret, sameDigest } from '@gatehouse/service-kit';
+import { UserSchema } from '../accounts/entities.js';
+import { ApiKeySchema } from '../api-keys/entities.js';
+import { API_KEY_PREFIX } from '../api-keys/service.js';
+import { type IdentityContext, readEm } from '../context.js';
+import { SessionSchema } from '../sessions/entities.js';
+
+const ALL_SCOPES: TokenScope[] = [...TOKEN_SCOPES];
+/** Sliding a session writes a row; doing it at most once a minute keeps resolution cheap. */
+const TOUCH_AFTER_MS = 60_000;
+
+/**
+ * Answers the gateway's `identity.credentials.resolve`: a session token or a PAT becomes a
+ * principal, or a reason the gateway maps to 401. Secrets arrive only here and are hashed at once.
+ */
+export async function resolveCredential(
+  ctx: IdentityContext,
+  request: ResolveCredentialRequest,
+): Promise<ResolveCredentialReply> {
+  return request.kind === 'session' ? resolveSession(ctx, request.secret) : resolveApiKey(ctx, request.secret);
+}
+
+async function resolveSession(ctx: IdentityContext, token: string): Promise<ResolveCredentialReply> {
+  const em = readEm(ctx);
+  const digest = hashSecret(token);
+  const session = await em.findOne(SessionSchema, { tokenHash: digest });
+  if (!session || !sameDigest(session.tokenHash, digest) || !ctx.sessions.isLive(session)) {
+    return { ok: false, reason: 'INVALID_OR_EXPIRED_TOKEN' };
+  }
+  const user = await em.findOne(UserSchema, { id: session.userId });
+  if (!user) return { ok: false, reason: 'INVALID_OR_EXPIRED_TOKEN' };
+  if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
+  if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) {
+    ctx.sessions.touch(session);
+    await em.flush();
+  }
+  return {
+    ok: true,
+    principal: {
+      kind: 'session',
+      userId: user.id,
+      credentialId: session.id,
+      scopes: ALL_SCOPES,
+      organizationId: null,
+      role: user.role,
+      ttlSeconds: ctx.config.CREDENTIAL_CACHE_SECONDS,
+    },
+  };
+}
+
+async function resolveApiKey(ctx: IdentityContext, key: string): Promise<ResolveCredentialReply> {
+  if (!key.startsWith(API_KEY_PREFIX)) return { ok: false, reason: 'INVALID_API_KEY' };
+  const em = readEm(ctx);
+  const digest = hashSecret(key);
+  const found = await em.findOne(ApiKeySchema, { keyHash: digest });
+  if (!found || !sameDigest(found.keyHash, digest) || !found.enabled) return { ok: false, reason: 'INVALID_API_KEY' };
+  if (found.expiresAt && found.expiresAt <= new Date()) return { ok: false, reason: 'INVALID_API_KEY' };
+  const user = await em.findOne(UserSchema, { id: found.userId });
+  if (!user) return { ok: false, reason: 'INVALID_API_KEY' };
+  if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
+  ctx.lastUsed.note(found.id);
+  const ttl = found.expiresAt
+    ? Math.min(ctx.config.CREDENTIAL_CACHE_SECONDS, Math.floor((found.expiresAt.getTime() - Date.now()) / 1000))
+    : ctx.config.CREDENTIAL_CACHE_SECONDS;
+  return {
+    ok: true,
+    principal: {
+      kind: 'api_key',
+      userId: user.id,
+      credentialId: found.id,
+      scopes: found.scopes,
+      organizationId: found.organizationId,
+      role: user.role,
+      ttlSeconds: Math.max(ttl, 0),
+    },
+  };
+}

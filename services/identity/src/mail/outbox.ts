@@ -1,0 +1,90 @@
+import { newId } from '@gatehouse/contracts';
+import type { Logger } from '@gatehouse/service-kit';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { type QueuedMail, QueuedMailSchema } from './entities.js';
+import type { Mailer, MailMessage } from './mailer.js';
+
+/** Queues a message inside the caller's unit of work. */
+export function queueMail(em: EntityManager, message: MailMessage): QueuedMail {
+  const now = new Date();
+  return em.create(QueuedMailSchema, {
+    id: newId(),
+    recipient: message.to,
+    subject: message.subject,
+    textBody: message.text,
+    htmlBody: message.html,
+    createdAt: now,
+    sentAt: null,
+    attempts: 0,
+    nextAttemptAt: now,
+  });
+}
+
+/** Sends queued mail; an SMTP outage leaves it queued and retried with backoff. */
+export class MailRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly mailer: Mailer,
+    private readonly logger: Logger,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.sendDue()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'mail relay pass failed'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    this.mailer.close();
+  }
+
+  private async sendDue(): Promise<void> {
+    await this.em.fork().transactional(async (em) => {
+      const due = await em.find(
+        QueuedMailSchema,
+        { sentAt: null, nextAttemptAt: { $lte: new Date() } },
+        { orderBy: { id: 'asc' }, limit: 20, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      );
+      for (const mail of due) {
+        try {
+          await this.mailer.send({
+            to: mail.recipient,
+            subject: mail.subject,
+            text: mail.textBody ?? '',
+            html: mail.htmlBody ?? '',
+          });
+          mail.sentAt = new Date();
+          mail.textBody = null;
+          mail.htmlBody = null;
+        } catch (error) {
+          mail.attempts += 1;
+          mail.nextAttemptAt = new Date(Date.now() + Math.min(2 ** mail.attempts * 1000, 15 * 60_000));
+          this.logger.warn({ err: error, mailId: mail.id }, 'mail not accepted by SMTP; will retry');
+        }
+      }
+    });
+  }
+}

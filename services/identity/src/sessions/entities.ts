@@ -1,0 +1,73 @@
+import { EntitySchema } from '@mikro-orm/postgresql';
+
+export interface Session {
+  id: string;
+  userId: string;
+  /** sha256 of the cookie value; the value itself is never stored. */
+  tokenHash: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** Idle expiry, slid forward on use. */
+  expiresAt: Date;
+  /** Hard cap, never moved. */
+  absoluteExpiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  revokedAt: Date | null;
+}
+
+export const SessionSchema = new EntitySchema<Session>({
+  name: 'Session',
+  tableName: 'sessions',
+  properties: {
+    id: { type: 'string', primary: true },
+    userId: { type: 'string', index: true },
+    tokenHash: { type: 'string', unique: true },
+    createdAt: { type: 'Date' },
+    lastSeenAt: { type: 'Date' },
+    expiresAt: { type: 'Date' },
+    absoluteExpiresAt: { type: 'Date' },
+    ip: { type: 'string', nullable: true },
+    userAgent: { type: 'string', nullable: true },
+    revokedAt: { type: 'Date', nullable: true },
+  },
+});
+
+export interface LoginEvent {
+  id: string;
+  userId: string;
+  at: Date;
+  ip: string | null;
+  userAgent: string | null;
+  method: 'password';
+  success: boolean;
+  /** Why a failed attempt failed (wrong password, deactivated), for the account owner. */
+  failureReason: string | null;
+}
+
+export const LoginEventSchema = new EntitySchema<LoginEvent>({
+  name: 'LoginEvent',
+  tableName: 'login_events',
+  properties: {
+    id: { type: 'string', primary: true },
+    userId: { type: 'string', index: true },
+    at: { type: 'Date' },
+    ip: { type: 'string', nullable: true },
+    userAgent: { type: 'string', nullable: true },
+    method: { type: 'string' },
+    success: { type: 'boolean' },
+    failureReason: { type: 'string', nullable: true },
+  },
+});
+
+export function presentSession(session: Session, currentSessionId: string | null) {
+  return {
+    id: session.id,
+    current: session.id === currentSessionId,
+    createdAt: session.createdAt.toISOString(),
+    lastSeenAt: session.lastSeenAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    ip: session.ip,
+    userAgent: session.userAgent,
+  };
+}

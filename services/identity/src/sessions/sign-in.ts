@@ -1,0 +1,38 @@
+import { AppError } from '@gatehouse/contracts';
+import { UserSchema } from '../accounts/entities.js';
+import { normalizeEmail } from '../accounts/service.js';
+import { commit, type IdentityContext, readEm } from '../context.js';
+import type { ClientInfo, SignInResult } from './service.js';
+
+const INVALID = () => new AppError('INVALID_CREDENTIALS', 'Invalid email or password');
+
+/**
+ * One answer and one cost for an unknown email and a wrong password: the unknown case
+ * verifies against a dummy argon2id hash, so timing does not tell which it was.
+ */
+export async function signIn(
+  ctx: IdentityContext,
+  input: { email: string; password: string },
+  client: ClientInfo,
+): Promise<SignInResult> {
+  const email = normalizeEmail(input.email);
+  const user = await readEm(ctx).findOne(UserSchema, { email });
+  const valid = await ctx.hasher.verify(user?.passwordHash ?? null, input.password);
+  if (!user || !valid) {
+    if (user) await commit(ctx, async (em) => ctx.sessions.recordLogin(em, user.id, client, false, 'wrong_password'));
+    throw INVALID();
+  }
+  if (!user.isActive) {
+    await commit(ctx, async (em) => ctx.sessions.recordLogin(em, user.id, client, false, 'deactivated'));
+    throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
+  }
+  const rehash = ctx.hasher.needsRehash(user.passwordHash) ? await ctx.hasher.hash(input.password) : null;
+  return commit(ctx, async (em) => {
+    const fresh = await em.findOneOrFail(UserSchema, { id: user.id });
+    if (rehash) fresh.passwordHash = rehash;
+    fresh.lastLoginAt = new Date();
+    const { token, session } = ctx.sessions.create(em, fresh, client);
+    ctx.sessions.recordLogin(em, fresh.id, client, true);
+    return { token, session, user: fresh };
+  });
+}

@@ -1,0 +1,65 @@
+import {
+  generatePrincipalKeys,
+  type PrincipalKeys,
+  startTestService,
+  type TestNamespace,
+  type TestService,
+  testNamespace,
+  testServiceConfig,
+} from '@gatehouse/service-kit/testing';
+import { buildApp } from '../src/app.js';
+import type { IdentityConfig } from '../src/config.js';
+import { identityService } from '../src/definition.js';
+import { smtpMailer } from '../src/mail/mailer.js';
+import { TestSmtpServer } from './smtp.js';
+
+export interface IdentityHarness {
+  ns: TestNamespace;
+  keys: PrincipalKeys;
+  smtp: TestSmtpServer;
+  service: TestService<IdentityConfig>;
+  close(): Promise<void>;
+}
+
+export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overrides: Record<string, unknown> = {}) {
+  return testServiceConfig('identity', ns, keys, {
+    PUBLIC_URL: 'http://localhost:8080',
+    SESSION_COOKIE_NAME: 'gatehouse_session',
+    SESSION_TTL_SECONDS: 7 * 24 * 3600,
+    SESSION_MAX_AGE_SECONDS: 30 * 24 * 3600,
+    ARGON2_MEMORY_KIB: 19_456,
+    ARGON2_TIME_COST: 2,
+    ARGON2_PARALLELISM: 1,
+    MAIL_FROM: 'Gatehouse <no-reply@example.test>',
+    MAIL_OUTBOX_DIR: '.data/test-mail',
+    VERIFY_EMAIL_TTL_SECONDS: 24 * 3600,
+    PASSWORD_RESET_TTL_SECONDS: 3600,
+    API_KEY_MAX_PER_USER: 5,
+    API_KEY_MIN_EXPIRES_IN: 3600,
+    API_KEY_MAX_EXPIRES_IN: 365 * 24 * 3600,
+    API_KEY_ALLOW_NO_EXPIRY: true,
+    CREDENTIAL_CACHE_SECONDS: 15,
+    ...overrides,
+  }) as unknown as IdentityConfig;
+}
+
+export async function startIdentity(overrides: Record<string, unknown> = {}): Promise<IdentityHarness> {
+  const ns = testNamespace();
+  const keys = await generatePrincipalKeys();
+  const smtp = new TestSmtpServer();
+  const smtpUrl = await smtp.start();
+  const config = identityTestConfig(ns, keys, { SMTP_URL: smtpUrl, ...overrides });
+  const service = await startTestService(identityService, config, keys, (deps) =>
+    buildApp(deps, { mailer: smtpMailer(smtpUrl, config.MAIL_FROM) }),
+  );
+  return {
+    ns,
+    keys,
+    smtp,
+    service,
+    async close() {
+      await service.close();
+      await smtp.stop();
+    },
+  };
+}
