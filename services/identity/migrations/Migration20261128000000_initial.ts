@@ -1,4 +1,4 @@
-import { KIT_TABLES_SQL } from '@gatehouse/service-kit';
+import { KIT_TABLES_SQL, MAIL_OUTBOX_TABLE_SQL } from '@gatehouse/service-kit';
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261128000000_initial extends Migration {
@@ -67,18 +67,7 @@ export class Migration20261128000000_initial extends Migration {
       updated_at timestamptz not null
     )`);
     this.addSql('create index api_keys_user_idx on api_keys (user_id, created_at, id)');
-    this.addSql(`create table mail_outbox (
-      id varchar(26) primary key,
-      recipient varchar(254) not null,
-      subject varchar(200) not null,
-      text_body text null,
-      html_body text null,
-      created_at timestamptz not null,
-      sent_at timestamptz null,
-      attempts int not null default 0,
-      next_attempt_at timestamptz not null
-    )`);
-    this.addSql('create index mail_outbox_due_idx on mail_outbox (next_attempt_at) where sent_at is null');
+    for (const sql of MAIL_OUTBOX_TABLE_SQL) this.addSql(sql);
     this.addSql(`create table user_memberships (
       organization_id varchar(26) not null,
       user_id varchar(26) not null,

@@ -1,6 +1,14 @@
 import cookie from '@fastify/cookie';
 import { RPC_SUBJECTS } from '@gatehouse/contracts';
-import { createServiceApp, type HttpApp, type ServiceDeps, serveRpc } from '@gatehouse/service-kit';
+import {
+  createMailer,
+  createServiceApp,
+  type HttpApp,
+  type Mailer,
+  MailRelay,
+  type ServiceDeps,
+  serveRpc,
+} from '@gatehouse/service-kit';
 import { PasswordHasher } from './accounts/passwords.js';
 import { accountRoutes } from './accounts/routes.js';
 import { LastUsedTracker } from './api-keys/last-used.js';
@@ -8,8 +16,6 @@ import { apiKeyRoutes } from './api-keys/routes.js';
 import type { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credentials/resolve.js';
-import { fileMailer, type Mailer, smtpMailer } from './mail/mailer.js';
-import { MailRelay } from './mail/outbox.js';
 import { membershipConsumer } from './memberships/service.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
@@ -22,11 +28,7 @@ export interface IdentityOptions {
 
 export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: IdentityOptions = {}): Promise<HttpApp> {
   const config = deps.config;
-  const mailer =
-    options.mailer ??
-    (config.SMTP_URL
-      ? smtpMailer(config.SMTP_URL, config.MAIL_FROM)
-      : fileMailer(config.MAIL_OUTBOX_DIR, config.MAIL_FROM, deps.logger));
+  const mailer = options.mailer ?? createMailer(config, deps.logger);
   const ctx: IdentityContext = {
     deps,
     config,

@@ -1,4 +1,4 @@
-import { serviceConfigProperties } from '@gatehouse/service-kit';
+import { mailConfigProperties, serviceConfigProperties } from '@gatehouse/service-kit';
 import { type Static, Type } from 'typebox';
 
 export const IdentityConfig = Type.Object({
@@ -12,9 +12,7 @@ export const IdentityConfig = Type.Object({
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 19_456, default: 19_456 }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 2, default: 2 }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1 }),
-  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
-  MAIL_FROM: Type.String({ default: 'Gatehouse <no-reply@localhost>' }),
-  MAIL_OUTBOX_DIR: Type.String({ default: '.data/mail' }),
+  ...mailConfigProperties(),
   VERIFY_EMAIL_TTL_SECONDS: Type.Integer({ minimum: 60, default: 24 * 3600 }),
   PASSWORD_RESET_TTL_SECONDS: Type.Integer({ minimum: 60, default: 3600 }),
   API_KEY_MAX_PER_USER: Type.Integer({ minimum: 1, default: 50 }),

@@ -1,9 +1,8 @@
-import type { ServiceDeps } from '@gatehouse/service-kit';
+import type { MailRelay, ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PasswordHasher } from './accounts/passwords.js';
 import type { LastUsedTracker } from './api-keys/last-used.js';
 import type { IdentityConfig } from './config.js';
-import type { MailRelay } from './mail/outbox.js';
 import type { SessionService } from './sessions/service.js';
 
 /** What identity's capabilities share; built once in app.ts. */

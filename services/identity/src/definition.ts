@@ -1,8 +1,8 @@
 import type { ServiceDefinition } from '@gatehouse/service-kit';
+import { QueuedMailSchema } from '@gatehouse/service-kit';
 import { migrations } from '../migrations/index.js';
 import { UserSchema } from './accounts/entities.js';
 import { ApiKeySchema } from './api-keys/entities.js';
-import { QueuedMailSchema } from './mail/entities.js';
 import { UserMembershipSchema } from './memberships/entities.js';
 import { LoginEventSchema, SessionSchema } from './sessions/entities.js';
 import { OneTimeTokenSchema } from './verification/entities.js';

@@ -1,3 +1,4 @@
+import { smtpMailer } from '@gatehouse/service-kit';
 import {
   generatePrincipalKeys,
   type PrincipalKeys,
@@ -10,7 +11,6 @@ import {
 import { buildApp } from '../src/app.js';
 import type { IdentityConfig } from '../src/config.js';
 import { identityService } from '../src/definition.js';
-import { smtpMailer } from '../src/mail/mailer.js';
 import { TestSmtpServer } from './smtp.js';
 
 export interface IdentityHarness {

@@ -39,6 +39,8 @@ export const UserUpdatedData = Type.Object({
   email: Type.String(),
   name: Type.String(),
   handle: Type.String(),
+  /** Added after the first cut: invitations need to know whether the email is proven. */
+  isVerified: Type.Optional(Type.Boolean()),
 });
 export const UserDeletedData = Type.Object({ userId: Type.String() });
 export const CredentialRevokedData = Type.Object({

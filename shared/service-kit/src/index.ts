@@ -4,6 +4,7 @@ export * from './db.js';
 export * from './health.js';
 export * from './http.js';
 export * from './logger.js';
+export * from './mail/index.js';
 export * from './metrics.js';
 export * from './nats.js';
 export * from './outbox.js';

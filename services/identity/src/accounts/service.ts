@@ -9,11 +9,10 @@ import {
   RPC_SUBJECTS,
   validationError,
 } from '@gatehouse/contracts';
-import { recordEvent, requestRpc } from '@gatehouse/service-kit';
+import { queueMail, recordEvent, requestRpc } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { ApiKeySchema } from '../api-keys/entities.js';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
-import { queueMail } from '../mail/outbox.js';
 import { verificationMail } from '../mail/templates.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
@@ -161,7 +160,7 @@ export async function updateMe(
       recordEvent(
         em,
         EVENT_SUBJECTS.userUpdated,
-        { userId, email: found.email, name: found.fullName, handle: found.handle },
+        { userId, email: found.email, name: found.fullName, handle: found.handle, isVerified: found.isVerified },
         requestId,
       );
       return found;

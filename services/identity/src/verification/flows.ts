@@ -1,18 +1,24 @@
-import { AppError, validationError } from '@gatehouse/contracts';
+import { AppError, EVENT_SUBJECTS, validationError } from '@gatehouse/contracts';
+import { queueMail, recordEvent } from '@gatehouse/service-kit';
 import { UserSchema } from '../accounts/entities.js';
 import { checkPasswordStrength, getUser, normalizeEmail, queueVerification } from '../accounts/service.js';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
-import { queueMail } from '../mail/outbox.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { consumeToken, issueToken } from './service.js';
 
-export async function verifyEmail(ctx: IdentityContext, token: string) {
+export async function verifyEmail(ctx: IdentityContext, token: string, requestId: string) {
   return commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'verify_email', token);
     const user = await getUser(em, userId);
     if (!user.isVerified) {
       user.isVerified = true;
       user.verifiedAt = new Date();
+      recordEvent(
+        em,
+        EVENT_SUBJECTS.userUpdated,
+        { userId, email: user.email, name: user.fullName, handle: user.handle, isVerified: true },
+        requestId,
+      );
     }
     return { email: user.email, isVerified: true, verifiedAt: user.verifiedAt?.toISOString() ?? null };
   });
@@ -28,7 +34,7 @@ export async function resendVerification(ctx: IdentityContext, email: string): P
 /** Always succeeds from the caller's view; mails a 1 h single-use link only to real, active accounts. */
 export async function requestPasswordReset(ctx: IdentityContext, email: string): Promise<void> {
   const user = await readEm(ctx).findOne(UserSchema, { email: normalizeEmail(email) });
-  if (!user || !user.isActive) return;
+  if (!user?.isActive) return;
   await commit(ctx, async (em) => {
     const token = await issueToken(em, user.id, 'reset_password', ctx.config.PASSWORD_RESET_TTL_SECONDS);
     const link = publicLink(ctx, '/reset-password', token);

@@ -5,7 +5,7 @@ import { ChangePasswordBody, EmailOnlyBody, ResetPasswordBody, VerifyEmailQuery 
 
 export function verificationRoutes(app: HttpApp, ctx: IdentityContext): void {
   app.get('/api/auth/verify-email', { schema: { querystring: VerifyEmailQuery } }, async (request, reply) =>
-    ok(reply, 'Email verified', await verifyEmail(ctx, request.query.token)),
+    ok(reply, 'Email verified', await verifyEmail(ctx, request.query.token, request.id)),
   );
 
   app.post('/api/auth/send-verification-email', { schema: { body: EmailOnlyBody } }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import { newId } from '@gatehouse/contracts';
-import type { Logger } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger.js';
 import { type QueuedMail, QueuedMailSchema } from './entities.js';
 import type { Mailer, MailMessage } from './mailer.js';
 

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '@gatehouse/service-kit';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { Type } from 'typebox';
+import type { Logger } from '../logger.js';
 
 export interface MailMessage {
   to: string;
@@ -43,4 +44,22 @@ export function fileMailer(directory: string, from: string, logger: Logger): Mai
     },
     close: () => transport.close(),
   };
+}
+
+/** Mail settings shared by every service that sends mail. */
+export function mailConfigProperties() {
+  return {
+    SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+    MAIL_FROM: Type.String({ default: 'Gatehouse <no-reply@localhost>' }),
+    MAIL_OUTBOX_DIR: Type.String({ default: '.data/mail' }),
+  };
+}
+
+export function createMailer(
+  config: { SMTP_URL?: string; MAIL_FROM: string; MAIL_OUTBOX_DIR: string },
+  logger: Logger,
+): Mailer {
+  return config.SMTP_URL
+    ? smtpMailer(config.SMTP_URL, config.MAIL_FROM)
+    : fileMailer(config.MAIL_OUTBOX_DIR, config.MAIL_FROM, logger);
 }

@@ -31,3 +31,19 @@ export const QueuedMailSchema = new EntitySchema<QueuedMail>({
     nextAttemptAt: { type: 'Date' },
   },
 });
+
+/** The table behind QueuedMailSchema, for the first migration of a service that sends mail. */
+export const MAIL_OUTBOX_TABLE_SQL = [
+  `create table mail_outbox (
+    id varchar(26) primary key,
+    recipient varchar(254) not null,
+    subject varchar(200) not null,
+    text_body text null,
+    html_body text null,
+    created_at timestamptz not null,
+    sent_at timestamptz null,
+    attempts int not null default 0,
+    next_attempt_at timestamptz not null
+  )`,
+  'create index mail_outbox_due_idx on mail_outbox (next_attempt_at) where sent_at is null',
+];

@@ -1,0 +1,3 @@
+export * from './entities.js';
+export * from './mailer.js';
+export * from './outbox.js';
