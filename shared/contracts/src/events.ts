@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from 'typebox';
-import { ROLES } from './scopes.js';
+import { ROLES, type Role } from './scopes.js';
 
 /**
  * The event catalogue (DESIGN.md). Subjects live under `events.` in one JetStream stream;
@@ -27,7 +27,7 @@ export const RPC_SUBJECTS = {
   provisionDefaultOrganization: 'organization.default.provision',
 } as const;
 
-const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
+export const RoleSchema = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });
 
 export const UserRegisteredData = Type.Object({
   userId: Type.String(),

@@ -11,7 +11,7 @@ export function listQuerySchema<const Sort extends string>(sortFields: readonly 
       offset: Type.Integer({ minimum: 0, default: 0 }),
       limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT }),
       q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-      sort: Type.Optional(Type.Union(sortValues.map((value) => Type.Literal(value)))),
+      sort: Type.Optional(Type.Unsafe<Sort | `-${Sort}`>({ type: 'string', enum: sortValues })),
       cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     },
     { additionalProperties: false },

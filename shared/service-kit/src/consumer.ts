@@ -31,6 +31,8 @@ export interface DurableConsumerOptions {
   /** Subject filter under events. (wildcards allowed), before namespacing. */
   filter: string;
   handlers: Partial<Record<EventSubject, EventHandler>>;
+  /** Called after each handled event commits (e.g. to kick the outbox relay for events it recorded). */
+  afterCommit?: () => void;
   /** After this many failed deliveries an event is parked (terminated) and logged as an error. */
   maxDeliveries?: number;
 }
@@ -106,6 +108,7 @@ export class DurableConsumer {
     try {
       await this.applyOnce(event);
       message.ack();
+      this.options.afterCommit?.();
     } catch (error) {
       const deliveries = message.info.deliveryCount;
       if (deliveries >= (this.options.maxDeliveries ?? 10)) {

@@ -1,0 +1,172 @@
+import {
+  AppError,
+  type AuthenticatedPrincipal,
+  conflict,
+  EVENT_SUBJECTS,
+  newId,
+  notFound,
+  type Role,
+} from '@gatehouse/contracts';
+import { hashSecret, queueMail, randomSecret, recordEvent } from '@gatehouse/service-kit';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { commit, type OrgContext, readEm } from '../context.js';
+import { DirectoryUserSchema } from '../directory/entities.js';
+import { type Access, requirePermission } from '../organizations/access.js';
+import { MemberSchema, OrganizationSchema } from '../organizations/entities.js';
+import { type Invite, InviteSchema, inviteStatus, presentInvite } from './entities.js';
+
+function requireOwnerForOwnerRole(access: Access, role: Role) {
+  if (role === 'owner' && access.member.role !== 'owner') {
+    throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only owners can invite owners', { requiredRole: 'owner' });
+  }
+}
+
+function inviteMail(ctx: OrgContext, to: string, organizationName: string, token: string, days: number) {
+  const link = new URL(`/api/user/invites/${token}/accept`, ctx.config.PUBLIC_URL).toString();
+  const text =
+    `You are invited to join ${organizationName} on Gatehouse.\n\n` +
+    `Sign in with this email address, then accept: ${link}\n\n` +
+    `(Your app accepts it with POST ${link} while signed in.) The invitation works once and expires in ${days} days.\n`;
+  const html = `<p>You are invited to join <strong>${organizationName.replace(/[&<>"']/g, '')}</strong> on Gatehouse.</p><p>Sign in with this email address, then accept the invitation.</p><p><a href="${link}">Accept the invitation</a></p>`;
+  return { to, subject: `Join ${organizationName} on Gatehouse`, text, html };
+}
+
+async function issueInviteToken(ctx: OrgContext, em: EntityManager, invite: Invite, organizationName: string) {
+  const token = randomSecret(32);
+  invite.tokenHash = hashSecret(token);
+  invite.expiresAt = new Date(Date.now() + ctx.config.INVITE_TTL_SECONDS * 1000);
+  queueMail(
+    em,
+    inviteMail(ctx, invite.email, organizationName, token, Math.round(ctx.config.INVITE_TTL_SECONDS / 86400)),
+  );
+}
+
+export async function createInvite(
+  ctx: OrgContext,
+  access: Access,
+  input: { email: string; role: Role },
+  principal: AuthenticatedPrincipal,
+) {
+  requirePermission(access, 'organization:manage-members');
+  requireOwnerForOwnerRole(access, input.role);
+  const email = input.email.trim().toLowerCase();
+  const invite = await commit(ctx, async (em) => {
+    const org = await em.findOneOrFail(
+      OrganizationSchema,
+      { id: access.organization.id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    const existingUser = await em.findOne(DirectoryUserSchema, { email });
+    if (existingUser && (await em.findOne(MemberSchema, { organizationId: org.id, userId: existingUser.userId }))) {
+      throw conflict('ALREADY_MEMBER', 'This person is already a member');
+    }
+    const pending = await em.findOne(InviteSchema, {
+      organizationId: org.id,
+      email,
+      acceptedAt: null,
+      expiresAt: { $gt: new Date() },
+    });
+    if (pending) throw conflict('INVITE_PENDING', 'An invitation to this email is already pending');
+    const created = em.create(InviteSchema, {
+      id: newId(),
+      organizationId: org.id,
+      email,
+      role: input.role,
+      tokenHash: '',
+      invitedByUserId: principal.userId,
+      createdAt: new Date(),
+      expiresAt: new Date(),
+      acceptedAt: null,
+      acceptedByUserId: null,
+    });
+    await issueInviteToken(ctx, em, created, org.name);
+    return created;
+  });
+  return presentInvite(invite);
+}
+
+export async function listInvites(ctx: OrgContext, access: Access, query: { offset: number; limit: number }) {
+  requirePermission(access, 'organization:manage-members');
+  const [invites, total] = await readEm(ctx).findAndCount(
+    InviteSchema,
+    { organizationId: access.organization.id, acceptedAt: null },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, offset: query.offset, limit: query.limit },
+  );
+  return {
+    items: invites.map(presentInvite),
+    meta: { total, offset: query.offset, limit: query.limit, hasMore: query.offset + invites.length < total },
+  };
+}
+
+async function pendingInvite(em: EntityManager, organizationId: string, inviteId: string) {
+  const invite = await em.findOne(InviteSchema, { id: inviteId, organizationId, acceptedAt: null });
+  if (!invite) throw notFound('Invitation not found');
+  return invite;
+}
+
+export async function revokeInvite(ctx: OrgContext, access: Access, inviteId: string) {
+  requirePermission(access, 'organization:manage-members');
+  await commit(ctx, async (em) => {
+    em.remove(await pendingInvite(em, access.organization.id, inviteId));
+  });
+}
+
+/** A fresh token and expiry; the old link stops working. */
+export async function resendInvite(ctx: OrgContext, access: Access, inviteId: string) {
+  requirePermission(access, 'organization:manage-members');
+  const invite = await commit(ctx, async (em) => {
+    const found = await pendingInvite(em, access.organization.id, inviteId);
+    await issueInviteToken(ctx, em, found, access.organization.name);
+    return found;
+  });
+  return presentInvite(invite);
+}
+
+/** Single use, unexpired, and only by the signed-in user whose verified email it was sent to. */
+export async function acceptInvite(
+  ctx: OrgContext,
+  principal: AuthenticatedPrincipal,
+  token: string,
+  requestId: string,
+) {
+  return commit(ctx, async (em) => {
+    const invite = await em.findOne(
+      InviteSchema,
+      { tokenHash: hashSecret(token) },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!invite || inviteStatus(invite) !== 'pending') {
+      throw new AppError('INVALID_OR_EXPIRED_TOKEN', 'This invitation is invalid, expired or already used');
+    }
+    const user = await em.findOne(DirectoryUserSchema, { userId: principal.userId });
+    if (!user || user.email !== invite.email) {
+      throw new AppError('FORBIDDEN', 'This invitation was sent to another email address');
+    }
+    if (!user.isVerified) throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address before accepting');
+    await em.findOneOrFail(OrganizationSchema, { id: invite.organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const existing = await em.findOne(MemberSchema, { organizationId: invite.organizationId, userId: user.userId });
+    if (existing) throw conflict('ALREADY_MEMBER', 'You are already a member');
+    invite.acceptedAt = new Date();
+    invite.acceptedByUserId = user.userId;
+    const member = em.create(MemberSchema, {
+      id: newId(),
+      organizationId: invite.organizationId,
+      userId: user.userId,
+      role: invite.role,
+      joinedAt: new Date(),
+    });
+    recordEvent(
+      em,
+      EVENT_SUBJECTS.memberAdded,
+      { organizationId: invite.organizationId, userId: user.userId, role: invite.role },
+      requestId,
+    );
+    return {
+      id: member.id,
+      organizationId: member.organizationId,
+      userId: member.userId,
+      role: member.role,
+      joinedAt: member.joinedAt.toISOString(),
+    };
+  });
+}

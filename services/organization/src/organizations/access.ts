@@ -1,0 +1,37 @@
+import { AppError, notFound, type RolePermission, roleHasPermission } from '@gatehouse/contracts';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { type Member, MemberSchema, type Organization, OrganizationSchema } from './entities.js';
+
+export interface Access {
+  organization: Organization;
+  member: Member;
+}
+
+/**
+ * The caller's membership in the organization. Outsiders get 404, exactly as for an id that
+ * does not exist, so organization ids cannot be probed. `lock` serialises membership changes
+ * per organization (the last-owner rule must not be raced).
+ */
+export async function loadAccess(
+  em: EntityManager,
+  organizationId: string,
+  userId: string,
+  options: { lock?: boolean } = {},
+): Promise<Access> {
+  const organization = await em.findOne(
+    OrganizationSchema,
+    { id: organizationId },
+    options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
+  );
+  const member = organization ? await em.findOne(MemberSchema, { organizationId, userId }) : null;
+  if (!organization || !member) throw notFound('Organization not found');
+  return { organization, member };
+}
+
+export function requirePermission(access: Access, permission: RolePermission): void {
+  if (!roleHasPermission(access.member.role, permission)) {
+    throw new AppError('INSUFFICIENT_PERMISSIONS', `Your role (${access.member.role}) cannot do this`, {
+      requiredPermission: permission,
+    });
+  }
+}
