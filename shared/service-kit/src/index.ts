@@ -14,3 +14,4 @@ export * from './rpc.js';
 export * from './secrets.js';
 export * from './service.js';
 export * from './shutdown.js';
+export * from './slug.js';

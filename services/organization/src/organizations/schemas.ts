@@ -1,6 +1,6 @@
 import { listQuerySchema, RoleSchema, ULID_PATTERN } from '@gatehouse/contracts';
+import { SLUG_PATTERN } from '@gatehouse/service-kit';
 import { Type } from 'typebox';
-import { SLUG_PATTERN } from './slug.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 const Slug = Type.String({ pattern: SLUG_PATTERN, maxLength: 63 });

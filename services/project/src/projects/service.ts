@@ -1,0 +1,155 @@
+import { randomInt } from 'node:crypto';
+import { AppError, type AuthenticatedPrincipal, conflict, newId, notFound } from '@gatehouse/contracts';
+import { findPage, likePattern, type PageRequest, type ServiceDeps, slugify } from '@gatehouse/service-kit';
+import { type EntityManager, type FilterQuery, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { ProjectUserSchema } from '../memberships/entities.js';
+import { requireManager, roleIn } from '../memberships/service.js';
+import { etagOf, type Project, ProjectSchema, type ProjectStatus, presentProject } from './entities.js';
+
+export interface ProjectScope {
+  deps: ServiceDeps;
+  organizationId: string;
+  principal: AuthenticatedPrincipal;
+}
+
+const em = (scope: ProjectScope) => scope.deps.orm.em.fork();
+
+async function withCreators(manager: EntityManager, projects: Project[]) {
+  const ids = [...new Set(projects.map((project) => project.createdByUserId))];
+  const users = ids.length ? await manager.find(ProjectUserSchema, { userId: { $in: ids } }) : [];
+  const names = new Map(users.map((user) => [user.userId, user.fullName]));
+  return projects.map((project) => presentProject(project, names.get(project.createdByUserId) ?? null));
+}
+
+async function findProject(manager: EntityManager, organizationId: string, projectId: string) {
+  const project = await manager.findOne(ProjectSchema, { id: projectId, organizationId });
+  if (!project) throw notFound('Project not found');
+  return project;
+}
+
+async function availableSlug(manager: EntityManager, organizationId: string, name: string) {
+  const base = slugify(name) || 'project';
+  if (!(await manager.findOne(ProjectSchema, { organizationId, slug: base }))) return base;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const candidate = `${base}-${randomInt(1000, 1_000_000)}`;
+    if (!(await manager.findOne(ProjectSchema, { organizationId, slug: candidate }))) return candidate;
+  }
+  return `${base}-${newId().slice(-8).toLowerCase()}`;
+}
+
+function slugTaken(error: unknown): never {
+  if (error instanceof UniqueConstraintViolationException)
+    throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
+  throw error;
+}
+
+export async function listProjects(scope: ProjectScope, query: PageRequest & { q?: string; status?: ProjectStatus }) {
+  const manager = em(scope);
+  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
+  const where: Record<string, unknown> = { organizationId: scope.organizationId };
+  if (query.status) where.status = query.status;
+  if (query.q) where.name = { $ilike: likePattern(query.q) };
+  const page = await findPage(manager, ProjectSchema, where as FilterQuery<Project>, query, {
+    sortable: { name: 'string', createdAt: 'date', updatedAt: 'date' },
+    defaultSort: '-createdAt',
+  });
+  return { items: await withCreators(manager, page.items), meta: page.meta };
+}
+
+export async function getProject(scope: ProjectScope, projectId: string) {
+  const manager = em(scope);
+  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
+  const project = await findProject(manager, scope.organizationId, projectId);
+  const [presented] = await withCreators(manager, [project]);
+  return { project: presented!, etag: etagOf(project) };
+}
+
+export async function createProject(
+  scope: ProjectScope,
+  input: { name: string; slug?: string; description?: string | null; status?: ProjectStatus },
+) {
+  const manager = em(scope);
+  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
+  try {
+    const project = await manager.transactional(async (tx) => {
+      if (input.slug && (await tx.findOne(ProjectSchema, { organizationId: scope.organizationId, slug: input.slug }))) {
+        throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
+      }
+      const now = new Date();
+      return tx.create(ProjectSchema, {
+        id: newId(),
+        organizationId: scope.organizationId,
+        name: input.name.trim(),
+        slug: input.slug ?? (await availableSlug(tx, scope.organizationId, input.name)),
+        description: input.description ?? null,
+        status: input.status ?? 'draft',
+        createdByUserId: scope.principal.userId,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      });
+    });
+    const [presented] = await withCreators(manager, [project]);
+    return { project: presented!, etag: etagOf(project) };
+  } catch (error) {
+    return slugTaken(error);
+  }
+}
+
+/** If-Match, when sent, must name the current version, so two clients never overwrite each other. */
+export async function updateProject(
+  scope: ProjectScope,
+  projectId: string,
+  input: { name?: string; slug?: string; description?: string | null; status?: ProjectStatus },
+  ifMatch: string | undefined,
+) {
+  const manager = em(scope);
+  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
+  try {
+    const project = await manager.transactional(async (tx) => {
+      const found = await findProject(tx, scope.organizationId, projectId);
+      if (ifMatch !== undefined && ifMatch !== etagOf(found) && ifMatch !== `"${found.version}"`) {
+        throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again', {
+          currentETag: etagOf(found),
+        });
+      }
+      if (input.slug && input.slug !== found.slug) {
+        if (await tx.findOne(ProjectSchema, { organizationId: scope.organizationId, slug: input.slug })) {
+          throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
+        }
+        found.slug = input.slug;
+      }
+      if (input.name !== undefined) found.name = input.name.trim();
+      if (input.description !== undefined) found.description = input.description;
+      if (input.status !== undefined) found.status = input.status;
+      // Compare-and-set on the version: a concurrent writer that slipped in makes this update touch no row.
+      const updated = await tx.nativeUpdate(
+        ProjectSchema,
+        { id: found.id, version: found.version },
+        {
+          name: found.name,
+          slug: found.slug,
+          description: found.description,
+          status: found.status,
+          version: found.version + 1,
+          updatedAt: new Date(),
+        },
+      );
+      if (updated === 0)
+        throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again');
+      tx.clear();
+      return findProject(tx, scope.organizationId, projectId);
+    });
+    const [presented] = await withCreators(manager, [project]);
+    return { project: presented!, etag: etagOf(project) };
+  } catch (error) {
+    return slugTaken(error);
+  }
+}
+
+export async function deleteProject(scope: ProjectScope, projectId: string) {
+  const manager = em(scope);
+  requireManager(await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId));
+  const deleted = await manager.nativeDelete(ProjectSchema, { id: projectId, organizationId: scope.organizationId });
+  if (deleted === 0) throw notFound('Project not found');
+}
