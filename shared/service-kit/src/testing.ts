@@ -77,7 +77,9 @@ export async function startTestService<C extends BaseServiceConfig>(
   config: C,
   keys: PrincipalKeys,
   buildApp: (deps: ServiceDeps<C>) => Promise<HttpApp>,
+  options: { ownsStream?: boolean } = {},
 ): Promise<TestService<C>> {
+  const ownsStream = options.ownsStream ?? true;
   const deps = await createServiceDeps(definition, config, createLogger(definition.name, config.LOG_LEVEL));
   const app = await buildApp(deps);
   await app.ready();
@@ -92,7 +94,7 @@ export async function startTestService<C extends BaseServiceConfig>(
     },
     async close() {
       await app.close();
-      await deps.messaging.jsm.streams.delete(config.EVENTS_STREAM).catch(() => undefined);
+      if (ownsStream) await deps.messaging.jsm.streams.delete(config.EVENTS_STREAM).catch(() => undefined);
       await deps.close();
       await dropDatabase(config.DATABASE_URL);
     },

@@ -1,0 +1,127 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import httpProxy from '@fastify/http-proxy';
+import { errorEnvelope, type Upstream } from '@gatehouse/contracts';
+import { counter, createHttpApp, createMetrics, type HttpApp, registerMetrics } from '@gatehouse/service-kit';
+import { Gauge } from 'prom-client';
+import { listOf } from './config.js';
+import { CredentialResolver } from './credentials/resolver.js';
+import type { GatewayDeps } from './deps.js';
+import { registerGatewayHealth } from './health.js';
+import { ROUTE_TABLE } from './policy/route-table.js';
+import { compileRouteTable } from './policy/router.js';
+import { upstreamHeaders } from './proxy/headers.js';
+import { createPipeline } from './proxy/pipeline.js';
+import { RateLimits } from './rate-limit/limiter.js';
+
+const EXPOSED_HEADERS = [
+  'x-request-id',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'retry-after',
+  'etag',
+];
+
+export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
+  const { config, logger } = deps;
+  const trusted = listOf(config.TRUSTED_PROXIES);
+  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, trustProxy: trusted.length > 0 ? trusted : false });
+  const metrics = createMetrics('gateway');
+  registerMetrics(app, metrics);
+  const rejections = counter(metrics, 'gateway_rate_limit_rejections_total', 'Requests refused by a rate limit', [
+    'limit',
+  ]);
+  const cacheLookups = counter(metrics, 'gateway_credential_cache_lookups_total', 'Credential cache lookups', [
+    'result',
+  ]);
+  new Gauge({
+    name: 'gateway_redis_up',
+    help: '1 when Redis backs the rate limits, 0 while the in-memory insurance limiter does',
+    registers: [metrics.registry],
+    collect() {
+      this.set(deps.redis.status === 'ready' ? 1 : 0);
+    },
+  });
+
+  const upstreams: Record<Upstream, string> = {
+    identity: config.IDENTITY_URL,
+    organization: config.ORGANIZATION_URL,
+    project: config.PROJECT_URL,
+  };
+  const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...listOf(config.CORS_ORIGINS)]);
+
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin === undefined || allowedOrigins.has(origin)),
+    credentials: true,
+    exposedHeaders: EXPOSED_HEADERS,
+  });
+
+  const resolver = new CredentialResolver({
+    nc: deps.nc,
+    subject: deps.subject,
+    logger,
+    maxCacheSeconds: config.CREDENTIAL_CACHE_MAX_SECONDS,
+    negativeCacheSeconds: config.CREDENTIAL_NEGATIVE_CACHE_SECONDS,
+    timeoutMs: config.CREDENTIAL_RESOLVE_TIMEOUT_MS,
+    cacheLookups,
+  });
+  resolver.listenForRevocations();
+  const pipeline = createPipeline({
+    matchRoute: compileRouteTable(ROUTE_TABLE),
+    resolver,
+    limits: new RateLimits(deps.redis, config),
+    allowedOrigins,
+    cookieName: config.SESSION_COOKIE_NAME,
+    rejections,
+    signer: deps.signer,
+  });
+
+  // Every answer, success or error, says where the caller stands against its tightest limit.
+  app.addHook('onSend', async (request, reply) => {
+    const limit = request.gateway?.limit;
+    if (!limit) return;
+    reply.header('ratelimit-limit', String(limit.limit));
+    reply.header('ratelimit-remaining', String(limit.remaining));
+    reply.header('ratelimit-reset', String(limit.resetSeconds));
+  });
+
+  registerGatewayHealth(app, deps, upstreams);
+
+  await app.register(httpProxy, {
+    upstream: '',
+    prefix: '/api',
+    rewritePrefix: '/api',
+    // Bodies are parsed here, so validation limits and the sign-in email limit apply at the edge.
+    proxyPayloads: false,
+    preHandler: pipeline,
+    replyOptions: {
+      timeout: config.UPSTREAM_TIMEOUT_MS,
+      getUpstream: (request) => upstreams[request.gateway.match?.policy.upstream ?? 'identity'],
+      rewriteRequestHeaders: (request, headers) =>
+        upstreamHeaders(headers, {
+          principalToken: request.gateway.principalToken ?? '',
+          requestId: request.id,
+          clientIp: request.ip,
+          proto: request.protocol,
+          host: request.headers.host,
+        }),
+      onError: (reply, { error }) => {
+        reply.request.log.warn(
+          { err: error, upstream: reply.request.gateway.match?.policy.upstream },
+          'upstream failed',
+        );
+        reply
+          .code(503)
+          .type('application/json')
+          .send(
+            errorEnvelope(503, 'SERVICE_UNAVAILABLE', 'The service is unavailable, retry shortly', reply.request.id),
+          );
+      },
+    },
+  });
+
+  app.addHook('onClose', async () => resolver.stop());
+  return app;
+}

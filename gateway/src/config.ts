@@ -1,0 +1,54 @@
+import { type Static, Type } from 'typebox';
+
+const Url = Type.String({ pattern: '^https?://' });
+/** A comma-separated list, e.g. "https://app.example.com,https://admin.example.com". */
+const List = Type.String({ default: '' });
+
+export const GatewayConfig = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  GATEWAY_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:8080' }),
+  IDENTITY_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4001' }),
+  ORGANIZATION_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4002' }),
+  PROJECT_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4003' }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+  NATS_SUBJECT_PREFIX: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]+\\.)?$' }),
+  /** Signs the principal token services verify (Ed25519 PKCS#8 PEM). */
+  PRINCIPAL_PRIVATE_KEY: Type.String({ minLength: 40 }),
+  SESSION_COOKIE_NAME: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'gatehouse_session' }),
+  CORS_ORIGINS: List,
+  TRUSTED_PROXIES: List,
+  BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  CREDENTIAL_CACHE_MAX_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 30 }),
+  CREDENTIAL_NEGATIVE_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 3 }),
+  CREDENTIAL_RESOLVE_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 500 }),
+  RATE_LIMIT_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  RATE_LIMIT_CREDENTIAL_MAX: Type.Integer({ minimum: 1, default: 1000 }),
+  RATE_LIMIT_CREDENTIAL_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  RATE_LIMIT_SIGN_IN_MAX: Type.Integer({ minimum: 1, default: 5 }),
+  RATE_LIMIT_SIGN_IN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  RATE_LIMIT_SIGN_UP_MAX: Type.Integer({ minimum: 1, default: 3 }),
+  RATE_LIMIT_SIGN_UP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  RATE_LIMIT_EMAIL_MAX: Type.Integer({ minimum: 1, default: 3 }),
+  RATE_LIMIT_EMAIL_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  RATE_LIMIT_API_KEY_CREATE_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  /** Redis keys are namespaced, so tests and deployments sharing a Redis do not collide. */
+  RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'gh:rl' }),
+  LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({
+    type: 'string',
+    enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+  }),
+});
+export type GatewayConfig = Static<typeof GatewayConfig>;
+
+export function listOf(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

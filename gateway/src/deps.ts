@@ -1,0 +1,59 @@
+import {
+  createLogger,
+  createPrincipalSigner,
+  type Logger,
+  type PrincipalSigner,
+  pemFromEnv,
+  reach,
+} from '@gatehouse/service-kit';
+import { Redis } from 'ioredis';
+import { connect, type NatsConnection } from 'nats';
+import type { GatewayConfig } from './config.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  redis: Redis;
+  nc: NatsConnection;
+  signer: PrincipalSigner;
+  subject(name: string): string;
+  close(): Promise<void>;
+}
+
+export async function createGatewayDeps(
+  config: GatewayConfig,
+  logger = createLogger('gateway', config.LOG_LEVEL),
+): Promise<GatewayDeps> {
+  const signer = await createPrincipalSigner(pemFromEnv(config.PRINCIPAL_PRIVATE_KEY));
+  const nc = await reach('NATS', config.NATS_URL, () =>
+    connect({ servers: config.NATS_URL, name: 'gateway', maxReconnectAttempts: -1, reconnectTimeWait: 500 }),
+  );
+  // No offline queue: with Redis away, limiter calls fail fast and the in-memory insurance takes over.
+  const redis = new Redis(config.REDIS_URL, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  redis.on('error', () => undefined);
+  redis.on('end', () => undefined);
+  await redis.connect().catch(() => {
+    logger.warn(
+      'Redis is not reachable; rate limits are kept per replica in memory until it is back. Start it with: redis-server --daemonize yes (or: docker compose up -d redis)',
+    );
+  });
+  return {
+    config,
+    logger,
+    redis,
+    nc,
+    signer,
+    subject: (name) => `${config.NATS_SUBJECT_PREFIX}${name}`,
+    async close() {
+      redis.disconnect();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

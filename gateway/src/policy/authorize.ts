@@ -1,0 +1,32 @@
+import { AppError, type AuthenticatedPrincipal, type RoutePolicy } from '@gatehouse/contracts';
+import type { RouteMatch } from './router.js';
+
+/**
+ * The token-scope half of authorization (roles are the services' half):
+ * - a session holds every scope;
+ * - a PAT or OAuth token needs at least one of the route's scopes;
+ * - a PAT pinned to an organization may only touch that organization's tenant routes.
+ */
+export function authorize(principal: AuthenticatedPrincipal, match: RouteMatch): void {
+  const { policy, params } = match;
+  checkScopes(principal, policy);
+  if (policy.tenant) checkOrganizationPin(principal, params.organizationId);
+}
+
+function checkScopes(principal: AuthenticatedPrincipal, policy: RoutePolicy): void {
+  if (principal.kind === 'session' || !policy.scopes) return;
+  if (principal.scopes.length === 0) {
+    throw new AppError('NO_SCOPES_AVAILABLE', 'This token carries no scopes');
+  }
+  const required = policy.scopes.anyOf;
+  if (required.some((scope) => principal.scopes.includes(scope))) return;
+  const code = principal.kind === 'api_key' ? 'API_KEY_MISSING_SCOPES' : 'INSUFFICIENT_PERMISSIONS';
+  throw new AppError(code, `This token lacks a required scope: ${required.join(' or ')}`, { requiredScopes: required });
+}
+
+function checkOrganizationPin(principal: AuthenticatedPrincipal, organizationId: string | undefined): void {
+  if (!organizationId) throw new AppError('TENANT_CONTEXT_MISSING', 'This route needs an organization id in its path');
+  if (principal.organizationId && principal.organizationId !== organizationId) {
+    throw new AppError('FORBIDDEN', 'This API key is pinned to another organization');
+  }
+}

@@ -1,0 +1,97 @@
+import { AppError, type AuthenticatedPrincipal, type Principal } from '@gatehouse/contracts';
+import { hashSecret, type PrincipalSigner } from '@gatehouse/service-kit';
+import type { FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import { extractCredential } from '../credentials/extract.js';
+import type { CredentialResolver } from '../credentials/resolver.js';
+import { checkCrossSite } from '../edges/cross-site.js';
+import { authorize } from '../policy/authorize.js';
+import type { RouteMatch } from '../policy/router.js';
+import { endpointLimitKeys, type LimitName, type LimitState, type RateLimits } from '../rate-limit/limiter.js';
+
+export interface GatewayRequestState {
+  match: RouteMatch | null;
+  principal: Principal;
+  limit: LimitState | null;
+  /** The signed principal the upstream will verify. */
+  principalToken?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gateway: GatewayRequestState;
+  }
+}
+
+export interface PipelineDeps {
+  matchRoute: (method: string, url: string) => RouteMatch | null;
+  resolver: CredentialResolver;
+  limits: RateLimits;
+  allowedOrigins: ReadonlySet<string>;
+  cookieName: string;
+  rejections: Counter<'limit'>;
+  signer: PrincipalSigner;
+}
+
+/**
+ * What happens to every /api request before it is proxied, in order: route match, rate limits
+ * (one Redis round trip), credential resolution, the cross-site check for cookie writes, scope
+ * and organization-pin policy. Any failure answers here with an envelope; nothing is proxied.
+ */
+export function createPipeline(deps: PipelineDeps) {
+  async function consume(request: FastifyRequest, keys: Partial<Record<LimitName, string>>) {
+    try {
+      const { tightest } = await deps.limits.consume(keys);
+      request.gateway.limit = tighter(request.gateway.limit, tightest);
+    } catch (error) {
+      const limited = error as AppError & { limitState?: LimitState; rejectedBy?: string[] };
+      if (limited.limitState) request.gateway.limit = limited.limitState;
+      for (const name of limited.rejectedBy ?? []) deps.rejections.inc({ limit: name });
+      throw error;
+    }
+  }
+
+  async function admit(request: FastifyRequest): Promise<void> {
+    const match = deps.matchRoute(request.method, request.url);
+    request.gateway = { match, principal: { kind: 'anonymous' }, limit: null };
+    if (!match) {
+      throw new AppError('NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`);
+    }
+    const { policy } = match;
+    const credential = policy.auth === 'none' ? null : extractCredential(request.headers, deps.cookieName);
+    const credentialKey = credential ? hashSecret(`${credential.kind}:${credential.secret}`).slice(0, 32) : undefined;
+    await consume(request, {
+      ip: request.ip,
+      credential: credentialKey,
+      ...endpointLimitKeys(policy.limit, request.ip, request.body, undefined),
+    });
+
+    if (!credential) {
+      if (policy.auth === 'required') throw new AppError('AUTHENTICATION_REQUIRED', 'Sign in or send an API key');
+      if (policy.auth === 'none' && request.headers.cookie)
+        checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+      return;
+    }
+    const principal: AuthenticatedPrincipal = await deps.resolver.resolve(credential);
+    request.gateway.principal = principal;
+    if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+    authorize(principal, match);
+    if (policy.limit === 'apiKeyCreate')
+      await consume(request, endpointLimitKeys(policy.limit, request.ip, undefined, principal.userId));
+  }
+
+  return async function gatewayPreHandler(request: FastifyRequest): Promise<void> {
+    await admit(request);
+    request.gateway.principalToken = await deps.signer.sign({
+      principal: request.gateway.principal,
+      requestId: request.id,
+      clientIp: request.ip,
+    });
+  };
+}
+
+function tighter(a: LimitState | null, b: LimitState | null): LimitState | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.remaining < a.remaining ? b : a;
+}

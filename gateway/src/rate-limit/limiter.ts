@@ -1,0 +1,160 @@
+import { AppError, type EndpointLimit } from '@gatehouse/contracts';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { GatewayConfig } from '../config.js';
+
+export interface LimitState {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+interface NamedLimiter {
+  name: string;
+  points: number;
+  limiter: RateLimiterRedis;
+}
+
+export type LimitName =
+  | 'ip'
+  | 'credential'
+  | 'signInIp'
+  | 'signInEmail'
+  | 'signUp'
+  | 'emailIp'
+  | 'emailAddress'
+  | 'apiKeyCreate';
+
+function buildLimiter(redis: Redis, prefix: string, name: string, points: number, duration: number): NamedLimiter {
+  return {
+    name,
+    points,
+    limiter: new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}:${name}`,
+      points,
+      duration,
+      // With Redis away each replica keeps limiting on its own, rather than not at all.
+      insuranceLimiter: new RateLimiterMemory({ points, duration }),
+    }),
+  };
+}
+
+/** The limits of API.md's table, every number from config. Limits hold across replicas via Redis. */
+export class RateLimits {
+  private limiters: Record<LimitName, NamedLimiter>;
+
+  constructor(redis: Redis, config: GatewayConfig) {
+    const p = config.RATE_LIMIT_KEY_PREFIX;
+    this.limiters = {
+      ip: buildLimiter(redis, p, 'ip', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
+      credential: buildLimiter(
+        redis,
+        p,
+        'cred',
+        config.RATE_LIMIT_CREDENTIAL_MAX,
+        config.RATE_LIMIT_CREDENTIAL_WINDOW_SECONDS,
+      ),
+      signInIp: buildLimiter(
+        redis,
+        p,
+        'signin-ip',
+        config.RATE_LIMIT_SIGN_IN_MAX,
+        config.RATE_LIMIT_SIGN_IN_WINDOW_SECONDS,
+      ),
+      signInEmail: buildLimiter(
+        redis,
+        p,
+        'signin-email',
+        config.RATE_LIMIT_SIGN_IN_MAX,
+        config.RATE_LIMIT_SIGN_IN_WINDOW_SECONDS,
+      ),
+      signUp: buildLimiter(
+        redis,
+        p,
+        'signup-ip',
+        config.RATE_LIMIT_SIGN_UP_MAX,
+        config.RATE_LIMIT_SIGN_UP_WINDOW_SECONDS,
+      ),
+      emailIp: buildLimiter(redis, p, 'email-ip', config.RATE_LIMIT_EMAIL_MAX, config.RATE_LIMIT_EMAIL_WINDOW_SECONDS),
+      emailAddress: buildLimiter(
+        redis,
+        p,
+        'email-addr',
+        config.RATE_LIMIT_EMAIL_MAX,
+        config.RATE_LIMIT_EMAIL_WINDOW_SECONDS,
+      ),
+      apiKeyCreate: buildLimiter(
+        redis,
+        p,
+        'key-create',
+        config.RATE_LIMIT_API_KEY_CREATE_MAX,
+        config.RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS,
+      ),
+    };
+  }
+
+  /**
+   * Consumes every applicable limit at once: with ioredis auto-pipelining, the calls made in
+   * one tick travel in one Redis round trip. Returns the tightest state, or throws 429.
+   */
+  async consume(
+    keys: Partial<Record<LimitName, string>>,
+  ): Promise<{ tightest: LimitState | null; rejectedBy: string[] }> {
+    const entries = Object.entries(keys).filter(([, key]) => key !== undefined) as Array<[LimitName, string]>;
+    const results = await Promise.all(
+      entries.map(async ([name, key]) => {
+        const { limiter, points } = this.limiters[name];
+        try {
+          const res = await limiter.consume(key);
+          return { name, points, res, rejected: false };
+        } catch (outcome) {
+          if (outcome instanceof RateLimiterRes) return { name, points, res: outcome, rejected: true };
+          throw outcome;
+        }
+      }),
+    );
+    let tightest: LimitState | null = null;
+    const rejected = results.filter((result) => result.rejected);
+    for (const { points, res } of results) {
+      const state = {
+        limit: points,
+        remaining: Math.max(0, res.remainingPoints),
+        resetSeconds: Math.ceil(res.msBeforeNext / 1000),
+      };
+      if (!tightest || state.remaining < tightest.remaining) tightest = state;
+    }
+    if (rejected.length > 0) {
+      const retryAfter = Math.max(...rejected.map((result) => Math.ceil(result.res.msBeforeNext / 1000)), 1);
+      throw Object.assign(
+        new AppError('RATE_LIMIT_ERROR', `Too many requests; retry in ${retryAfter} seconds`, { retryAfter }),
+        { limitState: tightest, rejectedBy: rejected.map((result) => result.name) },
+      );
+    }
+    return { tightest, rejectedBy: [] };
+  }
+}
+
+/** Which endpoint limits apply, keyed by IP and, where the route has one, by the email in the body. */
+export function endpointLimitKeys(
+  limit: EndpointLimit | undefined,
+  ip: string,
+  body: unknown,
+  userId: string | undefined,
+): Partial<Record<LimitName, string>> {
+  const rawEmail = (body as { email?: unknown } | undefined)?.email;
+  const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : undefined;
+  switch (limit) {
+    case 'signIn':
+      return { signInIp: ip, signInEmail: email };
+    case 'signUp':
+      return { signUp: ip };
+    case 'passwordReset':
+    case 'verificationEmail':
+      return { emailIp: `${limit}:${ip}`, emailAddress: email ? `${limit}:${email}` : undefined };
+    case 'apiKeyCreate':
+      return { apiKeyCreate: userId };
+    default:
+      return {};
+  }
+}

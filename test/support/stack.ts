@@ -1,0 +1,134 @@
+import type { AddressInfo } from 'node:net';
+import { type HttpApp, loadConfig, type ServiceDeps, smtpMailer } from '@gatehouse/service-kit';
+import {
+  generatePrincipalKeys,
+  type PrincipalKeys,
+  startTestService,
+  type TestNamespace,
+  type TestService,
+  testNamespace,
+  testServiceConfig,
+} from '@gatehouse/service-kit/testing';
+import { buildGateway } from '../../gateway/src/app.js';
+import { GatewayConfig } from '../../gateway/src/config.js';
+import { createGatewayDeps, type GatewayDeps } from '../../gateway/src/deps.js';
+import { buildApp as buildIdentity } from '../../services/identity/src/app.js';
+import type { IdentityConfig } from '../../services/identity/src/config.js';
+import { identityService } from '../../services/identity/src/definition.js';
+import { identityTestConfig } from '../../services/identity/test/harness.js';
+import { TestSmtpServer } from '../../services/identity/test/smtp.js';
+import { buildApp as buildOrganization } from '../../services/organization/src/app.js';
+import type { OrganizationConfig } from '../../services/organization/src/config.js';
+import { organizationService } from '../../services/organization/src/definition.js';
+import { buildApp as buildProject } from '../../services/project/src/app.js';
+import type { ProjectConfig } from '../../services/project/src/config.js';
+import { projectService } from '../../services/project/src/definition.js';
+
+async function listen(app: HttpApp): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+export interface Stack {
+  ns: TestNamespace;
+  keys: PrincipalKeys;
+  smtp: TestSmtpServer;
+  identity: TestService<IdentityConfig>;
+  organization: TestService<OrganizationConfig>;
+  project: TestService<ProjectConfig>;
+  urls: { gateway: string; identity: string; organization: string; project: string };
+  gateways: Array<{ app: HttpApp; deps: GatewayDeps; url: string }>;
+  /** Starts one more gateway replica on the same services, Redis and NATS. */
+  addGateway(overrides?: Record<string, string>): Promise<{ app: HttpApp; deps: GatewayDeps; url: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole system in one process, each part on its own loopback port and talking over real
+ * HTTP, NATS, PostgreSQL, Redis and SMTP, in a namespace of its own.
+ */
+export async function startStack(
+  gatewayOverrides: Record<string, string> = {},
+  identityOverrides: Record<string, unknown> = {},
+): Promise<Stack> {
+  const ns = testNamespace();
+  const keys = await generatePrincipalKeys();
+  const smtp = new TestSmtpServer();
+  const smtpUrl = await smtp.start();
+  const identityConfig = identityTestConfig(ns, keys, { SMTP_URL: smtpUrl, ...identityOverrides });
+  const identity = await startTestService(identityService, identityConfig, keys, (deps) =>
+    // Identity closes last, so it deletes the namespace's stream once every consumer has stopped.
+    buildIdentity(deps, { mailer: smtpMailer(smtpUrl, identityConfig.MAIL_FROM) }),
+  );
+  const organizationConfig = testServiceConfig('organization', ns, keys, {
+    SMTP_URL: smtpUrl,
+    MAIL_FROM: 'Gatehouse <no-reply@example.test>',
+    MAIL_OUTBOX_DIR: '.data/test-mail',
+    PUBLIC_URL: 'http://localhost:8080',
+    INVITE_TTL_SECONDS: 7 * 24 * 3600,
+  }) as unknown as OrganizationConfig;
+  const organization = await startTestService(organizationService, organizationConfig, keys, (deps) =>
+    buildOrganization(deps as ServiceDeps<OrganizationConfig>, {
+      mailer: smtpMailer(smtpUrl, organizationConfig.MAIL_FROM),
+    }),
+  );
+  const project = await startTestService(
+    projectService,
+    testServiceConfig('project', ns, keys) as unknown as ProjectConfig,
+    keys,
+    (deps) => buildProject(deps),
+    { ownsStream: false },
+  );
+  const identityUrl = await listen(identity.app);
+  const organizationUrl = await listen(organization.app);
+  const projectUrl = await listen(project.app);
+
+  const gateways: Stack['gateways'] = [];
+  const addGateway = async (overrides: Record<string, string> = {}) => {
+    const config = loadConfig(GatewayConfig, {
+      GATEWAY_PORT: '0',
+      IDENTITY_URL: identityUrl,
+      ORGANIZATION_URL: organizationUrl,
+      PROJECT_URL: projectUrl,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      NATS_SUBJECT_PREFIX: ns.subjectPrefix,
+      RATE_LIMIT_KEY_PREFIX: `gh:test:${ns.id}`,
+      PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...gatewayOverrides,
+      ...overrides,
+    });
+    const deps = await createGatewayDeps(config);
+    const app = await buildGateway(deps);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const gateway = { app, deps, url: `http://127.0.0.1:${port}` };
+    gateways.push(gateway);
+    return gateway;
+  };
+  const first = await addGateway();
+
+  return {
+    ns,
+    keys,
+    smtp,
+    identity,
+    organization,
+    project,
+    urls: { gateway: first.url, identity: identityUrl, organization: organizationUrl, project: projectUrl },
+    gateways,
+    addGateway,
+    async close() {
+      for (const gateway of gateways) {
+        await gateway.app.close();
+        await gateway.deps.close();
+      }
+      await project.close();
+      await organization.close();
+      await identity.close();
+      await smtp.stop();
+    },
+  };
+}
