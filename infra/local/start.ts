@@ -1,0 +1,150 @@
+/**
+ * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS, makes the
+ * principal signing keys once, starts identity, organization, project and the gateway as their
+ * own processes (each migrates its own database, created if missing), and prints the URL.
+ * Ctrl-C stops everything.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { localPrincipalKeys } from './keys.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const env = process.env;
+
+const HINTS = {
+  PostgreSQL:
+    'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   (or: docker compose up -d postgres)',
+  Redis: 'redis-server --daemonize yes --port 6379 --save ""   (or: docker compose up -d redis)',
+  NATS: 'nats-server -js -p 4222   (or: docker compose up -d nats)',
+};
+
+function reachable(url: string, defaultPort: number): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((done) => {
+    const socket = connect(Number(port) || defaultPort, hostname.replace(/^\[|\]$/g, ''));
+    socket.setTimeout(1500);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+  });
+}
+
+function databaseFor(service: string): string {
+  const own = env[`${service.toUpperCase()}_DATABASE_URL`];
+  if (own) return own;
+  const url = new URL(env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  url.pathname = `/gatehouse_${service}`;
+  return url.toString();
+}
+
+async function main() {
+  const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const checks: Array<[keyof typeof HINTS, string, number]> = [
+    ['PostgreSQL', databaseFor('identity'), 5432],
+    ['Redis', redisUrl, 6379],
+    ['NATS', natsUrl, 4222],
+  ];
+  let missing = false;
+  for (const [name, url, port] of checks) {
+    if (!(await reachable(url, port))) {
+      const { hostname, port: p } = new URL(url);
+      console.error(`✗ ${name} is not reachable at ${hostname}:${p || port}. Start it with: ${HINTS[name]}`);
+      missing = true;
+    }
+  }
+  if (missing) process.exit(1);
+
+  const keys = await localPrincipalKeys(join(root, '.data/keys'));
+  const gatewayPort = env.GATEWAY_PORT ?? '8080';
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${gatewayPort}`;
+  const ports = {
+    identity: env.IDENTITY_PORT ?? '4001',
+    organization: env.ORGANIZATION_PORT ?? '4002',
+    project: env.PROJECT_PORT ?? '4003',
+  };
+  const common = { NATS_URL: natsUrl, PUBLIC_URL: publicUrl, LOG_LEVEL: env.LOG_LEVEL ?? 'info' };
+  const services: Array<{ name: string; entry: string; env: Record<string, string> }> = (
+    ['identity', 'organization', 'project'] as const
+  ).map((name) => ({
+    name,
+    entry: `services/${name}/src/main.ts`,
+    env: { ...common, PORT: ports[name], DATABASE_URL: databaseFor(name), PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem },
+  }));
+  const gateway = {
+    name: 'gateway',
+    entry: 'gateway/src/main.ts',
+    env: {
+      ...common,
+      GATEWAY_PORT: gatewayPort,
+      REDIS_URL: redisUrl,
+      PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
+      IDENTITY_URL: `http://127.0.0.1:${ports.identity}`,
+      ORGANIZATION_URL: `http://127.0.0.1:${ports.organization}`,
+      PROJECT_URL: `http://127.0.0.1:${ports.project}`,
+    },
+  };
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)),
+    );
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const start = (spec: { name: string; entry: string; env: Record<string, string> }) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, spec.entry)], {
+      cwd: root,
+      env: { ...env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => console.log(`[${spec.name.padEnd(12)}] ${line}`));
+    }
+    child.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`✗ ${spec.name} stopped (exit ${code}); stopping the rest`);
+        void stopAll(1);
+      }
+    });
+    children.push(child);
+  };
+
+  for (const service of services) start(service);
+  await Promise.all(services.map((service) => waitHealthy(`http://127.0.0.1:${service.env.PORT}/healthz`)));
+  start(gateway);
+  await waitHealthy(`http://127.0.0.1:${gatewayPort}/healthz`);
+  console.log(`\n  Gatehouse is running at ${publicUrl}   (Ctrl-C stops everything)\n`);
+}
+
+async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not become healthy in ${timeoutMs / 1000}s`);
+}
+
+await main();
