@@ -115,3 +115,4 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, i
   }
   throw lastError;
 }
+export * from './private-server.js';

@@ -14,8 +14,7 @@ import {
   OutboxRelay,
   recordEvent,
 } from '../src/index.js';
-import { eventually, testNamespace } from '../src/testing.js';
-import { PrivateNatsServer } from './nats-server.js';
+import { eventually, PrivateServer, testNamespace } from '../src/testing.js';
 
 class ProducerSchema extends Migration {
   override async up(): Promise<void> {
@@ -32,7 +31,7 @@ class ConsumerSchema extends Migration {
 
 const logger = createLogger('kit-test', 'silent');
 const ns = testNamespace();
-const nats = new PrivateNatsServer();
+const nats = PrivateServer.nats();
 let producerOrm: Orm;
 let consumerOrm: Orm;
 let producerBus: Messaging;

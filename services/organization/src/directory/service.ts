@@ -60,7 +60,7 @@ export function directoryConsumer(ctx: OrgContext): DurableConsumer {
     [EVENT_SUBJECTS.userRegistered]: async (event, em) => {
       const user = event.data as UserData;
       await upsertDirectoryUser(em, user);
-      await provisionDefault(ctx, em, user, event.requestId);
+      await provisionDefault(em, user, event.requestId);
     },
     [EVENT_SUBJECTS.userUpdated]: async (event, em) => {
       await upsertDirectoryUser(em, event.data as UserData);

@@ -76,7 +76,7 @@ export async function createOrganization(
  * The organization every user gets at sign-up. Idempotent: the unique default_for_user_id
  * means the synchronous request and the durable event can both arrive and only one wins.
  */
-export async function provisionDefault(ctx: OrgContext, em: EntityManager, user: ProvisionRequest, requestId?: string) {
+export async function provisionDefault(em: EntityManager, user: ProvisionRequest, requestId?: string) {
   const existing = await em.findOne(OrganizationSchema, { defaultForUserId: user.userId });
   if (existing) return existing.id;
   await upsertDirectoryUser(em, { userId: user.userId, email: user.email, name: user.name });
@@ -90,7 +90,7 @@ export async function provisionDefault(ctx: OrgContext, em: EntityManager, user:
 
 export async function provisionDefaultNow(ctx: OrgContext, user: ProvisionRequest): Promise<string> {
   try {
-    return await commit(ctx, (em) => provisionDefault(ctx, em, user));
+    return await commit(ctx, (em) => provisionDefault(em, user));
   } catch (error) {
     if (!(error instanceof UniqueConstraintViolationException)) throw error;
     // The event handler won the race; its organization is the answer.

@@ -1,0 +1,43 @@
+import { eventually } from '@gatehouse/service-kit/testing';
+import { ApiClient, type Json } from './client.js';
+import type { Stack } from './stack.js';
+
+export const PASSWORD = 'a-long-secure-passphrase';
+
+let counter = 0;
+export function uniqueEmail(label = 'user'): string {
+  counter += 1;
+  return `${label}-${Date.now().toString(36)}-${counter}@example.com`;
+}
+
+/** Signs up and in; the returned client carries the session cookie. */
+export async function signedInUser(stack: Stack, name = 'Test User', email = uniqueEmail()) {
+  const client = new ApiClient(stack.urls.gateway);
+  const signUp = await client.post('/api/auth/sign-up/email', { email, password: PASSWORD, name });
+  if (signUp.status !== 200) throw new Error(`sign-up failed: ${JSON.stringify(signUp.body)}`);
+  const signIn = await client.post('/api/auth/sign-in/email', { email, password: PASSWORD });
+  if (signIn.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(signIn.body)}`);
+  const organizations = await client.get('/api/user/organizations');
+  const organizationId: string = organizations.body.data[0]?.id;
+  return { client, email, userId: signUp.body.data.id as string, organizationId };
+}
+
+export async function createKey(client: ApiClient, body: Json) {
+  const res = await client.post('/api/auth/api-key/create', body);
+  if (res.status !== 200) throw new Error(`key creation failed: ${JSON.stringify(res.body)}`);
+  return res.body.data as { id: string; key: string; scopes: string[] };
+}
+
+export function keyClient(stack: Stack, key: string, baseUrl = stack.urls.gateway): ApiClient {
+  return new ApiClient(baseUrl, { 'X-Api-Key': key });
+}
+
+/** Follows the newest mailed link of this kind to the given address. */
+export async function mailedToken(stack: Stack, email: string, path: string): Promise<string> {
+  return eventually(async () => {
+    const link = stack.smtp.linkTo(email);
+    if (!link || !link.includes(path)) throw new Error('no such mail yet');
+    const url = new URL(link);
+    return url.searchParams.get('token') ?? url.pathname.split('/').at(-2) ?? '';
+  });
+}
