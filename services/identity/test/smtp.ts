@@ -41,10 +41,17 @@ export class TestSmtpServer {
     return [...this.received].reverse().find((mail) => mail.to.includes(address));
   }
 
-  /** The first link of the newest mail to this address, with quoted-printable soft breaks undone. */
-  linkTo(address: string): string | undefined {
-    const mail = this.latestTo(address);
-    const text = mail?.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-    return text?.match(/https?:\/\/[^\s"<>]+/)?.[0];
+  /**
+   * The first link of the newest mail to this address (whose link contains `pathPart`, when
+   * given), with quoted-printable soft breaks undone.
+   */
+  linkTo(address: string, pathPart = ''): string | undefined {
+    for (const mail of [...this.received].reverse()) {
+      if (!mail.to.includes(address)) continue;
+      const text = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const link = text.match(/https?:\/\/[^\s"<>]+/)?.[0];
+      if (link?.includes(pathPart)) return link;
+    }
+    return undefined;
   }
 }
