@@ -111,7 +111,9 @@ function toErrorEnvelope(error: FastifyError, request: FastifyRequest) {
   }
   if (error.validation) {
     const location = contextToLocation(error.validationContext);
-    const errors = error.validation.map((issue) => toFieldError(issue, location));
+    const errors = oneErrorPerField(
+      error.validation.map((issue) => [issue.keyword, toFieldError(issue, location)] as const),
+    );
     return errorEnvelope(400, 'VALIDATION_ERROR', 'Validation failed', request.id, { errors });
   }
   const status = error.statusCode ?? 500;
@@ -157,6 +159,24 @@ function contextToLocation(context: string | undefined): FieldLocation {
   if (context === 'querystring') return 'query';
   if (context === 'params' || context === 'headers') return context;
   return 'body';
+}
+
+/** Keywords that only echo the alternatives of a union; a branch's own error says more. */
+const GENERIC_KEYWORDS = new Set(['anyOf', 'oneOf', 'type', 'const', 'if']);
+
+/**
+ * A nullable or union field fails once per branch; the client wants one line per field, with the
+ * most specific reason (e.g. "must NOT have more than 2000 characters" over "must be null").
+ */
+function oneErrorPerField(issues: ReadonlyArray<readonly [string, FieldError]>): FieldError[] {
+  const chosen = new Map<string, { keyword: string; error: FieldError }>();
+  for (const [keyword, error] of issues) {
+    const current = chosen.get(error.field);
+    if (!current || (GENERIC_KEYWORDS.has(current.keyword) && !GENERIC_KEYWORDS.has(keyword))) {
+      chosen.set(error.field, { keyword, error });
+    }
+  }
+  return [...chosen.values()].map((entry) => entry.error);
 }
 
 interface ValidationIssue {
