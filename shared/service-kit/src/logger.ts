@@ -18,8 +18,8 @@ const REDACT_PATHS = [
   '*.key',
 ];
 
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
@@ -32,7 +32,8 @@ export function createLogger(service: string, level = 'info'): Logger {
           ? pino.stdSerializers.err(err)
           : { type: err.name, code: err.code, message: redactSql(err.message) },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Drivers put SQL in error messages; keep the first words, drop statements. */

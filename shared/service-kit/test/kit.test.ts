@@ -1,0 +1,118 @@
+import { Writable } from 'node:stream';
+import { Type } from 'typebox';
+import { describe, expect, it } from 'vitest';
+import { base62, ConfigError, createHttpApp, createLogger, loadConfig, randomSecret } from '../src/index.js';
+
+describe('loadConfig', () => {
+  const schema = Type.Object({
+    PORT: Type.Integer({ default: 3000 }),
+    KEY: Type.String({ minLength: 4 }),
+    ON: Type.Boolean({ default: false }),
+  });
+  it('applies defaults and converts strings', () => {
+    expect(loadConfig(schema, { KEY: 'abcd', ON: 'true' })).toEqual({ PORT: 3000, KEY: 'abcd', ON: true });
+  });
+  it('names the first bad or missing variable in one line', () => {
+    expect(() => loadConfig(schema, {})).toThrowError(
+      new ConfigError('Configuration error: KEY is required but not set'),
+    );
+    expect(() => loadConfig(schema, { KEY: 'abcd', PORT: 'eighty' })).toThrowError(
+      /^Configuration error: PORT must be integer$/,
+    );
+  });
+});
+
+describe('envelope error handler', () => {
+  const app = createHttpApp({ logger: createLogger('t', 'silent'), bodyLimit: 64 });
+  app.post(
+    '/things',
+    {
+      schema: {
+        body: Type.Object(
+          { name: Type.String({ maxLength: 5 }), note: Type.Union([Type.String({ maxLength: 3 }), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async () => ({ ok: true }),
+  );
+  app.get('/boom', async () => {
+    throw new Error('select * from users where password = secret');
+  });
+
+  it('lists each bad field once, with the most specific reason', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/things',
+      payload: { name: 'toolong', note: 'long', extra: 1 },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().meta.errors).toEqual([
+      { field: 'extra', error: 'is not allowed', location: 'body' },
+      { field: 'name', error: 'must NOT have more than 5 characters', location: 'body' },
+      { field: 'note', error: 'must NOT have more than 3 characters', location: 'body' },
+    ]);
+  });
+
+  it('never leaks an unexpected error', async () => {
+    const res = await app.inject({ method: 'GET', url: '/boom' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({
+      success: false,
+      status: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'Something went wrong on our side',
+    });
+    expect(res.body).not.toMatch(/select|password|stack/i);
+  });
+
+  it('answers 413 and 415 as envelopes', async () => {
+    const big = await app.inject({ method: 'POST', url: '/things', payload: { name: 'x'.repeat(100), note: null } });
+    expect(big.json()).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    const text = await app.inject({
+      method: 'POST',
+      url: '/things',
+      payload: 'hi',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.json()).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+});
+
+describe('logs', () => {
+  it('redact credentials and passwords, and drop SQL from error messages', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger('t', 'info', sink);
+    logger.info(
+      {
+        req: {
+          headers: { 'x-api-key': 'ba_SECRET', cookie: 'gatehouse_session=SECRET', authorization: 'Bearer SECRET' },
+        },
+      },
+      'request',
+    );
+    logger.info({ body: { password: 'SECRET', newPassword: 'SECRET', token: 'SECRET' } }, 'body');
+    logger.error(
+      { err: Object.assign(new Error('insert into api_keys values (SECRET)'), { code: '23505' }) },
+      'failed',
+    );
+    const output = lines.join('');
+    expect(output).not.toContain('SECRET');
+    expect(output).toContain('[redacted]');
+    expect(output).toContain('[query redacted]');
+  });
+});
+
+describe('secrets', () => {
+  it('are base62 and carry the requested entropy', () => {
+    expect(randomSecret(32)).toMatch(/^[0-9A-Za-z]{43}$/);
+    expect(base62(Buffer.from([0]))).toBe('00');
+    expect(new Set(Array.from({ length: 100 }, () => randomSecret(16))).size).toBe(100);
+  });
+});
