@@ -247,6 +247,29 @@ describe('gateway: rate limits', () => {
     expect(metrics).toMatch(/gateway_rate_limit_rejections_total\{limit="signIn(Ip|Email)"/);
   });
 
+  it('believes X-Forwarded-For only from trusted proxies', async () => {
+    const prefix = `gh:test:${stack.ns.id}:xff`;
+    const trusting = new ApiClient(
+      (
+        await stack.addGateway({
+          TRUSTED_PROXIES: '127.0.0.1',
+          RATE_LIMIT_SIGN_UP_MAX: '1',
+          RATE_LIMIT_KEY_PREFIX: `${prefix}:t`,
+        })
+      ).url,
+    );
+    const plain = new ApiClient(
+      (await stack.addGateway({ RATE_LIMIT_SIGN_UP_MAX: '1', RATE_LIMIT_KEY_PREFIX: `${prefix}:p` })).url,
+    );
+    const signUp = (client: ApiClient, ip: string) =>
+      client.post('/api/auth/sign-up/email', {}, { 'x-forwarded-for': ip });
+    expect((await signUp(trusting, '203.0.113.1')).status).toBe(400);
+    expect((await signUp(trusting, '203.0.113.1')).status).toBe(429);
+    expect((await signUp(trusting, '203.0.113.2')).status).toBe(400);
+    expect((await signUp(plain, '203.0.113.1')).status).toBe(400);
+    expect((await signUp(plain, '203.0.113.2')).status).toBe(429);
+  });
+
   it('keeps limiting in memory and keeps serving while Redis is down', async () => {
     const redis = PrivateServer.redis();
     await redis.start();

@@ -99,6 +99,27 @@ describe('identity: sign-up, sign-in and verification', () => {
     expect(cookie).not.toMatch(/Secure/); // plain-http localhost
   });
 
+  it('re-hashes the password at sign-in when the argon2 cost changed', async () => {
+    const { buildApp } = await import('../src/app.js');
+    const deps = h.service.deps;
+    const stronger = await buildApp({ ...deps, config: { ...deps.config, ARGON2_TIME_COST: 3 } });
+    try {
+      const res = await stronger.inject({
+        method: 'POST',
+        url: '/api/auth/sign-in/email',
+        payload: { email: 'ada@example.com', password: 'a-long-secure-passphrase' },
+        headers: await h.service.as(anonymous),
+      });
+      expect(res.statusCode).toBe(200);
+      const [row] = await deps.orm.em
+        .fork()
+        .execute('select password_hash from users where email = ?', ['ada@example.com']);
+      expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=3,p=1\$/);
+    } finally {
+      await stronger.close();
+    }
+  });
+
   it('verifies the email from the link in the real SMTP message, once', async () => {
     const link = await eventually(async () => {
       const found = h.smtp.linkTo('ada@example.com');
