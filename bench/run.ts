@@ -1,0 +1,242 @@
+/**
+ * `pnpm bench`: what the gateway costs, measured side by side in one run.
+ *
+ * The system runs as real processes (as `pnpm start` runs it) on bench-only ports and databases;
+ * autocannon runs in a process of its own. Each target gets the same connections and duration:
+ *   1. GET /api/user/me with a PAT through the gateway
+ *   2. the same request sent straight to identity with a valid gateway-signed principal
+ *   3. a bare fastify hello-world (the floor)
+ *   4. projects list and create, through the gateway and straight to the project service
+ * and the ratios between them are printed.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPrincipalSigner } from '@gatehouse/service-kit';
+import pg from 'pg';
+import { localPrincipalKeys } from '../infra/local/keys.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+/** Untimed load first, so every target is measured with a warmed JIT and connection pools. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const PORTS = { gateway: 18080, identity: 18001, organization: 18002, project: 18003, hello: 18999 };
+const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
+const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const run = Date.now().toString(36);
+
+function databaseUrl(service: string): string {
+  const url = new URL(SERVER);
+  url.pathname = `/gatehouse_bench_${service}`;
+  return url.toString();
+}
+
+const children: ChildProcess[] = [];
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 240; attempt++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} never became healthy`);
+}
+
+interface Result {
+  name: string;
+  rps: number;
+  mean: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function cannon(
+  name: string,
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Result> {
+  const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(CONNECTIONS), '-d', String(DURATION)];
+  if (options.method) args.push('-m', options.method);
+  for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`);
+  if (options.body) args.push('-b', options.body);
+  args.push(url);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  await new Promise((r) => child.once('exit', r));
+  const report = JSON.parse(output);
+  return {
+    name,
+    rps: report.requests.average,
+    p50: report.latency.p50,
+    p99: report.latency.p99,
+    errors: report.errors,
+    non2xx: report.non2xx,
+  };
+}
+
+async function json(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${GATEWAY}${path}`, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { res, body: (await res.json()) as { data: Record<string, unknown> & Array<Record<string, unknown>> } };
+}
+
+async function main() {
+  const keys = await localPrincipalKeys(join(root, '.data/keys'));
+  const env = {
+    LOG_LEVEL: 'warn',
+    GATEWAY_PORT: String(PORTS.gateway),
+    IDENTITY_PORT: String(PORTS.identity),
+    ORGANIZATION_PORT: String(PORTS.organization),
+    PROJECT_PORT: String(PORTS.project),
+    PUBLIC_URL: GATEWAY,
+    IDENTITY_DATABASE_URL: databaseUrl('identity'),
+    ORGANIZATION_DATABASE_URL: databaseUrl('organization'),
+    PROJECT_DATABASE_URL: databaseUrl('project'),
+    NATS_SUBJECT_PREFIX: `bench${run}.`,
+    EVENTS_STREAM: `BENCH_${run.toUpperCase()}`,
+    RATE_LIMIT_KEY_PREFIX: `gh:bench:${run}`,
+    RATE_LIMIT_IP_MAX: '1000000000',
+    RATE_LIMIT_CREDENTIAL_MAX: '1000000000',
+    MAIL_OUTBOX_DIR: '.data/bench-mail',
+  };
+  start(['--import', 'tsx', 'infra/local/start.ts'], env);
+  start(['--import', 'tsx', 'bench/hello.ts'], { PORT: String(PORTS.hello) });
+  await waitFor(`${GATEWAY}/readyz`);
+  await waitFor(`http://127.0.0.1:${PORTS.hello}/hello`);
+
+  const email = `bench-${run}@example.com`;
+  await json('POST', '/api/auth/sign-up/email', { email, password: 'a-long-secure-passphrase', name: 'Bench User' });
+  const signIn = await json('POST', '/api/auth/sign-in/email', { email, password: 'a-long-secure-passphrase' });
+  const cookie = (signIn.res.headers.getSetCookie()[0] ?? '').split(';')[0]!;
+  const created = await json(
+    'POST',
+    '/api/auth/api-key/create',
+    { name: 'bench', scopes: ['user:read', 'projects:read', 'projects:write'] },
+    { cookie },
+  );
+  const apiKey = created.body.data.key as string;
+  const me = await json('GET', '/api/user/me', undefined, { 'x-api-key': apiKey });
+  const organizations = await json('GET', '/api/user/organizations', undefined, { 'x-api-key': apiKey });
+  const organizationId = organizations.body.data[0]!.id as string;
+  for (let i = 0; i < 50; i++)
+    await json(
+      'POST',
+      `/api/user/organizations/${organizationId}/projects`,
+      { name: `Seed ${i}` },
+      { 'x-api-key': apiKey },
+    );
+
+  // The direct targets get exactly what the gateway would send: a freshly signed principal.
+  const signer = await createPrincipalSigner(keys.privateKeyPem);
+  const principal = {
+    kind: 'api_key' as const,
+    userId: me.body.data.id as string,
+    credentialId: created.body.data.id as string,
+    scopes: ['user:read' as const, 'projects:read' as const, 'projects:write' as const],
+    organizationId: null,
+    role: 'user' as const,
+  };
+  const signed = async () => ({
+    'x-gatehouse-principal': await signer.sign({ principal, requestId: 'bench', clientIp: '127.0.0.1' }),
+  });
+  const projectsPath = `/api/user/organizations/${organizationId}/projects`;
+  const body = JSON.stringify({ name: 'Bench project' });
+  const jsonHeaders = { 'content-type': 'application/json' };
+
+  console.log(
+    `\nGatehouse bench — ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s measured per target, one run, same machine\n`,
+  );
+  const results: Result[] = [];
+  results.push(
+    await cannon('PAT GET /api/user/me via gateway', `${GATEWAY}/api/user/me`, { headers: { 'x-api-key': apiKey } }),
+  );
+  results.push(
+    await cannon('GET /api/user/me direct to identity', `http://127.0.0.1:${PORTS.identity}/api/user/me`, {
+      headers: await signed(),
+    }),
+  );
+  results.push(await cannon('bare fastify hello-world', `http://127.0.0.1:${PORTS.hello}/hello`));
+  results.push(
+    await cannon('PAT GET projects via gateway', `${GATEWAY}${projectsPath}`, { headers: { 'x-api-key': apiKey } }),
+  );
+  results.push(
+    await cannon('GET projects direct to project', `http://127.0.0.1:${PORTS.project}${projectsPath}`, {
+      headers: await signed(),
+    }),
+  );
+  results.push(
+    await cannon('PAT POST projects via gateway', `${GATEWAY}${projectsPath}`, {
+      method: 'POST',
+      body,
+      headers: { 'x-api-key': apiKey, ...jsonHeaders },
+    }),
+  );
+  results.push(
+    await cannon('POST projects direct to project', `http://127.0.0.1:${PORTS.project}${projectsPath}`, {
+      method: 'POST',
+      body,
+      headers: { ...(await signed()), ...jsonHeaders },
+    }),
+  );
+
+  const pad = (value: string, width: number) => value.padEnd(width);
+  console.log(`${pad('target', 40)} ${pad('req/s', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} errors/non-2xx`);
+  for (const r of results) {
+    console.log(
+      `${pad(r.name, 40)} ${pad(r.rps.toFixed(0), 9)} ${pad(String(r.p50), 8)} ${pad(String(r.p99), 8)} ${r.errors}/${r.non2xx}`,
+    );
+  }
+  const [viaGateway, direct, hello, listGw, listDirect, createGw, createDirect] = results as [
+    Result,
+    Result,
+    Result,
+    Result,
+    Result,
+    Result,
+    Result,
+  ];
+  const ratio = (a: Result, b: Result) =>
+    `${(a.rps / b.rps).toFixed(2)}× throughput, p50 ${(a.p50 / Math.max(b.p50, 0.001)).toFixed(2)}×, p99 ${(a.p99 / Math.max(b.p99, 0.001)).toFixed(2)}×`;
+  console.log('\nratios');
+  console.log(`  /me via gateway ÷ direct:          ${ratio(viaGateway, direct)}`);
+  console.log(`  /me direct ÷ hello-world:          ${ratio(direct, hello)}`);
+  console.log(`  /me via gateway ÷ hello-world:     ${ratio(viaGateway, hello)}`);
+  console.log(`  projects list via gateway ÷ direct: ${ratio(listGw, listDirect)}`);
+  console.log(`  projects create via gateway ÷ direct: ${ratio(createGw, createDirect)}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  const client = new pg.Client({ connectionString: SERVER });
+  await client.connect();
+  for (const service of ['identity', 'organization', 'project']) {
+    await client.query(`drop database if exists "gatehouse_bench_${service}" with (force)`);
+  }
+  await client.end();
+}
