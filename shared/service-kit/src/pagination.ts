@@ -65,9 +65,15 @@ export async function findPage<T extends { id: string }>(
     const after = decodeCursor(request.cursor, sort);
     const value = kind === 'date' ? new Date(after.v) : after.v;
     const op = descending ? '$lt' : '$gt';
-    // Keyset: strictly after (value, id) in sort order.
+    const bound = descending ? '$lte' : '$gte';
+    // Keyset: strictly after (value, id) in sort order. The redundant range on the sort field is
+    // what lets PostgreSQL start the index scan at the cursor instead of filtering from the top.
     filter = {
-      $and: [where, { $or: [{ [field]: { [op]: value } }, { [field]: value, id: { [op]: after.id } }] }],
+      $and: [
+        where,
+        { [field]: { [bound]: value } },
+        { $or: [{ [field]: { [op]: value } }, { [field]: value, id: { [op]: after.id } }] },
+      ],
     } as FilterQuery<T>;
   }
   const offset = request.cursor ? 0 : request.offset;
