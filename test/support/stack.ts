@@ -51,12 +51,15 @@ export interface Stack {
 export async function startStack(
   gatewayOverrides: Record<string, string> = {},
   identityOverrides: Record<string, unknown> = {},
+  options: { natsUrl?: string } = {},
 ): Promise<Stack> {
   const ns = testNamespace();
+  const natsUrl = options.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const shared = { NATS_URL: natsUrl };
   const keys = await generatePrincipalKeys();
   const smtp = new TestSmtpServer();
   const smtpUrl = await smtp.start();
-  const identityConfig = identityTestConfig(ns, keys, { SMTP_URL: smtpUrl, ...identityOverrides });
+  const identityConfig = identityTestConfig(ns, keys, { SMTP_URL: smtpUrl, ...shared, ...identityOverrides });
   const identity = await startTestService(identityService, identityConfig, keys, (deps) =>
     // Identity closes last, so it deletes the namespace's stream once every consumer has stopped.
     buildIdentity(deps, { mailer: smtpMailer(smtpUrl, identityConfig.MAIL_FROM) }),
@@ -67,6 +70,7 @@ export async function startStack(
     MAIL_OUTBOX_DIR: '.data/test-mail',
     PUBLIC_URL: 'http://localhost:8080',
     INVITE_TTL_SECONDS: 7 * 24 * 3600,
+    ...shared,
   }) as unknown as OrganizationConfig;
   const organization = await startTestService(organizationService, organizationConfig, keys, (deps) =>
     buildOrganization(deps as ServiceDeps<OrganizationConfig>, {
@@ -75,7 +79,7 @@ export async function startStack(
   );
   const project = await startTestService(
     projectService,
-    testServiceConfig('project', ns, keys) as unknown as ProjectConfig,
+    testServiceConfig('project', ns, keys, shared) as unknown as ProjectConfig,
     keys,
     (deps) => buildProject(deps),
     { ownsStream: false },
@@ -91,7 +95,7 @@ export async function startStack(
       IDENTITY_URL: identityUrl,
       ORGANIZATION_URL: organizationUrl,
       PROJECT_URL: projectUrl,
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      NATS_URL: natsUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       NATS_SUBJECT_PREFIX: ns.subjectPrefix,
       RATE_LIMIT_KEY_PREFIX: `gh:test:${ns.id}`,

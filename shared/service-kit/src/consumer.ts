@@ -105,6 +105,8 @@ export class DurableConsumer {
       message.term();
       return;
     }
+    // The request that caused the event follows it into this service's logs.
+    const log = logger.child({ durable, eventId: event.id, type: event.type, requestId: event.requestId });
     try {
       await this.applyOnce(event);
       message.ack();
@@ -118,7 +120,7 @@ export class DurableConsumer {
         );
         message.term();
       } else {
-        logger.warn({ err: error, durable, eventId: event.id, type: event.type }, 'event handling failed; will retry');
+        log.warn({ err: error }, 'event handling failed; will retry');
         message.nak(Math.min(500 * deliveries, 10_000));
       }
     }

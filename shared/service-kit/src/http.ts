@@ -74,7 +74,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const envelope = toErrorEnvelope(error, request);
-    if (envelope.status >= 500) {
+    if (envelope.code === 'SERVICE_UNAVAILABLE') {
+      // An expected state (a dependency is down), already answered with a retryable 503.
+      request.log.warn({ err: error }, 'dependency unavailable');
+    } else if (envelope.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
     if (envelope.code === 'RATE_LIMIT_ERROR' && error instanceof AppError) {
