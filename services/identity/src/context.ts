@@ -1,4 +1,4 @@
-import type { MailRelay, ServiceDeps } from '@gatehouse/service-kit';
+import { commitAndKick, type MailRelay, type ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PasswordHasher } from './accounts/passwords.js';
 import type { LastUsedTracker } from './api-keys/last-used.js';
@@ -15,15 +15,9 @@ export interface IdentityContext {
   lastUsed: LastUsedTracker;
 }
 
-/**
- * Runs one unit of work in a transaction, then nudges the relays so the events and mail it
- * queued go out now rather than on the next tick.
- */
-export async function commit<T>(ctx: IdentityContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  const result = await ctx.deps.orm.em.fork().transactional(work);
-  ctx.deps.outbox.kick();
-  ctx.mail.kick();
-  return result;
+/** One transaction; its events and mail leave right after it commits. */
+export function commit<T>(ctx: IdentityContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  return commitAndKick(ctx.deps.orm.em, [ctx.deps.outbox, ctx.mail], work);
 }
 
 export function readEm(ctx: IdentityContext): EntityManager {

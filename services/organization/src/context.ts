@@ -1,4 +1,4 @@
-import type { MailRelay, ServiceDeps } from '@gatehouse/service-kit';
+import { commitAndKick, type MailRelay, type ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationConfig } from './config.js';
 
@@ -8,12 +8,9 @@ export interface OrgContext {
   mail: MailRelay;
 }
 
-/** One transaction, then the relays are nudged so its events and mail leave at once. */
-export async function commit<T>(ctx: OrgContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  const result = await ctx.deps.orm.em.fork().transactional(work);
-  ctx.deps.outbox.kick();
-  ctx.mail.kick();
-  return result;
+/** One transaction; its events and mail leave right after it commits. */
+export function commit<T>(ctx: OrgContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  return commitAndKick(ctx.deps.orm.em, [ctx.deps.outbox, ctx.mail], work);
 }
 
 export function readEm(ctx: OrgContext): EntityManager {

@@ -10,6 +10,7 @@ export * from './nats.js';
 export * from './outbox.js';
 export * from './pagination.js';
 export * from './principal.js';
+export * from './pump.js';
 export * from './rpc.js';
 export * from './secrets.js';
 export * from './service.js';

@@ -10,6 +10,7 @@ import { StringCodec } from 'nats';
 import { Value } from 'typebox/value';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
+import { Pump } from './pump.js';
 
 export interface OutboxEvent {
   id: string;
@@ -68,41 +69,32 @@ const BATCH = 100;
  * Runs on a timer and whenever kicked after a commit; a NATS outage just leaves rows waiting.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly pump: Pump;
 
   constructor(
     private readonly em: EntityManager,
     private readonly messaging: Messaging,
     private readonly logger: Logger,
-    private readonly intervalMs = 1000,
-  ) {}
+    intervalMs = 1000,
+  ) {
+    this.pump = new Pump(
+      () => this.drain(),
+      (error) => logger.warn({ err: error }, 'outbox relay pass failed; will retry'),
+      intervalMs,
+    );
+  }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.timer.unref();
-    this.kick();
+    this.pump.start();
   }
 
   /** Ask for a publish pass now (coalesces with one already running). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox relay pass failed; will retry'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.pump.kick();
+  }
+
+  stop(): Promise<void> {
+    return this.pump.stop();
   }
 
   /** Publishes until nothing is pending; resolves when a pass finds the outbox empty. */
@@ -111,12 +103,6 @@ export class OutboxRelay {
       const published = await this.publishBatch();
       if (published < BATCH) return;
     }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
   }
 
   private async publishBatch(): Promise<number> {

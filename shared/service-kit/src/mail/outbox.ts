@@ -1,6 +1,7 @@
 import { newId } from '@gatehouse/contracts';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger.js';
+import { Pump } from '../pump.js';
 import { type QueuedMail, QueuedMailSchema } from './entities.js';
 import type { Mailer, MailMessage } from './mailer.js';
 
@@ -22,42 +23,31 @@ export function queueMail(em: EntityManager, message: MailMessage): QueuedMail {
 
 /** Sends queued mail; an SMTP outage leaves it queued and retried with backoff. */
 export class MailRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly pump: Pump;
 
   constructor(
     private readonly em: EntityManager,
     private readonly mailer: Mailer,
     private readonly logger: Logger,
-    private readonly intervalMs = 1000,
-  ) {}
+    intervalMs = 1000,
+  ) {
+    this.pump = new Pump(
+      () => this.sendDue(),
+      (error) => logger.warn({ err: error }, 'mail relay pass failed'),
+      intervalMs,
+    );
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.timer.unref();
-    this.kick();
+    this.pump.start();
   }
 
   kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.sendDue()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'mail relay pass failed'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.pump.kick();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.pump.stop();
     this.mailer.close();
   }
 
