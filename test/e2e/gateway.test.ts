@@ -206,6 +206,25 @@ describe('gateway: edges', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
   });
 
+  it('answers CORS preflights for allowed origins only', async () => {
+    const path = `${stack.urls.gateway}/api/user/organizations/${alice.organizationId}/projects`;
+    const preflight = (origin: string) =>
+      fetch(path, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-api-key',
+        },
+      });
+    const allowed = await preflight('https://app.example.com');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    const refused = await preflight('https://evil.example');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('answers 503 SERVICE_UNAVAILABLE when an upstream is down, without hanging', async () => {
     const broken = await stack.addGateway({ PROJECT_URL: 'http://127.0.0.1:1', UPSTREAM_TIMEOUT_MS: '2000' });
     const res = await new ApiClient(broken.url).get(`/api/user/organizations/${alice.organizationId}/projects`, {

@@ -8,7 +8,7 @@ import {
   type PrincipalClaims,
 } from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
-import { type CryptoKey, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
 import type { HttpApp } from './http.js';
 
 const ALG = 'EdDSA';
@@ -19,12 +19,19 @@ export interface PrincipalSigner {
   sign(claims: PrincipalClaims): Promise<string>;
 }
 
+/** The key id is the RFC 7638 thumbprint of the public key, so signer and verifiers agree without config. */
+async function keyId(key: CryptoKey): Promise<string> {
+  const { kty, crv, x } = await exportJWK(key);
+  return calculateJwkThumbprint({ kty: kty!, crv: crv!, x: x! });
+}
+
 export async function createPrincipalSigner(privateKeyPem: string): Promise<PrincipalSigner> {
-  const key = await importPKCS8(privateKeyPem, ALG);
+  const key = await importPKCS8(privateKeyPem, ALG, { extractable: true });
+  const kid = await keyId(key);
   return {
     sign: (claims) =>
       new SignJWT({ principal: claims.principal, rid: claims.requestId, ip: claims.clientIp })
-        .setProtectedHeader({ alg: ALG })
+        .setProtectedHeader({ alg: ALG, kid })
         .setIssuer(PRINCIPAL_ISSUER)
         .setAudience(PRINCIPAL_AUDIENCE)
         .setIssuedAt()
@@ -37,16 +44,36 @@ export interface PrincipalVerifier {
   verify(token: string): Promise<PrincipalClaims>;
 }
 
-export async function createPrincipalVerifier(publicKeyPem: string): Promise<PrincipalVerifier> {
-  const key: CryptoKey = await importSPKI(publicKeyPem, ALG);
+const PUBLIC_KEY_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
+
+/**
+ * Verifies with any of the configured public keys (one or more PEM blocks), chosen by the
+ * token's `kid`. Several keys at once is what makes a signing-key rotation seamless.
+ */
+export async function createPrincipalVerifier(publicKeysPem: string): Promise<PrincipalVerifier> {
+  const pems = publicKeysPem.match(PUBLIC_KEY_PEM) ?? [];
+  if (pems.length === 0) throw new Error('PRINCIPAL_PUBLIC_KEY holds no PEM public key');
+  const keys = new Map<string, CryptoKey>();
+  for (const pem of pems) {
+    const key = await importSPKI(pem, ALG, { extractable: true });
+    keys.set(await keyId(key), key);
+  }
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: [ALG],
-        issuer: PRINCIPAL_ISSUER,
-        audience: PRINCIPAL_AUDIENCE,
-        maxTokenAge: `${PRINCIPAL_TOKEN_TTL_SECONDS * 2}s`,
-      });
+      const { payload } = await jwtVerify(
+        token,
+        (header) => {
+          const key = header.kid ? keys.get(header.kid) : undefined;
+          if (!key) throw new Error('unknown signing key');
+          return key;
+        },
+        {
+          algorithms: [ALG],
+          issuer: PRINCIPAL_ISSUER,
+          audience: PRINCIPAL_AUDIENCE,
+          maxTokenAge: `${PRINCIPAL_TOKEN_TTL_SECONDS * 2}s`,
+        },
+      );
       return {
         principal: payload.principal as Principal,
         requestId: String(payload.rid ?? ''),

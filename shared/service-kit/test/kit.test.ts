@@ -116,3 +116,23 @@ describe('secrets', () => {
     expect(new Set(Array.from({ length: 100 }, () => randomSecret(16))).size).toBe(100);
   });
 });
+
+describe('principal tokens', () => {
+  it('verify against any configured key, so the signing key can rotate without downtime', async () => {
+    const { generatePrincipalKeys } = await import('../src/testing.js');
+    const { createPrincipalSigner, createPrincipalVerifier } = await import('../src/principal.js');
+    const [oldPair, newPair, strangerPair] = await Promise.all([
+      generatePrincipalKeys(),
+      generatePrincipalKeys(),
+      generatePrincipalKeys(),
+    ]);
+    const verifier = await createPrincipalVerifier(`${oldPair.publicKeyPem}\n${newPair.publicKeyPem}`);
+    const claims = { principal: { kind: 'anonymous' as const }, requestId: 'r1', clientIp: '127.0.0.1' };
+    for (const pair of [oldPair, newPair]) {
+      const token = await (await createPrincipalSigner(pair.privateKeyPem)).sign(claims);
+      expect(await verifier.verify(token)).toEqual(claims);
+    }
+    const forged = await (await createPrincipalSigner(strangerPair.privateKeyPem)).sign(claims);
+    await expect(verifier.verify(forged)).rejects.toThrow();
+  });
+});
