@@ -25,6 +25,11 @@ export function createLogger(service: string, level = 'info', destination?: pino
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
+      req: (req: { method?: string; url?: string; id?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url ?? ''),
+        id: req.id,
+      }),
       // Error objects are logged with message and type only; stacks stay out of shipped logs
       // unless debug is on, since they can carry SQL or secrets from driver messages.
       err: (err: Error & { code?: string }) =>
@@ -34,6 +39,13 @@ export function createLogger(service: string, level = 'info', destination?: pino
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** Single-use secrets travel in some URLs (verification links, invitation paths); never log them. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/([?&](?:token|code|key)=)[^&#]*/gi, '$1[redacted]')
+    .replace(/(\/invites\/)[A-Za-z0-9]{20,}(\/accept)/, '$1[redacted]$2');
 }
 
 /** Drivers put SQL in error messages; keep the first words, drop statements. */

@@ -80,7 +80,7 @@ describe('envelope error handler', () => {
 });
 
 describe('logs', () => {
-  it('redact credentials and passwords, and drop SQL from error messages', () => {
+  it('redact credentials, passwords and link tokens, and drop SQL from error messages', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -102,10 +102,13 @@ describe('logs', () => {
       { err: Object.assign(new Error('insert into api_keys values (SECRET)'), { code: '23505' }) },
       'failed',
     );
+    await new Promise((resolve) => setImmediate(resolve));
     const output = lines.join('');
     expect(output).not.toContain('SECRET');
     expect(output).toContain('[redacted]');
     expect(output).toContain('[query redacted]');
+    expect(output).toContain('/api/auth/verify-email?token=[redacted]&x=1');
+    expect(output).toContain('/api/user/invites/[redacted]/accept');
   });
 });
 

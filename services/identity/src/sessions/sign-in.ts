@@ -19,11 +19,12 @@ export async function signIn(
   const user = await readEm(ctx).findOne(UserSchema, { email });
   const valid = await ctx.hasher.verify(user?.passwordHash ?? null, input.password);
   if (!user || !valid) {
-    if (user) await commit(ctx, async (em) => ctx.sessions.recordLogin(em, user.id, client, false, 'wrong_password'));
+    // Recorded after answering: a write only for existing accounts would make them slower to refuse.
+    if (user) recordFailureLater(ctx, user.id, client, 'wrong_password');
     throw INVALID();
   }
   if (!user.isActive) {
-    await commit(ctx, async (em) => ctx.sessions.recordLogin(em, user.id, client, false, 'deactivated'));
+    recordFailureLater(ctx, user.id, client, 'deactivated');
     throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
   }
   const rehash = ctx.hasher.needsRehash(user.passwordHash) ? await ctx.hasher.hash(input.password) : null;
@@ -34,5 +35,13 @@ export async function signIn(
     const { token, session } = ctx.sessions.create(em, fresh, client);
     ctx.sessions.recordLogin(em, fresh.id, client, true);
     return { token, session, user: fresh };
+  });
+}
+
+function recordFailureLater(ctx: IdentityContext, userId: string, client: ClientInfo, reason: string): void {
+  setImmediate(() => {
+    commit(ctx, async (em) => ctx.sessions.recordLogin(em, userId, client, false, reason)).catch((error: unknown) =>
+      ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'),
+    );
   });
 }
