@@ -97,6 +97,11 @@ describe('logs', () => {
       { err: Object.assign(new Error('insert into api_keys values (SECRET)'), { code: '23505' }) },
       'failed',
     );
+    logger.info({ req: { method: 'GET', url: '/api/auth/verify-email?token=SECRET&x=1' } }, 'incoming request');
+    logger.info(
+      { req: { method: 'POST', url: '/api/user/invites/SECRETSECRETSECRETSECRET1234/accept' } },
+      'incoming request',
+    );
     const output = lines.join('');
     expect(output).not.toContain('SECRET');
     expect(output).toContain('[redacted]');
