@@ -1,5 +1,4 @@
-import type { ServiceDefinition } from '@gatehouse/service-kit';
-import { QueuedMailSchema } from '@gatehouse/service-kit';
+import { MAIL_RETENTION, QueuedMailSchema, type ServiceDefinition } from '@gatehouse/service-kit';
 import { migrations } from '../migrations/index.js';
 import { UserSchema } from './accounts/entities.js';
 import { ApiKeySchema } from './api-keys/entities.js';
@@ -19,4 +18,14 @@ export const identityService: ServiceDefinition = {
     UserMembershipSchema,
   ],
   migrations,
+  retention: [
+    ...MAIL_RETENTION,
+    // Expired or revoked sessions are kept a month for the account's own history, then go.
+    {
+      table: 'sessions',
+      expired: "greatest(coalesce(revoked_at, expires_at), expires_at) < now() - interval '30 days'",
+    },
+    { table: 'one_time_tokens', expired: "expires_at < now() - interval '1 day'" },
+    { table: 'login_events', expired: "at < now() - interval '365 days'" },
+  ],
 };

@@ -1,4 +1,4 @@
-import { QueuedMailSchema, type ServiceDefinition } from '@gatehouse/service-kit';
+import { MAIL_RETENTION, QueuedMailSchema, type ServiceDefinition } from '@gatehouse/service-kit';
 import { migrations } from '../migrations/index.js';
 import { DirectoryUserSchema } from './directory/entities.js';
 import { InviteSchema } from './invites/entities.js';
@@ -8,4 +8,8 @@ export const organizationService: ServiceDefinition = {
   name: 'organization',
   entities: [OrganizationSchema, MemberSchema, InviteSchema, DirectoryUserSchema, QueuedMailSchema],
   migrations,
+  retention: [
+    ...MAIL_RETENTION,
+    { table: 'invites', expired: "accepted_at is null and expires_at < now() - interval '30 days'" },
+  ],
 };

@@ -11,6 +11,7 @@ export * from './outbox.js';
 export * from './pagination.js';
 export * from './principal.js';
 export * from './pump.js';
+export * from './retention.js';
 export * from './rpc.js';
 export * from './secrets.js';
 export * from './service.js';

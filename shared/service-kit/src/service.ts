@@ -9,6 +9,7 @@ import { createMetrics, type Metrics, registerMetrics } from './metrics.js';
 import { connectMessaging, type Messaging } from './nats.js';
 import { OutboxRelay } from './outbox.js';
 import { createPrincipalVerifier, type PrincipalVerifier, requireGatewayPrincipal } from './principal.js';
+import { KIT_RETENTION, type RetentionRule, RetentionSweeper } from './retention.js';
 import { onShutdown } from './shutdown.js';
 
 /** Everything a service's buildApp needs; tests build the same thing against fresh databases. */
@@ -26,6 +27,8 @@ export interface ServiceDeps<C extends BaseServiceConfig = BaseServiceConfig> {
 
 export interface ServiceDefinition {
   name: string;
+  /** Expired rows of the service's own tables, swept hourly with the kit's. */
+  retention?: RetentionRule[];
   // biome-ignore lint/suspicious/noExplicitAny: EntitySchema generics differ per entity.
   entities: EntitySchema<any, any>[];
   migrations: MigrationObject[];
@@ -88,6 +91,8 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
   }
   const outbox = new OutboxRelay(orm.em, messaging, logger);
   outbox.start();
+  const retention = new RetentionSweeper(orm.em, [...KIT_RETENTION, ...(definition.retention ?? [])], logger);
+  retention.start();
   const verifier = await createPrincipalVerifier(pemFromEnv(config.PRINCIPAL_PUBLIC_KEY));
   return {
     name: definition.name,
@@ -99,6 +104,7 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
     verifier,
     metrics: createMetrics(definition.name),
     async close() {
+      await retention.stop();
       await outbox.stop();
       await messaging.nc.drain().catch(() => messaging.nc.close());
       await orm.close();

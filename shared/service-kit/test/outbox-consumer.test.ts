@@ -157,4 +157,20 @@ describe('outbox relay and durable consumer over real NATS JetStream', () => {
     expect(rows.find((r) => r.user_id === payload.data.userId)?.times).toBe(1);
     expect(rows.every((r) => r.times === 1)).toBe(true);
   });
+
+  it('sweeps published events and old receipts, and keeps what is still needed', async () => {
+    const { RetentionSweeper, KIT_RETENTION } = await import('../src/retention.js');
+    const em = producerOrm.em.fork();
+    await em.execute(
+      "insert into outbox_events (id, subject, payload, created_at, published_at) values ('OLDPUBLISHED00000000000000', 's', '{}', now() - interval '9 days', now() - interval '8 days'), ('OLDPENDING0000000000000000', 's', '{}', now() - interval '9 days', null)",
+    );
+    await em.execute(
+      "insert into processed_events (consumer, event_id, processed_at) values ('c', 'OLDRECEIPT0000000000000000', now() - interval '9 days'), ('c', 'NEWRECEIPT0000000000000000', now())",
+    );
+    const removed = await new RetentionSweeper(producerOrm.em, KIT_RETENTION, logger).sweep();
+    expect(removed).toEqual({ outbox_events: 1, processed_events: 1 });
+    const left = await em.execute("select id from outbox_events where id like 'OLD%'");
+    expect(left).toEqual([{ id: 'OLDPENDING0000000000000000' }]);
+    await em.execute("delete from outbox_events where id = 'OLDPENDING0000000000000000'");
+  });
 });
