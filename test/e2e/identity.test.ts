@@ -218,6 +218,18 @@ describe('Personal Access Tokens', () => {
     expect(fourth.body.meta.reason).toBe('KEY_LIMIT');
   });
 
+  it('holds the key cap under concurrent creation', async () => {
+    const user = await signedInUser(stack, 'Racer');
+    const attempts = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        user.client.post('/api/auth/api-key/create', { name: `race ${i}`, scopes: ['user:read'] }),
+      ),
+    );
+    expect(attempts.filter((res) => res.status === 200)).toHaveLength(3);
+    expect(attempts.filter((res) => res.status === 409)).toHaveLength(3);
+    expect((await user.client.get('/api/auth/api-key/list')).body.meta.total).toBe(3);
+  });
+
   it('lets a key with api-keys:write create only narrower keys with the same pin', async () => {
     const user = await signedInUser(stack, 'Automation');
     const admin = await createKey(user.client, {

@@ -169,6 +169,26 @@ describe('members and roles', () => {
     await eventually(async () => expect((await bot.get(`${org}/projects`)).status).toBe(404), 2000, 20);
   });
 
+  it('never lets two owners demote each other into an ownerless organization', async () => {
+    const first = await signedInUser(stack, 'Owner One');
+    const second = await signedInUser(stack, 'Owner Two');
+    await verify(second);
+    const secondId = await join(first, second, 'owner');
+    const org = `/api/user/organizations/${first.organizationId}`;
+    const firstId = (await first.client.get(`${org}/my-membership`)).body.data.id;
+    const [a, b] = await Promise.all([
+      first.client.put(`${org}/members/${secondId}/role`, { role: 'member' }),
+      second.client.put(`${org}/members/${firstId}/role`, { role: 'member' }),
+    ]);
+    // Serialised by the organization row lock: the first demotion wins; the loser is then either
+    // no longer an owner (403) or would remove the last owner (409). Never both succeed.
+    expect([a.status, b.status].filter((status) => status === 200)).toHaveLength(1);
+    expect([a.status, b.status].some((status) => status === 403 || status === 409)).toBe(true);
+    const members = await first.client.get(`${org}/members`);
+    const owners = members.status === 200 ? members.body.data : (await second.client.get(`${org}/members`)).body.data;
+    expect(owners.filter((m: { role: string }) => m.role === 'owner')).toHaveLength(1);
+  });
+
   it('lets a member leave', async () => {
     const leaver = await signedInUser(stack, 'Leo Leaver');
     await verify(leaver);
