@@ -1,3 +1,4 @@
+import { LOG_LEVELS, type LogLevel } from '@gatehouse/service-kit';
 import { type Static, Type } from 'typebox';
 
 const Url = Type.String({ pattern: '^https?://' });
@@ -38,11 +39,7 @@ export const GatewayConfig = Type.Object({
   RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   /** Redis keys are namespaced, so tests and deployments sharing a Redis do not collide. */
   RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'gh:rl' }),
-  LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({
-    type: 'string',
-    enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-    default: 'info',
-  }),
+  LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;
 

@@ -1,5 +1,5 @@
 import type { RoutePolicy } from '@gatehouse/contracts';
-import FindMyWay, { type HTTPVersion } from 'find-my-way';
+import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 
 export interface RouteMatch {
   policy: RoutePolicy;
@@ -17,7 +17,7 @@ export function compileRouteTable(table: RoutePolicy[]) {
   }
   return (method: string, url: string): RouteMatch | null => {
     const path = url.split('?')[0] ?? '/';
-    const found = router.find(method as never, path);
+    const found = router.find(method as HTTPMethod, path);
     if (!found) return null;
     const policy = policies.get((found.store as { key: string }).key);
     return policy ? { policy, params: found.params } : null;

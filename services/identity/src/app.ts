@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import { RPC_SUBJECTS } from '@gatehouse/contracts';
+import { type ResolveCredentialReply, type ResolveCredentialRequest, RPC_SUBJECTS } from '@gatehouse/contracts';
 import {
   createMailer,
   createServiceApp,
@@ -57,11 +57,11 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   verificationRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
 
-  const resolver = serveRpc(
+  const resolver = serveRpc<ResolveCredentialRequest, ResolveCredentialReply>(
     deps.messaging.nc,
     deps.messaging.subject(RPC_SUBJECTS.resolveCredential),
     deps.logger,
-    (request) => resolveCredential(ctx, request as never),
+    (request) => resolveCredential(ctx, request),
   );
   const memberships = membershipConsumer(deps);
   await memberships.start();

@@ -3,4 +3,4 @@ import { buildApp } from './app.js';
 import { IdentityConfig } from './config.js';
 import { identityService } from './definition.js';
 
-await runService(identityService, IdentityConfig, (deps) => buildApp(deps as never));
+await runService(identityService, IdentityConfig, buildApp);

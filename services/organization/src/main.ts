@@ -3,4 +3,4 @@ import { buildApp } from './app.js';
 import { OrganizationConfig } from './config.js';
 import { organizationService } from './definition.js';
 
-await runService(organizationService, OrganizationConfig, (deps) => buildApp(deps as never));
+await runService(organizationService, OrganizationConfig, buildApp);

@@ -3,4 +3,4 @@ import { buildApp } from './app.js';
 import { ProjectConfig } from './config.js';
 import { projectService } from './definition.js';
 
-await runService(projectService, ProjectConfig, (deps) => buildApp(deps as never));
+await runService(projectService, ProjectConfig, buildApp);

@@ -38,6 +38,9 @@ export function loadConfig<T extends TObject>(
   return converted as Static<T>;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Variables every service reads; each service extends this with its own. */
 export function serviceConfigProperties(service: string, defaultPort: number) {
   return {
@@ -50,10 +53,7 @@ export function serviceConfigProperties(service: string, defaultPort: number) {
     NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
     NATS_SUBJECT_PREFIX: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]+\\.)?$' }),
     EVENTS_STREAM: Type.String({ default: 'GATEHOUSE_EVENTS', pattern: '^[A-Za-z0-9_-]+$' }),
-    LOG_LEVEL: Type.Union(
-      (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const).map((l) => Type.Literal(l)),
-      { default: 'info' },
-    ),
+    LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
     PRINCIPAL_PUBLIC_KEY: Type.String({ minLength: 40 }),
     BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   } satisfies TProperties;

@@ -1,5 +1,5 @@
 import { type ListMeta, validationError } from '@gatehouse/contracts';
-import type { EntityManager, EntitySchema, FilterQuery, QueryOrder } from '@mikro-orm/postgresql';
+import type { EntityManager, EntitySchema, FilterQuery, QueryOrder, QueryOrderMap } from '@mikro-orm/postgresql';
 
 export interface PageRequest {
   offset: number;
@@ -58,7 +58,7 @@ export async function findPage<T extends { id: string }>(
   const kind = options.sortable[field];
   if (!kind) throw validationError([{ field: 'sort', error: 'is not a sortable field', location: 'query' }]);
   const direction = (descending ? 'desc' : 'asc') as QueryOrder;
-  const orderBy = { [field]: direction, id: direction } as never;
+  const orderBy = { [field]: direction, id: direction } as QueryOrderMap<T>;
 
   let filter: FilterQuery<T> = where;
   if (request.cursor) {

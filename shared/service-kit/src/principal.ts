@@ -97,6 +97,8 @@ const UNGUARDED = new Set(['/healthz', '/readyz', '/metrics']);
  * gateway-signed principal token, even anonymous ones (sign-up), or it gets 401 here.
  */
 export function requireGatewayPrincipal(app: HttpApp, verifier: PrincipalVerifier): void {
+  // fastify wants reference-type decorations initialised to null (the hook below sets every
+  // request's); its decorator typing cannot express a union-typed property, hence the cast.
   app.decorateRequest('principal', null as never);
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (request) => {

@@ -1,5 +1,5 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
-import type { TObject } from 'typebox';
+import type { Static, TObject } from 'typebox';
 import { type BaseServiceConfig, ConfigError, loadConfig, pemFromEnv } from './config.js';
 import { initOrm, type Orm } from './db.js';
 import { registerHealth } from './health.js';
@@ -131,10 +131,11 @@ export function createServiceApp(deps: ServiceDeps): HttpApp {
 export async function runService<S extends TObject>(
   definition: ServiceDefinition,
   configSchema: S,
-  buildApp: (deps: ServiceDeps) => Promise<HttpApp>,
+  buildApp: (deps: ServiceDeps<Static<S> & BaseServiceConfig>) => Promise<HttpApp>,
 ): Promise<void> {
   try {
-    const config = loadConfig(configSchema) as unknown as BaseServiceConfig;
+    // Every service schema spreads serviceConfigProperties(), so the base variables are there.
+    const config = loadConfig(configSchema) as Static<S> & BaseServiceConfig;
     const deps = await createServiceDeps(definition, config);
     const app = await buildApp(deps);
     await app.listen({ host: config.HOST, port: config.PORT });

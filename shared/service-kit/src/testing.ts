@@ -1,6 +1,6 @@
 import { newId, type Principal } from '@gatehouse/contracts';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
-import type { BaseServiceConfig } from './config.js';
+import type { BaseServiceConfig, LogLevel } from './config.js';
 import { dropDatabase } from './db.js';
 import type { HttpApp } from './http.js';
 import { createLogger } from './logger.js';
@@ -56,7 +56,7 @@ export function testServiceConfig(
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     NATS_SUBJECT_PREFIX: ns.subjectPrefix,
     EVENTS_STREAM: ns.stream,
-    LOG_LEVEL: (process.env.TEST_LOG_LEVEL ?? 'silent') as BaseServiceConfig['LOG_LEVEL'],
+    LOG_LEVEL: (process.env.TEST_LOG_LEVEL ?? 'silent') as LogLevel,
     PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
     BODY_LIMIT: 1_048_576,
     ...overrides,

@@ -56,7 +56,8 @@ function checkExpiry(ctx: IdentityContext, expiresIn: number | null | undefined)
  */
 function checkCreatorLimits(principal: AuthenticatedPrincipal, scopes: string[], pin: string | null): string | null {
   if (principal.kind === 'session') return pin;
-  const missing = scopes.filter((scope) => !principal.scopes.includes(scope as never));
+  const held: readonly string[] = principal.scopes;
+  const missing = scopes.filter((scope) => !held.includes(scope));
   if (missing.length > 0) {
     throw new AppError('API_KEY_MISSING_SCOPES', 'A key cannot create a key with scopes it does not hold', {
       requiredScopes: missing,
