@@ -142,7 +142,9 @@ describe('members and roles', () => {
     const leaveAsLastOwner = await owner.client.delete(`${org}/members/${ownerMemberId}`);
     expect(leaveAsLastOwner.body.meta.reason).toBe('LAST_OWNER');
     expect((await member.client.delete(`${org}`)).status).toBe(403);
-    expect((await admin.client.delete(`${org}`)).status).toBe(403);
+    const adminDelete = await admin.client.delete(`${org}`);
+    expect(adminDelete.status).toBe(403);
+    expect(adminDelete.body.meta).toEqual({ requiredRole: 'owner' });
     const invitesAsMember = await member.client.post(`${org}/invites`, { email: 'x@example.com' });
     expect(invitesAsMember.status).toBe(403);
   });

@@ -64,6 +64,8 @@ describe('projects', () => {
     const current = await owner.client.get(url);
     expect(current.body.data).toMatchObject({ name: 'Contended', status: 'active' });
     expect(current.headers.get('etag')).toBe('W/"2"');
+    expect((await owner.client.put(url, { status: 'paused' }, { 'if-match': '*' })).headers.get('etag')).toBe('W/"3"');
+    expect((await owner.client.put(url, { status: 'active' }, { 'if-match': 'W/"1", W/"3"' })).status).toBe(200);
   });
 
   it('answers 404 for a project id under the wrong organization and for unknown ids', async () => {

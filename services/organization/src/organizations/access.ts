@@ -35,3 +35,10 @@ export function requirePermission(access: Access, permission: RolePermission): v
     });
   }
 }
+
+/** Actions reserved to owners (deleting the organization, making owners). */
+export function requireOwner(access: Access, action: string): void {
+  if (access.member.role !== 'owner') {
+    throw new AppError('INSUFFICIENT_PERMISSIONS', `Only owners can ${action}`, { requiredRole: 'owner' });
+  }
+}

@@ -11,7 +11,7 @@ import { type EntityManager, UniqueConstraintViolationException } from '@mikro-o
 import { commit, type OrgContext, readEm } from '../context.js';
 import { upsertDirectoryUser } from '../directory/service.js';
 import { InviteSchema } from '../invites/entities.js';
-import { type Access, requirePermission } from './access.js';
+import { type Access, requireOwner, requirePermission } from './access.js';
 import { MemberSchema, type Organization, OrganizationSchema, presentOrganization } from './entities.js';
 import { availableSlug } from './slug.js';
 
@@ -160,7 +160,7 @@ export async function updateOrganization(
 
 /** Only owners delete; every service drops the organization's data on the event. */
 export async function deleteOrganization(ctx: OrgContext, access: Access, requestId: string) {
-  requirePermission(access, 'organization:manage-billing');
+  requireOwner(access, 'delete an organization');
   await commit(ctx, async (em) => {
     const org = await em.findOneOrFail(OrganizationSchema, { id: access.organization.id });
     await em.nativeDelete(InviteSchema, { organizationId: org.id });

@@ -96,6 +96,12 @@ export async function createProject(
   }
 }
 
+/** If-Match lists one or more ETags (weak or strong form) or `*` for "whatever is current". */
+function matchesETag(ifMatch: string, project: Project): boolean {
+  const tags = ifMatch.split(',').map((tag) => tag.trim());
+  return tags.some((tag) => tag === '*' || tag === etagOf(project) || tag === `"${project.version}"`);
+}
+
 /** If-Match, when sent, must name the current version, so two clients never overwrite each other. */
 export async function updateProject(
   scope: ProjectScope,
@@ -108,7 +114,7 @@ export async function updateProject(
   try {
     const project = await manager.transactional(async (tx) => {
       const found = await findProject(tx, scope.organizationId, projectId);
-      if (ifMatch !== undefined && ifMatch !== etagOf(found) && ifMatch !== `"${found.version}"`) {
+      if (ifMatch !== undefined && !matchesETag(ifMatch, found)) {
         throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again', {
           currentETag: etagOf(found),
         });
