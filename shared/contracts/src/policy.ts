@@ -18,6 +18,6 @@ export interface RoutePolicy {
   scopes?: { anyOf: TokenScope[] };
   /** The path carries `:organizationId`, so a pinned PAT must match it. */
   tenant?: boolean;
-
+  /** A tighter, per-endpoint limit (sign-in, sign-up, mail-sending and key-creation routes). */
   limit?: EndpointLimit;
 }

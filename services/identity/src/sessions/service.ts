@@ -14,6 +14,12 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
+export interface SignInResult {
+  token: string;
+  session: Session;
+  user: User;
+}
+
 export class SessionService {
   constructor(private readonly policy: SessionPolicy) {}
 
@@ -84,10 +90,4 @@ export class SessionService {
       failureReason,
     });
   }
-}
-
-export interface SignInResult {
-  token: string;
-  session: Session;
-  user: User;
 }
