@@ -59,12 +59,23 @@ export class DurableConsumer {
       deliver_policy: DeliverPolicy.All,
       filter_subject: messaging.subject(filter),
       ack_wait: nanos(30_000),
-      max_ack_pending: 1000,
+      // One event in flight across all replicas sharing this durable: events apply in stream
+      // order (an added member is never removed before it was added). Throughput is per event.
+      max_ack_pending: 1,
     };
-    try {
-      await messaging.jsm.consumers.info(messaging.stream, durable);
-    } catch {
+    const exists = await messaging.jsm.consumers.info(messaging.stream, durable).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
       await messaging.jsm.consumers.add(messaging.stream, config);
+    } else {
+      // A durable made by an older release keeps working; it just may not get the newer settings.
+      await messaging.jsm.consumers
+        .update(messaging.stream, durable, { max_ack_pending: config.max_ack_pending })
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error, durable }, 'could not update consumer settings'),
+        );
     }
     this.loop = this.run();
   }

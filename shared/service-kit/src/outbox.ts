@@ -107,10 +107,16 @@ export class OutboxRelay {
 
   private async publishBatch(): Promise<number> {
     return this.em.fork().transactional(async (em) => {
+      // One relay at a time per service (replicas share the database), so events leave in id
+      // order; SKIP LOCKED alone would let two replicas publish interleaved batches out of order.
+      const [lock] = await em.execute<Array<{ acquired: boolean }>>(
+        "select pg_try_advisory_xact_lock(hashtext('gatehouse.outbox-relay')) as acquired",
+      );
+      if (!lock?.acquired) return 0;
       const rows = await em.find(
         OutboxEventSchema,
         { publishedAt: null },
-        { orderBy: { id: 'asc' }, limit: BATCH, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+        { orderBy: { id: 'asc' }, limit: BATCH, lockMode: LockMode.PESSIMISTIC_WRITE },
       );
       let published = 0;
       for (const row of rows) {

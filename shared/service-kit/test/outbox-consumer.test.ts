@@ -1,5 +1,6 @@
 import { EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
 import { Migration } from '@mikro-orm/migrations';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { StringCodec } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +27,7 @@ class ConsumerSchema extends Migration {
   override async up(): Promise<void> {
     for (const sql of KIT_TABLES_SQL) this.addSql(sql);
     this.addSql('create table received_users (user_id varchar(26) primary key, times int not null)');
+    this.addSql('create table applied_order (n serial primary key, user_id varchar(26) not null)');
   }
 }
 
@@ -38,6 +40,27 @@ let producerBus: Messaging;
 let consumerBus: Messaging;
 let relay: OutboxRelay;
 let consumer: DurableConsumer;
+
+/** What every replica of the consuming service runs: same durable, same handler. */
+function consumerOptions() {
+  return {
+    messaging: consumerBus,
+    em: consumerOrm.em,
+    logger,
+    durable: 'kit-test-users',
+    filter: 'events.identity.user.>',
+    handlers: {
+      [EVENT_SUBJECTS.userRegistered]: async (event: { data: unknown }, em: EntityManager) => {
+        const { userId } = event.data as { userId: string };
+        await em.execute(
+          'insert into received_users (user_id, times) values (?, 1) on conflict (user_id) do update set times = received_users.times + 1',
+          [userId],
+        );
+        await em.execute('insert into applied_order (user_id) values (?)', [userId]);
+      },
+    },
+  };
+}
 
 async function writeRegistrations(count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => newId());
@@ -73,22 +96,7 @@ describe('outbox relay and durable consumer over real NATS JetStream', () => {
     consumerBus = await connect('consumer');
     relay = new OutboxRelay(producerOrm.em, producerBus, logger, 200);
     relay.start();
-    consumer = new DurableConsumer({
-      messaging: consumerBus,
-      em: consumerOrm.em,
-      logger,
-      durable: 'kit-test-users',
-      filter: 'events.identity.user.>',
-      handlers: {
-        [EVENT_SUBJECTS.userRegistered]: async (event, em) => {
-          const { userId } = event.data as { userId: string };
-          await em.execute(
-            'insert into received_users (user_id, times) values (?, 1) on conflict (user_id) do update set times = received_users.times + 1',
-            [userId],
-          );
-        },
-      },
-    });
+    consumer = new DurableConsumer(consumerOptions());
     await consumer.start();
   });
 
@@ -156,6 +164,25 @@ describe('outbox relay and durable consumer over real NATS JetStream', () => {
     const rows = await receivedRows();
     expect(rows.find((r) => r.user_id === payload.data.userId)?.times).toBe(1);
     expect(rows.every((r) => r.times === 1)).toBe(true);
+  });
+
+  it('applies events in commit order even with two consumer replicas on one durable', async () => {
+    const replica = new DurableConsumer(consumerOptions());
+    await replica.start();
+    try {
+      const before = await consumerOrm.em.fork().execute('select count(*)::int as n from applied_order');
+      const ids = await writeRegistrations(40);
+      await eventually(
+        async () => expect((await receivedRows()).filter((row) => ids.includes(row.user_id))).toHaveLength(40),
+        20_000,
+      );
+      const order = await consumerOrm.em
+        .fork()
+        .execute('select user_id from applied_order order by n offset ?', [before[0]?.n ?? 0]);
+      expect(order.map((row) => row.user_id)).toEqual(ids);
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('sweeps published events and old receipts, and keeps what is still needed', async () => {
