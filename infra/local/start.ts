@@ -72,7 +72,13 @@ async function main() {
     organization: env.ORGANIZATION_PORT ?? '4002',
     project: env.PROJECT_PORT ?? '4003',
   };
-  const common = { NATS_URL: natsUrl, PUBLIC_URL: publicUrl, LOG_LEVEL: env.LOG_LEVEL ?? 'info' };
+  const common = {
+    NATS_URL: natsUrl,
+    PUBLIC_URL: publicUrl,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    // Readable lines in a terminal; JSON when piped (to a file, a collector, CI).
+    LOG_PRETTY: env.LOG_PRETTY ?? (process.stdout.isTTY ? '1' : '0'),
+  };
   const services: Array<{ name: string; entry: string; env: Record<string, string> }> = (
     ['identity', 'organization', 'project'] as const
   ).map((name) => ({

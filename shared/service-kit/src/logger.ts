@@ -38,7 +38,15 @@ export function createLogger(service: string, level = 'info', destination?: pino
           : { type: err.name, code: err.code, message: redactSql(err.message) },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // `pnpm start` in a terminal asks for readable lines; everywhere else logs stay JSON.
+  if (process.env.LOG_PRETTY === '1') {
+    options.transport = {
+      target: 'pino-pretty',
+      options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' },
+    };
+  }
+  return pino(options);
 }
 
 /** Single-use secrets travel in some URLs (verification links, invitation paths); never log them. */
