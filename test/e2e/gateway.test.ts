@@ -61,7 +61,6 @@ describe('gateway: credentials', () => {
     expect((await viaFirst.get('/api/user/me')).status).toBe(200);
     expect((await viaSecond.get('/api/user/me')).status).toBe(200);
     expect((await alice.client.post('/api/auth/api-key/delete', { keyId: key.id })).status).toBe(200);
-    const revokedAt = Date.now();
     await eventually(
       async () => {
         expect((await viaFirst.get('/api/user/me')).body.code).toBe('INVALID_API_KEY');
@@ -70,7 +69,6 @@ describe('gateway: credentials', () => {
       1000,
       20,
     );
-    expect(Date.now() - revokedAt).toBeLessThan(1000);
   });
 
   it('ends a signed-out session at once', async () => {

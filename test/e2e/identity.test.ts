@@ -119,13 +119,11 @@ describe('identity: sessions and account', () => {
     const list = await user.client.get('/api/user/sessions');
     const other = list.body.data.find((session: { current: boolean }) => !session.current);
     expect((await user.client.delete(`/api/user/sessions/${other.id}`)).status).toBe(200);
-    const at = Date.now();
     await eventually(
       async () => expect((await phone.get('/api/user/me')).body.code).toBe('INVALID_OR_EXPIRED_TOKEN'),
       1000,
       20,
     );
-    expect(Date.now() - at).toBeLessThan(1000);
     expect((await user.client.delete(`/api/user/sessions/${other.id}`)).status).toBe(404);
   });
 
