@@ -76,7 +76,6 @@ describe('gateway: credentials', () => {
     expect((await user.client.get('/api/user/me')).status).toBe(200);
     const cookie = user.client.cookieHeader();
     expect((await user.client.post('/api/auth/sign-out')).status).toBe(200);
-    const replay = await new ApiClient(stack.urls.gateway).get('/api/user/me', { cookie });
     await eventually(
       async () => {
         const again = await new ApiClient(stack.urls.gateway).get('/api/user/me', { cookie });
@@ -85,7 +84,6 @@ describe('gateway: credentials', () => {
       1000,
       20,
     );
-    expect([200, 401]).toContain(replay.status);
   });
 });
 
