@@ -35,7 +35,7 @@ describe('Quick Start', () => {
       code: 'OK',
       data: { email: 'you@example.com', fullName: 'Your Name' },
     });
-    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     await eventually(async () =>
       expect(stack.smtp.linkTo('you@example.com')).toContain('/api/auth/verify-email?token='),
     );
@@ -140,7 +140,7 @@ describe('Quick Start', () => {
     const bad = await new ApiClient(stack.urls.gateway, { 'X-Api-Key': 'ba_not-a-real-key' }).get('/api/user/me');
     expect(bad.status).toBe(401);
     expect(bad.body).toMatchObject({ success: false, status: 401, code: 'INVALID_API_KEY' });
-    expect(bad.body.requestId).toBeTruthy();
+    expect(bad.body.requestId).toBe(bad.headers.get('x-request-id'));
     const bot = new ApiClient(stack.urls.gateway, { 'X-Api-Key': apiKey });
     const keys = await bot.get('/api/auth/api-key/list');
     expect(keys.status).toBe(403);
