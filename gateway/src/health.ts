@@ -1,5 +1,5 @@
-import { errorEnvelope, successEnvelope } from '@gatehouse/contracts';
-import { type HttpApp, runChecks } from '@gatehouse/service-kit';
+import { successEnvelope } from '@gatehouse/contracts';
+import { type HttpApp, registerReadiness, runChecks } from '@gatehouse/service-kit';
 import type { GatewayDeps } from './deps.js';
 
 async function upstreamAlive(base: string): Promise<void> {
@@ -19,19 +19,12 @@ export function registerGatewayHealth(app: HttpApp, deps: GatewayDeps, upstreams
     const results = await runChecks(upstreamChecks);
     return successEnvelope(200, 'gateway is alive', { service: 'gateway', status: 'ok', upstreams: results });
   });
-  app.get('/readyz', async (request, reply) => {
-    const results = await runChecks({
-      ...upstreamChecks,
-      redis: async () => {
-        if (deps.redis.status !== 'ready') throw new Error(deps.redis.status);
-        await deps.redis.ping();
-      },
-      nats: async () => deps.nc.flush(),
-    });
-    const ready = Object.values(results).every((state) => state === 'up');
-    if (ready)
-      return successEnvelope(200, 'gateway is ready', { service: 'gateway', status: 'ready', checks: results });
-    reply.code(503);
-    return errorEnvelope(503, 'SERVICE_UNAVAILABLE', 'gateway is not ready', request.id, { checks: results });
+  registerReadiness(app, 'gateway', {
+    ...upstreamChecks,
+    redis: async () => {
+      if (deps.redis.status !== 'ready') throw new Error(deps.redis.status);
+      await deps.redis.ping();
+    },
+    nats: async () => deps.nc.flush(),
   });
 }

@@ -8,7 +8,7 @@ import {
   RPC_SUBJECTS,
   type TokenScope,
 } from '@gatehouse/contracts';
-import { hashSecret, type Logger, requestRpc } from '@gatehouse/service-kit';
+import { type Logger, requestRpc } from '@gatehouse/service-kit';
 import { type NatsConnection, StringCodec, type Subscription } from 'nats';
 import type { Counter } from 'prom-client';
 import { type CachedResolution, CredentialCache } from './cache.js';
@@ -62,12 +62,13 @@ export class CredentialResolver {
     this.subscription?.unsubscribe();
   }
 
-  async resolve(credential: PresentedCredential): Promise<AuthenticatedPrincipal> {
+  /** `digest` is hashSecret(credential.secret), which the caller has already computed. */
+  async resolve(credential: PresentedCredential, digest: string): Promise<AuthenticatedPrincipal> {
     if (credential.kind === 'oauth') {
       // OAuth 2.1 access tokens arrive with the authorization server (issue: OAuth); until then none verifies.
       throw new AppError('INVALID_OR_EXPIRED_TOKEN', 'The bearer token is invalid or expired');
     }
-    const key = `${credential.kind}:${hashSecret(credential.secret)}`;
+    const key = `${credential.kind}:${digest}`;
     let resolution = this.cache.get(key);
     this.options.cacheLookups.inc({ result: resolution ? 'hit' : 'miss' });
     if (!resolution) {

@@ -59,7 +59,9 @@ export function createPipeline(deps: PipelineDeps) {
     }
     const { policy } = match;
     const credential = policy.auth === 'none' ? null : extractCredential(request.headers, deps.cookieName);
-    const credentialKey = credential ? hashSecret(`${credential.kind}:${credential.secret}`).slice(0, 32) : undefined;
+    // One digest per request serves both the per-credential limit and the credential cache.
+    const digest = credential ? hashSecret(credential.secret) : undefined;
+    const credentialKey = credential && digest ? `${credential.kind}:${digest.slice(0, 32)}` : undefined;
     await consume(request, {
       ip: request.ip,
       credential: credentialKey,
@@ -72,7 +74,10 @@ export function createPipeline(deps: PipelineDeps) {
         checkCrossSite(request.method, request.headers, deps.allowedOrigins);
       return;
     }
-    const principal: AuthenticatedPrincipal = await deps.resolver.resolve(credential);
+    const principal: AuthenticatedPrincipal = await deps.resolver.resolve(
+      credential,
+      digest ?? hashSecret(credential.secret),
+    );
     request.gateway.principal = principal;
     if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     authorize(principal, match);

@@ -98,9 +98,7 @@ export class RateLimits {
    * Consumes every applicable limit at once: with ioredis auto-pipelining, the calls made in
    * one tick travel in one Redis round trip. Returns the tightest state, or throws 429.
    */
-  async consume(
-    keys: Partial<Record<LimitName, string>>,
-  ): Promise<{ tightest: LimitState | null; rejectedBy: string[] }> {
+  async consume(keys: Partial<Record<LimitName, string>>): Promise<{ tightest: LimitState | null }> {
     const entries = Object.entries(keys).filter(([, key]) => key !== undefined) as Array<[LimitName, string]>;
     const results = await Promise.all(
       entries.map(async ([name, key]) => {
@@ -131,7 +129,7 @@ export class RateLimits {
         { limitState: tightest, rejectedBy: rejected.map((result) => result.name) },
       );
     }
-    return { tightest, rejectedBy: [] };
+    return { tightest };
   }
 }
 

@@ -30,6 +30,11 @@ export async function runChecks(checks: Record<string, ReadinessCheck>): Promise
 /** /healthz: the process is alive. /readyz: every dependency answered within a bound. */
 export function registerHealth(app: HttpApp, service: string, checks: Record<string, ReadinessCheck>): void {
   app.get('/healthz', async () => successEnvelope(200, `${service} is alive`, { service, status: 'ok' }));
+  registerReadiness(app, service, checks);
+}
+
+/** /readyz: 200 when every dependency answered within a bound, else 503 naming which did not. */
+export function registerReadiness(app: HttpApp, service: string, checks: Record<string, ReadinessCheck>): void {
   app.get('/readyz', async (request, reply) => {
     const results = await runChecks(checks);
     const ready = Object.values(results).every((state) => state === 'up');

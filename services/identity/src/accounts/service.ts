@@ -11,7 +11,7 @@ import {
 } from '@gatehouse/contracts';
 import { queueMail, recordEvent, requestRpc } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { ApiKeySchema } from '../api-keys/entities.js';
+import { ApiKeySchema, presentApiKey } from '../api-keys/entities.js';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
 import { verificationMail } from '../mail/templates.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
@@ -209,17 +209,7 @@ export async function exportMe(ctx: IdentityContext, userId: string, currentSess
       ...presentSession(session, currentSessionId),
       revokedAt: session.revokedAt?.toISOString() ?? null,
     })),
-    apiKeys: keys.map((key) => ({
-      id: key.id,
-      name: key.name,
-      start: key.start,
-      scopes: key.scopes,
-      organizationId: key.organizationId,
-      enabled: key.enabled,
-      expiresAt: key.expiresAt?.toISOString() ?? null,
-      lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
-      createdAt: key.createdAt.toISOString(),
-    })),
+    apiKeys: keys.map(presentApiKey),
     loginHistory: logins.map((login) => ({
       at: login.at.toISOString(),
       ip: login.ip,

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKeySchema } from './entities.js';
 
 /**
- * Key use is noted in memory and written in one batched UPDATE every few seconds, so the
+ * Key use is noted in memory and written at most once per key every few seconds, so the
  * hot path never writes to the database per request.
  */
 export class LastUsedTracker {

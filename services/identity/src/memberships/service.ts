@@ -1,11 +1,5 @@
 import { EVENT_SUBJECTS, type MembershipReply, type MembershipRequest, RPC_SUBJECTS } from '@gatehouse/contracts';
-import {
-  DurableConsumer as Consumer,
-  type DurableConsumer,
-  type EventHandler,
-  requestRpc,
-  type ServiceDeps,
-} from '@gatehouse/service-kit';
+import { DurableConsumer, type EventHandler, requestRpc, type ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UserMembershipSchema } from './entities.js';
 
@@ -58,7 +52,7 @@ const handlers: Record<string, EventHandler> = {
 };
 
 export function membershipConsumer(deps: ServiceDeps): DurableConsumer {
-  return new Consumer({
+  return new DurableConsumer({
     messaging: deps.messaging,
     em: deps.orm.em,
     logger: deps.logger,

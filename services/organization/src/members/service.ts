@@ -9,7 +9,6 @@ import {
 import { likePattern, recordEvent } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
-import { DirectoryUserSchema } from '../directory/entities.js';
 import { type Access, loadAccess, requirePermission } from '../organizations/access.js';
 import { type Member, MemberSchema } from '../organizations/entities.js';
 
@@ -119,11 +118,6 @@ export async function removeMember(
       requestId,
     );
   });
-}
-
-export async function presentMemberWithUser(em: EntityManager, member: Member) {
-  const user = await em.findOne(DirectoryUserSchema, { userId: member.userId });
-  return { ...presentMember(member), name: user?.name ?? null, email: user?.email ?? null };
 }
 
 export function presentMember(member: Member) {
