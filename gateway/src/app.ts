@@ -1,17 +1,21 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import httpProxy from '@fastify/http-proxy';
-import { errorEnvelope, type Upstream } from '@gatehouse/contracts';
+import type { Upstream } from '@gatehouse/contracts';
 import { counter, createHttpApp, createMetrics, type HttpApp, registerMetrics } from '@gatehouse/service-kit';
 import { Gauge } from 'prom-client';
 import { listOf } from './config.js';
+import { AccessTokenVerifier } from './credentials/access-tokens.js';
 import { CredentialResolver } from './credentials/resolver.js';
 import type { GatewayDeps } from './deps.js';
 import { registerGatewayHealth } from './health.js';
 import { ROUTE_TABLE } from './policy/route-table.js';
 import { compileRouteTable } from './policy/router.js';
+import { isAuthorizationServerPath, OAUTH_PREFIX, registerAuthorizationServer } from './proxy/authorization-server.js';
 import { upstreamHeaders } from './proxy/headers.js';
+import { createOAuthPipeline } from './proxy/oauth-pipeline.js';
 import { createPipeline } from './proxy/pipeline.js';
+import { answerUpstreamFailure } from './proxy/upstream-failure.js';
 import { RateLimits } from './rate-limit/limiter.js';
 
 const EXPOSED_HEADERS = [
@@ -49,13 +53,20 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     organization: config.ORGANIZATION_URL,
     project: config.PROJECT_URL,
   };
+  const publicBase = config.PUBLIC_URL.replace(/\/+$/, '');
   const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...listOf(config.CORS_ORIGINS)]);
 
   await app.register(helmet, { global: true });
-  await app.register(cors, {
-    origin: (origin, callback) => callback(null, origin === undefined || allowedOrigins.has(origin)),
+  const apiCors = {
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) =>
+      callback(null, origin === undefined || allowedOrigins.has(origin)),
     credentials: true,
     exposedHeaders: EXPOSED_HEADERS,
+  };
+  // oidc-provider answers CORS for its own endpoints (per client for the token endpoint).
+  await app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, isAuthorizationServerPath(request.url) ? { origin: false } : apiCors),
   });
 
   const resolver = new CredentialResolver({
@@ -66,9 +77,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     negativeCacheSeconds: config.CREDENTIAL_NEGATIVE_CACHE_SECONDS,
     timeoutMs: config.CREDENTIAL_RESOLVE_TIMEOUT_MS,
     cacheLookups,
+    accessTokens: new AccessTokenVerifier({
+      jwksUrl: `${config.IDENTITY_URL}${OAUTH_PREFIX}/jwks`,
+      issuer: `${publicBase}${OAUTH_PREFIX}`,
+      audience: publicBase,
+      timeoutMs: config.CREDENTIAL_RESOLVE_TIMEOUT_MS,
+    }),
   });
   resolver.listenForRevocations();
-  const pipeline = createPipeline({
+  const pipelineDeps = {
     matchRoute: compileRouteTable(ROUTE_TABLE),
     resolver,
     limits: new RateLimits(deps.redis, config),
@@ -76,7 +93,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     cookieName: config.SESSION_COOKIE_NAME,
     rejections,
     signer: deps.signer,
-  });
+  };
+  const pipeline = createPipeline(pipelineDeps);
 
   // Every answer, success or error, says where the caller stands against its tightest limit.
   app.addHook('onSend', async (request, reply) => {
@@ -107,19 +125,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
           proto: request.protocol,
           host: request.headers.host,
         }),
-      onError: (reply, { error }) => {
-        reply.request.log.warn(
-          { err: error, upstream: reply.request.gateway.match?.policy.upstream },
-          'upstream failed',
-        );
-        reply
-          .code(503)
-          .type('application/json')
-          .send(
-            errorEnvelope(503, 'SERVICE_UNAVAILABLE', 'The service is unavailable, retry shortly', reply.request.id),
-          );
-      },
+      onError: (reply, { error }) =>
+        answerUpstreamFailure(reply, error, reply.request.gateway.match?.policy.upstream ?? 'identity'),
     },
+  });
+
+  await registerAuthorizationServer(app, {
+    identityUrl: config.IDENTITY_URL,
+    publicUrl: publicBase,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    sessionCookieName: config.SESSION_COOKIE_NAME,
+    preHandler: createOAuthPipeline(pipelineDeps),
   });
 
   app.addHook('onClose', async () => resolver.stop());

@@ -92,8 +92,8 @@ describe('CredentialCache', () => {
   it('expires entries and purges every entry of a revoked credential', () => {
     const cache = new CredentialCache();
     const ok = { ok: true as const, principal: principal({ credentialId: 'ak_9' }) };
-    cache.set('a', ok, 10, 0);
-    cache.set('b', ok, 10, 0);
+    cache.set('a', ok, 10, [], 0);
+    cache.set('b', ok, 10, [], 0);
     expect(cache.get('a', 5_000)).toEqual(ok);
     expect(cache.get('a', 10_001)).toBeUndefined();
     cache.purge('ak_9');

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type HttpApp, loadConfig, type ServiceDeps, smtpMailer } from '@gatehouse/service-kit';
 import {
+  freePort,
   generatePrincipalKeys,
   type PrincipalKeys,
   startTestService,
@@ -40,7 +41,10 @@ export interface Stack {
   urls: { gateway: string; identity: string; organization: string; project: string };
   gateways: Array<{ app: HttpApp; deps: GatewayDeps; url: string }>;
   /** Starts one more gateway replica on the same services, Redis and NATS. */
-  addGateway(overrides?: Record<string, string>): Promise<{ app: HttpApp; deps: GatewayDeps; url: string }>;
+  addGateway(
+    overrides?: Record<string, string>,
+    port?: number,
+  ): Promise<{ app: HttpApp; deps: GatewayDeps; url: string }>;
   close(): Promise<void>;
 }
 
@@ -59,7 +63,15 @@ export async function startStack(
   const keys = await generatePrincipalKeys();
   const smtp = new TestSmtpServer();
   const smtpUrl = await smtp.start();
-  const identityConfig = identityTestConfig(ns, keys, { SMTP_URL: smtpUrl, ...shared, ...identityOverrides });
+  // The first gateway's address is the public URL: the OAuth issuer and token audience.
+  const gatewayPort = await freePort();
+  const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+  const identityConfig = identityTestConfig(ns, keys, {
+    SMTP_URL: smtpUrl,
+    PUBLIC_URL: publicUrl,
+    ...shared,
+    ...identityOverrides,
+  });
   const identity = await startTestService(identityService, identityConfig, keys, (deps) =>
     // Identity closes last, so it deletes the namespace's stream once every consumer has stopped.
     buildIdentity(deps, { mailer: smtpMailer(smtpUrl, identityConfig.MAIL_FROM) }),
@@ -89,9 +101,10 @@ export async function startStack(
   const projectUrl = await listen(project.app);
 
   const gateways: Stack['gateways'] = [];
-  const addGateway = async (overrides: Record<string, string> = {}) => {
+  const addGateway = async (overrides: Record<string, string> = {}, port = 0) => {
     const config = loadConfig(GatewayConfig, {
-      GATEWAY_PORT: '0',
+      GATEWAY_PORT: String(port),
+      PUBLIC_URL: publicUrl,
       IDENTITY_URL: identityUrl,
       ORGANIZATION_URL: organizationUrl,
       PROJECT_URL: projectUrl,
@@ -106,13 +119,13 @@ export async function startStack(
     });
     const deps = await createGatewayDeps(config);
     const app = await buildGateway(deps);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.server.address() as AddressInfo;
-    const gateway = { app, deps, url: `http://127.0.0.1:${port}` };
+    await app.listen({ host: '127.0.0.1', port });
+    const address = app.server.address() as AddressInfo;
+    const gateway = { app, deps, url: `http://127.0.0.1:${address.port}` };
     gateways.push(gateway);
     return gateway;
   };
-  const first = await addGateway();
+  const first = await addGateway({}, gatewayPort);
 
   return {
     ns,

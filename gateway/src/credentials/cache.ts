@@ -7,6 +7,8 @@ export type CachedResolution =
 interface Entry {
   value: CachedResolution;
   expiresAt: number;
+  /** The credential ids indexing this entry. */
+  ids: string[];
 }
 
 /**
@@ -29,20 +31,28 @@ export class CredentialCache {
     return entry.value;
   }
 
-  set(key: string, value: CachedResolution, ttlSeconds: number, now = Date.now()): void {
+  /**
+   * `alsoRevokedBy`: further ids whose revocation ends this entry (an OAuth token's own id and
+   * its app's, besides its grant).
+   */
+  set(key: string, value: CachedResolution, ttlSeconds: number, alsoRevokedBy: string[] = [], now = Date.now()): void {
     if (ttlSeconds <= 0) return;
     if (this.entries.size >= this.maxEntries) this.evictOldest();
-    this.entries.set(key, { value, expiresAt: now + ttlSeconds * 1000 });
+    this.entries.set(key, { value, expiresAt: now + ttlSeconds * 1000, ids: [] });
     if (value.ok) {
-      const keys = this.byCredentialId.get(value.principal.credentialId) ?? new Set();
-      keys.add(key);
-      this.byCredentialId.set(value.principal.credentialId, keys);
+      const ids = [...new Set([value.principal.credentialId, ...alsoRevokedBy])];
+      (this.entries.get(key) as Entry).ids = ids;
+      for (const id of ids) {
+        const keys = this.byCredentialId.get(id) ?? new Set();
+        keys.add(key);
+        this.byCredentialId.set(id, keys);
+      }
     }
   }
 
   /** Drops every cached resolution of this credential. */
   purge(credentialId: string): void {
-    for (const key of this.byCredentialId.get(credentialId) ?? []) this.entries.delete(key);
+    for (const key of [...(this.byCredentialId.get(credentialId) ?? [])]) this.delete(key);
     this.byCredentialId.delete(credentialId);
   }
 
@@ -53,7 +63,7 @@ export class CredentialCache {
   private delete(key: string): void {
     const entry = this.entries.get(key);
     this.entries.delete(key);
-    if (entry?.value.ok) this.byCredentialId.get(entry.value.principal.credentialId)?.delete(key);
+    for (const id of entry?.ids ?? []) this.byCredentialId.get(id)?.delete(key);
   }
 
   private evictOldest(): void {

@@ -11,6 +11,7 @@ import {
 import { type Logger, requestRpc } from '@gatehouse/service-kit';
 import { type NatsConnection, StringCodec, type Subscription } from 'nats';
 import type { Counter } from 'prom-client';
+import type { AccessTokenVerifier } from './access-tokens.js';
 import { type CachedResolution, CredentialCache } from './cache.js';
 import type { PresentedCredential } from './extract.js';
 
@@ -22,6 +23,8 @@ export interface ResolverOptions {
   negativeCacheSeconds: number;
   timeoutMs: number;
   cacheLookups: Counter<'result'>;
+  /** Verifies OAuth access tokens; without it every Bearer token is refused. */
+  accessTokens?: AccessTokenVerifier;
 }
 
 const FAILURES = {
@@ -29,6 +32,8 @@ const FAILURES = {
   INVALID_API_KEY: 'The API key is invalid, expired or revoked',
   USER_NOT_ACTIVE: 'This account is deactivated',
 } as const;
+
+const TOKEN_FAILURE = 'The access token is invalid, expired or revoked';
 
 /**
  * Turns a presented credential into a principal: from the cache when it can, else by asking
@@ -64,20 +69,54 @@ export class CredentialResolver {
 
   /** `digest` is hashSecret(credential.secret), which the caller has already computed. */
   async resolve(credential: PresentedCredential, digest: string): Promise<AuthenticatedPrincipal> {
-    if (credential.kind === 'oauth') {
-      // OAuth 2.1 access tokens arrive with the authorization server (issue: OAuth); until then none verifies.
-      throw new AppError('INVALID_OR_EXPIRED_TOKEN', 'The bearer token is invalid or expired');
-    }
-    const key = `${credential.kind}:${digest}`;
+    if (credential.kind === 'oauth') return this.resolveAccessToken(credential.secret);
+    return this.cached(`${credential.kind}:${digest}`, [], 0, () =>
+      this.ask({ kind: credential.kind, secret: credential.secret }),
+    );
+  }
+
+  /**
+   * The signature, issuer, audience and expiry are checked here without a round trip; whether
+   * the grant, app and user behind the token still stand comes from identity, cached per token
+   * and purged when the token, its grant or its app is revoked.
+   */
+  private async resolveAccessToken(token: string): Promise<AuthenticatedPrincipal> {
+    if (!this.options.accessTokens) throw new AppError('INVALID_OR_EXPIRED_TOKEN', TOKEN_FAILURE);
+    const facts = await this.options.accessTokens.verify(token);
+    const secondsLeft = facts.expiresAt - Math.floor(Date.now() / 1000);
+    return this.cached(`oauth:${facts.tokenId}`, [facts.tokenId, facts.clientId], secondsLeft, () =>
+      this.ask({
+        kind: 'oauth',
+        tokenId: facts.tokenId,
+        clientId: facts.clientId,
+        grantId: facts.grantId,
+        userId: facts.userId,
+        scopes: facts.scopes,
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'INVALID_OR_EXPIRED_TOKEN') {
+        throw new AppError('INVALID_OR_EXPIRED_TOKEN', TOKEN_FAILURE);
+      }
+      throw error;
+    });
+  }
+
+  private async cached(
+    key: string,
+    alsoRevokedBy: string[],
+    maxSeconds: number,
+    ask: () => Promise<{ resolution: CachedResolution; ttlSeconds: number }>,
+  ): Promise<AuthenticatedPrincipal> {
     let resolution = this.cache.get(key);
     this.options.cacheLookups.inc({ result: resolution ? 'hit' : 'miss' });
     if (!resolution) {
-      const answer = await this.ask(credential);
+      const answer = await ask();
       resolution = answer.resolution;
-      const ttl = resolution.ok
+      let ttl = resolution.ok
         ? Math.min(this.options.maxCacheSeconds, answer.ttlSeconds)
         : this.options.negativeCacheSeconds;
-      this.cache.set(key, resolution, ttl);
+      if (maxSeconds > 0) ttl = Math.min(ttl, maxSeconds);
+      this.cache.set(key, resolution, ttl, alsoRevokedBy);
     }
     if (!resolution.ok) {
       throw new AppError(resolution.reason, FAILURES[resolution.reason]);
@@ -85,14 +124,11 @@ export class CredentialResolver {
     return resolution.principal;
   }
 
-  private async ask(credential: {
-    kind: 'session' | 'api_key';
-    secret: string;
-  }): Promise<{ resolution: CachedResolution; ttlSeconds: number }> {
+  private async ask(request: ResolveCredentialRequest): Promise<{ resolution: CachedResolution; ttlSeconds: number }> {
     const reply = await requestRpc<ResolveCredentialRequest, ResolveCredentialReply>(
       this.options.nc,
       this.options.subject(RPC_SUBJECTS.resolveCredential),
-      { kind: credential.kind, secret: credential.secret },
+      request,
       this.options.timeoutMs,
     );
     if (!reply.ok) return { resolution: reply, ttlSeconds: 0 };

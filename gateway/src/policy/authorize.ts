@@ -1,14 +1,20 @@
 import { AppError, type AuthenticatedPrincipal, type RoutePolicy } from '@gatehouse/contracts';
 import type { RouteMatch } from './router.js';
 
+const CREDENTIAL_NAMES = { session: 'a session', api_key: 'an API key', oauth: 'an OAuth access token' } as const;
+
 /**
  * The token-scope half of authorization (roles are the services' half):
  * - a session holds every scope;
  * - a PAT or OAuth token needs at least one of the route's scopes;
- * - a PAT pinned to an organization may only touch that organization's tenant routes.
+ * - a PAT pinned to an organization may only touch that organization's tenant routes;
+ * - a route may admit only some credential kinds (third-party apps cannot manage OAuth apps).
  */
 export function authorize(principal: AuthenticatedPrincipal, match: RouteMatch): void {
   const { policy, params } = match;
+  if (policy.credentials && !policy.credentials.includes(principal.kind)) {
+    throw new AppError('FORBIDDEN', `This route cannot be called with ${CREDENTIAL_NAMES[principal.kind]}`);
+  }
   checkScopes(principal, policy);
   if (policy.tenant) checkOrganizationPin(principal, params.organizationId);
 }

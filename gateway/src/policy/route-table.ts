@@ -1,7 +1,18 @@
-import type { RoutePolicy, TokenScope } from '@gatehouse/contracts';
+import type { HttpMethod, RoutePolicy, TokenScope } from '@gatehouse/contracts';
 
 const any = (...anyOf: TokenScope[]) => ({ anyOf });
 const ORG = '/api/user/organizations/:organizationId';
+
+function oauthManagement(method: HttpMethod, path: string): RoutePolicy {
+  return {
+    method,
+    path,
+    upstream: 'identity',
+    auth: 'required',
+    scopes: any(method === 'GET' ? 'user:read' : 'user:write'),
+    credentials: ['session', 'api_key'],
+  };
+}
 
 /**
  * Every route that reaches a service, in one place. A request that matches no line is
@@ -93,6 +104,11 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     auth: 'required',
     scopes: any('user:write'),
   },
+  // OAuth apps a user owns, and the grants a user gave (identity); never through an OAuth token.
+  ...(['GET', 'POST'] as const).map((method) => oauthManagement(method, '/api/user/oauth-apps')),
+  ...(['GET', 'PUT', 'DELETE'] as const).map((method) => oauthManagement(method, '/api/user/oauth-apps/:id')),
+  oauthManagement('GET', '/api/user/oauth-grants'),
+  oauthManagement('DELETE', '/api/user/oauth-grants/:grantId'),
   // Organizations, members, invitations (organization)
   {
     method: 'GET',

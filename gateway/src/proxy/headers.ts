@@ -7,15 +7,25 @@ const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization'];
 /**
  * The headers an upstream receives: the client's, minus anything claiming to be internal and
  * minus raw credentials, plus the signed principal, the request id and the client address.
+ * For the authorization server (`oauth`), client credentials and its own cookies pass.
  */
 export function upstreamHeaders(
   incoming: IncomingHttpHeaders,
   extra: { principalToken: string; requestId: string; clientIp: string; proto: string; host: string | undefined },
+  oauth?: { sessionCookieName: string },
 ): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (name.startsWith(INTERNAL_HEADER_PREFIX) || CREDENTIAL_HEADERS.includes(name)) continue;
+    if (name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
+    if (CREDENTIAL_HEADERS.includes(name)) continue;
     headers[name] = value;
+  }
+  if (oauth) {
+    // The authorization server authenticates clients itself (Basic auth, its own cookies);
+    // only the Gatehouse session stays behind, already resolved into the principal.
+    if (incoming.authorization) headers.authorization = incoming.authorization;
+    const cookies = withoutCookie(incoming.cookie, oauth.sessionCookieName);
+    if (cookies) headers.cookie = cookies;
   }
   headers[PRINCIPAL_HEADER] = extra.principalToken;
   headers['x-request-id'] = extra.requestId;
@@ -24,4 +34,13 @@ export function upstreamHeaders(
   headers['x-forwarded-proto'] = extra.proto;
   if (extra.host) headers['x-forwarded-host'] = extra.host;
   return headers;
+}
+
+function withoutCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  const kept = header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0 && part.slice(0, part.indexOf('=')).trim() !== name);
+  return kept.length > 0 ? kept.join('; ') : undefined;
 }

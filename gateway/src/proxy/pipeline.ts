@@ -39,17 +39,8 @@ export interface PipelineDeps {
  * and organization-pin policy. Any failure answers here with an envelope; nothing is proxied.
  */
 export function createPipeline(deps: PipelineDeps) {
-  async function consume(request: FastifyRequest, keys: Partial<Record<LimitName, string>>) {
-    try {
-      const { tightest } = await deps.limits.consume(keys);
-      request.gateway.limit = tighter(request.gateway.limit, tightest);
-    } catch (error) {
-      const limited = error as AppError & { limitState?: LimitState; rejectedBy?: string[] };
-      if (limited.limitState) request.gateway.limit = limited.limitState;
-      for (const name of limited.rejectedBy ?? []) deps.rejections.inc({ limit: name });
-      throw error;
-    }
-  }
+  const consume = (request: FastifyRequest, keys: Partial<Record<LimitName, string>>) =>
+    consumeLimits(deps, request, keys);
 
   async function admit(request: FastifyRequest): Promise<void> {
     const match = deps.matchRoute(request.method, request.url);
@@ -93,6 +84,23 @@ export function createPipeline(deps: PipelineDeps) {
       clientIp: request.ip,
     });
   };
+}
+
+/** Spends one point of each named limit; the tightest state is what the response headers show. */
+export async function consumeLimits(
+  deps: Pick<PipelineDeps, 'limits' | 'rejections'>,
+  request: FastifyRequest,
+  keys: Partial<Record<LimitName, string>>,
+): Promise<void> {
+  try {
+    const { tightest } = await deps.limits.consume(keys);
+    request.gateway.limit = tighter(request.gateway.limit, tightest);
+  } catch (error) {
+    const limited = error as AppError & { limitState?: LimitState; rejectedBy?: string[] };
+    if (limited.limitState) request.gateway.limit = limited.limitState;
+    for (const name of limited.rejectedBy ?? []) deps.rejections.inc({ limit: name });
+    throw error;
+  }
 }
 
 function tighter(a: LimitState | null, b: LimitState | null): LimitState | null {

@@ -17,6 +17,10 @@ import type { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credentials/resolve.js';
 import { membershipConsumer } from './memberships/service.js';
+import { createOAuthProvider, OAUTH_PATH } from './oauth/provider.js';
+import { oauthRoutes } from './oauth/routes.js';
+import { oauthAppRoutes } from './oauth-apps/routes.js';
+import { oauthGrantRoutes } from './oauth-grants/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { verificationRoutes } from './verification/routes.js';
@@ -45,7 +49,8 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     lastUsed: new LastUsedTracker(deps.orm.em),
   };
 
-  const app = createServiceApp(deps);
+  // The JWKS is public by nature: the gateway fetches it directly to verify access tokens.
+  const app = createServiceApp(deps, { publicPaths: [`${OAUTH_PATH}/jwks`] });
   await app.register(cookie);
   // Emails are trimmed before validation, so " Ada@Example.com " is the same address.
   app.addHook('preValidation', async (request) => {
@@ -56,6 +61,9 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   sessionRoutes(app, ctx);
   verificationRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
+  oauthAppRoutes(app, ctx);
+  oauthGrantRoutes(app, ctx);
+  await oauthRoutes(app, ctx, await createOAuthProvider(ctx));
 
   const resolver = serveRpc<ResolveCredentialRequest, ResolveCredentialReply>(
     deps.messaging.nc,

@@ -21,5 +21,22 @@ export const IdentityConfig = Type.Object({
   API_KEY_ALLOW_NO_EXPIRY: Type.Boolean({ default: true }),
   /** How long the gateway may cache a resolved credential. */
   CREDENTIAL_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 15 }),
+  /**
+   * OAuth signing keys: one or more PKCS#8 PEM private keys (Ed25519 or P-256), concatenated.
+   * The first signs; the rest stay published in the JWKS so tokens they signed still verify
+   * while a rotation completes (docs/oauth.md "Rotating signing keys").
+   */
+  OAUTH_SIGNING_KEYS: Type.String({ minLength: 1 }),
+  /** Secrets that sign oidc-provider's cookies, comma-separated; the first signs, all verify. */
+  OAUTH_COOKIE_KEYS: Type.String({ minLength: 32 }),
+  OAUTH_ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
+  OAUTH_REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 3600, default: 30 * 24 * 3600 }),
+  /** A grant lives this long without use; each refresh extends it. */
+  OAUTH_GRANT_TTL_SECONDS: Type.Integer({ minimum: 3600, default: 365 * 24 * 3600 }),
+  /** RFC 7591 dynamic client registration at /oauth2/reg. */
+  OAUTH_DYNAMIC_REGISTRATION: Type.Boolean({ default: false }),
+  /** When set, dynamic registration needs `Authorization: Bearer <this>` (an initial access token). */
+  OAUTH_REGISTRATION_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  OAUTH_APPS_MAX_PER_USER: Type.Integer({ minimum: 1, default: 25 }),
 });
 export type IdentityConfig = Static<typeof IdentityConfig>;

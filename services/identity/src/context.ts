@@ -29,3 +29,8 @@ export function publicLink(ctx: IdentityContext, path: string, token: string): s
   url.searchParams.set('token', token);
   return url.toString();
 }
+
+/** The API's own URL: the OAuth issuer's base and the one audience access tokens are minted for. */
+export function apiAudience(ctx: IdentityContext): string {
+  return ctx.config.PUBLIC_URL.replace(/\/+$/, '');
+}

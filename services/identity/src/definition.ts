@@ -3,6 +3,8 @@ import { migrations } from '../migrations/index.js';
 import { UserSchema } from './accounts/entities.js';
 import { ApiKeySchema } from './api-keys/entities.js';
 import { UserMembershipSchema } from './memberships/entities.js';
+import { OidcPayloadSchema } from './oauth/entities.js';
+import { OAuthAppSchema } from './oauth-apps/entities.js';
 import { LoginEventSchema, SessionSchema } from './sessions/entities.js';
 import { OneTimeTokenSchema } from './verification/entities.js';
 
@@ -16,6 +18,8 @@ export const identityService: ServiceDefinition = {
     ApiKeySchema,
     QueuedMailSchema,
     UserMembershipSchema,
+    OAuthAppSchema,
+    OidcPayloadSchema,
   ],
   migrations,
   retention: [
@@ -27,5 +31,7 @@ export const identityService: ServiceDefinition = {
     },
     { table: 'one_time_tokens', expired: "expires_at < now() - interval '1 day'" },
     { table: 'login_events', expired: "at < now() - interval '365 days'" },
+    // oidc-provider rows are invisible once expired (the adapter filters them); a day later they go.
+    { table: 'oidc_payloads', expired: "expires_at < now() - interval '1 day'" },
   ],
 };

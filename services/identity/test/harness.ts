@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { smtpMailer } from '@gatehouse/service-kit';
 import {
   generatePrincipalKeys,
@@ -21,6 +22,11 @@ export interface IdentityHarness {
   close(): Promise<void>;
 }
 
+/** One Ed25519 signing key per test process, made the way `pnpm keys` makes one. */
+export const OAUTH_TEST_SIGNING_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ format: 'pem', type: 'pkcs8' })
+  .toString();
+
 export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overrides: Record<string, unknown> = {}) {
   return testServiceConfig('identity', ns, keys, {
     PUBLIC_URL: 'http://localhost:8080',
@@ -39,6 +45,13 @@ export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overr
     API_KEY_MAX_EXPIRES_IN: 365 * 24 * 3600,
     API_KEY_ALLOW_NO_EXPIRY: true,
     CREDENTIAL_CACHE_SECONDS: 15,
+    OAUTH_SIGNING_KEYS: OAUTH_TEST_SIGNING_KEY,
+    OAUTH_COOKIE_KEYS: randomBytes(32).toString('base64url'),
+    OAUTH_ACCESS_TOKEN_TTL_SECONDS: 600,
+    OAUTH_REFRESH_TOKEN_TTL_SECONDS: 30 * 24 * 3600,
+    OAUTH_GRANT_TTL_SECONDS: 365 * 24 * 3600,
+    OAUTH_DYNAMIC_REGISTRATION: false,
+    OAUTH_APPS_MAX_PER_USER: 25,
     ...overrides,
   }) as unknown as IdentityConfig;
 }

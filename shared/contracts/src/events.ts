@@ -97,18 +97,31 @@ export interface EventEnvelope<S extends EventSubject = EventSubject> {
 }
 
 /** Request/reply payloads. */
-export interface ResolveCredentialRequest {
-  kind: 'session' | 'api_key';
-  secret: string;
-}
+export type ResolveCredentialRequest =
+  | { kind: 'session' | 'api_key'; secret: string }
+  | {
+      /**
+       * An OAuth access token the gateway has already verified (signature, issuer, audience,
+       * expiry). Identity answers whether what stands behind it is still live: the grant (or,
+       * for client credentials, the app), the token itself, the user, and the scopes still allowed.
+       */
+      kind: 'oauth';
+      tokenId: string;
+      clientId: string;
+      /** Null for a client-credentials token, which acts for the app's owner. */
+      grantId: string | null;
+      userId: string | null;
+      scopes: string[];
+    };
 
 export type ResolveCredentialReply =
   | {
       ok: true;
       principal: {
-        kind: 'session' | 'api_key';
+        kind: 'session' | 'api_key' | 'oauth';
         userId: string;
         credentialId: string;
+        clientId?: string;
         scopes: string[];
         organizationId: string | null;
         role: 'user' | 'admin';

@@ -1,3 +1,4 @@
+import type { CredentialKind } from './principal.js';
 import type { TokenScope } from './scopes.js';
 
 export type Upstream = 'identity' | 'organization' | 'project';
@@ -20,4 +21,6 @@ export interface RoutePolicy {
   tenant?: boolean;
   /** A tighter, per-endpoint limit (sign-in, sign-up, mail-sending and key-creation routes). */
   limit?: EndpointLimit;
+  /** Only these credential kinds may call the route (default: any). */
+  credentials?: CredentialKind[];
 }

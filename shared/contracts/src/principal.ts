@@ -9,8 +9,10 @@ export type CredentialKind = 'session' | 'api_key' | 'oauth';
 export interface AuthenticatedPrincipal {
   kind: CredentialKind;
   userId: string;
-  /** session id, api key id (ak_…) or OAuth grant id. */
+  /** session id, api key id (ak_…), OAuth grant id, or client id for a client-credentials token. */
   credentialId: string;
+  /** The OAuth client acting for the user (kind 'oauth' only). */
+  clientId?: string;
   scopes: TokenScope[];
   /** Set when a PAT is pinned to one organization. */
   organizationId?: string | null;

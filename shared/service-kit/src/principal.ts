@@ -93,17 +93,23 @@ declare module 'fastify' {
 const UNGUARDED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * Services trust only the gateway: every request but the probes must carry a valid
- * gateway-signed principal token, even anonymous ones (sign-up), or it gets 401 here.
+ * Services trust only the gateway: every request but the probes (and a service's published
+ * documents, such as identity's JWKS) must carry a valid gateway-signed principal token,
+ * even anonymous ones (sign-up), or it gets 401 here.
  */
-export function requireGatewayPrincipal(app: HttpApp, verifier: PrincipalVerifier): void {
+export function requireGatewayPrincipal(
+  app: HttpApp,
+  verifier: PrincipalVerifier,
+  publicPaths: readonly string[] = [],
+): void {
+  const unguarded = new Set([...UNGUARDED, ...publicPaths]);
   // fastify wants reference-type decorations initialised to null (the hook below sets every
   // request's); its decorator typing cannot express a union-typed property, hence the cast.
   app.decorateRequest('principal', null as never);
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';
-    if (UNGUARDED.has(path)) return;
+    if (unguarded.has(path)) return;
     const token = request.headers[PRINCIPAL_HEADER];
     if (typeof token !== 'string' || token.length === 0) {
       throw new AppError('AUTHENTICATION_REQUIRED', 'Requests must come through the gateway');

@@ -113,9 +113,9 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
 }
 
 /** The fastify app every service starts from: envelope errors, the gateway guard, probes, metrics. */
-export function createServiceApp(deps: ServiceDeps): HttpApp {
+export function createServiceApp(deps: ServiceDeps, options: { publicPaths?: readonly string[] } = {}): HttpApp {
   const app = createHttpApp({ logger: deps.logger, bodyLimit: deps.config.BODY_LIMIT });
-  requireGatewayPrincipal(app, deps.verifier);
+  requireGatewayPrincipal(app, deps.verifier, options.publicPaths);
   registerMetrics(app, deps.metrics);
   registerHealth(app, deps.name, {
     postgres: () => deps.orm.em.getConnection().execute('select 1'),

@@ -16,6 +16,7 @@ import { commit, type IdentityContext, publicLink, readEm } from '../context.js'
 import { verificationMail } from '../mail/templates.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
+import { deleteOAuthForUser } from '../oauth-apps/service.js';
 import { LoginEventSchema, presentSession, SessionSchema } from '../sessions/entities.js';
 import { OneTimeTokenSchema } from '../verification/entities.js';
 import { issueToken } from '../verification/service.js';
@@ -187,6 +188,7 @@ export async function deleteMe(ctx: IdentityContext, userId: string, requestId: 
     await em.nativeDelete(OneTimeTokenSchema, { userId });
     await em.nativeDelete(LoginEventSchema, { userId });
     await em.nativeDelete(UserMembershipSchema, { userId });
+    await deleteOAuthForUser(em, userId, requestId);
     recordEvent(em, EVENT_SUBJECTS.userDeleted, { userId }, requestId);
     em.remove(user);
   });

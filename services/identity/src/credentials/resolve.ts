@@ -5,6 +5,7 @@ import { UserSchema } from '../accounts/entities.js';
 import { ApiKeySchema } from '../api-keys/entities.js';
 import { API_KEY_PREFIX } from '../api-keys/service.js';
 import { type IdentityContext, readEm } from '../context.js';
+import { accessTokenStatus } from '../oauth/liveness.js';
 import { SessionSchema } from '../sessions/entities.js';
 
 const ALL_SCOPES: TokenScope[] = [...TOKEN_SCOPES];
@@ -19,7 +20,30 @@ export async function resolveCredential(
   ctx: IdentityContext,
   request: ResolveCredentialRequest,
 ): Promise<ResolveCredentialReply> {
+  if (request.kind === 'oauth') return resolveAccessToken(ctx, request);
   return request.kind === 'session' ? resolveSession(ctx, request.secret) : resolveApiKey(ctx, request.secret);
+}
+
+/** The gateway has verified the JWT itself; what is asked here is whether it still stands. */
+async function resolveAccessToken(
+  ctx: IdentityContext,
+  request: Extract<ResolveCredentialRequest, { kind: 'oauth' }>,
+): Promise<ResolveCredentialReply> {
+  const status = await accessTokenStatus(ctx, request);
+  if (!status.live) return { ok: false, reason: status.reason };
+  return {
+    ok: true,
+    principal: {
+      kind: 'oauth',
+      userId: status.userId,
+      credentialId: status.credentialId,
+      clientId: request.clientId,
+      scopes: status.scopes,
+      organizationId: null,
+      role: status.role,
+      ttlSeconds: ctx.config.CREDENTIAL_CACHE_SECONDS,
+    },
+  };
 }
 
 async function resolveSession(ctx: IdentityContext, token: string): Promise<ResolveCredentialReply> {

@@ -1,32 +1,12 @@
 import { AppError, notFound } from '@gatehouse/contracts';
 import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { presentUser } from '../accounts/entities.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { organizationCount } from '../memberships/service.js';
+import { clearSessionCookie, clientInfo, setSessionCookie } from './cookie.js';
 import { LoginEventSchema, presentSession, SessionSchema } from './entities.js';
 import { LoginHistoryQuery, SessionParams, SignInBody } from './schemas.js';
 import { signIn } from './sign-in.js';
-
-function cookieSecure(ctx: IdentityContext): boolean {
-  // Secure everywhere but plain-http local development (API.md "Credentials").
-  return new URL(ctx.config.PUBLIC_URL).protocol === 'https:';
-}
-
-function setSessionCookie(ctx: IdentityContext, reply: FastifyReply, token: string, maxAgeSeconds: number) {
-  reply.setCookie(ctx.config.SESSION_COOKIE_NAME, token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: cookieSecure(ctx),
-    maxAge: maxAgeSeconds,
-  });
-}
-
-function clientInfo(request: FastifyRequest) {
-  const agent = request.headers['user-agent'];
-  return { ip: request.clientIp || null, userAgent: typeof agent === 'string' ? agent : null };
-}
 
 export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
   app.post('/api/auth/sign-in/email', { schema: { body: SignInBody } }, async (request, reply) => {
@@ -49,12 +29,7 @@ export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
       const session = await em.findOne(SessionSchema, { id: principal.credentialId });
       if (session) ctx.sessions.revoke(em, session, request.id);
     });
-    reply.clearCookie(ctx.config.SESSION_COOKIE_NAME, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: cookieSecure(ctx),
-    });
+    clearSessionCookie(ctx, reply);
     return ok(reply, 'Signed out', null);
   });
 

@@ -1,0 +1,72 @@
+import httpProxy from '@fastify/http-proxy';
+import { OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
+import type { HttpApp } from '@gatehouse/service-kit';
+import type { FastifyRequest } from 'fastify';
+import { upstreamHeaders } from './headers.js';
+import { answerUpstreamFailure } from './upstream-failure.js';
+
+export const OAUTH_PREFIX = '/oauth2';
+/** RFC 8414 §3: the metadata of issuer https://host/oauth2 lives at /.well-known/oauth-authorization-server/oauth2. */
+const AUTHORIZATION_SERVER_METADATA = `/.well-known/oauth-authorization-server${OAUTH_PREFIX}`;
+/** RFC 9728: how a client finds the authorization server for this API. */
+const PROTECTED_RESOURCE_METADATA = '/.well-known/oauth-protected-resource';
+
+export function isAuthorizationServerPath(url: string): boolean {
+  return url.startsWith(`${OAUTH_PREFIX}/`) || url === OAUTH_PREFIX || url.startsWith(AUTHORIZATION_SERVER_METADATA);
+}
+
+export interface AuthorizationServerOptions {
+  identityUrl: string;
+  publicUrl: string;
+  timeoutMs: number;
+  sessionCookieName: string;
+  preHandler: (request: FastifyRequest) => Promise<void>;
+}
+
+/**
+ * The authorization server (oidc-provider in identity) behind the one public URL. Bodies are
+ * streamed as they are (form posts, Basic client authentication); the gateway adds its
+ * limits and the signed principal, and pins the forwarded host to the public URL so the
+ * endpoints discovery advertises cannot be steered by a client's Host header.
+ */
+export async function registerAuthorizationServer(app: HttpApp, options: AuthorizationServerOptions): Promise<void> {
+  const publicUrl = new URL(options.publicUrl);
+  for (const [prefix, rewritePrefix] of [
+    [OAUTH_PREFIX, OAUTH_PREFIX],
+    [AUTHORIZATION_SERVER_METADATA, `${OAUTH_PREFIX}/.well-known/openid-configuration`],
+  ] as const) {
+    await app.register(httpProxy, {
+      upstream: options.identityUrl,
+      prefix,
+      rewritePrefix,
+      preHandler: options.preHandler,
+      replyOptions: {
+        timeout: options.timeoutMs,
+        rewriteRequestHeaders: (request, headers) =>
+          upstreamHeaders(
+            headers,
+            {
+              principalToken: request.gateway.principalToken ?? '',
+              requestId: request.id,
+              clientIp: request.ip,
+              proto: publicUrl.protocol.slice(0, -1),
+              host: publicUrl.host,
+            },
+            { sessionCookieName: options.sessionCookieName },
+          ),
+        onError: (reply, { error }) => answerUpstreamFailure(reply, error, 'identity'),
+      },
+    });
+  }
+
+  app.get(PROTECTED_RESOURCE_METADATA, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=3600');
+    return {
+      resource: options.publicUrl,
+      authorization_servers: [`${options.publicUrl}${OAUTH_PREFIX}`],
+      scopes_supported: [...TOKEN_SCOPES, ...OIDC_SCOPES],
+      bearer_methods_supported: ['header'],
+      resource_documentation: 'https://github.com/gatehouse/gatehouse/blob/main/docs/oauth.md',
+    };
+  });
+}

@@ -1,0 +1,46 @@
+import { AppError } from '@gatehouse/contracts';
+import { hashSecret } from '@gatehouse/service-kit';
+import type { FastifyRequest } from 'fastify';
+import { cookieValue } from '../credentials/extract.js';
+import { checkCrossSite } from '../edges/cross-site.js';
+import { consumeLimits, type PipelineDeps } from './pipeline.js';
+
+const INTERACTION = /^\/oauth2\/interaction\//;
+const LOGIN_FORM = /^\/oauth2\/interaction\/[^/]+\/login$/;
+
+/**
+ * What happens to every authorization-server request before it is proxied: the per-IP limit
+ * (plus the sign-in limit on the login form), the cross-site check on the interaction forms,
+ * and, for the interaction pages, the Gatehouse session resolved so a signed-in browser skips
+ * the login form. Clients authenticate to oidc-provider itself, so nothing else is checked here.
+ */
+export function createOAuthPipeline(deps: PipelineDeps) {
+  async function admit(request: FastifyRequest): Promise<void> {
+    request.gateway = { match: null, principal: { kind: 'anonymous' }, limit: null };
+    const path = request.url.split('?')[0] ?? '';
+    const loginForm = request.method === 'POST' && LOGIN_FORM.test(path);
+    await consumeLimits(deps, request, { ip: request.ip, ...(loginForm ? { signInIp: request.ip } : {}) });
+    if (!INTERACTION.test(path)) return;
+    checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+    const session = cookieValue(request.headers.cookie, deps.cookieName);
+    if (!session) return;
+    try {
+      request.gateway.principal = await deps.resolver.resolve(
+        { kind: 'session', secret: session },
+        hashSecret(session),
+      );
+    } catch (error) {
+      // A stale cookie just means the login form is shown; an outage is still an outage.
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+    }
+  }
+
+  return async function oauthPreHandler(request: FastifyRequest): Promise<void> {
+    await admit(request);
+    request.gateway.principalToken = await deps.signer.sign({
+      principal: request.gateway.principal,
+      requestId: request.id,
+      clientIp: request.ip,
+    });
+  };
+}

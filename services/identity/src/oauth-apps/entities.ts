@@ -1,0 +1,56 @@
+import { EntitySchema } from '@mikro-orm/postgresql';
+
+export type ClientType = 'public' | 'confidential';
+
+/** A third-party application; its id is the OAuth `client_id`. */
+export interface OAuthApp {
+  id: string;
+  /** Null for applications that registered themselves (RFC 7591). */
+  ownerUserId: string | null;
+  name: string;
+  clientType: ClientType;
+  redirectUris: string[];
+  /** What the app may ask users for: API scopes plus openid, profile, email, offline_access. */
+  allowedScopes: string[];
+  /** sha256 of a confidential app's secret; the secret is shown once and never stored. */
+  secretHash: string | null;
+  secretStart: string | null;
+  /** none (public), client_secret_basic or client_secret_post. */
+  tokenAuthMethod: string;
+  registered: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const OAuthAppSchema = new EntitySchema<OAuthApp>({
+  name: 'OAuthApp',
+  tableName: 'oauth_apps',
+  properties: {
+    id: { type: 'string', primary: true },
+    ownerUserId: { type: 'string', nullable: true, index: true },
+    name: { type: 'string' },
+    clientType: { type: 'string' },
+    redirectUris: { type: 'json' },
+    allowedScopes: { type: 'json' },
+    secretHash: { type: 'string', nullable: true, hidden: true },
+    secretStart: { type: 'string', nullable: true },
+    tokenAuthMethod: { type: 'string' },
+    registered: { type: 'boolean' },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date' },
+  },
+});
+
+export function presentOAuthApp(app: OAuthApp) {
+  return {
+    id: app.id,
+    clientId: app.id,
+    name: app.name,
+    type: app.clientType,
+    redirectUris: app.redirectUris,
+    allowedScopes: app.allowedScopes,
+    secretStart: app.secretStart,
+    createdAt: app.createdAt.toISOString(),
+    updatedAt: app.updatedAt.toISOString(),
+  };
+}

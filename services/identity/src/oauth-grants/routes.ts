@@ -1,0 +1,15 @@
+import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
+import type { IdentityContext } from '../context.js';
+import { GrantParams } from './schemas.js';
+import { listGrants, revokeGrant } from './service.js';
+
+export function oauthGrantRoutes(app: HttpApp, ctx: IdentityContext): void {
+  app.get('/api/user/oauth-grants', async (request, reply) =>
+    ok(reply, 'OAuth grants fetched successfully', await listGrants(ctx, requireUser(request))),
+  );
+
+  app.delete('/api/user/oauth-grants/:grantId', { schema: { params: GrantParams } }, async (request, reply) => {
+    await revokeGrant(ctx, requireUser(request), request.params.grantId, request.id);
+    return ok(reply, 'Access revoked; the app can no longer act for you', null);
+  });
+}

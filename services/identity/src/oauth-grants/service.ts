@@ -1,0 +1,74 @@
+import { type AuthenticatedPrincipal, EVENT_SUBJECTS, notFound } from '@gatehouse/contracts';
+import { recordEvent } from '@gatehouse/service-kit';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
+import { OidcPayloadSchema } from '../oauth/entities.js';
+import { OAuthAppSchema } from '../oauth-apps/entities.js';
+
+/** The parts of oidc-provider's Grant payload Gatehouse reads. */
+export interface GrantPayload {
+  accountId?: string;
+  clientId?: string;
+  openid?: { scope?: string };
+  resources?: Record<string, string>;
+}
+
+/** Every scope a grant holds: OpenID scopes plus the API scopes granted for this API. */
+export function grantedScopes(payload: GrantPayload, resource: string): string[] {
+  const openid = payload.openid?.scope?.split(' ') ?? [];
+  const api = payload.resources?.[resource]?.split(' ') ?? [];
+  return [...new Set([...openid, ...api].filter(Boolean))];
+}
+
+/**
+ * Deletes a grant and every token issued under it, and announces it so gateways stop
+ * accepting its access tokens. One transaction: the event exists if and only if the grant is gone.
+ */
+export async function destroyGrant(em: EntityManager, grantId: string, requestId?: string): Promise<boolean> {
+  const grant = await em.findOne(OidcPayloadSchema, { model: 'Grant', id: grantId });
+  await em.nativeDelete(OidcPayloadSchema, { grantId });
+  if (!grant) return false;
+  await em.nativeDelete(OidcPayloadSchema, { model: 'Grant', id: grantId });
+  if (grant.accountId) {
+    recordEvent(
+      em,
+      EVENT_SUBJECTS.credentialRevoked,
+      { kind: 'oauth', id: grantId, userId: grant.accountId },
+      requestId,
+    );
+  }
+  return true;
+}
+
+/** The apps the user has let in, newest first. */
+export async function listGrants(ctx: IdentityContext, principal: AuthenticatedPrincipal) {
+  const em = readEm(ctx);
+  const grants = await em.find(
+    OidcPayloadSchema,
+    { model: 'Grant', accountId: principal.userId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
+    { orderBy: { createdAt: 'desc' }, limit: 500 },
+  );
+  const clientIds = [...new Set(grants.map((grant) => grant.clientId).filter((id): id is string => id !== null))];
+  const apps = clientIds.length > 0 ? await em.find(OAuthAppSchema, { id: { $in: clientIds } }) : [];
+  const names = new Map(apps.map((app) => [app.id, app.name]));
+  return grants.map((grant) => ({
+    id: grant.id,
+    app: { clientId: grant.clientId, name: (grant.clientId && names.get(grant.clientId)) ?? null },
+    scopes: grantedScopes(grant.payload as GrantPayload, apiAudience(ctx)),
+    createdAt: grant.createdAt.toISOString(),
+    expiresAt: grant.expiresAt?.toISOString() ?? null,
+  }));
+}
+
+export async function revokeGrant(
+  ctx: IdentityContext,
+  principal: AuthenticatedPrincipal,
+  grantId: string,
+  requestId: string,
+): Promise<void> {
+  await commit(ctx, async (em) => {
+    const grant = await em.findOne(OidcPayloadSchema, { model: 'Grant', id: grantId, accountId: principal.userId });
+    if (!grant) throw notFound('Grant not found');
+    await destroyGrant(em, grantId, requestId);
+  });
+}

@@ -1,0 +1,103 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { commit, type IdentityContext, readEm } from '../context.js';
+import { OAuthAppSchema } from '../oauth-apps/entities.js';
+import { clientMetadata, registerClient } from '../oauth-apps/service.js';
+import { destroyGrant } from '../oauth-grants/service.js';
+import { OidcPayloadSchema } from './entities.js';
+
+type AdapterConstructor = new (model: string) => Adapter;
+
+function epochSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+/**
+ * oidc-provider's storage on PostgreSQL through MikroORM. Clients live in `oauth_apps`
+ * (managed through the API); every other model is a row of `oidc_payloads`. Expired rows
+ * are invisible at once and swept by the retention job.
+ */
+export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
+  return class PostgresAdapter implements Adapter {
+    constructor(private readonly model: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      if (this.model === 'Client') {
+        await registerClient(ctx, id, payload);
+        return;
+      }
+      const expiresAt = typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
+      const params = payload.params as Record<string, unknown> | undefined;
+      const row = {
+        model: this.model,
+        id,
+        payload: payload as Record<string, unknown>,
+        grantId: stringOrNull(payload.grantId),
+        uid: stringOrNull(payload.uid),
+        userCode: stringOrNull(payload.userCode),
+        accountId: stringOrNull(payload.accountId),
+        clientId: stringOrNull(payload.clientId) ?? stringOrNull(params?.client_id),
+        createdAt: new Date(),
+        expiresAt,
+        consumedAt: null,
+      };
+      await ctx.deps.orm.em.fork().upsert(OidcPayloadSchema, row, {
+        onConflictFields: ['model', 'id'],
+        onConflictExcludeFields: ['createdAt'],
+      });
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Client') {
+        const app = await readEm(ctx).findOne(OAuthAppSchema, { id });
+        return app ? clientMetadata(app) : undefined;
+      }
+      return this.findBy({ id });
+    }
+
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.findBy({ uid });
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.findBy({ userCode });
+    }
+
+    async consume(id: string): Promise<void> {
+      await ctx.deps.orm.em
+        .fork()
+        .nativeUpdate(OidcPayloadSchema, { model: this.model, id }, { consumedAt: new Date() });
+    }
+
+    async destroy(id: string): Promise<void> {
+      if (this.model === 'Client') {
+        await ctx.deps.orm.em.fork().nativeDelete(OAuthAppSchema, { id, registered: true });
+        return;
+      }
+      if (this.model === 'Grant') {
+        await commit(ctx, (em) => destroyGrant(em, id));
+        return;
+      }
+      await ctx.deps.orm.em.fork().nativeDelete(OidcPayloadSchema, { model: this.model, id });
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await ctx.deps.orm.em.fork().nativeDelete(OidcPayloadSchema, { model: this.model, grantId });
+    }
+
+    private async findBy(where: { id?: string; uid?: string; userCode?: string }) {
+      const row = await readEm(ctx).findOne(
+        OidcPayloadSchema,
+        { model: this.model, ...where, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
+        { disableIdentityMap: true },
+      );
+      if (!row) return undefined;
+      const payload = { ...row.payload } as AdapterPayload;
+      if (row.consumedAt) payload.consumed = epochSeconds(row.consumedAt);
+      return payload;
+    }
+  };
+}

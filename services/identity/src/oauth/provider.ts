@@ -1,0 +1,139 @@
+import { isTokenScope, OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
+import { hashSecret, randomSecret, sameDigest } from '@gatehouse/service-kit';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { UserSchema } from '../accounts/entities.js';
+import { apiAudience, type IdentityContext, readEm } from '../context.js';
+import { CLIENT_SECRET_PREFIX, newOAuthAppId } from '../oauth-apps/service.js';
+import { postgresAdapter } from './adapter.js';
+import { signingKeysFromPem } from './keys.js';
+import { errorPage } from './pages.js';
+import { handleStructuredTokens } from './structured-tokens.js';
+import { refuseUnknownScopes } from './unknown-scopes.js';
+
+export const OAUTH_PATH = '/oauth2';
+export const INTERACTION_PATH = `${OAUTH_PATH}/interaction`;
+
+function apiScopesOf(scope: string | undefined): string[] {
+  return (scope ?? '').split(' ').filter(isTokenScope);
+}
+
+/**
+ * The OAuth 2.1 authorization server: oidc-provider with the OAuth 2.1 profile (code + PKCE
+ * S256 only, exact redirect URIs, rotating refresh tokens whose replay revokes the grant) and
+ * JWT access tokens for this API (resource indicators).
+ */
+export async function createOAuthProvider(ctx: IdentityContext): Promise<Provider> {
+  const { config } = ctx;
+  const audience = apiAudience(ctx);
+  const { keys, algorithms } = await signingKeysFromPem(config.OAUTH_SIGNING_KEYS);
+  const signingAlg = algorithms[0] as 'EdDSA' | 'ES256' | 'RS256';
+
+  const configuration: Configuration = {
+    adapter: postgresAdapter(ctx),
+    clients: [],
+    jwks: { keys: keys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: config.OAUTH_COOKIE_KEYS.split(',').map((key) => key.trim()),
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    async findAccount(_ctx, sub) {
+      const user = await readEm(ctx).findOne(UserSchema, { id: sub });
+      if (!user?.isActive) return undefined;
+      return {
+        accountId: user.id,
+        claims: async () => ({
+          sub: user.id,
+          name: user.fullName,
+          preferred_username: user.handle,
+          email: user.email,
+          email_verified: user.isVerified,
+        }),
+      };
+    },
+    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
+    scopes: [...OIDC_SCOPES, ...TOKEN_SCOPES],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: signingAlg,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Resource servers are confidential clients; a public client sees only its own tokens.
+        allowedPolicy: async (_ctx, client, token) =>
+          client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      registration: {
+        enabled: config.OAUTH_DYNAMIC_REGISTRATION,
+        initialAccessToken: config.OAUTH_REGISTRATION_TOKEN ?? false,
+        idFactory: newOAuthAppId,
+        secretFactory: () => `${CLIENT_SECRET_PREFIX}${randomSecret(32)}`,
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, resource, client) {
+          if (resource !== audience) throw new errors.InvalidTarget(`unknown resource; use ${audience}`);
+          return {
+            scope: apiScopesOf(client.scope).join(' '),
+            audience,
+            accessTokenTTL: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: signingAlg } },
+          };
+        },
+      },
+    },
+    // The grant id lets the gateway ask whether the grant behind a token still stands.
+    extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { gid: token.grantId } : undefined),
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+      ClientCredentials: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 14 * 24 * 3600,
+      Grant: config.OAUTH_GRANT_TTL_SECONDS,
+      RefreshToken: config.OAUTH_REFRESH_TOKEN_TTL_SECONDS,
+    },
+    async renderError(koa: KoaContextWithOIDC, out) {
+      koa.type = 'html';
+      koa.set('cache-control', 'no-store');
+      koa.body = errorPage(out.error_description ?? out.error ?? 'The request could not be completed');
+    },
+  };
+
+  const provider = new Provider(`${audience}${OAUTH_PATH}`, configuration);
+  // Only the gateway reaches identity; it sets X-Forwarded-Proto/Host to the public URL's.
+  provider.proxy = true;
+  // Client secrets are stored as sha256 digests; the metadata carries the digest, so compare digests.
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(
+    this: { clientSecret?: string },
+    actual,
+  ) {
+    return Promise.resolve(
+      typeof this.clientSecret === 'string' && typeof actual === 'string'
+        ? sameDigest(this.clientSecret, hashSecret(actual))
+        : false,
+    );
+  };
+  provider.use(refuseUnknownScopes(provider));
+  provider.use(handleStructuredTokens(ctx, keys));
+  provider.on('server_error', (_koa, error) => ctx.deps.logger.error({ err: error }, 'oauth server error'));
+  return provider;
+}

@@ -1,0 +1,191 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import formbody from '@fastify/formbody';
+import middie from '@fastify/middie';
+import { AppError } from '@gatehouse/contracts';
+import type { HttpApp } from '@gatehouse/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Provider, { errors, type InteractionResults } from 'oidc-provider';
+import { UserSchema } from '../accounts/entities.js';
+import { type IdentityContext, readEm } from '../context.js';
+import { clientInfo, setSessionCookie } from '../sessions/cookie.js';
+import { signIn } from '../sessions/sign-in.js';
+import { consentPage, errorPage, loginPage } from './pages.js';
+import { INTERACTION_PATH, OAUTH_PATH } from './provider.js';
+import { InteractionParams, LoginForm } from './schemas.js';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/**
+ * Where a form on these pages may lead: this origin, then (after oidc-provider's redirects)
+ * the app's redirect URI. Browsers apply form-action to the whole redirect chain.
+ */
+function formTargets(redirectUri: unknown): string {
+  if (typeof redirectUri !== 'string') return "'self'";
+  try {
+    const url = new URL(redirectUri);
+    const target = /^https?:$/.test(url.protocol) ? url.origin : url.protocol;
+    return `'self' ${target}`;
+  } catch {
+    return "'self'";
+  }
+}
+
+function sendPage(reply: FastifyReply, html: string, interaction?: Interaction, status = 200) {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header(
+      'content-security-policy',
+      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
+    )
+    .send(html);
+}
+
+/** An expired or foreign interaction is a page for a person, not a JSON envelope. */
+async function asPage(reply: FastifyReply, work: () => Promise<unknown>) {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof errors.OIDCProviderError) {
+      return sendPage(reply, errorPage(error.error_description ?? error.message), undefined, error.statusCode);
+    }
+    throw error;
+  }
+}
+
+/**
+ * oidc-provider answers every /oauth2 endpoint (mounted through middie, which keeps the
+ * prefix in `originalUrl` so discovery advertises full URLs). The login and consent pages
+ * under /oauth2/interaction are fastify routes: they need identity's sign-in and its HTML.
+ */
+export async function oauthRoutes(app: HttpApp, ctx: IdentityContext, provider: Provider): Promise<void> {
+  const callback = provider.callback();
+  await app.register(middie);
+  app.use(OAUTH_PATH, (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if ((req.url ?? '').startsWith('/interaction/')) return next();
+    callback(req, res);
+  });
+  await app.register(async (pages) => {
+    await pages.register(formbody, { bodyLimit: 16_384 });
+    // register() hands the child scope fastify's default generics; it is the same app type.
+    interactionRoutes(pages as unknown as HttpApp, ctx, provider);
+  });
+}
+
+function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provider): void {
+  const details = (request: FastifyRequest, reply: FastifyReply) => provider.interactionDetails(request.raw, reply.raw);
+  const finish = async (request: FastifyRequest, reply: FastifyReply, result: InteractionResults) =>
+    reply.redirect(
+      await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: false }),
+      303,
+    );
+  const appName = async (interaction: Interaction) => {
+    const client = await provider.Client.find(String(interaction.params.client_id));
+    return client?.clientName ?? 'An application';
+  };
+  const actions = (uid: string) => ({
+    login: `${INTERACTION_PATH}/${uid}/login`,
+    confirm: `${INTERACTION_PATH}/${uid}/confirm`,
+    abort: `${INTERACTION_PATH}/${uid}/abort`,
+  });
+
+  app.get(`${INTERACTION_PATH}/:uid`, { schema: { params: InteractionParams } }, (request, reply) =>
+    asPage(reply, async () => {
+      const interaction = await details(request, reply);
+      const { uid } = request.params;
+      if (interaction.prompt.name === 'login') {
+        // A browser already signed in to Gatehouse skips the form, unless the app demanded a fresh login.
+        const principal = request.principal;
+        const onlyMissingSession = interaction.prompt.reasons.every((reason) => reason === 'no_session');
+        if (principal?.kind === 'session' && onlyMissingSession) {
+          return finish(request, reply, { login: { accountId: principal.userId } });
+        }
+        return sendPage(
+          reply,
+          loginPage({ action: actions(uid).login, appName: await appName(interaction) }),
+          interaction,
+        );
+      }
+      if (interaction.prompt.name === 'consent') {
+        const accountId = interaction.session?.accountId;
+        const user = accountId ? await readEm(ctx).findOne(UserSchema, { id: accountId }) : null;
+        const scopes = String(interaction.params.scope ?? '')
+          .split(' ')
+          .filter(Boolean);
+        const page = consentPage({
+          confirmAction: actions(uid).confirm,
+          abortAction: actions(uid).abort,
+          appName: await appName(interaction),
+          userLabel: user?.email ?? 'your account',
+          scopes,
+        });
+        return sendPage(reply, page, interaction);
+      }
+      throw new errors.InvalidRequest(`unsupported interaction ${interaction.prompt.name}`);
+    }),
+  );
+
+  app.post(
+    `${INTERACTION_PATH}/:uid/login`,
+    { schema: { params: InteractionParams, body: LoginForm } },
+    (request, reply) =>
+      asPage(reply, async () => {
+        const interaction = await details(request, reply);
+        if (interaction.prompt.name !== 'login') throw new errors.InvalidRequest('this step is already complete');
+        try {
+          const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
+          setSessionCookie(ctx, reply, token, Math.floor((session.absoluteExpiresAt.getTime() - Date.now()) / 1000));
+          return await finish(request, reply, { login: { accountId: user.id } });
+        } catch (error) {
+          if (!(error instanceof AppError) || !['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE'].includes(error.code))
+            throw error;
+          const page = loginPage({
+            action: `${INTERACTION_PATH}/${request.params.uid}/login`,
+            appName: await appName(interaction),
+            email: request.body.email,
+            error: error.message,
+          });
+          return sendPage(reply, page, interaction, error.status);
+        }
+      }),
+  );
+
+  app.post(`${INTERACTION_PATH}/:uid/confirm`, { schema: { params: InteractionParams } }, (request, reply) =>
+    asPage(reply, async () => {
+      const interaction = await details(request, reply);
+      if (interaction.prompt.name !== 'consent') throw new errors.InvalidRequest('this step is already complete');
+      const grantId = await saveGrant(provider, interaction);
+      return finish(request, reply, { consent: { grantId } });
+    }),
+  );
+
+  app.post(`${INTERACTION_PATH}/:uid/abort`, { schema: { params: InteractionParams } }, (request, reply) =>
+    asPage(reply, async () => {
+      await details(request, reply);
+      return finish(request, reply, { error: 'access_denied', error_description: 'The user denied access' });
+    }),
+  );
+}
+
+/** Records what the user just allowed, on top of anything they allowed this app before. */
+async function saveGrant(provider: Provider, interaction: Interaction): Promise<string> {
+  const accountId = interaction.session?.accountId;
+  const clientId = String(interaction.params.client_id);
+  if (!accountId) throw new errors.InvalidRequest('sign in first');
+  const grant =
+    (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ??
+    new provider.Grant({ accountId, clientId });
+  const missing = interaction.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  return grant.save();
+}

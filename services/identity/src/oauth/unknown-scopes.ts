@@ -1,0 +1,30 @@
+import { isTokenScope, OIDC_SCOPES } from '@gatehouse/contracts';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+
+const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
+
+/**
+ * oidc-provider silently drops scopes it does not know; API.md refuses them. For an
+ * authorization request from a known client to one of its registered redirect URIs, an
+ * unknown scope sends the browser back with `invalid_scope` (RFC 6749 §4.1.2.1). Anything
+ * else (unknown client, foreign redirect URI) is left to oidc-provider's own error page.
+ */
+export function refuseUnknownScopes(provider: Provider) {
+  return async function unknownScopes(koa: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    if (koa.method !== 'GET' || koa.path !== '/auth') return next();
+    const { scope, client_id: clientId, redirect_uri: redirectUri, state } = koa.query;
+    if (typeof scope !== 'string' || typeof clientId !== 'string' || typeof redirectUri !== 'string') return next();
+    const unknown = scope.split(' ').filter((item) => item && !isTokenScope(item) && !OIDC_SCOPE_SET.has(item));
+    if (unknown.length === 0) return next();
+    const client = await provider.Client.find(clientId).catch(() => undefined);
+    if (!client?.redirectUriAllowed(redirectUri)) return next();
+    const target = new URL(redirectUri);
+    target.searchParams.set('error', 'invalid_scope');
+    target.searchParams.set('error_description', `unknown scope: ${unknown.join(' ')}`);
+    if (typeof state === 'string') target.searchParams.set('state', state);
+    target.searchParams.set('iss', provider.issuer);
+    koa.status = 303;
+    koa.redirect(target.toString());
+  };
+}
