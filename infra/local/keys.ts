@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
@@ -26,10 +27,38 @@ export async function localPrincipalKeys(directory: string): Promise<KeyPair> {
   }
 }
 
-/** `pnpm keys`: prints a fresh pair as .env lines (for docker compose). */
+export interface OAuthSecrets {
+  signingKeyPem: string;
+  cookieKey: string;
+}
+
+/** identity's OAuth signing key and cookie secret, made once per checkout like the pair above. */
+export async function localOAuthSecrets(directory: string): Promise<OAuthSecrets> {
+  const keyPath = join(directory, 'oauth-signing.key.pem');
+  const cookiePath = join(directory, 'oauth-cookie.key');
+  try {
+    return { signingKeyPem: await readFile(keyPath, 'utf8'), cookieKey: (await readFile(cookiePath, 'utf8')).trim() };
+  } catch {
+    const secrets = await freshOAuthSecrets();
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await writeFile(keyPath, secrets.signingKeyPem, { mode: 0o600 });
+    await writeFile(cookiePath, secrets.cookieKey, { mode: 0o600 });
+    return secrets;
+  }
+}
+
+async function freshOAuthSecrets(): Promise<OAuthSecrets> {
+  const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+  return { signingKeyPem: await exportPKCS8(privateKey), cookieKey: randomBytes(32).toString('base64url') };
+}
+
+/** `pnpm keys`: prints fresh keys as .env lines (for docker compose or a secret store). */
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
   const oneLine = (pem: string) => pem.trim().replace(/\n/g, '\\n');
+  const oauth = await freshOAuthSecrets();
   console.log(`PRINCIPAL_PRIVATE_KEY="${oneLine(await exportPKCS8(privateKey))}"`);
   console.log(`PRINCIPAL_PUBLIC_KEY="${oneLine(await exportSPKI(publicKey))}"`);
+  console.log(`OAUTH_SIGNING_KEYS="${oneLine(oauth.signingKeyPem)}"`);
+  console.log(`OAUTH_COOKIE_KEYS="${oauth.cookieKey}"`);
 }

@@ -1,6 +1,6 @@
 /**
  * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS, makes the
- * principal signing keys once, starts identity, organization, project and the gateway as their
+ * principal and OAuth signing keys once, starts identity, organization, project and the gateway as their
  * own processes (each migrates its own database, created if missing), and prints the URL.
  * Ctrl-C stops everything.
  */
@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { localPrincipalKeys } from './keys.js';
+import { localOAuthSecrets, localPrincipalKeys } from './keys.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
@@ -65,6 +65,11 @@ async function main() {
   if (missing) process.exit(1);
 
   const keys = await localPrincipalKeys(join(root, '.data/keys'));
+  const oauth = await localOAuthSecrets(join(root, '.data/keys'));
+  const identityOAuth = {
+    OAUTH_SIGNING_KEYS: env.OAUTH_SIGNING_KEYS ?? oauth.signingKeyPem,
+    OAUTH_COOKIE_KEYS: env.OAUTH_COOKIE_KEYS ?? oauth.cookieKey,
+  };
   const gatewayPort = env.GATEWAY_PORT ?? '8080';
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${gatewayPort}`;
   const ports = {
@@ -84,7 +89,13 @@ async function main() {
   ).map((name) => ({
     name,
     entry: `services/${name}/src/main.ts`,
-    env: { ...common, PORT: ports[name], DATABASE_URL: databaseFor(name), PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem },
+    env: {
+      ...common,
+      PORT: ports[name],
+      DATABASE_URL: databaseFor(name),
+      PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
+      ...(name === 'identity' ? identityOAuth : {}),
+    },
   }));
   const gateway = {
     name: 'gateway',

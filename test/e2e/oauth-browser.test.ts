@@ -67,7 +67,7 @@ describe('OAuth 2.1 in a real browser', () => {
 
     await page.getByRole('button', { name: 'Allow' }).waitFor();
     await expect(page.title()).resolves.toBe('Allow access · Gatehouse');
-    const consent = await page.locator('main').innerText();
+    const consent = (await page.locator('main').textContent()) ?? '';
     expect(consent).toContain('Acme Calendar wants to access your Gatehouse account');
     expect(consent).toContain(`Signed in as ${user.email}`);
     expect(consent).toContain('Read projects in your organizations');

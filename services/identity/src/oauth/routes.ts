@@ -31,19 +31,21 @@ function formTargets(redirectUri: unknown): string {
 }
 
 function sendPage(reply: FastifyReply, html: string, interaction?: Interaction, status = 200) {
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    // Not no-referrer: with it browsers send `Origin: null` on the form posts, which the
-    // cross-site check must refuse. same-origin still tells other sites nothing.
-    .header('referrer-policy', 'same-origin')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    .send(html);
+  return (
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
+      // Not no-referrer: with it browsers send `Origin: null` on the form posts, which the
+      // cross-site check must refuse. same-origin still tells other sites nothing.
+      .header('referrer-policy', 'same-origin')
+      .header(
+        'content-security-policy',
+        `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
+      )
+      .send(html)
+  );
 }
 
 /** An expired or foreign interaction is a page for a person, not a JSON envelope. */
