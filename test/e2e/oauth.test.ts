@@ -113,6 +113,7 @@ describe('OAuth 2.1: code + PKCE with a real client', () => {
     const org = (await alice.client.get('/api/user/organizations')).body.data[0];
     const projects = await client.get(`/api/user/organizations/${org.id}/projects`);
     expect(projects.status).toBe(403);
+    expect(projects.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="projects:read"');
     expect(projects.body).toMatchObject({
       code: 'INSUFFICIENT_PERMISSIONS',
       meta: { requiredScopes: ['projects:read'] },
@@ -366,5 +367,44 @@ describe('OAuth 2.1: app management', () => {
     const forged = `${header}.${widened}.${tokens.access_token.split('.')[2]}`;
     const answer = await bearer(forged).get('/api/user/me');
     expect(answer.body).toMatchObject({ status: 401, code: 'INVALID_OR_EXPIRED_TOKEN' });
+    expect(answer.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+});
+
+describe('OAuth 2.1: account deletion', () => {
+  it('removes the apps a user owns and the grants they gave; their tokens stop working', async () => {
+    const carol = await signedInUser(stack, 'Carol Leaving');
+    const carolsApp = await registerApp(carol.client, {
+      name: 'Carol Tool',
+      type: 'confidential',
+      scopes: ['user:read'],
+    });
+    const appToken = await oauth.clientCredentialsGrant(await clientFor(stack, carolsApp), { scope: 'user:read' });
+    const aliceApp = await registerApp(alice.client, { name: 'Used By Carol' });
+    const config = await clientFor(stack, aliceApp);
+    const attempt = await authorizationRequest(config, aliceApp, 'user:read');
+    const { callback } = await completeAuthorization(new FormBrowser(), attempt, aliceApp, {
+      email: carol.email,
+      password: PASSWORD,
+    });
+    const grantToken = await oauth.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: attempt.verifier,
+      expectedState: attempt.state,
+    });
+    expect((await bearer(grantToken.access_token).get('/api/user/me')).status).toBe(200);
+
+    expect((await carol.client.delete('/api/user/me')).status).toBe(200);
+    await eventually(async () => {
+      expect((await bearer(grantToken.access_token).get('/api/user/me')).status).toBe(401);
+      expect((await bearer(appToken.access_token).get('/api/user/me')).status).toBe(401);
+    }, 3000);
+    const [rows] = await stack.identity.deps.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        'select (select count(*) from oauth_apps where owner_user_id = ?)::int as apps, (select count(*) from oidc_payloads where account_id = ?)::int as payloads',
+        [carol.userId, carol.userId],
+      );
+    expect(rows).toEqual({ apps: 0, payloads: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { AppError, type AuthenticatedPrincipal, type Principal } from '@gatehouse/contracts';
 import { hashSecret, type PrincipalSigner } from '@gatehouse/service-kit';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { extractCredential } from '../credentials/extract.js';
 import type { CredentialResolver } from '../credentials/resolver.js';
@@ -76,14 +76,37 @@ export function createPipeline(deps: PipelineDeps) {
       await consume(request, endpointLimitKeys(policy.limit, request.ip, undefined, principal.userId));
   }
 
-  return async function gatewayPreHandler(request: FastifyRequest): Promise<void> {
-    await admit(request);
+  return async function gatewayPreHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      await admit(request);
+    } catch (error) {
+      const challenge = bearerChallenge(request, error);
+      if (challenge) reply.header('www-authenticate', challenge);
+      throw error;
+    }
     request.gateway.principalToken = await deps.signer.sign({
       principal: request.gateway.principal,
       requestId: request.id,
       clientIp: request.ip,
     });
   };
+}
+
+/**
+ * RFC 6750 §3: a refused Bearer token gets a challenge saying why, so OAuth client libraries
+ * know whether to refresh (invalid_token) or ask for more scope (insufficient_scope).
+ */
+function bearerChallenge(request: FastifyRequest, error: unknown): string | null {
+  const authorization = request.headers.authorization;
+  if (typeof authorization !== 'string' || !/^bearer\s/i.test(authorization) || request.headers['x-api-key'])
+    return null;
+  if (!(error instanceof AppError)) return null;
+  if (error.status === 401) return 'Bearer error="invalid_token"';
+  if (error.code === 'INSUFFICIENT_PERMISSIONS' || error.code === 'NO_SCOPES_AVAILABLE') {
+    const required = (error.meta?.requiredScopes as string[] | undefined) ?? [];
+    return `Bearer error="insufficient_scope"${required.length > 0 ? `, scope="${required.join(' ')}"` : ''}`;
+  }
+  return null;
 }
 
 /** Spends one point of each named limit; the tightest state is what the response headers show. */

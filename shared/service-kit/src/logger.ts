@@ -52,7 +52,7 @@ export function createLogger(service: string, level = 'info', destination?: pino
 /** Single-use secrets travel in some URLs (verification links, invitation paths); never log them. */
 export function redactUrl(url: string): string {
   return url
-    .replace(/([?&](?:token|code|key)=)[^&#]*/gi, '$1[redacted]')
+    .replace(/([?&](?:token|code|key|id_token_hint|access_token|refresh_token|client_secret)=)[^&#]*/gi, '$1[redacted]')
     .replace(/(\/invites\/)[A-Za-z0-9]{20,}(\/accept)/, '$1[redacted]$2');
 }
 
