@@ -1,14 +1,8 @@
-import { AppError } from '@gatehouse/contracts';
+import { type AccessTokenFacts, AppError } from '@gatehouse/contracts';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 
-/** What a verified OAuth access token says about itself. */
-export interface AccessTokenFacts {
-  tokenId: string;
-  clientId: string;
-  /** Null for a client-credentials token. */
-  grantId: string | null;
-  userId: string | null;
-  scopes: string[];
+export interface VerifiedAccessToken extends AccessTokenFacts {
+  /** `exp`, seconds since the epoch: no cached answer outlives the token. */
   expiresAt: number;
 }
 
@@ -36,7 +30,7 @@ export class AccessTokenVerifier {
     });
   }
 
-  async verify(token: string): Promise<AccessTokenFacts> {
+  async verify(token: string): Promise<VerifiedAccessToken> {
     let claims: AccessTokenClaims;
     try {
       ({ payload: claims } = await jwtVerify<AccessTokenClaims>(token, this.jwks, {

@@ -97,22 +97,25 @@ export interface EventEnvelope<S extends EventSubject = EventSubject> {
 }
 
 /** Request/reply payloads. */
+/** What a signature-verified OAuth access token says about itself. */
+export interface AccessTokenFacts {
+  /** The token's `jti`. */
+  tokenId: string;
+  clientId: string;
+  /** Null for a client-credentials token, which acts for the app's owner. */
+  grantId: string | null;
+  userId: string | null;
+  scopes: string[];
+}
+
+/**
+ * A session token or PAT to resolve, or an OAuth access token the gateway has already verified
+ * (signature, issuer, audience, expiry): identity answers whether what stands behind it is
+ * still live — the token, the grant or app, the user — and which scopes remain.
+ */
 export type ResolveCredentialRequest =
   | { kind: 'session' | 'api_key'; secret: string }
-  | {
-      /**
-       * An OAuth access token the gateway has already verified (signature, issuer, audience,
-       * expiry). Identity answers whether what stands behind it is still live: the grant (or,
-       * for client credentials, the app), the token itself, the user, and the scopes still allowed.
-       */
-      kind: 'oauth';
-      tokenId: string;
-      clientId: string;
-      /** Null for a client-credentials token, which acts for the app's owner. */
-      grantId: string | null;
-      userId: string | null;
-      scopes: string[];
-    };
+  | ({ kind: 'oauth' } & AccessTokenFacts);
 
 export type ResolveCredentialReply =
   | {

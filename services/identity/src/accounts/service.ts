@@ -13,6 +13,7 @@ import { queueMail, recordEvent, requestRpc } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { ApiKeySchema, presentApiKey } from '../api-keys/entities.js';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
+import { announceRevocation } from '../credentials/revocation.js';
 import { verificationMail } from '../mail/templates.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
@@ -180,7 +181,7 @@ export async function deleteMe(ctx: IdentityContext, userId: string, requestId: 
     await ctx.sessions.revokeAllForUser(em, userId, { requestId });
     const keys = await em.find(ApiKeySchema, { userId });
     for (const key of keys) {
-      recordEvent(em, EVENT_SUBJECTS.credentialRevoked, { kind: 'api_key', id: key.id, userId }, requestId);
+      announceRevocation(em, { kind: 'api_key', id: key.id, userId }, requestId);
     }
     await em.flush();
     await em.nativeDelete(ApiKeySchema, { userId });

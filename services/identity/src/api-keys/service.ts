@@ -2,15 +2,15 @@ import {
   AppError,
   type AuthenticatedPrincipal,
   conflict,
-  EVENT_SUBJECTS,
   isTokenScope,
   newApiKeyId,
   notFound,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, hashSecret, likePattern, type PageRequest, randomSecret, recordEvent } from '@gatehouse/service-kit';
+import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } from '@gatehouse/service-kit';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { announceRevocation } from '../credentials/revocation.js';
 import { isMember } from '../memberships/service.js';
 import { type ApiKey, ApiKeySchema, presentApiKey } from './entities.js';
 
@@ -158,12 +158,7 @@ export async function updateApiKey(
     if (input.enabled !== undefined && input.enabled !== found.enabled) {
       found.enabled = input.enabled;
       if (!input.enabled) {
-        recordEvent(
-          em,
-          EVENT_SUBJECTS.credentialRevoked,
-          { kind: 'api_key', id: found.id, userId: found.userId },
-          requestId,
-        );
+        announceRevocation(em, { kind: 'api_key', id: found.id, userId: found.userId }, requestId);
       }
     }
     found.updatedAt = new Date();
@@ -183,12 +178,7 @@ export async function deleteApiKey(
     if (principal.kind !== 'session' && principal.organizationId && found.organizationId !== principal.organizationId) {
       throw notFound('API key not found');
     }
-    recordEvent(
-      em,
-      EVENT_SUBJECTS.credentialRevoked,
-      { kind: 'api_key', id: found.id, userId: found.userId },
-      requestId,
-    );
+    announceRevocation(em, { kind: 'api_key', id: found.id, userId: found.userId }, requestId);
     em.remove(found);
   });
 }

@@ -2,7 +2,6 @@ import {
   AppError,
   type AuthenticatedPrincipal,
   conflict,
-  EVENT_SUBJECTS,
   type FieldError,
   isTokenScope,
   newId,
@@ -11,10 +10,11 @@ import {
   TOKEN_SCOPES,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, hashSecret, likePattern, type PageRequest, randomSecret, recordEvent } from '@gatehouse/service-kit';
+import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } from '@gatehouse/service-kit';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { AdapterPayload, ClientMetadata } from 'oidc-provider';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from '../oauth/entities.js';
 import { destroyGrant } from '../oauth-grants/service.js';
 import { type ClientType, type OAuthApp, OAuthAppSchema, presentOAuthApp } from './entities.js';
@@ -191,15 +191,9 @@ export async function updateOAuthApp(
       found.secretStart = issued.secretStart;
     }
     found.updatedAt = new Date();
-    // Tokens already issued lose whatever the app may no longer ask for (the gateway asks
-    // identity, which intersects with the allowed scopes); a new secret ends the old one's
-    // client-credentials tokens at once.
-    recordEvent(
-      em,
-      EVENT_SUBJECTS.credentialRevoked,
-      { kind: 'oauth', id: found.id, userId: principal.userId },
-      requestId,
-    );
+    // Gateways drop their cached answers, so tokens already issued lose at once whatever the
+    // app may no longer ask for (identity intersects with the allowed scopes on the next ask).
+    announceRevocation(em, { kind: 'oauth', id: found.id, userId: principal.userId }, requestId);
     return found;
   });
   const rotated = issued as ReturnType<typeof newSecret> | null;
@@ -225,12 +219,7 @@ async function deleteAppRecords(em: EntityManager, app: OAuthApp, requestId?: st
   await em.nativeDelete(OidcPayloadSchema, { clientId: app.id });
   await em.nativeDelete(OAuthAppSchema, { id: app.id });
   if (app.ownerUserId) {
-    recordEvent(
-      em,
-      EVENT_SUBJECTS.credentialRevoked,
-      { kind: 'oauth', id: app.id, userId: app.ownerUserId },
-      requestId,
-    );
+    announceRevocation(em, { kind: 'oauth', id: app.id, userId: app.ownerUserId }, requestId);
   }
 }
 

@@ -1,7 +1,7 @@
-import { type AuthenticatedPrincipal, EVENT_SUBJECTS, notFound } from '@gatehouse/contracts';
-import { recordEvent } from '@gatehouse/service-kit';
+import { type AuthenticatedPrincipal, notFound } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
+import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from '../oauth/entities.js';
 import { OAuthAppSchema } from '../oauth-apps/entities.js';
 
@@ -30,12 +30,7 @@ export async function destroyGrant(em: EntityManager, grantId: string, requestId
   if (!grant) return false;
   await em.nativeDelete(OidcPayloadSchema, { model: 'Grant', id: grantId });
   if (grant.accountId) {
-    recordEvent(
-      em,
-      EVENT_SUBJECTS.credentialRevoked,
-      { kind: 'oauth', id: grantId, userId: grant.accountId },
-      requestId,
-    );
+    announceRevocation(em, { kind: 'oauth', id: grantId, userId: grant.accountId }, requestId);
   }
   return true;
 }

@@ -1,4 +1,4 @@
-import { isTokenScope, type TokenScope } from '@gatehouse/contracts';
+import { type AccessTokenFacts, isTokenScope, type TokenScope } from '@gatehouse/contracts';
 import { UserSchema } from '../accounts/entities.js';
 import { apiAudience, type IdentityContext, readEm } from '../context.js';
 import { OAuthAppSchema } from '../oauth-apps/entities.js';
@@ -7,14 +7,6 @@ import { OidcPayloadSchema } from './entities.js';
 
 /** A revoked JWT access token is remembered by its `jti` until it would have expired anyway. */
 export const REVOKED_ACCESS_TOKEN_MODEL = 'RevokedAccessToken';
-
-export interface AccessTokenFacts {
-  tokenId: string;
-  clientId: string;
-  grantId: string | null;
-  userId: string | null;
-  scopes: string[];
-}
 
 export type AccessTokenStatus =
   | { live: true; userId: string; role: 'user' | 'admin'; scopes: TokenScope[]; credentialId: string }

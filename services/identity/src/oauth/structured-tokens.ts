@@ -1,8 +1,7 @@
-import { EVENT_SUBJECTS } from '@gatehouse/contracts';
-import { recordEvent } from '@gatehouse/service-kit';
 import { createLocalJWKSet, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { apiAudience, commit, type IdentityContext } from '../context.js';
+import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from './entities.js';
 import { accessTokenStatus, REVOKED_ACCESS_TOKEN_MODEL } from './liveness.js';
 
@@ -90,7 +89,7 @@ export function handleStructuredTokens(ctx: IdentityContext, keys: JWK[]) {
         },
         { onConflictFields: ['model', 'id'], onConflictAction: 'ignore' },
       );
-      recordEvent(em, EVENT_SUBJECTS.credentialRevoked, { kind: 'oauth', id: tokenId, userId: status.userId });
+      announceRevocation(em, { kind: 'oauth', id: tokenId, userId: status.userId });
     });
   }
 

@@ -1,7 +1,8 @@
-import { EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
-import { hashSecret, randomSecret, recordEvent } from '@gatehouse/service-kit';
+import { newId } from '@gatehouse/contracts';
+import { hashSecret, randomSecret } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { User } from '../accounts/entities.js';
+import { announceRevocation } from '../credentials/revocation.js';
 import { LoginEventSchema, type Session, SessionSchema } from './entities.js';
 
 export interface SessionPolicy {
@@ -57,12 +58,7 @@ export class SessionService {
   revoke(em: EntityManager, session: Session, requestId?: string): void {
     if (session.revokedAt) return;
     session.revokedAt = new Date();
-    recordEvent(
-      em,
-      EVENT_SUBJECTS.credentialRevoked,
-      { kind: 'session', id: session.id, userId: session.userId },
-      requestId,
-    );
+    announceRevocation(em, { kind: 'session', id: session.id, userId: session.userId }, requestId);
   }
 
   async revokeAllForUser(em: EntityManager, userId: string, options: { except?: string; requestId?: string } = {}) {
