@@ -7,6 +7,7 @@
  *   2. the same request sent straight to identity with a valid gateway-signed principal
  *   3. a bare fastify hello-world (the floor)
  *   4. projects list and create, through the gateway and straight to the project service
+ *   5. GET /api/user/me with an OAuth access token (JWT verified at the gateway) vs. the PAT
  * and the ratios between them are printed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -116,6 +117,28 @@ async function json(method: string, path: string, body?: unknown, headers: Recor
   return { res, body: (await res.json()) as { data: Record<string, unknown> & Array<Record<string, unknown>> } };
 }
 
+/** A client-credentials token of a confidential app the bench user owns (acts for that user). */
+async function oauthAccessToken(cookie: string): Promise<string> {
+  const app = await json(
+    'POST',
+    '/api/user/oauth-apps',
+    {
+      name: 'bench',
+      type: 'confidential',
+      redirectUris: ['https://bench.example.com/cb'],
+      allowedScopes: ['user:read'],
+    },
+    { cookie },
+  );
+  const basic = Buffer.from(`${app.body.data.id}:${app.body.data.clientSecret}`).toString('base64');
+  const token = await fetch(`${GATEWAY}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=user%3Aread',
+  });
+  return ((await token.json()) as { access_token: string }).access_token;
+}
+
 async function main() {
   const keys = await localPrincipalKeys(join(root, '.data/keys'));
   const env = {
@@ -151,6 +174,7 @@ async function main() {
     { cookie },
   );
   const apiKey = created.body.data.key as string;
+  const accessToken = await oauthAccessToken(cookie);
   const me = await json('GET', '/api/user/me', undefined, { 'x-api-key': apiKey });
   const organizations = await json('GET', '/api/user/organizations', undefined, { 'x-api-key': apiKey });
   const organizationId = organizations.body.data[0]!.id as string;
@@ -191,6 +215,11 @@ async function main() {
       headers: await signed(),
     }),
   );
+  results.push(
+    await cannon('OAuth Bearer GET /api/user/me via gateway', `${GATEWAY}/api/user/me`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    }),
+  );
   results.push(await cannon('bare fastify hello-world', `http://127.0.0.1:${PORTS.hello}/hello`));
   results.push(
     await cannon('PAT GET projects via gateway', `${GATEWAY}${projectsPath}`, { headers: { 'x-api-key': apiKey } }),
@@ -217,13 +246,14 @@ async function main() {
 
   const pad = (value: string, width: number) => value.padEnd(width);
   console.log(
-    `${pad('target', 40)} ${pad('req/s', 9)} ${pad('mean ms', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} errors/non-2xx`,
+    `${pad('target', 44)} ${pad('req/s', 9)} ${pad('mean ms', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} errors/non-2xx`,
   );
   for (const r of results) {
     const columns = [pad(r.rps.toFixed(0), 9), pad(r.mean.toFixed(2), 9), pad(String(r.p50), 8), pad(String(r.p99), 8)];
-    console.log(`${pad(r.name, 40)} ${columns.join(' ')} ${r.errors}/${r.non2xx}`);
+    console.log(`${pad(r.name, 44)} ${columns.join(' ')} ${r.errors}/${r.non2xx}`);
   }
-  const [viaGateway, direct, hello, listGw, listDirect, createGw, createDirect] = results as Result[] as [
+  const [viaGateway, direct, bearer, hello, listGw, listDirect, createGw, createDirect] = results as Result[] as [
+    Result,
     Result,
     Result,
     Result,
@@ -237,6 +267,7 @@ async function main() {
     `${(a.rps / b.rps).toFixed(2)}x the throughput, ${(a.mean / b.mean).toFixed(2)}x the mean latency (+${(a.mean - b.mean).toFixed(2)} ms)`;
   console.log('\nratios');
   console.log(`  /me via gateway / direct to identity:     ${ratio(viaGateway, direct)}`);
+  console.log(`  /me OAuth Bearer / PAT, both via gateway: ${ratio(bearer, viaGateway)}`);
   console.log(`  /me direct to identity / hello-world:     ${ratio(direct, hello)}`);
   console.log(`  /me via gateway / hello-world:            ${ratio(viaGateway, hello)}`);
   console.log(`  projects list via gateway / direct:       ${ratio(listGw, listDirect)}`);

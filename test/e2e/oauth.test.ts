@@ -227,6 +227,29 @@ describe('OAuth 2.1: the authorization request is strict', () => {
     expect(page.text).not.toContain('autocomplete="current-password"');
     expect(page.text).toContain('Strict Checker wants to access your Gatehouse account');
   });
+
+  it("ends the browser's OAuth login when it signs out of Gatehouse", async () => {
+    const browser = new FormBrowser();
+    const first = await authorizationRequest(config, app, 'user:read');
+    await completeAuthorization(browser, first, app, { email: alice.email, password: PASSWORD });
+    const session = browser.cookie('gatehouse_session') as string;
+    expect(session).toEqual(expect.any(String));
+
+    // Still signed in: the next authorization needs neither login nor consent again.
+    const again = await authorizationRequest(config, app, 'user:read');
+    expect((await completeAuthorization(browser, again, app, null)).consentPage).toBeNull();
+
+    const signOut = await new ApiClient(stack.urls.gateway, { cookie: `gatehouse_session=${session}` }).post(
+      '/api/auth/sign-out',
+    );
+    expect(signOut.status).toBe(200);
+    await eventually(async () => {
+      const after = await authorizationRequest(config, app, 'user:read');
+      const page = await browser.follow(after.url.toString(), app.redirectUri);
+      expect(page.reachedApp).toBe(false);
+      expect(page.text).toContain('autocomplete="current-password"');
+    }, 3000);
+  });
 });
 
 describe('OAuth 2.1: grants, revocation and introspection', () => {

@@ -6,13 +6,15 @@ import { checkCrossSite } from '../edges/cross-site.js';
 import { consumeLimits, type PipelineDeps } from './pipeline.js';
 
 const INTERACTION = /^\/oauth2\/interaction\//;
+/** Where a browser arrives: the authorization endpoint (and its resume step) and the pages. */
+const BROWSER = /^\/oauth2\/(?:auth|interaction)(?:\/|$)/;
 const LOGIN_FORM = /^\/oauth2\/interaction\/[^/]+\/login$/;
 
 /**
  * What happens to every authorization-server request before it is proxied: the per-IP limit
  * (plus the sign-in limit on the login form), the cross-site check on the interaction forms,
- * and, for the interaction pages, the Gatehouse session resolved so a signed-in browser skips
- * the login form. Clients authenticate to oidc-provider itself, so nothing else is checked here.
+ * and, where a browser arrives, the Gatehouse session resolved into the principal: a signed-in
+ * browser skips the login form, and a signed-out one is asked to log in again. Clients authenticate to oidc-provider itself, so nothing else is checked here.
  */
 export function createOAuthPipeline(deps: PipelineDeps) {
   async function admit(request: FastifyRequest): Promise<void> {
@@ -20,8 +22,8 @@ export function createOAuthPipeline(deps: PipelineDeps) {
     const path = request.url.split('?')[0] ?? '';
     const loginForm = request.method === 'POST' && LOGIN_FORM.test(path);
     await consumeLimits(deps, request, { ip: request.ip, ...(loginForm ? { signInIp: request.ip } : {}) });
-    if (!INTERACTION.test(path)) return;
-    checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+    if (!BROWSER.test(path)) return;
+    if (INTERACTION.test(path)) checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     const session = cookieValue(request.headers.cookie, deps.cookieName);
     if (!session) return;
     try {

@@ -6,6 +6,7 @@ import { apiAudience, type IdentityContext, readEm } from '../context.js';
 import { CLIENT_SECRET_PREFIX, newOAuthAppId } from '../oauth-apps/service.js';
 import { postgresAdapter } from './adapter.js';
 import { signingKeysFromPem } from './keys.js';
+import { gatehouseLoginPolicy } from './login-policy.js';
 import { errorPage } from './pages.js';
 import { handleStructuredTokens } from './structured-tokens.js';
 import { refuseUnknownScopes } from './unknown-scopes.js';
@@ -99,7 +100,10 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
     },
     // The grant id lets the gateway ask whether the grant behind a token still stands.
     extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { gid: token.grantId } : undefined),
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
+      policy: gatehouseLoginPolicy(ctx),
+    },
     rotateRefreshToken: true,
     ttl: {
       AccessToken: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,

@@ -9,11 +9,15 @@ import { UserSchema } from '../accounts/entities.js';
 import { type IdentityContext, readEm } from '../context.js';
 import { clientInfo, setSessionCookie } from '../sessions/cookie.js';
 import { signIn } from '../sessions/sign-in.js';
+import { GATEHOUSE_SESSION_REASON } from './login-policy.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 import { INTERACTION_PATH, OAUTH_PATH } from './provider.js';
 import { InteractionParams, LoginForm } from './schemas.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** Login reasons a Gatehouse session answers by itself (as opposed to prompt=login, max_age…). */
+const SESSION_REASONS: ReadonlySet<string> = new Set(['no_session', GATEHOUSE_SESSION_REASON]);
 
 /**
  * Where a form on these pages may lead: this origin, then (after oidc-provider's redirects)
@@ -103,7 +107,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
       if (interaction.prompt.name === 'login') {
         // A browser already signed in to Gatehouse skips the form, unless the app demanded a fresh login.
         const principal = request.principal;
-        const onlyMissingSession = interaction.prompt.reasons.every((reason) => reason === 'no_session');
+        const onlyMissingSession = interaction.prompt.reasons.every((reason) => SESSION_REASONS.has(reason));
         if (principal?.kind === 'session' && onlyMissingSession) {
           return finish(request, reply, { login: { accountId: principal.userId } });
         }
