@@ -12,6 +12,9 @@ interface AccessTokenClaims extends JWTPayload {
   gid?: unknown;
 }
 
+/** docs/oauth.md's key rotation waits this long between publishing a key and signing with it. */
+export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
+
 const INVALID = () => new AppError('INVALID_OR_EXPIRED_TOKEN', 'The access token is invalid, expired or revoked');
 
 /**
@@ -22,11 +25,20 @@ const INVALID = () => new AppError('INVALID_OR_EXPIRED_TOKEN', 'The access token
 export class AccessTokenVerifier {
   private readonly jwks;
 
-  constructor(private readonly options: { jwksUrl: string; issuer: string; audience: string; timeoutMs: number }) {
+  constructor(
+    private readonly options: {
+      jwksUrl: string;
+      issuer: string;
+      audience: string;
+      timeoutMs: number;
+      /** Least time between two JWKS fetches, so a flood of unknown `kid`s cannot hammer identity. */
+      cooldownMs?: number;
+    },
+  ) {
     this.jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
       timeoutDuration: options.timeoutMs,
-      cooldownDuration: 30_000,
-      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: options.cooldownMs ?? 30_000,
+      cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
     });
   }
 

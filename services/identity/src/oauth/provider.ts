@@ -1,5 +1,5 @@
 import { isTokenScope, OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
-import { hashSecret, randomSecret, sameDigest } from '@gatehouse/service-kit';
+import { counter, hashSecret, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { UserSchema } from '../accounts/entities.js';
 import { apiAudience, type IdentityContext, readEm } from '../context.js';
@@ -12,6 +12,24 @@ import { handleStructuredTokens } from './structured-tokens.js';
 import { refuseUnknownScopes } from './unknown-scopes.js';
 
 export const OAUTH_PATH = '/oauth2';
+
+/** What operators watch: authorizations, token grants (and their failures), revocations. */
+const COUNTED_EVENTS = [
+  'authorization.success',
+  'authorization.error',
+  'grant.success',
+  'grant.error',
+  'grant.revoked',
+  'server_error',
+] as const;
+
+function countEvents(ctx: IdentityContext, provider: Provider): void {
+  const events = counter(ctx.deps.metrics, 'identity_oauth_events_total', 'OAuth server events', ['event']);
+  for (const event of COUNTED_EVENTS) {
+    // oidc-provider's event typings are per-event overloads; a loop over names needs the plain form.
+    (provider as unknown as { on(name: string, listener: () => void): void }).on(event, () => events.inc({ event }));
+  }
+}
 export const INTERACTION_PATH = `${OAUTH_PATH}/interaction`;
 
 function apiScopesOf(scope: string | undefined): string[] {
@@ -139,5 +157,6 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
   provider.use(refuseUnknownScopes(provider));
   provider.use(handleStructuredTokens(ctx, keys));
   provider.on('server_error', (_koa, error) => ctx.deps.logger.error({ err: error }, 'oauth server error'));
+  countEvents(ctx, provider);
   return provider;
 }

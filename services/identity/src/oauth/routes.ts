@@ -120,9 +120,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
       if (interaction.prompt.name === 'consent') {
         const accountId = interaction.session?.accountId;
         const user = accountId ? await readEm(ctx).findOne(UserSchema, { id: accountId }) : null;
-        const scopes = String(interaction.params.scope ?? '')
-          .split(' ')
-          .filter(Boolean);
+        const scopes = scopesToConsent(interaction);
         const page = consentPage({
           confirmAction: actions(uid).confirm,
           abortAction: actions(uid).abort,
@@ -178,6 +176,19 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
   );
 }
 
+type MissingConsent = {
+  missingOIDCScope?: string[];
+  missingOIDCClaims?: string[];
+  missingResourceScopes?: Record<string, string[]>;
+};
+
+/** What this consent adds: scopes the app asks for that the user has not yet allowed it. */
+function scopesToConsent(interaction: Interaction): string[] {
+  const missing = interaction.prompt.details as MissingConsent;
+  const resources = Object.values(missing.missingResourceScopes ?? {}).flat();
+  return [...new Set([...(missing.missingOIDCScope ?? []), ...resources])];
+}
+
 /** Records what the user just allowed, on top of anything they allowed this app before. */
 async function saveGrant(provider: Provider, interaction: Interaction): Promise<string> {
   const accountId = interaction.session?.accountId;
@@ -186,11 +197,7 @@ async function saveGrant(provider: Provider, interaction: Interaction): Promise<
   const grant =
     (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ??
     new provider.Grant({ accountId, clientId });
-  const missing = interaction.prompt.details as {
-    missingOIDCScope?: string[];
-    missingOIDCClaims?: string[];
-    missingResourceScopes?: Record<string, string[]>;
-  };
+  const missing = interaction.prompt.details as MissingConsent;
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
   for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
