@@ -149,6 +149,52 @@ describe('OAuth 2.1: code + PKCE with a real client', () => {
   });
 });
 
+describe('OAuth 2.1: single use under concurrency', () => {
+  it('lets only one of several simultaneous refreshes with the same token through, and revokes the grant', async () => {
+    const app = await registerApp(alice.client, { name: 'Racer' });
+    const { config, tokens } = await authorizeAsAlice(app, 'user:read offline_access');
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 4 }, () => oauth.refreshTokenGrant(config, tokens.refresh_token as string)),
+    );
+    const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const lost = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(won.length).toBeLessThanOrEqual(1);
+    for (const outcome of lost) expect(outcome.reason).toMatchObject({ error: 'invalid_grant' });
+    // A concurrent reuse is a replay: the grant is gone, whichever request won.
+    const winner = won[0]?.status === 'fulfilled' ? won[0].value : null;
+    if (winner) {
+      await expect(oauth.refreshTokenGrant(config, winner.refresh_token as string)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+    }
+    await eventually(async () => {
+      expect((await bearer(tokens.access_token).get('/api/user/me')).status).toBe(401);
+    }, 3000);
+  });
+
+  it('redeems an authorization code once, even when two exchanges race', async () => {
+    const app = await registerApp(alice.client, { name: 'Code Racer' });
+    const config = await clientFor(stack, app);
+    const attempt = await authorizationRequest(config, app, 'user:read', { prompt: 'consent' });
+    const { callback } = await completeAuthorization(new FormBrowser(), attempt, app, {
+      email: alice.email,
+      password: PASSWORD,
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 4 }, () =>
+        oauth.authorizationCodeGrant(config, callback, {
+          pkceCodeVerifier: attempt.verifier,
+          expectedState: attempt.state,
+        }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ error: 'invalid_grant' });
+    }
+  });
+});
+
 describe('OAuth 2.1: the authorization request is strict', () => {
   let app: RegisteredApp;
   let config: oauth.Configuration;

@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { OAuthAppSchema } from '../oauth-apps/entities.js';
 import { clientMetadata, registerClient } from '../oauth-apps/service.js';
@@ -66,10 +66,22 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
       return this.findBy({ userCode });
     }
 
+    /**
+     * Single use, atomically: oidc-provider checks `consumed` and then consumes, so two requests
+     * racing with one code or refresh token could both pass its check. Only one UPDATE wins here;
+     * the loser is treated as the replay it is (the grant is revoked, the answer is invalid_grant).
+     */
     async consume(id: string): Promise<void> {
-      await ctx.deps.orm.em
+      const won = await ctx.deps.orm.em
         .fork()
-        .nativeUpdate(OidcPayloadSchema, { model: this.model, id }, { consumedAt: new Date() });
+        .nativeUpdate(OidcPayloadSchema, { model: this.model, id, consumedAt: null }, { consumedAt: new Date() });
+      if (won > 0) return;
+      const row = await readEm(ctx).findOne(OidcPayloadSchema, { model: this.model, id }, { fields: ['grantId'] });
+      if (row?.grantId) {
+        const grantId = row.grantId;
+        await commit(ctx, (em) => destroyGrant(em, grantId));
+      }
+      throw new errors.InvalidGrant(`${this.model} already used`);
     }
 
     async destroy(id: string): Promise<void> {
