@@ -265,6 +265,13 @@ describe('OAuth 2.1: the authorization request is strict', () => {
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('role="alert"');
     expect(wrong.text).toContain('Invalid email or password');
+    const empty = await browser.fetch(new URL(action, login.url).toString(), {
+      method: 'POST',
+      form: { email: alice.email },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.headers.get('content-type')).toMatch(/text\/html/);
+    expect(empty.text).toContain('Enter your email and password');
 
     const session = alice.client.cookieHeader().match(/gatehouse_session=([^;]+)/)?.[1] as string;
     const signedIn = new FormBrowser({ gatehouse_session: session });

@@ -136,11 +136,25 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
 
   app.post(
     `${INTERACTION_PATH}/:uid/login`,
-    { schema: { params: InteractionParams, body: LoginForm } },
+    // A form with a field missing is shown again with a message, not answered with JSON.
+    { schema: { params: InteractionParams, body: LoginForm }, attachValidation: true },
     (request, reply) =>
       asPage(reply, async () => {
         const interaction = await details(request, reply);
         if (interaction.prompt.name !== 'login') throw new errors.InvalidRequest('this step is already complete');
+        const showAgain = async (message: string, status: number) =>
+          sendPage(
+            reply,
+            loginPage({
+              action: actions(request.params.uid).login,
+              appName: await appName(interaction),
+              email: typeof request.body?.email === 'string' ? request.body.email : undefined,
+              error: message,
+            }),
+            interaction,
+            status,
+          );
+        if (request.validationError) return showAgain('Enter your email and password', 400);
         try {
           const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
           setSessionCookie(ctx, reply, token, Math.floor((session.absoluteExpiresAt.getTime() - Date.now()) / 1000));
@@ -148,13 +162,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
         } catch (error) {
           if (!(error instanceof AppError) || !['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE'].includes(error.code))
             throw error;
-          const page = loginPage({
-            action: `${INTERACTION_PATH}/${request.params.uid}/login`,
-            appName: await appName(interaction),
-            email: request.body.email,
-            error: error.message,
-          });
-          return sendPage(reply, page, interaction, error.status);
+          return showAgain(error.message, error.status);
         }
       }),
   );
