@@ -312,6 +312,11 @@ describe('OAuth 2.1: grants, revocation and introspection', () => {
     const grants = await alice.client.get('/api/user/oauth-grants');
     const grant = grants.body.data.find((item: { app: { clientId: string } }) => item.app.clientId === app.id);
     expect(grant).toMatchObject({ app: { name: 'Grant Lister' }, scopes: expect.arrayContaining(['user:read']) });
+    // The account export carries the apps and grants too (data portability), never a secret.
+    const exported = (await alice.client.get('/api/user/me/export')).body.data;
+    expect(exported.oauthGrants).toEqual(expect.arrayContaining([expect.objectContaining({ id: grant.id })]));
+    expect(exported.oauthApps).toEqual(expect.arrayContaining([expect.objectContaining({ id: app.id })]));
+    expect(JSON.stringify(exported)).not.toMatch(/secret_hash|secretHash|gcs_/);
 
     // Another user sees none of it and cannot revoke it.
     expect((await bob.client.get('/api/user/oauth-grants')).body.data).toEqual([]);

@@ -17,7 +17,9 @@ import { announceRevocation } from '../credentials/revocation.js';
 import { verificationMail } from '../mail/templates.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
+import { OAuthAppSchema, presentOAuthApp } from '../oauth-apps/entities.js';
 import { deleteOAuthForUser } from '../oauth-apps/service.js';
+import { listGrants } from '../oauth-grants/service.js';
 import { LoginEventSchema, presentSession, SessionSchema } from '../sessions/entities.js';
 import { OneTimeTokenSchema } from '../verification/entities.js';
 import { issueToken } from '../verification/service.js';
@@ -199,11 +201,13 @@ export async function deleteMe(ctx: IdentityContext, userId: string, requestId: 
 export async function exportMe(ctx: IdentityContext, userId: string, currentSessionId: string | null) {
   const em = readEm(ctx);
   const user = await getUser(em, userId);
-  const [sessions, keys, logins, memberships] = await Promise.all([
+  const [sessions, keys, logins, memberships, oauthApps, oauthGrants] = await Promise.all([
     em.find(SessionSchema, { userId }, { orderBy: { id: 'desc' } }),
     em.find(ApiKeySchema, { userId }, { orderBy: { id: 'desc' } }),
     em.find(LoginEventSchema, { userId }, { orderBy: { id: 'desc' }, limit: 500 }),
     em.find(UserMembershipSchema, { userId }),
+    em.find(OAuthAppSchema, { ownerUserId: userId }, { orderBy: { createdAt: 'desc' } }),
+    listGrants(ctx, userId),
   ]);
   return {
     exportedAt: new Date().toISOString(),
@@ -223,5 +227,7 @@ export async function exportMe(ctx: IdentityContext, userId: string, currentSess
       organizationId: membership.organizationId,
       role: membership.role,
     })),
+    oauthApps: oauthApps.map(presentOAuthApp),
+    oauthGrants,
   };
 }

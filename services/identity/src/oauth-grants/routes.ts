@@ -5,7 +5,7 @@ import { listGrants, revokeGrant } from './service.js';
 
 export function oauthGrantRoutes(app: HttpApp, ctx: IdentityContext): void {
   app.get('/api/user/oauth-grants', async (request, reply) =>
-    ok(reply, 'OAuth grants fetched successfully', await listGrants(ctx, requireUser(request))),
+    ok(reply, 'OAuth grants fetched successfully', await listGrants(ctx, requireUser(request).userId)),
   );
 
   app.delete('/api/user/oauth-grants/:grantId', { schema: { params: GrantParams } }, async (request, reply) => {

@@ -36,11 +36,11 @@ export async function destroyGrant(em: EntityManager, grantId: string, requestId
 }
 
 /** The apps the user has let in, newest first. */
-export async function listGrants(ctx: IdentityContext, principal: AuthenticatedPrincipal) {
+export async function listGrants(ctx: IdentityContext, userId: string) {
   const em = readEm(ctx);
   const grants = await em.find(
     OidcPayloadSchema,
-    { model: 'Grant', accountId: principal.userId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
+    { model: 'Grant', accountId: userId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
     { orderBy: { createdAt: 'desc' }, limit: 500 },
   );
   const clientIds = [...new Set(grants.map((grant) => grant.clientId).filter((id): id is string => id !== null))];
