@@ -110,4 +110,34 @@ describe('OAuth 2.1 in a real browser', () => {
     expect(callback.searchParams.get('code')).toBeNull();
     await context.close();
   });
+
+  it('signs out at the authorization server, and a browser without a session passes through its auto-submitted form', async () => {
+    const config = await clientFor(stack, app);
+    const attempt = await authorizationRequest(config, app, 'openid user:read');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(attempt.url.toString());
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((url) => url.toString().startsWith(redirectUri));
+
+    await page.goto(`${stack.urls.gateway}/oauth2/session/end?client_id=${app.id}`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    const cookies = await context.cookies(stack.urls.gateway);
+    expect(cookies.find((cookie) => cookie.name === 'gatehouse_session')).toBeUndefined();
+
+    // No session any more: oidc-provider answers with a self-submitting form (its inline script
+    // allowed by hash in the page's CSP), which must still reach the signed-out page.
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${stack.urls.gateway}/oauth2/session/end`);
+    await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    expect(violations).toEqual([]);
+    await context.close();
+  });
 });

@@ -305,6 +305,35 @@ describe('OAuth 2.1: the authorization request is strict', () => {
   });
 });
 
+describe('OAuth 2.1: signing out at the authorization server', () => {
+  it('shows its own logout page (nothing external) and signs the browser out of Gatehouse too', async () => {
+    const app = await registerApp(alice.client, { name: 'Logout Tester' });
+    const config = await clientFor(stack, app);
+    const browser = new FormBrowser();
+    const attempt = await authorizationRequest(config, app, 'openid user:read');
+    await completeAuthorization(browser, attempt, app, { email: alice.email, password: PASSWORD });
+    const session = browser.cookie('gatehouse_session') as string;
+    const asBrowser = new ApiClient(stack.urls.gateway, { cookie: `gatehouse_session=${session}` });
+    expect((await asBrowser.get('/api/user/me')).status).toBe(200);
+
+    const logout = await browser.fetch(`${stack.urls.gateway}/oauth2/session/end?client_id=${app.id}`);
+    expect(logout.status).toBe(200);
+    expect(logout.text).toContain('Sign out of Gatehouse?');
+    expect(logout.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
+    expect(logout.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const xsrf = logout.text.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
+    const confirmed = await browser.follow(`${stack.urls.gateway}/oauth2/session/end/confirm`, 'http://never', {
+      method: 'POST',
+      form: { xsrf, logout: 'yes' },
+    });
+    expect(confirmed.text).toContain('You are signed out');
+    await eventually(async () => {
+      expect((await asBrowser.get('/api/user/me')).status).toBe(401);
+    }, 3000);
+    expect(browser.cookie('gatehouse_session')).toBeUndefined();
+  });
+});
+
 describe('OAuth 2.1: grants, revocation and introspection', () => {
   it('lists the apps a user let in and revokes one; its tokens stop working within seconds', async () => {
     const app = await registerApp(alice.client, { name: 'Grant Lister' });

@@ -6,8 +6,8 @@ import { checkCrossSite } from '../edges/cross-site.js';
 import { consumeLimits, type PipelineDeps } from './pipeline.js';
 
 const INTERACTION = /^\/oauth2\/interaction\//;
-/** Where a browser arrives: the authorization endpoint (and its resume step) and the pages. */
-const BROWSER = /^\/oauth2\/(?:auth|interaction)(?:\/|$)/;
+/** Where a browser arrives: the authorization endpoint (and its resume step), the pages, logout. */
+const BROWSER = /^\/oauth2\/(?:auth|interaction|session\/end)(?:\/|$)/;
 const LOGIN_FORM = /^\/oauth2\/interaction\/[^/]+\/login$/;
 
 /**

@@ -106,3 +106,26 @@ export function errorPage(message: string): string {
 <p>Return to the application and try again.</p>`,
   );
 }
+
+/** RP-initiated logout: oidc-provider hands over its hidden form (with the xsrf token). */
+export function logoutPage(input: { form: string; appName: string | null }): string {
+  const from = input.appName ? ` (asked by ${escapeHtml(input.appName)})` : '';
+  return layout(
+    'Sign out',
+    `<h1>Sign out of Gatehouse?</h1>
+<p>You are about to sign out of Gatehouse in this browser${from}.</p>
+${input.form}
+<div class="actions">
+<button class="primary" type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+<button type="submit" form="op.logoutForm">Stay signed in</button>
+</div>`,
+  );
+}
+
+export function signedOutPage(appName: string | null): string {
+  return layout(
+    'Signed out',
+    `<h1>You are signed out</h1>
+<p>${appName ? `You have signed out of ${escapeHtml(appName)}. ` : ''}You can close this window.</p>`,
+  );
+}

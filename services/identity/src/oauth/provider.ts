@@ -5,9 +5,10 @@ import { UserSchema } from '../accounts/entities.js';
 import { apiAudience, type IdentityContext, readEm } from '../context.js';
 import { CLIENT_SECRET_PREFIX, newOAuthAppId } from '../oauth-apps/service.js';
 import { postgresAdapter } from './adapter.js';
+import { endGatehouseSessionOnLogout, securePages } from './browser-pages.js';
 import { signingKeysFromPem } from './keys.js';
 import { gatehouseLoginPolicy } from './login-policy.js';
-import { errorPage } from './pages.js';
+import { errorPage, logoutPage, signedOutPage } from './pages.js';
 import { handleStructuredTokens } from './structured-tokens.js';
 import { refuseUnknownScopes } from './unknown-scopes.js';
 
@@ -94,6 +95,15 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(koa, form) {
+          koa.body = logoutPage({ form, appName: koa.oidc.client?.clientName ?? null });
+        },
+        async postLogoutSuccessSource(koa) {
+          koa.body = signedOutPage(koa.oidc.client?.clientName ?? null);
+        },
+      },
       registration: {
         enabled: config.OAUTH_DYNAMIC_REGISTRATION,
         initialAccessToken: config.OAUTH_REGISTRATION_TOKEN ?? false,
@@ -154,6 +164,8 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
         : false,
     );
   };
+  provider.use(securePages());
+  provider.use(endGatehouseSessionOnLogout(ctx));
   provider.use(refuseUnknownScopes(provider));
   provider.use(handleStructuredTokens(ctx, keys));
   provider.on('server_error', (_koa, error) => ctx.deps.logger.error({ err: error }, 'oauth server error'));
