@@ -21,7 +21,10 @@ export function createMetrics(service: string, collectDefaults = true): Metrics 
   return { registry, httpDuration };
 }
 
+/** A counter in the service's registry; the same one again when an app is built twice on it. */
 export function counter<L extends string>(metrics: Metrics, name: string, help: string, labelNames: readonly L[]) {
+  const existing = metrics.registry.getSingleMetric(name);
+  if (existing instanceof Counter) return existing as Counter<L>;
   return new Counter<L>({ name, help, labelNames, registers: [metrics.registry] });
 }
 
