@@ -35,6 +35,24 @@ describe('OAuth 2.1: RFC 7591 dynamic client registration (enabled by config)', 
     };
     const refused = await anonymous.post('/oauth2/reg', metadata);
     expect(refused.status).toBe(401);
+    const registrar = { Authorization: `Bearer ${INITIAL_ACCESS_TOKEN}` };
+    const plainHttp = await anonymous.post(
+      '/oauth2/reg',
+      { ...metadata, redirect_uris: ['http://rp.example.com/callback'] },
+      registrar,
+    );
+    expect(plainHttp.status).toBe(400);
+    expect(plainHttp.body.error).toBe('invalid_redirect_uri');
+    const unknownScope = await anonymous.post('/oauth2/reg', { ...metadata, scope: 'openid root' }, registrar);
+    expect(unknownScope.body.error).toBe('invalid_client_metadata');
+    const countApps = async () =>
+      (
+        await stack.identity.deps.orm.em
+          .fork()
+          .getConnection()
+          .execute('select count(*)::int as n from oauth_apps where registered')
+      )[0]?.n;
+    expect(await countApps()).toBe(0);
 
     const registered = await anonymous.post('/oauth2/reg', metadata, {
       Authorization: `Bearer ${INITIAL_ACCESS_TOKEN}`,

@@ -12,7 +12,7 @@ import {
 } from '@gatehouse/contracts';
 import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } from '@gatehouse/service-kit';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import type { AdapterPayload, ClientMetadata } from 'oidc-provider';
+import { type AdapterPayload, type ClientMetadata, errors } from 'oidc-provider';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from '../oauth/entities.js';
@@ -239,9 +239,17 @@ export async function deleteOAuthForUser(em: EntityManager, userId: string, requ
 export async function registerClient(ctx: IdentityContext, id: string, payload: AdapterPayload): Promise<void> {
   const metadata = payload as ClientMetadata;
   const method = String(metadata.token_endpoint_auth_method ?? 'client_secret_basic');
-  if (!AUTH_METHODS.has(method)) throw new Error(`unsupported token_endpoint_auth_method ${method}`);
-  const secret = typeof metadata.client_secret === 'string' ? metadata.client_secret : null;
+  if (!AUTH_METHODS.has(method)) throw new errors.InvalidClientMetadata(`unsupported token_endpoint_auth_method`);
+  // The same rules as apps made through the API (oidc-provider's own are looser).
+  const redirectUris = (metadata.redirect_uris ?? []) as string[];
+  for (const uri of redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new errors.InvalidRedirectUri(`redirect_uris: ${uri} ${problem}`);
+  }
   const requested = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : [];
+  const unknown = requested.filter((scope) => !isTokenScope(scope) && !OIDC_SCOPE_SET.has(scope));
+  if (unknown.length > 0) throw new errors.InvalidClientMetadata(`unknown scope: ${unknown.join(' ')}`);
+  const secret = typeof metadata.client_secret === 'string' ? metadata.client_secret : null;
   const now = new Date();
   const em = ctx.deps.orm.em.fork();
   await em.upsert(
@@ -251,10 +259,10 @@ export async function registerClient(ctx: IdentityContext, id: string, payload: 
       ownerUserId: null,
       name: (typeof metadata.client_name === 'string' ? metadata.client_name : 'Registered app').slice(0, 100),
       clientType: method === 'none' ? 'public' : 'confidential',
-      redirectUris: (metadata.redirect_uris ?? []) as string[],
+      redirectUris,
       allowedScopes: requested.length > 0 ? requested : [...TOKEN_SCOPES, ...OIDC_SCOPES],
       secretHash: method !== 'none' && secret ? hashSecret(secret) : null,
-      secretStart: method !== 'none' && secret ? secret.slice(0, 6) : null,
+      secretStart: method !== 'none' && secret ? secret.slice(0, SECRET_START_LENGTH) : null,
       tokenAuthMethod: method,
       registered: true,
       createdAt: now,
