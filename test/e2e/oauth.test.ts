@@ -442,6 +442,50 @@ describe('OAuth 2.1: app management', () => {
     expect(unknownField.status).toBe(400);
   });
 
+  it('updates an app: new redirect URIs apply at once, narrowed scopes shrink live tokens, a rotated secret replaces the old', async () => {
+    const app = await registerApp(alice.client, {
+      name: 'Evolving',
+      type: 'confidential',
+      scopes: ['user:read', 'projects:read'],
+    });
+    const config = await clientFor(stack, app);
+    const token = await oauth.clientCredentialsGrant(config, { scope: 'user:read projects:read' });
+    const org = (await alice.client.get('/api/user/organizations')).body.data[0];
+    const projectsPath = `/api/user/organizations/${org.id}/projects`;
+    expect((await bearer(token.access_token).get(projectsPath)).status).toBe(200);
+
+    const updated = await alice.client.put(`/api/user/oauth-apps/${app.id}`, {
+      name: 'Evolved',
+      redirectUris: ['https://evolved.example.com/cb'],
+      allowedScopes: ['user:read'],
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body.data).toMatchObject({ name: 'Evolved', redirectUris: ['https://evolved.example.com/cb'] });
+    expect(updated.body.data.clientSecret).toBeUndefined();
+    // The token still carries projects:read, but the app may no longer use it.
+    await eventually(async () => {
+      expect((await bearer(token.access_token).get(projectsPath)).status).toBe(403);
+    }, 3000);
+    expect((await bearer(token.access_token).get('/api/user/me')).status).toBe(200);
+    const oldRedirect = await authorizationRequest(config, app, 'user:read');
+    expect((await new FormBrowser().fetch(oldRedirect.url.toString())).status).toBe(400);
+
+    const rotated = await alice.client.put(`/api/user/oauth-apps/${app.id}`, { rotateSecret: true });
+    const newSecret: string = rotated.body.data.clientSecret;
+    expect(newSecret).toMatch(/^gcs_/);
+    expect(newSecret).not.toBe(app.clientSecret);
+    await expect(oauth.clientCredentialsGrant(config, { scope: 'user:read' })).rejects.toMatchObject({ status: 401 });
+    const fresh = await clientFor(stack, { ...app, clientSecret: newSecret });
+    await expect(oauth.clientCredentialsGrant(fresh, { scope: 'user:read' })).resolves.toMatchObject({
+      token_type: expect.stringMatching(/bearer/i),
+    });
+
+    const publicNow = await alice.client.put(`/api/user/oauth-apps/${app.id}`, { type: 'public', rotateSecret: true });
+    expect(publicNow.body).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' });
+    expect((await alice.client.put(`/api/user/oauth-apps/${app.id}`, {})).status).toBe(400);
+    expect((await bob.client.put(`/api/user/oauth-apps/${app.id}`, { name: 'Hijacked' })).status).toBe(404);
+  });
+
   it('lets a confidential app use client credentials, acting for its owner within its scopes', async () => {
     const app = await registerApp(alice.client, {
       name: 'Nightly Export',
