@@ -2,13 +2,14 @@ import { eventually } from '@gatehouse/service-kit/testing';
 import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
-import { PASSWORD, signedInUser } from '../support/flows.js';
+import { PASSWORD, signedInUser, uniqueEmail } from '../support/flows.js';
 import {
   authorizationRequest,
   clientFor,
   completeAuthorization,
   decodeJwt,
   FormBrowser,
+  formAction,
   type RegisteredApp,
   registerApp,
 } from '../support/oauth.js';
@@ -279,6 +280,33 @@ describe('OAuth 2.1: the authorization request is strict', () => {
     const page = await signedIn.follow(second.url.toString(), app.redirectUri);
     expect(page.text).not.toContain('autocomplete="current-password"');
     expect(page.text).toContain('Strict Checker wants to access your Gatehouse account');
+  });
+
+  it('limits login-form attempts per email across IPs, as the JSON sign-in is limited', async () => {
+    const replica = await stack.addGateway({ RATE_LIMIT_SIGN_IN_MAX: '2', TRUSTED_PROXIES: '127.0.0.1' });
+    // Signed up but never signed in: every sign-in attempt on this email below is the form's.
+    const victim = { email: uniqueEmail('victim') };
+    const signUp = await new ApiClient(stack.urls.gateway).post('/api/auth/sign-up/email', {
+      ...victim,
+      password: PASSWORD,
+      name: 'Victor Target',
+    });
+    expect(signUp.status).toBe(200);
+    const statuses: number[] = [];
+    for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
+      const browser = new FormBrowser({}, { 'x-forwarded-for': ip });
+      const attempt = await authorizationRequest(config, app, 'user:read');
+      const login = await browser.follow(
+        attempt.url.toString().replace(stack.urls.gateway, replica.url),
+        app.redirectUri,
+      );
+      const answer = await browser.fetch(formAction(login.text, '/login', login.url), {
+        method: 'POST',
+        form: { email: victim.email, password: 'guessing' },
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([401, 401, 429]);
   });
 
   it("ends the browser's OAuth login when it signs out of Gatehouse", async () => {

@@ -10,12 +10,15 @@ import type { Stack } from './stack.js';
 export class FormBrowser {
   private cookies = new Map<string, string>();
 
-  constructor(initialCookies: Record<string, string> = {}) {
+  constructor(
+    initialCookies: Record<string, string> = {},
+    private readonly extraHeaders: Record<string, string> = {},
+  ) {
     for (const [name, value] of Object.entries(initialCookies)) this.cookies.set(name, value);
   }
 
   async fetch(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.extraHeaders };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form) {

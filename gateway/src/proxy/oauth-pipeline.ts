@@ -3,6 +3,7 @@ import { hashSecret } from '@gatehouse/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { cookieValue } from '../credentials/extract.js';
 import { checkCrossSite } from '../edges/cross-site.js';
+import { endpointLimitKeys } from '../rate-limit/limiter.js';
 import { consumeLimits, type PipelineDeps } from './pipeline.js';
 
 const INTERACTION = /^\/oauth2\/interaction\//;
@@ -10,9 +11,15 @@ const INTERACTION = /^\/oauth2\/interaction\//;
 const BROWSER = /^\/oauth2\/(?:auth|interaction|session\/end)(?:\/|$)/;
 const LOGIN_FORM = /^\/oauth2\/interaction\/[^/]+\/login$/;
 
+/** The email typed into the login form (the gateway reads that form as text). */
+function formEmail(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  return new URLSearchParams(body).get('email') ?? undefined;
+}
+
 /**
  * What happens to every authorization-server request before it is proxied: the per-IP limit
- * (plus the sign-in limit on the login form), the cross-site check on the interaction forms,
+ * (plus the sign-in limits on the login form, per IP and per email, as for the JSON sign-in), the cross-site check on the interaction forms,
  * and, where a browser arrives, the Gatehouse session resolved into the principal: a signed-in
  * browser skips the login form, and a signed-out one is asked to log in again. Clients authenticate to oidc-provider itself, so nothing else is checked here.
  */
@@ -21,7 +28,10 @@ export function createOAuthPipeline(deps: PipelineDeps) {
     request.gateway = { match: null, principal: { kind: 'anonymous' }, limit: null };
     const path = request.url.split('?')[0] ?? '';
     const loginForm = request.method === 'POST' && LOGIN_FORM.test(path);
-    await consumeLimits(deps, request, { ip: request.ip, ...(loginForm ? { signInIp: request.ip } : {}) });
+    const loginLimits = loginForm
+      ? endpointLimitKeys('signIn', request.ip, { email: formEmail(request.body) }, undefined)
+      : {};
+    await consumeLimits(deps, request, { ip: request.ip, ...loginLimits });
     if (!BROWSER.test(path)) return;
     if (INTERACTION.test(path)) checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     const session = cookieValue(request.headers.cookie, deps.cookieName);
