@@ -481,6 +481,9 @@ describe('OAuth 2.1: app management', () => {
     const org = (await alice.client.get('/api/user/organizations')).body.data[0];
     const projectsPath = `/api/user/organizations/${org.id}/projects`;
     expect((await bearer(token.access_token).get(projectsPath)).status).toBe(200);
+    // Another tenant's data stays out of reach, whatever the token's scopes.
+    const otherTenant = await bearer(token.access_token).get(`/api/user/organizations/${bob.organizationId}/projects`);
+    expect(otherTenant.status).toBe(404);
 
     const updated = await alice.client.put(`/api/user/oauth-apps/${app.id}`, {
       name: 'Evolved',

@@ -1,10 +1,10 @@
 import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
-import { GrantParams } from './schemas.js';
+import { GrantParams, NoQuery } from './schemas.js';
 import { listGrants, revokeGrant } from './service.js';
 
 export function oauthGrantRoutes(app: HttpApp, ctx: IdentityContext): void {
-  app.get('/api/user/oauth-grants', async (request, reply) =>
+  app.get('/api/user/oauth-grants', { schema: { querystring: NoQuery } }, async (request, reply) =>
     ok(reply, 'OAuth grants fetched successfully', await listGrants(ctx, requireUser(request).userId)),
   );
 
