@@ -55,7 +55,10 @@ export interface Stack {
 export async function startStack(
   gatewayOverrides: Record<string, string> = {},
   identityOverrides: Record<string, unknown> = {},
-  options: { natsUrl?: string } = {},
+  options: {
+    natsUrl?: string /** Identity reaches PostgreSQL through this port (a TcpRelay). */;
+    identityDatabasePort?: number;
+  } = {},
 ): Promise<Stack> {
   const ns = testNamespace();
   const natsUrl = options.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -66,7 +69,10 @@ export async function startStack(
   // The first gateway's address is the public URL: the OAuth issuer and token audience.
   const gatewayPort = await freePort();
   const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+  const identityDatabase = new URL(ns.databaseUrl('identity'));
+  if (options.identityDatabasePort) identityDatabase.port = String(options.identityDatabasePort);
   const identityConfig = identityTestConfig(ns, keys, {
+    DATABASE_URL: identityDatabase.toString(),
     SMTP_URL: smtpUrl,
     PUBLIC_URL: publicUrl,
     ...shared,

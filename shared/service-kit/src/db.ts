@@ -2,6 +2,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { type EntitySchema, type MigrationObject, MikroORM, type Options } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { ProcessedEventSchema } from './consumer.js';
+import { type Logger, redactSql } from './logger.js';
 import { OutboxEventSchema } from './outbox.js';
 
 export type Orm = MikroORM;
@@ -46,6 +47,15 @@ export interface OrmOptions {
   entities: EntitySchema<any, any>[];
   migrations: MigrationObject[];
   poolMax?: number;
+  /** Where the driver's own warnings go (a dropped connection, say); stderr otherwise. */
+  logger?: Logger;
+}
+
+/** knex reports dropped connections through console.warn unless given a logger. */
+function knexLog(logger: Logger) {
+  const line = (level: 'warn' | 'error' | 'debug') => (message: unknown) =>
+    logger[level]({ driver: 'knex' }, redactSql(String(message)));
+  return { warn: line('warn'), error: line('error'), deprecate: line('warn'), debug: line('debug') };
 }
 
 /** Connects, then applies the service's checked-in migrations before anything serves. */
@@ -61,6 +71,7 @@ export async function initOrm(options: OrmOptions): Promise<Orm> {
     // SQL never reaches logs (no secrets, no statements).
     logger: () => undefined,
     pool: { min: 0, max: options.poolMax ?? 10 },
+    ...(options.logger ? { driverOptions: { log: knexLog(options.logger) } } : {}),
     migrations: {
       migrationsList: options.migrations,
       transactional: true,
@@ -92,3 +103,24 @@ export const KIT_TABLES_SQL = [
     primary key (consumer, event_id)
   )`,
 ];
+
+/** Network failures reaching PostgreSQL, as Node and the pg driver report them. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+/** SQLSTATEs meaning "the database is not there right now": class 08, shutdowns, no slots. */
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[1-3]|53300)$/;
+
+/**
+ * Whether an error means PostgreSQL is unreachable (down, restarting, out of connections, the
+ * pool timing out) rather than a bug: those answer 503 SERVICE_UNAVAILABLE, never a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
+    const candidate = current as { name?: string; code?: unknown; cause?: unknown };
+    if (candidate.name === 'ConnectionException' || candidate.name === 'KnexTimeoutError') return true;
+    if (typeof candidate.code === 'string') {
+      if (NETWORK_CODES.has(candidate.code) || UNAVAILABLE_SQLSTATES.test(candidate.code)) return true;
+    }
+    current = candidate.cause;
+  }
+  return false;
+}

@@ -17,6 +17,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { isDatabaseUnavailable } from './db.js';
 import type { Logger } from './logger.js';
 
 export type HttpApp = FastifyInstance<
@@ -118,6 +119,9 @@ function toErrorEnvelope(error: FastifyError, request: FastifyRequest) {
       error.validation.map((issue) => [issue.keyword, toFieldError(issue, location)] as const),
     );
     return errorEnvelope(400, 'VALIDATION_ERROR', 'Validation failed', request.id, { errors });
+  }
+  if (isDatabaseUnavailable(error)) {
+    return errorEnvelope(503, 'SERVICE_UNAVAILABLE', 'A dependency is unavailable, retry shortly', request.id);
   }
   const status = error.statusCode ?? 500;
   const code = frameworkErrorCode(error.code, status);

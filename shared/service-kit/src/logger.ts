@@ -57,7 +57,7 @@ export function redactUrl(url: string): string {
 }
 
 /** Drivers put SQL in error messages; keep the first words, drop statements. */
-function redactSql(message: string): string {
+export function redactSql(message: string): string {
   return message.replace(/\b(select|insert|update|delete|with)\b[\s\S]*/i, '[query redacted]');
 }
 

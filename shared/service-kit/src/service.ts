@@ -72,7 +72,12 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
   logger: Logger = createLogger(definition.name, config.LOG_LEVEL),
 ): Promise<ServiceDeps<C>> {
   const orm = await reach('PostgreSQL', hostOf(config.DATABASE_URL), () =>
-    initOrm({ databaseUrl: config.DATABASE_URL, entities: definition.entities, migrations: definition.migrations }),
+    initOrm({
+      databaseUrl: config.DATABASE_URL,
+      entities: definition.entities,
+      migrations: definition.migrations,
+      logger,
+    }),
   );
   let messaging: Messaging;
   try {

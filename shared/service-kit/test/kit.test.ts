@@ -1,6 +1,14 @@
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { base62, ConfigError, createHttpApp, createLogger, loadConfig, randomSecret } from '../src/index.js';
+import {
+  base62,
+  ConfigError,
+  createHttpApp,
+  createLogger,
+  isDatabaseUnavailable,
+  loadConfig,
+  randomSecret,
+} from '../src/index.js';
 
 describe('loadConfig', () => {
   const schema = Type.Object({
@@ -136,5 +144,38 @@ describe('principal tokens', () => {
     }
     const forged = await (await createPrincipalSigner(strangerPair.privateKeyPem)).sign(claims);
     await expect(verifier.verify(forged)).rejects.toThrow();
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), true],
+    [
+      'the pool timing out',
+      Object.assign(new Error('Timeout acquiring a connection'), { name: 'KnexTimeoutError' }),
+      true,
+    ],
+    ['PostgreSQL shutting down (57P01)', Object.assign(new Error('terminating connection'), { code: '57P01' }), true],
+    ['a connection failure (08006)', Object.assign(new Error('connection failure'), { code: '08006' }), true],
+    ['too many connections (53300)', Object.assign(new Error('too many clients'), { code: '53300' }), true],
+    ['a wrapped cause', new Error('driver', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }), true],
+    ['a unique violation (23505)', Object.assign(new Error('duplicate key'), { code: '23505' }), false],
+    ['a plain bug', new TypeError('undefined is not a function'), false],
+  ])('%s → %s', (_name, error, expected) => {
+    expect(isDatabaseUnavailable(error)).toBe(expected);
+  });
+
+  it('turns into 503 SERVICE_UNAVAILABLE at the envelope, never a 500', async () => {
+    const app = createHttpApp({ logger: createLogger('test', 'silent'), bodyLimit: 1024 });
+    app.get('/db', async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    });
+    const res = await app.inject({ method: 'GET', url: '/db' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'A dependency is unavailable, retry shortly',
+    });
+    expect(res.body).not.toContain('5432');
   });
 });

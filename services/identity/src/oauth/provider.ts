@@ -1,5 +1,5 @@
 import { isTokenScope, OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
-import { counter, hashSecret, randomSecret, sameDigest } from '@gatehouse/service-kit';
+import { counter, hashSecret, isDatabaseUnavailable, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { UserSchema } from '../accounts/entities.js';
 import { apiAudience, type IdentityContext, readEm } from '../context.js';
@@ -10,6 +10,7 @@ import { signingKeysFromPem } from './keys.js';
 import { gatehouseLoginPolicy } from './login-policy.js';
 import { errorPage, logoutPage, signedOutPage } from './pages.js';
 import { handleStructuredTokens } from './structured-tokens.js';
+import { answerUnavailable } from './unavailable.js';
 import { refuseUnknownScopes } from './unknown-scopes.js';
 
 export const OAUTH_PATH = '/oauth2';
@@ -165,10 +166,14 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
     );
   };
   provider.use(securePages());
+  provider.use(answerUnavailable(provider));
   provider.use(endGatehouseSessionOnLogout(ctx));
   provider.use(refuseUnknownScopes(provider));
   provider.use(handleStructuredTokens(ctx, keys));
-  provider.on('server_error', (_koa, error) => ctx.deps.logger.error({ err: error }, 'oauth server error'));
+  provider.on('server_error', (_koa, error) => {
+    if (isDatabaseUnavailable(error)) ctx.deps.logger.warn({ err: error }, 'oauth: database unavailable');
+    else ctx.deps.logger.error({ err: error }, 'oauth server error');
+  });
   countEvents(ctx, provider);
   return provider;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import { AppError } from '@gatehouse/contracts';
-import type { HttpApp } from '@gatehouse/service-kit';
+import { type HttpApp, isDatabaseUnavailable } from '@gatehouse/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Provider, { errors, type InteractionResults } from 'oidc-provider';
 import { UserSchema } from '../accounts/entities.js';
@@ -59,6 +59,10 @@ async function asPage(reply: FastifyReply, work: () => Promise<unknown>) {
   } catch (error) {
     if (error instanceof errors.OIDCProviderError) {
       return sendPage(reply, errorPage(error.error_description ?? error.message), undefined, error.statusCode);
+    }
+    if (isDatabaseUnavailable(error)) {
+      reply.header('retry-after', '5');
+      return sendPage(reply, errorPage('The service is unavailable, retry shortly'), undefined, 503);
     }
     throw error;
   }
