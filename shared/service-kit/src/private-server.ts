@@ -103,7 +103,9 @@ export class TcpRelay {
 
   constructor(private readonly target: { host: string; port: number }) {}
 
+  /** Listens (again) on the relay's port; a no-op while it already does. */
   async start(): Promise<number> {
+    if (this.server) return this.port;
     if (this.port === 0) this.port = await freePort();
     const server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
@@ -114,7 +116,13 @@ export class TcpRelay {
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     this.server = server;
     return this.port;
   }
