@@ -501,10 +501,16 @@ describe('OAuth 2.1: app management', () => {
     const oldRedirect = await authorizationRequest(config, app, 'user:read');
     expect((await new FormBrowser().fetch(oldRedirect.url.toString())).status).toBe(400);
 
+    // Token times have one-second resolution: let the clock pass the old token's second first.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const rotated = await alice.client.put(`/api/user/oauth-apps/${app.id}`, { rotateSecret: true });
     const newSecret: string = rotated.body.data.clientSecret;
     expect(newSecret).toMatch(/^gcs_/);
     expect(newSecret).not.toBe(app.clientSecret);
+    // What was obtained with the old secret ends with it.
+    await eventually(async () => {
+      expect((await bearer(token.access_token).get('/api/user/me')).status).toBe(401);
+    }, 3000);
     await expect(oauth.clientCredentialsGrant(config, { scope: 'user:read' })).rejects.toMatchObject({ status: 401 });
     const fresh = await clientFor(stack, { ...app, clientSecret: newSecret });
     await expect(oauth.clientCredentialsGrant(fresh, { scope: 'user:read' })).resolves.toMatchObject({

@@ -58,8 +58,9 @@ export class AccessTokenVerifier {
       }
       throw INVALID();
     }
-    const { jti, sub, exp, client_id: clientId, scope, gid } = claims;
-    if (typeof jti !== 'string' || typeof clientId !== 'string' || typeof exp !== 'number') throw INVALID();
+    const { jti, sub, exp, iat, client_id: clientId, scope, gid } = claims;
+    if (typeof jti !== 'string' || typeof clientId !== 'string') throw INVALID();
+    if (typeof exp !== 'number' || typeof iat !== 'number') throw INVALID();
     const grantId = typeof gid === 'string' ? gid : null;
     // A user token carries its grant; a client-credentials token's subject is the client itself.
     if (grantId && typeof sub !== 'string') throw INVALID();
@@ -69,6 +70,7 @@ export class AccessTokenVerifier {
       grantId,
       userId: grantId ? (sub as string) : null,
       scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
+      issuedAt: iat,
       expiresAt: exp,
     };
   }

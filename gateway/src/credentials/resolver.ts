@@ -1,4 +1,5 @@
 import {
+  type AccessTokenFacts,
   AppError,
   type AuthenticatedPrincipal,
   EVENT_SUBJECTS,
@@ -11,7 +12,7 @@ import {
 import { type Logger, requestRpc } from '@gatehouse/service-kit';
 import { type NatsConnection, StringCodec, type Subscription } from 'nats';
 import type { Counter } from 'prom-client';
-import type { AccessTokenVerifier } from './access-tokens.js';
+import type { AccessTokenVerifier, VerifiedAccessToken } from './access-tokens.js';
 import { type CachedResolution, CredentialCache } from './cache.js';
 import type { PresentedCredential } from './extract.js';
 
@@ -32,6 +33,10 @@ const FAILURES = {
   INVALID_API_KEY: 'The API key is invalid, expired or revoked',
   USER_NOT_ACTIVE: 'This account is deactivated',
 } as const;
+
+function withoutExpiry({ expiresAt: _expiresAt, ...facts }: VerifiedAccessToken): AccessTokenFacts {
+  return facts;
+}
 
 const TOKEN_FAILURE = 'The access token is invalid, expired or revoked';
 
@@ -85,14 +90,7 @@ export class CredentialResolver {
     const facts = await this.options.accessTokens.verify(token);
     const secondsLeft = facts.expiresAt - Math.floor(Date.now() / 1000);
     return this.cached(`oauth:${facts.tokenId}`, [facts.tokenId, facts.clientId], secondsLeft, () =>
-      this.ask({
-        kind: 'oauth',
-        tokenId: facts.tokenId,
-        clientId: facts.clientId,
-        grantId: facts.grantId,
-        userId: facts.userId,
-        scopes: facts.scopes,
-      }),
+      this.ask({ kind: 'oauth', ...withoutExpiry(facts) }),
     ).catch((error: unknown) => {
       if (error instanceof AppError && error.code === 'INVALID_OR_EXPIRED_TOKEN') {
         throw new AppError('INVALID_OR_EXPIRED_TOKEN', TOKEN_FAILURE);

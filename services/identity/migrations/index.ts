@@ -1,9 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/postgresql';
 import { Migration20261128000000_initial } from './Migration20261128000000_initial.js';
 import { Migration20261128120000_oauth } from './Migration20261128120000_oauth.js';
+import { Migration20261128130000_oauth_secret_changed } from './Migration20261128130000_oauth_secret_changed.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: Migration20261128000000_initial },
   { name: 'Migration20261128120000_oauth', class: Migration20261128120000_oauth },
+  { name: 'Migration20261128130000_oauth_secret_changed', class: Migration20261128130000_oauth_secret_changed },
 ];

@@ -106,6 +106,8 @@ export interface AccessTokenFacts {
   grantId: string | null;
   userId: string | null;
   scopes: string[];
+  /** `iat`, seconds since the epoch. */
+  issuedAt: number;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface OAuthApp {
   /** sha256 of a confidential app's secret; the secret is shown once and never stored. */
   secretHash: string | null;
   secretStart: string | null;
+  /** When the current secret was issued; client-credentials tokens older than it are refused. */
+  secretChangedAt: Date | null;
   /** none (public), client_secret_basic or client_secret_post. */
   tokenAuthMethod: string;
   registered: boolean;
@@ -34,6 +36,7 @@ export const OAuthAppSchema = new EntitySchema<OAuthApp>({
     allowedScopes: { type: 'json' },
     secretHash: { type: 'string', nullable: true, hidden: true },
     secretStart: { type: 'string', nullable: true },
+    secretChangedAt: { type: 'Date', nullable: true },
     tokenAuthMethod: { type: 'string' },
     registered: { type: 'boolean' },
     createdAt: { type: 'Date' },

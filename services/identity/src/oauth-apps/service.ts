@@ -125,6 +125,7 @@ export async function createOAuthApp(ctx: IdentityContext, principal: Authentica
       allowedScopes,
       secretHash: issued?.secretHash ?? null,
       secretStart: issued?.secretStart ?? null,
+      secretChangedAt: issued ? now : null,
       tokenAuthMethod: issued ? 'client_secret_basic' : 'none',
       registered: false,
       createdAt: now,
@@ -189,6 +190,7 @@ export async function updateOAuthApp(
     } else if (issued) {
       found.secretHash = issued.secretHash;
       found.secretStart = issued.secretStart;
+      found.secretChangedAt = new Date();
     }
     found.updatedAt = new Date();
     // Gateways drop their cached answers, so tokens already issued lose at once whatever the
@@ -263,6 +265,7 @@ export async function registerClient(ctx: IdentityContext, id: string, payload: 
       allowedScopes: requested.length > 0 ? requested : [...TOKEN_SCOPES, ...OIDC_SCOPES],
       secretHash: method !== 'none' && secret ? hashSecret(secret) : null,
       secretStart: method !== 'none' && secret ? secret.slice(0, SECRET_START_LENGTH) : null,
+      secretChangedAt: now,
       tokenAuthMethod: method,
       registered: true,
       createdAt: now,

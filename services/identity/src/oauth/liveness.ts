@@ -39,6 +39,8 @@ export async function accessTokenStatus(ctx: IdentityContext, facts: AccessToken
   } else {
     // Client credentials act for the app's owner (docs/oauth.md "Machine clients").
     if (app.clientType !== 'confidential' || !app.ownerUserId) return DEAD;
+    // Rotating a leaked secret must end what was obtained with it.
+    if (app.secretChangedAt && facts.issuedAt < Math.floor(app.secretChangedAt.getTime() / 1000)) return DEAD;
     userId = app.ownerUserId;
   }
 

@@ -114,5 +114,6 @@ function factsOf(claims: AccessTokenClaims) {
     grantId,
     userId: grantId ? (claims.sub ?? null) : null,
     scopes: (claims.scope ?? '').split(' ').filter(Boolean),
+    issuedAt: claims.iat ?? 0,
   };
 }
