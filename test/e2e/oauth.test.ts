@@ -537,6 +537,9 @@ describe('OAuth 2.1: app management', () => {
     await expect(oauth.clientCredentialsGrant(config, { scope: 'projects:write' })).rejects.toMatchObject({
       error: 'invalid_scope',
     });
+    await expect(oauth.clientCredentialsGrant(config, { scope: 'user:read root' })).rejects.toMatchObject({
+      error: 'invalid_scope',
+    });
     const wrongSecret = await clientFor(stack, { ...app, clientSecret: 'gcs_wrong' });
     await expect(oauth.clientCredentialsGrant(wrongSecret, { scope: 'user:read' })).rejects.toMatchObject({
       status: 401,
