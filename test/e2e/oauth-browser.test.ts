@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as oauth from 'openid-client';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
 import { PASSWORD, signedInUser } from '../support/flows.js';
-import { authorizationRequest, clientFor, type RegisteredApp, registerApp } from '../support/oauth.js';
+import { authorizationRequest, clientFor, exchangeCode, type RegisteredApp, registerApp } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /** STACK.md: the Debian chromium, driven by playwright-core (no browser download). */
@@ -45,6 +44,13 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** What the user does on the login page: type email and password, press Sign in. */
+async function signInOnPage(page: Page): Promise<void> {
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 describe('OAuth 2.1 in a real browser', () => {
   it('signs in on the login page, shows the consent page, and returns a code the app exchanges', async () => {
     const config = await clientFor(stack, app);
@@ -61,9 +67,7 @@ describe('OAuth 2.1 in a real browser', () => {
     await page.goto(attempt.url.toString());
     await expect(page.title()).resolves.toBe('Sign in · Gatehouse');
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Acme Calendar');
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInOnPage(page);
 
     await page.getByRole('button', { name: 'Allow' }).waitFor();
     await expect(page.title()).resolves.toBe('Allow access · Gatehouse');
@@ -83,10 +87,7 @@ describe('OAuth 2.1 in a real browser', () => {
     expect(cookies.find((cookie) => cookie.name === 'gatehouse_session')).toMatchObject({ httpOnly: true });
     await context.close();
 
-    const tokens = await oauth.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: attempt.verifier,
-      expectedState: attempt.state,
-    });
+    const tokens = await exchangeCode(config, attempt, callback);
     const me = await new ApiClient(stack.urls.gateway, { Authorization: `Bearer ${tokens.access_token}` }).get(
       '/api/user/me',
     );
@@ -100,9 +101,7 @@ describe('OAuth 2.1 in a real browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(attempt.url.toString());
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInOnPage(page);
     await page.getByRole('button', { name: 'Deny' }).click();
     await page.waitForURL((url) => url.toString().startsWith(redirectUri));
     const callback = new URL(page.url());
@@ -117,9 +116,7 @@ describe('OAuth 2.1 in a real browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(attempt.url.toString());
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInOnPage(page);
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL((url) => url.toString().startsWith(redirectUri));
 

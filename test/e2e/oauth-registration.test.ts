@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
 import { PASSWORD, signedInUser } from '../support/flows.js';
-import { authorizationRequest, clientFor, completeAuthorization, FormBrowser } from '../support/oauth.js';
+import { authorizationRequest, clientFor, completeAuthorization, exchangeCode, FormBrowser } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const INITIAL_ACCESS_TOKEN = 'registration-token-for-tests-0123456789abcdef';
@@ -87,10 +86,7 @@ describe('OAuth 2.1: RFC 7591 dynamic client registration (enabled by config)', 
       email: user.email,
       password: PASSWORD,
     });
-    const tokens = await oauth.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: attempt.verifier,
-      expectedState: attempt.state,
-    });
+    const tokens = await exchangeCode(config, attempt, callback);
     const me = await new ApiClient(stack.urls.gateway, { Authorization: `Bearer ${tokens.access_token}` }).get(
       '/api/user/me',
     );

@@ -8,6 +8,7 @@ import {
   clientFor,
   completeAuthorization,
   decodeJwt,
+  exchangeCode,
   FormBrowser,
   formAction,
   type RegisteredApp,
@@ -40,10 +41,7 @@ async function authorizeAsAlice(app: RegisteredApp, scope: string) {
     email: alice.email,
     password: PASSWORD,
   });
-  const tokens = await oauth.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: attempt.verifier,
-    expectedState: attempt.state,
-  });
+  const tokens = await exchangeCode(config, attempt, callback);
   return { config, tokens, consentPage };
 }
 
@@ -181,14 +179,7 @@ describe('OAuth 2.1: single use under concurrency', () => {
       email: alice.email,
       password: PASSWORD,
     });
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 4 }, () =>
-        oauth.authorizationCodeGrant(config, callback, {
-          pkceCodeVerifier: attempt.verifier,
-          expectedState: attempt.state,
-        }),
-      ),
-    );
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => exchangeCode(config, attempt, callback)));
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeLessThanOrEqual(1);
     for (const outcome of outcomes) {
       if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ error: 'invalid_grant' });
@@ -581,10 +572,7 @@ describe('OAuth 2.1: account deletion', () => {
       email: carol.email,
       password: PASSWORD,
     });
-    const grantToken = await oauth.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: attempt.verifier,
-      expectedState: attempt.state,
-    });
+    const grantToken = await exchangeCode(config, attempt, callback);
     expect((await bearer(grantToken.access_token).get('/api/user/me')).status).toBe(200);
 
     expect((await carol.client.delete('/api/user/me')).status).toBe(200);

@@ -152,6 +152,14 @@ export async function completeAuthorization(
   return { callback: new URL(step.url), consentPage };
 }
 
+/** The app's side after the redirect: code + verifier for tokens, checking state. */
+export function exchangeCode(config: oauth.Configuration, attempt: AuthorizationAttempt, callback: URL) {
+  return oauth.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: attempt.verifier,
+    expectedState: attempt.state,
+  });
+}
+
 export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const [header, payload] = token.split('.');
   return {
