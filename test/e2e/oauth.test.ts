@@ -148,6 +148,35 @@ describe('OAuth 2.1: code + PKCE with a real client', () => {
   });
 });
 
+describe('OAuth 2.1: browser apps (CORS)', () => {
+  it("lets a public app's own origin call the token endpoint, and no other origin", async () => {
+    const app = await registerApp(alice.client, { name: 'SPA', redirectUri: 'https://spa.example.com/callback' });
+    const preflight = await fetch(`${stack.urls.gateway}/oauth2/token`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    const exchange = (origin: string) =>
+      fetch(`${stack.urls.gateway}/oauth2/token`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: app.id,
+          code: 'not-a-code',
+          redirect_uri: app.redirectUri,
+          code_verifier: 'v'.repeat(43),
+        }),
+      });
+    const own = await exchange('https://spa.example.com');
+    expect(own.status).toBe(400);
+    expect(own.headers.get('access-control-allow-origin')).toBe('https://spa.example.com');
+    const foreign = await exchange('https://evil.example.com');
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('OAuth 2.1: single use under concurrency', () => {
   it('lets only one of several simultaneous refreshes with the same token through, and revokes the grant', async () => {
     const app = await registerApp(alice.client, { name: 'Racer' });
