@@ -44,9 +44,10 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
         expiresAt,
         consumedAt: null,
       };
+      // A later save never un-consumes a code or refresh token.
       await ctx.deps.orm.em.fork().upsert(OidcPayloadSchema, row, {
         onConflictFields: ['model', 'id'],
-        onConflictExcludeFields: ['createdAt'],
+        onConflictExcludeFields: ['createdAt', 'consumedAt'],
       });
     }
 
