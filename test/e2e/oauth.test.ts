@@ -99,8 +99,9 @@ describe('OAuth 2.1: code + PKCE with a real client', () => {
       aud: stack.urls.gateway,
       client_id: app.id,
       sub: alice.userId,
-      scope: expect.stringContaining('user:read'),
     });
+    // The token names every scope the user granted: the API's and the OpenID ones.
+    expect(String(payload.scope).split(' ').sort()).toEqual(['offline_access', 'openid', 'profile', 'user:read']);
   });
 
   it('calls /api/user/me with the Bearer token and is refused routes outside its scopes', async () => {

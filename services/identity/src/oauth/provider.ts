@@ -34,8 +34,15 @@ function countEvents(ctx: IdentityContext, provider: Provider): void {
 }
 export const INTERACTION_PATH = `${OAUTH_PATH}/interaction`;
 
-function apiScopesOf(scope: string | undefined): string[] {
-  return (scope ?? '').split(' ').filter(isTokenScope);
+const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
+
+/**
+ * What an access token for this API may carry: the API scopes the app is allowed, plus the
+ * OpenID ones it is allowed (openid, profile, email, offline_access), so the token and the token
+ * response name every scope the user granted.
+ */
+function tokenScopesOf(scope: string | undefined): string[] {
+  return (scope ?? '').split(' ').filter((item) => isTokenScope(item) || OIDC_SCOPE_SET.has(item));
 }
 
 /**
@@ -118,7 +125,7 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
         getResourceServerInfo(_ctx, resource, client) {
           if (resource !== audience) throw new errors.InvalidTarget(`unknown resource; use ${audience}`);
           return {
-            scope: apiScopesOf(client.scope).join(' '),
+            scope: tokenScopesOf(client.scope).join(' '),
             audience,
             accessTokenTTL: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
             accessTokenFormat: 'jwt',
