@@ -68,9 +68,9 @@ describe('OAuth 2.1 in a real browser', () => {
     await expect(page.title()).resolves.toBe('Sign in · Gatehouse');
     // Usable with a keyboard and a screen reader: a language, labelled fields in tab order.
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('email');
+    await expect(page.locator(':focus').getAttribute('id')).resolves.toBe('email');
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('password');
+    await expect(page.locator(':focus').getAttribute('id')).resolves.toBe('password');
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Acme Calendar');
     await signInOnPage(page);
 
