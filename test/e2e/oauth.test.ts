@@ -387,8 +387,12 @@ describe('OAuth 2.1: grants, revocation and introspection', () => {
   it('lists the apps a user let in and revokes one; its tokens stop working within seconds', async () => {
     const app = await registerApp(alice.client, { name: 'Grant Lister' });
     const { tokens } = await authorizeAsAlice(app, 'user:read offline_access');
-    const grants = await alice.client.get('/api/user/oauth-grants');
+    const grants = await alice.client.get('/api/user/oauth-grants?limit=100');
+    expect(grants.body.meta).toMatchObject({ offset: 0, limit: 100, hasMore: false });
     const grant = grants.body.data.find((item: { app: { clientId: string } }) => item.app.clientId === app.id);
+    expect((await alice.client.get('/api/user/oauth-grants?owner=me')).status).toBe(400);
+    const byName = await alice.client.get('/api/user/oauth-grants?q=grant%20list');
+    expect(byName.body.data.map((item: { id: string }) => item.id)).toEqual([grant.id]);
     expect(grant).toMatchObject({ app: { name: 'Grant Lister' }, scopes: expect.arrayContaining(['user:read']) });
     // The account export carries the apps and grants too (data portability), never a secret.
     const exported = (await alice.client.get('/api/user/me/export')).body.data;

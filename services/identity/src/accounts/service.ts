@@ -19,7 +19,7 @@ import { UserMembershipSchema } from '../memberships/entities.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
 import { OAuthAppSchema, presentOAuthApp } from '../oauth-apps/entities.js';
 import { deleteOAuthForUser } from '../oauth-apps/service.js';
-import { listGrants } from '../oauth-grants/service.js';
+import { allGrants } from '../oauth-grants/service.js';
 import { LoginEventSchema, presentSession, SessionSchema } from '../sessions/entities.js';
 import { OneTimeTokenSchema } from '../verification/entities.js';
 import { issueToken } from '../verification/service.js';
@@ -207,7 +207,7 @@ export async function exportMe(ctx: IdentityContext, userId: string, currentSess
     em.find(LoginEventSchema, { userId }, { orderBy: { id: 'desc' }, limit: 500 }),
     em.find(UserMembershipSchema, { userId }),
     em.find(OAuthAppSchema, { ownerUserId: userId }, { orderBy: { createdAt: 'desc' } }),
-    listGrants(ctx, userId),
+    allGrants(ctx, userId),
   ]);
   return {
     exportedAt: new Date().toISOString(),

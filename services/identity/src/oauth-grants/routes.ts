@@ -1,12 +1,13 @@
 import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
-import { GrantParams, NoQuery } from './schemas.js';
+import { GrantParams, ListGrantsQuery } from './schemas.js';
 import { listGrants, revokeGrant } from './service.js';
 
 export function oauthGrantRoutes(app: HttpApp, ctx: IdentityContext): void {
-  app.get('/api/user/oauth-grants', { schema: { querystring: NoQuery } }, async (request, reply) =>
-    ok(reply, 'OAuth grants fetched successfully', await listGrants(ctx, requireUser(request).userId)),
-  );
+  app.get('/api/user/oauth-grants', { schema: { querystring: ListGrantsQuery } }, async (request, reply) => {
+    const { items, meta } = await listGrants(ctx, requireUser(request).userId, request.query);
+    return ok(reply, 'OAuth grants fetched successfully', items, { meta });
+  });
 
   app.delete('/api/user/oauth-grants/:grantId', { schema: { params: GrantParams } }, async (request, reply) => {
     await revokeGrant(ctx, requireUser(request), request.params.grantId, request.id);

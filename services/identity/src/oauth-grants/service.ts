@@ -1,8 +1,9 @@
 import { type AuthenticatedPrincipal, notFound } from '@gatehouse/contracts';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { findPage, likePattern, type PageRequest } from '@gatehouse/service-kit';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
 import { announceRevocation } from '../credentials/revocation.js';
-import { OidcPayloadSchema } from '../oauth/entities.js';
+import { type OidcPayload, OidcPayloadSchema } from '../oauth/entities.js';
 import { OAuthAppSchema } from '../oauth-apps/entities.js';
 
 /** The parts of oidc-provider's Grant payload Gatehouse reads. */
@@ -35,14 +36,12 @@ export async function destroyGrant(em: EntityManager, grantId: string, requestId
   return true;
 }
 
-/** The apps the user has let in, newest first. */
-export async function listGrants(ctx: IdentityContext, userId: string) {
-  const em = readEm(ctx);
-  const grants = await em.find(
-    OidcPayloadSchema,
-    { model: 'Grant', accountId: userId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
-    { orderBy: { createdAt: 'desc' }, limit: 500 },
-  );
+function liveGrantsOf(userId: string): FilterQuery<OidcPayload> & Record<string, unknown> {
+  return { model: 'Grant', accountId: userId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] };
+}
+
+/** A grant as its user sees it: which app, which scopes, since and until when. */
+async function presentGrants(ctx: IdentityContext, em: EntityManager, grants: OidcPayload[]) {
   const clientIds = [...new Set(grants.map((grant) => grant.clientId).filter((id): id is string => id !== null))];
   const apps = clientIds.length > 0 ? await em.find(OAuthAppSchema, { id: { $in: clientIds } }) : [];
   const names = new Map(apps.map((app) => [app.id, app.name]));
@@ -53,6 +52,32 @@ export async function listGrants(ctx: IdentityContext, userId: string) {
     createdAt: grant.createdAt.toISOString(),
     expiresAt: grant.expiresAt?.toISOString() ?? null,
   }));
+}
+
+/** The apps the user has let in, a page at a time (newest first unless sorted otherwise). */
+export async function listGrants(ctx: IdentityContext, userId: string, query: PageRequest & { q?: string }) {
+  const em = readEm(ctx);
+  const where = liveGrantsOf(userId);
+  if (query.q) {
+    // `q` matches the app's name.
+    const apps = await em.find(OAuthAppSchema, { name: { $ilike: likePattern(query.q) } }, { fields: ['id'] });
+    where.clientId = { $in: apps.map((app) => app.id) };
+  }
+  const page = await findPage(em, OidcPayloadSchema, where, query, {
+    sortable: { createdAt: 'date', expiresAt: 'date' },
+    defaultSort: '-createdAt',
+  });
+  return { items: await presentGrants(ctx, em, page.items), meta: page.meta };
+}
+
+/** Every live grant of the user (the account export). */
+export async function allGrants(ctx: IdentityContext, userId: string) {
+  const em = readEm(ctx);
+  return presentGrants(
+    ctx,
+    em,
+    await em.find(OidcPayloadSchema, liveGrantsOf(userId), { orderBy: { createdAt: 'desc' } }),
+  );
 }
 
 export async function revokeGrant(
