@@ -27,6 +27,13 @@ export function isTokenScope(value: string): value is TokenScope {
   return TOKEN_SCOPE_SET.has(value);
 }
 
+const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
+
+/** Whatever an OAuth client may ask for: a token scope or an OpenID one. */
+export function isOAuthScope(value: string): boolean {
+  return TOKEN_SCOPE_SET.has(value) || OIDC_SCOPE_SET.has(value);
+}
+
 export const ROLES = ['owner', 'admin', 'member'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -3,7 +3,7 @@ import {
   type AuthenticatedPrincipal,
   conflict,
   type FieldError,
-  isTokenScope,
+  isOAuthScope,
   newId,
   notFound,
   OIDC_SCOPES,
@@ -16,12 +16,11 @@ import { type AdapterPayload, type ClientMetadata, errors } from 'oidc-provider'
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from '../oauth/entities.js';
-import { destroyGrant } from '../oauth-grants/service.js';
+import { destroyGrants } from '../oauth-grants/service.js';
 import { type ClientType, type OAuthApp, OAuthAppSchema, presentOAuthApp } from './entities.js';
 
 export const CLIENT_SECRET_PREFIX = 'gcs_';
 const SECRET_START_LENGTH = CLIENT_SECRET_PREFIX.length + 6;
-const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
 const AUTH_METHODS: ReadonlySet<string> = new Set(['none', 'client_secret_basic', 'client_secret_post']);
 
 export function newOAuthAppId(): string {
@@ -83,7 +82,7 @@ function checkRedirectUris(uris: string[]): string[] {
 
 function checkAllowedScopes(requested: string[]): string[] {
   const scopes = [...new Set(requested)];
-  const unknown = scopes.filter((scope) => !isTokenScope(scope) && !OIDC_SCOPE_SET.has(scope));
+  const unknown = scopes.filter((scope) => !isOAuthScope(scope));
   if (unknown.length > 0) {
     throw new AppError('INVALID_SCOPE', `Unknown scope: ${unknown.join(', ')}`, {
       invalidScopes: unknown,
@@ -93,9 +92,14 @@ function checkAllowedScopes(requested: string[]): string[] {
   return scopes;
 }
 
+/** What is stored of a secret: its hash, and its first characters to recognise it by. */
+function storedSecret(secret: string): { secretHash: string; secretStart: string } {
+  return { secretHash: hashSecret(secret), secretStart: secret.slice(0, SECRET_START_LENGTH) };
+}
+
 function newSecret(): { secret: string; secretHash: string; secretStart: string } {
   const secret = `${CLIENT_SECRET_PREFIX}${randomSecret(32)}`;
-  return { secret, secretHash: hashSecret(secret), secretStart: secret.slice(0, SECRET_START_LENGTH) };
+  return { secret, ...storedSecret(secret) };
 }
 
 export interface OAuthAppInput {
@@ -168,8 +172,7 @@ export async function updateOAuthApp(
 ) {
   const redirectUris = input.redirectUris ? checkRedirectUris(input.redirectUris) : undefined;
   const allowedScopes = input.allowedScopes ? checkAllowedScopes(input.allowedScopes) : undefined;
-  let issued: ReturnType<typeof newSecret> | null = null;
-  const app = await commit(ctx, async (em) => {
+  const { app, issued } = await commit(ctx, async (em) => {
     const found = await ownApp(em, principal.userId, id);
     const type = input.type ?? found.clientType;
     if (input.rotateSecret && type !== 'confidential') {
@@ -178,7 +181,7 @@ export async function updateOAuthApp(
       ]);
     }
     const becameConfidential = type === 'confidential' && found.clientType !== 'confidential';
-    if (input.rotateSecret || becameConfidential) issued = newSecret();
+    const issued = input.rotateSecret || becameConfidential ? newSecret() : null;
     if (input.name !== undefined) found.name = input.name.trim();
     if (redirectUris) found.redirectUris = redirectUris;
     if (allowedScopes) found.allowedScopes = allowedScopes;
@@ -196,10 +199,9 @@ export async function updateOAuthApp(
     // Gateways drop their cached answers, so tokens already issued lose at once whatever the
     // app may no longer ask for (identity intersects with the allowed scopes on the next ask).
     announceRevocation(em, { kind: 'oauth', id: found.id, userId: principal.userId }, requestId);
-    return found;
+    return { app: found, issued };
   });
-  const rotated = issued as ReturnType<typeof newSecret> | null;
-  return { ...presentOAuthApp(app), ...(rotated ? { clientSecret: rotated.secret } : {}) };
+  return { ...presentOAuthApp(app), ...(issued ? { clientSecret: issued.secret } : {}) };
 }
 
 /** Deletes the app and every grant users gave it; gateways drop its tokens at once. */
@@ -216,8 +218,7 @@ export async function deleteOAuthApp(
 }
 
 async function deleteAppRecords(em: EntityManager, app: OAuthApp, requestId?: string): Promise<void> {
-  const grants = await em.find(OidcPayloadSchema, { model: 'Grant', clientId: app.id }, { fields: ['id'] });
-  for (const grant of grants) await destroyGrant(em, grant.id, requestId);
+  await destroyGrants(em, { clientId: app.id }, requestId);
   await em.nativeDelete(OidcPayloadSchema, { clientId: app.id });
   await em.nativeDelete(OAuthAppSchema, { id: app.id });
   if (app.ownerUserId) {
@@ -229,8 +230,7 @@ async function deleteAppRecords(em: EntityManager, app: OAuthApp, requestId?: st
 export async function deleteOAuthForUser(em: EntityManager, userId: string, requestId?: string): Promise<void> {
   const apps = await em.find(OAuthAppSchema, { ownerUserId: userId });
   for (const app of apps) await deleteAppRecords(em, app, requestId);
-  const grants = await em.find(OidcPayloadSchema, { model: 'Grant', accountId: userId }, { fields: ['id'] });
-  for (const grant of grants) await destroyGrant(em, grant.id, requestId);
+  await destroyGrants(em, { accountId: userId }, requestId);
   await em.nativeDelete(OidcPayloadSchema, { accountId: userId });
 }
 
@@ -249,9 +249,10 @@ export async function registerClient(ctx: IdentityContext, id: string, payload: 
     if (problem) throw new errors.InvalidRedirectUri(`redirect_uris: ${uri} ${problem}`);
   }
   const requested = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : [];
-  const unknown = requested.filter((scope) => !isTokenScope(scope) && !OIDC_SCOPE_SET.has(scope));
+  const unknown = requested.filter((scope) => !isOAuthScope(scope));
   if (unknown.length > 0) throw new errors.InvalidClientMetadata(`unknown scope: ${unknown.join(' ')}`);
-  const secret = typeof metadata.client_secret === 'string' ? metadata.client_secret : null;
+  const secret = method !== 'none' && typeof metadata.client_secret === 'string' ? metadata.client_secret : null;
+  const stored = secret ? storedSecret(secret) : { secretHash: null, secretStart: null };
   const now = new Date();
   const em = ctx.deps.orm.em.fork();
   await em.upsert(
@@ -263,8 +264,7 @@ export async function registerClient(ctx: IdentityContext, id: string, payload: 
       clientType: method === 'none' ? 'public' : 'confidential',
       redirectUris,
       allowedScopes: requested.length > 0 ? requested : [...TOKEN_SCOPES, ...OIDC_SCOPES],
-      secretHash: method !== 'none' && secret ? hashSecret(secret) : null,
-      secretStart: method !== 'none' && secret ? secret.slice(0, SECRET_START_LENGTH) : null,
+      ...stored,
       secretChangedAt: now,
       tokenAuthMethod: method,
       registered: true,

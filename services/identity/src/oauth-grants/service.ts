@@ -54,6 +54,16 @@ async function presentGrants(ctx: IdentityContext, em: EntityManager, grants: Oi
   }));
 }
 
+/** Destroys every grant matching `where` (one app's, or one user's), each announced. */
+export async function destroyGrants(
+  em: EntityManager,
+  where: { clientId: string } | { accountId: string },
+  requestId?: string,
+): Promise<void> {
+  const grants = await em.find(OidcPayloadSchema, { model: 'Grant', ...where }, { fields: ['id'] });
+  for (const grant of grants) await destroyGrant(em, grant.id, requestId);
+}
+
 /** The apps the user has let in, a page at a time (newest first unless sorted otherwise). */
 export async function listGrants(ctx: IdentityContext, userId: string, query: PageRequest & { q?: string }) {
   const em = readEm(ctx);

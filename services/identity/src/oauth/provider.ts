@@ -1,4 +1,4 @@
-import { isTokenScope, OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
+import { isOAuthScope, OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
 import { counter, hashSecret, isDatabaseUnavailable, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { UserSchema } from '../accounts/entities.js';
@@ -14,6 +14,7 @@ import { answerUnavailable } from './unavailable.js';
 import { refuseUnknownScopes } from './unknown-scopes.js';
 
 export const OAUTH_PATH = '/oauth2';
+export const INTERACTION_PATH = `${OAUTH_PATH}/interaction`;
 
 /** What operators watch: authorizations, token grants (and their failures), revocations. */
 const COUNTED_EVENTS = [
@@ -32,17 +33,13 @@ function countEvents(ctx: IdentityContext, provider: Provider): void {
     (provider as unknown as { on(name: string, listener: () => void): void }).on(event, () => events.inc({ event }));
   }
 }
-export const INTERACTION_PATH = `${OAUTH_PATH}/interaction`;
-
-const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
-
 /**
  * What an access token for this API may carry: the API scopes the app is allowed, plus the
  * OpenID ones it is allowed (openid, profile, email, offline_access), so the token and the token
  * response name every scope the user granted.
  */
 function tokenScopesOf(scope: string | undefined): string[] {
-  return (scope ?? '').split(' ').filter((item) => isTokenScope(item) || OIDC_SCOPE_SET.has(item));
+  return (scope ?? '').split(' ').filter(isOAuthScope);
 }
 
 /**

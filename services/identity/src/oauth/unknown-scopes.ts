@@ -1,8 +1,6 @@
-import { isTokenScope, OIDC_SCOPES } from '@gatehouse/contracts';
+import { isOAuthScope } from '@gatehouse/contracts';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-
-const OIDC_SCOPE_SET: ReadonlySet<string> = new Set(OIDC_SCOPES);
 
 /**
  * oidc-provider silently drops scopes it does not know; API.md refuses them. For an
@@ -31,7 +29,7 @@ export function refuseUnknownScopes(provider: Provider) {
 }
 
 function unknownIn(scope: string): string[] {
-  return scope.split(' ').filter((item) => item && !isTokenScope(item) && !OIDC_SCOPE_SET.has(item));
+  return scope.split(' ').filter((item) => item && !isOAuthScope(item));
 }
 
 /**
