@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { commit, type IdentityContext } from '../context.js';
-import { SessionSchema } from '../sessions/entities.js';
+import type { IdentityContext } from '../context.js';
+import { sessionCookieOptions, signOut } from '../sessions/cookie.js';
 import { browserPrincipal } from './login-policy.js';
 
 const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/g;
@@ -40,16 +40,7 @@ export function endGatehouseSessionOnLogout(ctx: IdentityContext) {
     if (koa.oidc?.route !== 'end_session_confirm' || koa.status !== 303 || !koa.oidc.params?.logout) return;
     const principal = await browserPrincipal(ctx, koa.req);
     if (principal?.kind !== 'session') return;
-    await commit(ctx, async (em) => {
-      const session = await em.findOne(SessionSchema, { id: principal.credentialId });
-      if (session) ctx.sessions.revoke(em, session);
-    });
-    koa.cookies.set(ctx.config.SESSION_COOKIE_NAME, null, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      signed: false,
-      secure: new URL(ctx.config.PUBLIC_URL).protocol === 'https:',
-    });
+    await signOut(ctx, principal.credentialId);
+    koa.cookies.set(ctx.config.SESSION_COOKIE_NAME, null, { ...sessionCookieOptions(ctx), signed: false });
   };
 }

@@ -161,7 +161,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
         if (request.validationError) return showAgain('Enter your email and password', 400);
         try {
           const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
-          setSessionCookie(ctx, reply, token, Math.floor((session.absoluteExpiresAt.getTime() - Date.now()) / 1000));
+          setSessionCookie(ctx, reply, token, session);
           return await finish(request, reply, { login: { accountId: user.id } });
         } catch (error) {
           if (!(error instanceof AppError) || !['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE'].includes(error.code))

@@ -1,31 +1,40 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IdentityContext } from '../context.js';
+import { commit, type IdentityContext } from '../context.js';
+import type { Session } from './entities.js';
+import { SessionSchema } from './entities.js';
 
-function cookieSecure(ctx: IdentityContext): boolean {
-  // Secure everywhere but plain-http local development (API.md "Credentials").
-  return new URL(ctx.config.PUBLIC_URL).protocol === 'https:';
-}
-
-export function setSessionCookie(ctx: IdentityContext, reply: FastifyReply, token: string, maxAgeSeconds: number) {
-  reply.setCookie(ctx.config.SESSION_COOKIE_NAME, token, {
+/** The session cookie's attributes, wherever it is set or cleared (fastify here, Koa in OAuth). */
+export function sessionCookieOptions(ctx: IdentityContext) {
+  return {
     path: '/',
     httpOnly: true,
-    sameSite: 'lax',
-    secure: cookieSecure(ctx),
-    maxAge: maxAgeSeconds,
+    sameSite: 'lax' as const,
+    // Secure everywhere but plain-http local development (API.md "Credentials").
+    secure: new URL(ctx.config.PUBLIC_URL).protocol === 'https:',
+  };
+}
+
+/** Lives as long as the session may: until its absolute expiry. */
+export function setSessionCookie(ctx: IdentityContext, reply: FastifyReply, token: string, session: Session) {
+  reply.setCookie(ctx.config.SESSION_COOKIE_NAME, token, {
+    ...sessionCookieOptions(ctx),
+    maxAge: Math.floor((session.absoluteExpiresAt.getTime() - Date.now()) / 1000),
+  });
+}
+
+export function clearSessionCookie(ctx: IdentityContext, reply: FastifyReply) {
+  reply.clearCookie(ctx.config.SESSION_COOKIE_NAME, sessionCookieOptions(ctx));
+}
+
+/** Signing out: the session is revoked and announced (gateways drop it at once). */
+export async function signOut(ctx: IdentityContext, sessionId: string, requestId?: string): Promise<void> {
+  await commit(ctx, async (em) => {
+    const session = await em.findOne(SessionSchema, { id: sessionId });
+    if (session) ctx.sessions.revoke(em, session, requestId);
   });
 }
 
 export function clientInfo(request: FastifyRequest) {
   const agent = request.headers['user-agent'];
   return { ip: request.clientIp || null, userAgent: typeof agent === 'string' ? agent : null };
-}
-
-export function clearSessionCookie(ctx: IdentityContext, reply: FastifyReply) {
-  reply.clearCookie(ctx.config.SESSION_COOKIE_NAME, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: cookieSecure(ctx),
-  });
 }

@@ -3,7 +3,7 @@ import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
 import { presentUser } from '../accounts/entities.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { organizationCount } from '../memberships/service.js';
-import { clearSessionCookie, clientInfo, setSessionCookie } from './cookie.js';
+import { clearSessionCookie, clientInfo, setSessionCookie, signOut } from './cookie.js';
 import { LoginEventSchema, presentSession, SessionSchema } from './entities.js';
 import { LoginHistoryQuery, SessionParams, SignInBody } from './schemas.js';
 import { signIn } from './sign-in.js';
@@ -11,8 +11,7 @@ import { signIn } from './sign-in.js';
 export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
   app.post('/api/auth/sign-in/email', { schema: { body: SignInBody } }, async (request, reply) => {
     const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
-    const maxAge = Math.floor((session.absoluteExpiresAt.getTime() - Date.now()) / 1000);
-    setSessionCookie(ctx, reply, token, maxAge);
+    setSessionCookie(ctx, reply, token, session);
     const count = await organizationCount(readEm(ctx), user.id);
     return ok(reply, 'Signed in successfully', {
       user: presentUser(user, count),
@@ -25,10 +24,7 @@ export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
     if (principal.kind !== 'session') {
       throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only a session can sign out; revoke API keys instead');
     }
-    await commit(ctx, async (em) => {
-      const session = await em.findOne(SessionSchema, { id: principal.credentialId });
-      if (session) ctx.sessions.revoke(em, session, request.id);
-    });
+    await signOut(ctx, principal.credentialId, request.id);
     clearSessionCookie(ctx, reply);
     return ok(reply, 'Signed out', null);
   });
