@@ -1,16 +1,5 @@
-import { type AccessTokenFacts, AppError } from '@gatehouse/contracts';
+import { AppError, readAccessToken, type VerifiedAccessToken } from '@gatehouse/contracts';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
-
-export interface VerifiedAccessToken extends AccessTokenFacts {
-  /** `exp`, seconds since the epoch: no cached answer outlives the token. */
-  expiresAt: number;
-}
-
-interface AccessTokenClaims extends JWTPayload {
-  client_id?: unknown;
-  scope?: unknown;
-  gid?: unknown;
-}
 
 /** docs/oauth.md's key rotation waits this long between publishing a key and signing with it. */
 export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
@@ -43,9 +32,9 @@ export class AccessTokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedAccessToken> {
-    let claims: AccessTokenClaims;
+    let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify<AccessTokenClaims>(token, this.jwks, {
+      ({ payload: claims } = await jwtVerify(token, this.jwks, {
         issuer: this.options.issuer,
         audience: this.options.audience,
         typ: 'at+jwt',
@@ -58,21 +47,9 @@ export class AccessTokenVerifier {
       }
       throw INVALID();
     }
-    const { jti, sub, exp, iat, client_id: clientId, scope, gid } = claims;
-    if (typeof jti !== 'string' || typeof clientId !== 'string') throw INVALID();
-    if (typeof exp !== 'number' || typeof iat !== 'number') throw INVALID();
-    const grantId = typeof gid === 'string' ? gid : null;
-    // A user token carries its grant; a client-credentials token's subject is the client itself.
-    if (grantId && typeof sub !== 'string') throw INVALID();
-    return {
-      tokenId: jti,
-      clientId,
-      grantId,
-      userId: grantId ? (sub as string) : null,
-      scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
-      issuedAt: iat,
-      expiresAt: exp,
-    };
+    const facts = readAccessToken(claims);
+    if (!facts) throw INVALID();
+    return facts;
   }
 }
 

@@ -8,11 +8,12 @@ import {
   type ResolveCredentialRequest,
   RPC_SUBJECTS,
   type TokenScope,
+  type VerifiedAccessToken,
 } from '@gatehouse/contracts';
 import { type Logger, requestRpc } from '@gatehouse/service-kit';
 import { type NatsConnection, StringCodec, type Subscription } from 'nats';
 import type { Counter } from 'prom-client';
-import type { AccessTokenVerifier, VerifiedAccessToken } from './access-tokens.js';
+import type { AccessTokenVerifier } from './access-tokens.js';
 import { type CachedResolution, CredentialCache } from './cache.js';
 import type { PresentedCredential } from './extract.js';
 

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from 'typebox';
+import type { AccessTokenFacts } from './access-tokens.js';
 import { ROLES, type Role } from './scopes.js';
 
 /**
@@ -97,19 +98,6 @@ export interface EventEnvelope<S extends EventSubject = EventSubject> {
 }
 
 /** Request/reply payloads. */
-/** What a signature-verified OAuth access token says about itself. */
-export interface AccessTokenFacts {
-  /** The token's `jti`. */
-  tokenId: string;
-  clientId: string;
-  /** Null for a client-credentials token, which acts for the app's owner. */
-  grantId: string | null;
-  userId: string | null;
-  scopes: string[];
-  /** `iat`, seconds since the epoch. */
-  issuedAt: number;
-}
-
 /**
  * A session token or PAT to resolve, or an OAuth access token the gateway has already verified
  * (signature, issuer, audience, expiry): identity answers whether what stands behind it is

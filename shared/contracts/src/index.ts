@@ -1,3 +1,4 @@
+export * from './access-tokens.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './events.js';

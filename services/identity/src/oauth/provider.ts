@@ -173,7 +173,7 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
   provider.use(answerUnavailable(provider));
   provider.use(endGatehouseSessionOnLogout(ctx));
   provider.use(refuseUnknownScopes(provider));
-  provider.use(handleStructuredTokens(ctx, keys));
+  provider.use(handleStructuredTokens(ctx, keys, provider.issuer));
   provider.on('server_error', (_koa, error) => {
     if (isDatabaseUnavailable(error)) ctx.deps.logger.warn({ err: error }, 'oauth: database unavailable');
     else ctx.deps.logger.error({ err: error }, 'oauth server error');

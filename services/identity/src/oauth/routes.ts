@@ -13,6 +13,7 @@ import { GATEHOUSE_SESSION_REASON } from './login-policy.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 import { INTERACTION_PATH, OAUTH_PATH } from './provider.js';
 import { InteractionParams, LoginForm } from './schemas.js';
+import { UNAVAILABLE } from './unavailable.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -61,8 +62,8 @@ async function asPage(reply: FastifyReply, work: () => Promise<unknown>) {
       return sendPage(reply, errorPage(error.error_description ?? error.message), undefined, error.statusCode);
     }
     if (isDatabaseUnavailable(error)) {
-      reply.header('retry-after', '5');
-      return sendPage(reply, errorPage('The service is unavailable, retry shortly'), undefined, 503);
+      reply.header('retry-after', UNAVAILABLE.retryAfterSeconds);
+      return sendPage(reply, errorPage(UNAVAILABLE.message), undefined, 503);
     }
     throw error;
   }

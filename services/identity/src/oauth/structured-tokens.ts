@@ -1,3 +1,4 @@
+import { readAccessToken, type VerifiedAccessToken } from '@gatehouse/contracts';
 import { createLocalJWKSet, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { apiAudience, commit, type IdentityContext } from '../context.js';
@@ -5,10 +6,10 @@ import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from './entities.js';
 import { accessTokenStatus, REVOKED_ACCESS_TOKEN_MODEL } from './liveness.js';
 
-interface AccessTokenClaims extends JWTPayload {
-  client_id: string;
-  scope?: string;
-  gid?: string;
+/** A token this server signed: its claims (for introspection) and what Gatehouse reads of them. */
+interface OwnToken {
+  claims: JWTPayload;
+  facts: VerifiedAccessToken;
 }
 
 function publicPart(key: JWK): JWK {
@@ -23,36 +24,34 @@ function publicPart(key: JWK): JWK {
  * signature plus the live state behind the token; revocation remembers the token's id until
  * it expires and tells the gateways.
  */
-export function handleStructuredTokens(ctx: IdentityContext, keys: JWK[]) {
+export function handleStructuredTokens(ctx: IdentityContext, keys: JWK[], issuer: string) {
   const jwks = createLocalJWKSet({ keys: keys.map(publicPart) });
   const audience = apiAudience(ctx);
 
-  async function verify(token: string): Promise<AccessTokenClaims | null> {
+  async function verify(token: string): Promise<OwnToken | null> {
     try {
-      const { payload } = await jwtVerify<AccessTokenClaims>(token, jwks, {
-        issuer: `${audience}/oauth2`,
-        audience,
-        typ: 'at+jwt',
-      });
-      return typeof payload.client_id === 'string' && typeof payload.jti === 'string' ? payload : null;
+      const { payload } = await jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt' });
+      const facts = readAccessToken(payload);
+      return facts ? { claims: payload, facts } : null;
     } catch {
       return null;
     }
   }
 
-  async function introspect(koa: KoaContextWithOIDC, claims: AccessTokenClaims | null): Promise<void> {
+  async function introspect(koa: KoaContextWithOIDC, token: OwnToken | null): Promise<void> {
     const client = koa.oidc.client;
     koa.status = 200;
     koa.body = { active: false };
-    if (!claims || !client) return;
-    if (client.clientAuthMethod === 'none' && claims.client_id !== client.clientId) return;
-    const status = await accessTokenStatus(ctx, factsOf(claims));
+    if (!token || !client) return;
+    const { claims, facts } = token;
+    if (client.clientAuthMethod === 'none' && facts.clientId !== client.clientId) return;
+    const status = await accessTokenStatus(ctx, facts);
     if (!status.live) return;
     koa.body = {
       active: true,
       token_type: 'Bearer',
       scope: status.scopes.join(' '),
-      client_id: claims.client_id,
+      client_id: facts.clientId,
       sub: claims.sub,
       exp: claims.exp,
       iat: claims.iat,
@@ -62,34 +61,34 @@ export function handleStructuredTokens(ctx: IdentityContext, keys: JWK[]) {
     };
   }
 
-  async function revoke(koa: KoaContextWithOIDC, claims: AccessTokenClaims | null): Promise<void> {
+  async function revoke(koa: KoaContextWithOIDC, token: OwnToken | null): Promise<void> {
     // RFC 7009 §2.2: an invalid or unknown token is not an error.
     koa.status = 200;
     koa.body = '';
     const client = koa.oidc.client;
-    if (!claims || !client || claims.client_id !== client.clientId) return;
-    const status = await accessTokenStatus(ctx, factsOf(claims));
+    if (!token || !client || token.facts.clientId !== client.clientId) return;
+    const { facts } = token;
+    const status = await accessTokenStatus(ctx, facts);
     if (!status.live) return;
-    const tokenId = claims.jti as string;
     await commit(ctx, async (em) => {
       await em.upsert(
         OidcPayloadSchema,
         {
           model: REVOKED_ACCESS_TOKEN_MODEL,
-          id: tokenId,
+          id: facts.tokenId,
           payload: { revokedBy: client.clientId },
           grantId: null,
           uid: null,
           userCode: null,
           accountId: status.userId,
-          clientId: claims.client_id,
+          clientId: facts.clientId,
           createdAt: new Date(),
-          expiresAt: new Date((claims.exp ?? 0) * 1000),
+          expiresAt: new Date(facts.expiresAt * 1000),
           consumedAt: null,
         },
         { onConflictFields: ['model', 'id'], onConflictAction: 'ignore' },
       );
-      announceRevocation(em, { kind: 'oauth', id: tokenId, userId: status.userId });
+      announceRevocation(em, { kind: 'oauth', id: facts.tokenId, userId: status.userId });
     });
   }
 
@@ -100,20 +99,8 @@ export function handleStructuredTokens(ctx: IdentityContext, keys: JWK[]) {
     const answer = koa.body as { error?: string } | undefined;
     if (koa.status !== 400 || answer?.error !== 'unsupported_token_type') return;
     const token = koa.oidc.params?.token;
-    const claims = typeof token === 'string' ? await verify(token) : null;
-    if (route === 'introspection') await introspect(koa, claims);
-    else await revoke(koa, claims);
-  };
-}
-
-function factsOf(claims: AccessTokenClaims) {
-  const grantId = typeof claims.gid === 'string' ? claims.gid : null;
-  return {
-    tokenId: claims.jti as string,
-    clientId: claims.client_id,
-    grantId,
-    userId: grantId ? (claims.sub ?? null) : null,
-    scopes: (claims.scope ?? '').split(' ').filter(Boolean),
-    issuedAt: claims.iat ?? 0,
+    const own = typeof token === 'string' ? await verify(token) : null;
+    if (route === 'introspection') await introspect(koa, own);
+    else await revoke(koa, own);
   };
 }

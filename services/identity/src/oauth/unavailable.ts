@@ -3,7 +3,8 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errorPage } from './pages.js';
 
-const MESSAGE = 'The service is unavailable, retry shortly';
+/** What a person or a client is told while PostgreSQL is away, and when to come back. */
+export const UNAVAILABLE = { message: 'The service is unavailable, retry shortly', retryAfterSeconds: '5' } as const;
 
 /**
  * oidc-provider answers any failure it did not expect as a 500 `server_error`. When the cause
@@ -19,8 +20,8 @@ export function answerUnavailable(provider: Provider) {
     await next();
     if (!unavailable.has(koa)) return;
     koa.status = 503;
-    koa.set('retry-after', '5');
-    if (koa.response.is('html')) koa.body = errorPage(MESSAGE);
-    else koa.body = { error: 'temporarily_unavailable', error_description: MESSAGE };
+    koa.set('retry-after', UNAVAILABLE.retryAfterSeconds);
+    if (koa.response.is('html')) koa.body = errorPage(UNAVAILABLE.message);
+    else koa.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE.message };
   };
 }
