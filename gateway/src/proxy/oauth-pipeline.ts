@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { cookieValue } from '../credentials/extract.js';
 import { checkCrossSite } from '../edges/cross-site.js';
 import { endpointLimitKeys } from '../rate-limit/limiter.js';
-import { consumeLimits, type PipelineDeps } from './pipeline.js';
+import { consumeLimits, type PipelineDeps, signPrincipal } from './pipeline.js';
 
 const INTERACTION = /^\/oauth2\/interaction\//;
 /** Where a browser arrives: the authorization endpoint (and its resume step), the pages, logout. */
@@ -49,10 +49,6 @@ export function createOAuthPipeline(deps: PipelineDeps) {
 
   return async function oauthPreHandler(request: FastifyRequest): Promise<void> {
     await admit(request);
-    request.gateway.principalToken = await deps.signer.sign({
-      principal: request.gateway.principal,
-      requestId: request.id,
-      clientIp: request.ip,
-    });
+    await signPrincipal(deps, request);
   };
 }

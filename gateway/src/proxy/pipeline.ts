@@ -84,11 +84,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (challenge) reply.header('www-authenticate', challenge);
       throw error;
     }
-    request.gateway.principalToken = await deps.signer.sign({
-      principal: request.gateway.principal,
-      requestId: request.id,
-      clientIp: request.ip,
-    });
+    await signPrincipal(deps, request);
   };
 }
 
@@ -107,6 +103,15 @@ function bearerChallenge(request: FastifyRequest, error: unknown): string | null
     return `Bearer error="insufficient_scope"${required.length > 0 ? `, scope="${required.join(' ')}"` : ''}`;
   }
   return null;
+}
+
+/** The token the upstream verifies: who is calling, for this request, from where. */
+export async function signPrincipal(deps: Pick<PipelineDeps, 'signer'>, request: FastifyRequest): Promise<void> {
+  request.gateway.principalToken = await deps.signer.sign({
+    principal: request.gateway.principal,
+    requestId: request.id,
+    clientIp: request.ip,
+  });
 }
 
 /** Spends one point of each named limit; the tightest state is what the response headers show. */

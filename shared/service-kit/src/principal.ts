@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   AppError,
   type AuthenticatedPrincipal,
@@ -92,6 +93,14 @@ declare module 'fastify' {
 
 const UNGUARDED = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** Principals verified by the guard, by raw request: for handlers outside fastify (Koa via middie). */
+const verifiedPrincipals = new WeakMap<IncomingMessage, Principal>();
+
+/** The principal the guard verified for this raw request, or null (unguarded path, or none). */
+export function gatewayPrincipalOf(req: IncomingMessage): Principal | null {
+  return verifiedPrincipals.get(req) ?? null;
+}
+
 /**
  * Services trust only the gateway: every request but the probes (and a service's published
  * documents, such as identity's JWKS) must carry a valid gateway-signed principal token,
@@ -118,6 +127,7 @@ export function requireGatewayPrincipal(
       const claims = await verifier.verify(token);
       request.principal = claims.principal;
       request.clientIp = claims.clientIp;
+      verifiedPrincipals.set(request.raw, claims.principal);
     } catch {
       throw new AppError('AUTHENTICATION_REQUIRED', 'Requests must come through the gateway');
     }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { gatewayPrincipalOf } from '@gatehouse/service-kit';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { IdentityContext } from '../context.js';
 import { sessionCookieOptions, signOut } from '../sessions/cookie.js';
-import { browserPrincipal } from './login-policy.js';
 
 const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/g;
 
@@ -38,7 +38,7 @@ export function endGatehouseSessionOnLogout(ctx: IdentityContext) {
   return async function gatehouseLogout(koa: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     if (koa.oidc?.route !== 'end_session_confirm' || koa.status !== 303 || !koa.oidc.params?.logout) return;
-    const principal = await browserPrincipal(ctx, koa.req);
+    const principal = gatewayPrincipalOf(koa.req);
     if (principal?.kind !== 'session') return;
     await signOut(ctx, principal.credentialId);
     koa.cookies.set(ctx.config.SESSION_COOKIE_NAME, null, { ...sessionCookieOptions(ctx), signed: false });

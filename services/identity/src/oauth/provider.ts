@@ -135,7 +135,7 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
     extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { gid: token.grantId } : undefined),
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
-      policy: gatehouseLoginPolicy(ctx),
+      policy: gatehouseLoginPolicy(),
     },
     rotateRefreshToken: true,
     ttl: {
