@@ -18,6 +18,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { isDatabaseUnavailable } from './db.js';
+import { buildValidator, refuseUnstorable } from './http-input.js';
 import type { Logger } from './logger.js';
 
 export type HttpApp = FastifyInstance<
@@ -27,6 +28,9 @@ export type HttpApp = FastifyInstance<
   Logger,
   TypeBoxTypeProvider
 >;
+
+/** What a 503 tells the client to wait: long enough for a restart or failover, short enough to feel live. */
+export const UNAVAILABLE_RETRY_SECONDS = 2;
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -54,24 +58,27 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    return503OnClosing: true,
+    // Our own closing answer (below) is the envelope; fastify's is not.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    ajv: {
-      customOptions: {
-        allErrors: true,
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-      },
-    },
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
 
   // JSON is the only request media type of the API (API.md "Requests").
   app.removeContentTypeParser('text/plain');
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError('SERVICE_UNAVAILABLE', 'Service is shutting down, retry shortly');
+    }
   });
+  app.addHook('preValidation', refuseUnstorable);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const envelope = toErrorEnvelope(error, request);
@@ -81,10 +88,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     } else if (envelope.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
-    if (envelope.code === 'RATE_LIMIT_ERROR' && error instanceof AppError) {
-      const retryAfter = error.meta?.retryAfter;
-      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-    }
+    const retryAfter = error instanceof AppError ? error.meta?.retryAfter : undefined;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    else if (envelope.code === 'SERVICE_UNAVAILABLE') reply.header('retry-after', String(UNAVAILABLE_RETRY_SECONDS));
     return reply.code(envelope.status).type('application/json').send(envelope);
   });
 

@@ -25,14 +25,32 @@ function encodeCursor(payload: CursorPayload): string {
   return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
-function decodeCursor(cursor: string, sort: string): CursorPayload {
+/** A cursor is client input: its value must be one this list could have encoded, or the query would fail. */
+function decodeCursor(cursor: string, sort: string, kind: 'string' | 'date'): CursorPayload {
   try {
     const payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorPayload;
-    if (payload.s === sort && typeof payload.v === 'string' && typeof payload.id === 'string') return payload;
+    if (
+      payload.s === sort &&
+      typeof payload.v === 'string' &&
+      typeof payload.id === 'string' &&
+      storable(payload.v) &&
+      storable(payload.id) &&
+      (kind === 'string' || isEncodedDate(payload.v))
+    ) {
+      return payload;
+    }
   } catch {
     // fall through to the validation error
   }
   throw validationError([{ field: 'cursor', error: 'is not a cursor of this list and sort', location: 'query' }]);
+}
+
+const storable = (text: string) => !text.includes('\u0000');
+
+/** Exactly what toISOString wrote for a year PostgreSQL can hold (0000–9999). */
+function isEncodedDate(text: string): boolean {
+  const date = new Date(text);
+  return !Number.isNaN(date.getTime()) && /^\d{4}-/.test(text) && date.toISOString() === text;
 }
 
 /** Escapes LIKE wildcards so `q` matches literally. */
@@ -62,7 +80,7 @@ export async function findPage<T extends { id: string }>(
 
   let filter: FilterQuery<T> = where;
   if (request.cursor) {
-    const after = decodeCursor(request.cursor, sort);
+    const after = decodeCursor(request.cursor, sort, kind);
     const value = kind === 'date' ? new Date(after.v) : after.v;
     const op = descending ? '$lt' : '$gt';
     const bound = descending ? '$lte' : '$gte';
