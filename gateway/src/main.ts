@@ -1,18 +1,36 @@
-import { ConfigError, DependencyError, loadConfig, onShutdown } from '@gatehouse/service-kit';
+import {
+  ConfigError,
+  createLogger,
+  installProcessErrorHandlers,
+  loadConfig,
+  serveWhenReady,
+} from '@gatehouse/service-kit';
 import { buildGateway } from './app.js';
 import { GatewayConfig } from './config.js';
 import { createGatewayDeps } from './deps.js';
 
+let config: GatewayConfig;
 try {
-  const config = loadConfig(GatewayConfig);
-  const deps = await createGatewayDeps(config);
-  const app = await buildGateway(deps);
-  await app.listen({ host: config.HOST, port: config.GATEWAY_PORT });
-  onShutdown(deps.logger, [() => app.close(), () => deps.close()]);
+  config = loadConfig(GatewayConfig);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DependencyError) {
-    console.error(`gateway: ${error.message}`);
-    process.exit(1);
-  }
-  throw error;
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`gateway: ${error.message}`);
+  process.exit(1);
+}
+const logger = createLogger('gateway', config.LOG_LEVEL);
+installProcessErrorHandlers(logger);
+try {
+  // Listens at once (alive, not ready) and serves when NATS is there; Redis is optional.
+  await serveWhenReady({
+    name: 'gateway',
+    host: config.HOST,
+    port: config.GATEWAY_PORT,
+    logger,
+    connect: () => createGatewayDeps(config, logger),
+    build: buildGateway,
+  });
+} catch (error) {
+  logger.fatal({ err: error }, 'gateway cannot start');
+  console.error(`gateway: ${(error as Error).message}`);
+  process.exit(1);
 }

@@ -1,7 +1,8 @@
 /**
- * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS, makes the
- * principal and OAuth signing keys once, starts identity, organization, project and the gateway as their
- * own processes (each migrates its own database, created if missing), and prints the URL.
+ * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS (one that is
+ * not up yet is reported, not fatal: every process waits for its dependencies), makes the principal
+ * and OAuth signing keys once, starts identity, organization, project and the gateway as their own
+ * processes (each migrates its own database, created if missing), and prints the URL once all are ready.
  * Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -54,15 +55,16 @@ async function main() {
     ['Redis', redisUrl, 6379],
     ['NATS', natsUrl, 4222],
   ];
-  let missing = false;
+  // A dependency that is not up yet is only reported: each process listens at once, reports
+  // not-ready and waits for it (NATS starting a second after us is fine).
   for (const [name, url, port] of checks) {
     if (!(await reachable(url, port))) {
       const { hostname, port: p } = new URL(url);
-      console.error(`✗ ${name} is not reachable at ${hostname}:${p || port}. Start it with: ${HINTS[name]}`);
-      missing = true;
+      console.error(
+        `… ${name} is not reachable at ${hostname}:${p || port} yet; the processes wait for it. Start it with: ${HINTS[name]}`,
+      );
     }
   }
-  if (missing) process.exit(1);
 
   const keys = await localPrincipalKeys(join(root, '.data/keys'));
   const oauth = await localOAuthSecrets(join(root, '.data/keys'));
@@ -144,24 +146,34 @@ async function main() {
   };
 
   for (const service of services) start(service);
-  await Promise.all(services.map((service) => waitHealthy(`http://127.0.0.1:${service.env.PORT}/healthz`)));
   start(gateway);
-  await waitHealthy(`http://127.0.0.1:${gatewayPort}/healthz`);
+  const readiness: Array<[string, string]> = [
+    ...services.map((service): [string, string] => [service.name, service.env.PORT ?? '']),
+    ['gateway', gatewayPort],
+  ];
+  await Promise.all(readiness.map(([name, port]) => waitReady(name, `http://127.0.0.1:${port}/readyz`)));
   console.log(`\n  Gatehouse is running at ${publicUrl}   (Ctrl-C stops everything)\n`);
 }
 
-async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+/** Waits for a process's /readyz; says once what it still waits for if that takes a while. */
+async function waitReady(name: string, url: string): Promise<void> {
+  const patience = Date.now() + 15_000;
+  let told = false;
+  for (;;) {
+    let reason = 'not listening yet';
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return;
+      reason = ((await response.json()) as { message?: string }).message ?? `HTTP ${response.status}`;
     } catch {
       // not up yet
     }
+    if (!told && Date.now() > patience) {
+      console.error(`… ${name} is not ready yet: ${reason}`);
+      told = true;
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${url} did not become healthy in ${timeoutMs / 1000}s`);
 }
 
 await main();

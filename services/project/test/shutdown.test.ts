@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-async function waitHealthy(url: string): Promise<void> {
+async function waitReady(url: string): Promise<void> {
   for (let attempt = 0; attempt < 120; attempt++) {
     try {
       if ((await fetch(url)).ok) return;
@@ -18,7 +18,7 @@ async function waitHealthy(url: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error('service never became healthy');
+  throw new Error('service never became ready');
 }
 
 describe('graceful shutdown', () => {
@@ -42,7 +42,8 @@ describe('graceful shutdown', () => {
     });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     try {
-      await waitHealthy(`http://127.0.0.1:${port}/healthz`);
+      // /readyz, not /healthz: a process that waits for its dependencies is alive before it is ready.
+      await waitReady(`http://127.0.0.1:${port}/readyz`);
       const signer = await createPrincipalSigner(keys.privateKeyPem);
       const token = await signer.sign({
         principal: {

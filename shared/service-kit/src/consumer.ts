@@ -3,6 +3,7 @@ import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
 import { AckPolicy, DeliverPolicy, type JsMsg, nanos, StringCodec } from 'nats';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
+import { Pump } from './pump.js';
 
 export interface ProcessedEvent {
   consumer: string;
@@ -43,13 +44,20 @@ const codec = StringCodec();
  * A durable pull consumer whose effect is exactly once: each event is handled inside a
  * database transaction that also records its id, and acked only after that commits.
  * A redelivered event finds its id recorded and is acked without running again.
- * NATS outages are ridden out by the fetch loop, which resumes where the durable left off.
+ * NATS outages are ridden out by the fetch pump, which resumes where the durable left off.
  */
 export class DurableConsumer {
-  private stopped = false;
-  private loop: Promise<void> | null = null;
+  /** Each pass is one long-poll fetch; a NATS outage fails passes, which back off until it is back. */
+  private readonly pump: Pump;
 
-  constructor(private readonly options: DurableConsumerOptions) {}
+  constructor(private readonly options: DurableConsumerOptions) {
+    this.pump = new Pump({
+      name: `consumer:${options.durable}`,
+      pass: () => this.fetchBatch(),
+      logger: options.logger,
+      intervalMs: 0,
+    });
+  }
 
   async start(): Promise<void> {
     const { messaging, durable, filter } = this.options;
@@ -77,32 +85,20 @@ export class DurableConsumer {
           this.options.logger.warn({ err: error, durable }, 'could not update consumer settings'),
         );
     }
-    this.loop = this.run();
+    this.pump.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
+  stop(): Promise<void> {
+    return this.pump.stop();
   }
 
-  private async run(): Promise<void> {
-    const { messaging, durable, logger } = this.options;
-    let backoff = 200;
-    while (!this.stopped) {
-      try {
-        const consumer = await messaging.js.consumers.get(messaging.stream, durable);
-        const batch = await consumer.fetch({ max_messages: 50, expires: 1000 });
-        for await (const message of batch) {
-          await this.handle(message);
-          if (this.stopped) break;
-        }
-        backoff = 200;
-      } catch (error) {
-        if (this.stopped) return;
-        logger.warn({ err: error, durable }, 'event consumer waiting for NATS');
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
-      }
+  private async fetchBatch(): Promise<void> {
+    const { messaging, durable } = this.options;
+    const consumer = await messaging.js.consumers.get(messaging.stream, durable);
+    const batch = await consumer.fetch({ max_messages: 50, expires: 1000 });
+    for await (const message of batch) {
+      await this.handle(message);
+      if (this.pump.isStopped) break;
     }
   }
 
@@ -149,8 +145,4 @@ export class DurableConsumer {
       if (handler) await handler(event, em);
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -27,9 +27,16 @@ export async function runChecks(checks: Record<string, ReadinessCheck>): Promise
   return Object.fromEntries(entries);
 }
 
-/** /healthz: the process is alive. /readyz: every dependency answered within a bound. */
+/** /livez and /healthz: the process is alive (a liveness probe restarts it when not). */
+export function registerLiveness(app: HttpApp, service: string): void {
+  for (const path of ['/livez', '/healthz']) {
+    app.get(path, async () => successEnvelope(200, `${service} is alive`, { service, status: 'ok' }));
+  }
+}
+
+/** Liveness, and /readyz: every dependency answered within a bound. */
 export function registerHealth(app: HttpApp, service: string, checks: Record<string, ReadinessCheck>): void {
-  app.get('/healthz', async () => successEnvelope(200, `${service} is alive`, { service, status: 'ok' }));
+  registerLiveness(app, service);
   registerReadiness(app, service, checks);
 }
 

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { HttpApp } from './http.js';
+import { registerProcessMetrics } from './process-metrics.js';
 
 export interface Metrics {
   registry: Registry;
@@ -11,6 +12,7 @@ export function createMetrics(service: string, collectDefaults = true): Metrics 
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   if (collectDefaults) collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP requests by route and status',

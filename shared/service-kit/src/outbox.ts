@@ -77,11 +77,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     intervalMs = 1000,
   ) {
-    this.pump = new Pump(
-      () => this.drain(),
-      (error) => logger.warn({ err: error }, 'outbox relay pass failed; will retry'),
-      intervalMs,
-    );
+    this.pump = new Pump({ name: 'outbox-relay', pass: () => this.drain(), logger, intervalMs });
   }
 
   start(): void {

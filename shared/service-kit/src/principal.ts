@@ -91,7 +91,7 @@ declare module 'fastify' {
   }
 }
 
-const UNGUARDED = new Set(['/healthz', '/readyz', '/metrics']);
+const UNGUARDED = new Set(['/livez', '/healthz', '/readyz', '/metrics']);
 
 /** Principals verified by the guard, by raw request: for handlers outside fastify (Koa via middie). */
 const verifiedPrincipals = new WeakMap<IncomingMessage, Principal>();

@@ -35,13 +35,14 @@ export class RetentionSweeper {
     logger: Logger,
     intervalMs = 3_600_000,
   ) {
-    this.pump = new Pump(
-      async () => {
+    this.pump = new Pump({
+      name: 'retention-sweep',
+      pass: async () => {
         await this.sweep();
       },
-      (error) => logger.warn({ err: error }, 'retention sweep failed; will retry'),
+      logger,
       intervalMs,
-    );
+    });
   }
 
   start(): void {

@@ -2,6 +2,7 @@ import type { EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
 import type { Static, TObject } from 'typebox';
 import { type BaseServiceConfig, ConfigError, loadConfig, pemFromEnv } from './config.js';
 import { initOrm, type Orm } from './db.js';
+import { guardDatabase } from './db-breaker.js';
 import { registerHealth } from './health.js';
 import { createHttpApp, type HttpApp } from './http.js';
 import { createLogger, type Logger } from './logger.js';
@@ -9,8 +10,9 @@ import { createMetrics, type Metrics, registerMetrics } from './metrics.js';
 import { connectMessaging, type Messaging } from './nats.js';
 import { OutboxRelay } from './outbox.js';
 import { createPrincipalVerifier, type PrincipalVerifier, requireGatewayPrincipal } from './principal.js';
+import { installProcessErrorHandlers } from './process-errors.js';
 import { KIT_RETENTION, type RetentionRule, RetentionSweeper } from './retention.js';
-import { onShutdown } from './shutdown.js';
+import { reach, serveWhenReady } from './startup.js';
 
 /** Everything a service's buildApp needs; tests build the same thing against fresh databases. */
 export interface ServiceDeps<C extends BaseServiceConfig = BaseServiceConfig> {
@@ -34,29 +36,6 @@ export interface ServiceDefinition {
   migrations: MigrationObject[];
 }
 
-/** A dependency that could not be reached, named with the command that starts it locally. */
-export class DependencyError extends Error {
-  override name = 'DependencyError';
-}
-
-const START_HINTS: Record<string, string> = {
-  PostgreSQL:
-    'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start  (or: docker compose up -d postgres)',
-  NATS: 'nats-server -js  (or: docker compose up -d nats)',
-  Redis: 'redis-server --daemonize yes  (or: docker compose up -d redis)',
-};
-
-export async function reach<T>(dependency: string, where: string, connect: () => Promise<T>): Promise<T> {
-  try {
-    return await connect();
-  } catch (error) {
-    const detail = (error as { code?: string }).code ?? (error as Error).message;
-    throw new DependencyError(
-      `${dependency} is not reachable at ${where} (${detail}). Start it with: ${START_HINTS[dependency] ?? 'see README'}`,
-    );
-  }
-}
-
 function hostOf(url: string): string {
   try {
     const parsed = new URL(url);
@@ -66,11 +45,17 @@ function hostOf(url: string): string {
   }
 }
 
+/**
+ * Connects PostgreSQL (migrations applied, behind its circuit breaker) and NATS and starts the
+ * kit's background work. An unreachable dependency fails it at once with a DependencyError:
+ * tests see that, and runService retries it until the dependency is there (serveWhenReady).
+ */
 export async function createServiceDeps<C extends BaseServiceConfig>(
   definition: ServiceDefinition,
   config: C,
   logger: Logger = createLogger(definition.name, config.LOG_LEVEL),
 ): Promise<ServiceDeps<C>> {
+  const metrics = createMetrics(definition.name);
   const orm = await reach('PostgreSQL', hostOf(config.DATABASE_URL), () =>
     initOrm({
       databaseUrl: config.DATABASE_URL,
@@ -84,6 +69,8 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
     messaging = await reach('NATS', hostOf(config.NATS_URL), () =>
       connectMessaging({
         url: config.NATS_URL,
+        creds: config.NATS_CREDS,
+        token: config.NATS_TOKEN,
         name: definition.name,
         stream: config.EVENTS_STREAM,
         subjectPrefix: config.NATS_SUBJECT_PREFIX,
@@ -94,6 +81,7 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
     await orm.close();
     throw error;
   }
+  const database = guardDatabase(orm, metrics);
   const outbox = new OutboxRelay(orm.em, messaging, logger);
   outbox.start();
   const retention = new RetentionSweeper(orm.em, [...KIT_RETENTION, ...(definition.retention ?? [])], logger);
@@ -107,12 +95,13 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
     messaging,
     outbox,
     verifier,
-    metrics: createMetrics(definition.name),
+    metrics,
     async close() {
       await retention.stop();
       await outbox.stop();
       await messaging.nc.drain().catch(() => messaging.nc.close());
       await orm.close();
+      database.shutdown();
     },
   };
 }
@@ -132,24 +121,39 @@ export function createServiceApp(deps: ServiceDeps, options: { publicPaths?: rea
   return app;
 }
 
-/** main.ts of every service: config, dependencies, app, listen, graceful shutdown. */
+/**
+ * main.ts of every service: config, then at once a listener that is alive but not ready; the
+ * dependencies, retried until they are there; the app on the same port; graceful shutdown.
+ * Only a configuration error or a bug exits (DESIGN rule 8).
+ */
 export async function runService<S extends TObject>(
   definition: ServiceDefinition,
   configSchema: S,
   buildApp: (deps: ServiceDeps<Static<S> & BaseServiceConfig>) => Promise<HttpApp>,
 ): Promise<void> {
+  let config: Static<S> & BaseServiceConfig;
   try {
     // Every service schema spreads serviceConfigProperties(), so the base variables are there.
-    const config = loadConfig(configSchema) as Static<S> & BaseServiceConfig;
-    const deps = await createServiceDeps(definition, config);
-    const app = await buildApp(deps);
-    await app.listen({ host: config.HOST, port: config.PORT });
-    onShutdown(deps.logger, [() => app.close(), () => deps.close()]);
+    config = loadConfig(configSchema) as Static<S> & BaseServiceConfig;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DependencyError) {
-      console.error(`${definition.name}: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${definition.name}: ${error.message}`);
+    process.exit(1);
+  }
+  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  installProcessErrorHandlers(logger);
+  try {
+    await serveWhenReady({
+      name: definition.name,
+      host: config.HOST,
+      port: config.PORT,
+      logger,
+      connect: () => createServiceDeps(definition, config, logger),
+      build: buildApp,
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, `${definition.name} cannot start`);
+    console.error(`${definition.name}: ${(error as Error).message}`);
+    process.exit(1);
   }
 }

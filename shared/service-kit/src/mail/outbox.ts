@@ -31,11 +31,7 @@ export class MailRelay {
     private readonly logger: Logger,
     intervalMs = 1000,
   ) {
-    this.pump = new Pump(
-      () => this.sendDue(),
-      (error) => logger.warn({ err: error }, 'mail relay pass failed'),
-      intervalMs,
-    );
+    this.pump = new Pump({ name: 'mail-relay', pass: () => this.sendDue(), logger, intervalMs });
   }
 
   start(): void {
