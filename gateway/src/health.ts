@@ -1,6 +1,7 @@
-import { successEnvelope } from '@gatehouse/contracts';
-import { type HttpApp, registerReadiness, runChecks } from '@gatehouse/service-kit';
+import { errorEnvelope, successEnvelope } from '@gatehouse/contracts';
+import { type HttpApp, runChecks } from '@gatehouse/service-kit';
 import type { GatewayDeps } from './deps.js';
+import type { UpstreamBreakers } from './proxy/upstream-breaker.js';
 
 async function upstreamAlive(base: string): Promise<void> {
   const response = await fetch(new URL('/healthz', base), { signal: AbortSignal.timeout(1000) });
@@ -8,23 +9,53 @@ async function upstreamAlive(base: string): Promise<void> {
 }
 
 /**
- * /healthz: the gateway is alive, and how each upstream answers (never 5xx for an upstream:
- * liveness is about this process). /readyz: 503 unless Redis, NATS and every upstream answer.
+ * The rule: readiness is about what THIS replica needs to serve, never about the upstreams.
+ * - /livez: the process answers (a liveness probe restarts it when not).
+ * - /readyz: 503 unless NATS is connected (every credential is resolved over it, revocations arrive
+ *   on it) and the principal signing key signs. Redis is reported, not required: the in-memory
+ *   insurance limiter serves while it is away. The upstreams' breaker states are reported, not
+ *   required: a service down must not pull every gateway out of the load balancer; its own
+ *   requests get a fast 503 from its breaker instead.
+ * - /healthz: for people, how each upstream answers its own /healthz now (always 200: this process is alive).
  */
-export function registerGatewayHealth(app: HttpApp, deps: GatewayDeps, upstreams: Record<string, string>): void {
+export function registerGatewayHealth(
+  app: HttpApp,
+  deps: GatewayDeps,
+  upstreams: Record<string, string>,
+  breakers: UpstreamBreakers,
+): void {
   const upstreamChecks = Object.fromEntries(
     Object.entries(upstreams).map(([name, base]) => [name, () => upstreamAlive(base)]),
   );
+  const required = {
+    nats: async () => {
+      if (deps.nc.isClosed()) throw new Error('closed');
+      await deps.nc.flush();
+    },
+    signingKey: () =>
+      deps.signer.sign({ principal: { kind: 'anonymous' }, requestId: 'readyz', clientIp: '127.0.0.1' }),
+  };
+  const redis = async () => {
+    if (deps.redis.status !== 'ready') throw new Error(deps.redis.status);
+    await deps.redis.ping();
+  };
+
+  app.get('/livez', async () => successEnvelope(200, 'gateway is alive', { service: 'gateway', status: 'ok' }));
   app.get('/healthz', async () => {
     const results = await runChecks(upstreamChecks);
     return successEnvelope(200, 'gateway is alive', { service: 'gateway', status: 'ok', upstreams: results });
   });
-  registerReadiness(app, 'gateway', {
-    ...upstreamChecks,
-    redis: async () => {
-      if (deps.redis.status !== 'ready') throw new Error(deps.redis.status);
-      await deps.redis.ping();
-    },
-    nats: async () => deps.nc.flush(),
+  app.get('/readyz', async (request, reply) => {
+    const [checks, informational] = await Promise.all([runChecks(required), runChecks({ redis })]);
+    const report = { service: 'gateway', checks, redis: informational.redis, upstreams: breakers.states() };
+    if (Object.values(checks).every((state) => state === 'up')) {
+      return successEnvelope(200, 'gateway is ready', { ...report, status: 'ready' });
+    }
+    const missing = Object.keys(checks).filter((name) => checks[name as keyof typeof checks] !== 'up');
+    reply.code(503);
+    return errorEnvelope(503, 'SERVICE_UNAVAILABLE', `gateway is not ready: ${missing.join(', ')} down`, request.id, {
+      ...report,
+      status: 'not_ready',
+    });
   });
 }

@@ -230,7 +230,8 @@ describe('gateway: edges', () => {
     expect(res.body).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE' });
     const health = await new ApiClient(broken.url).get('/healthz');
     expect(health.body.data.upstreams).toMatchObject({ identity: 'up', organization: 'up', project: 'down' });
-    expect((await new ApiClient(broken.url).get('/readyz')).status).toBe(503);
+    // An upstream down does not make the gateway unready (its breaker answers for it).
+    expect((await new ApiClient(broken.url).get('/readyz')).status).toBe(200);
   });
 });
 
@@ -297,7 +298,9 @@ describe('gateway: rate limits', () => {
       const client = new ApiClient(gateway.url);
       expect((await client.get('/readyz')).status).toBe(200);
       await redis.stop();
-      expect((await client.get('/readyz')).body.meta.checks.redis).toBe('down');
+      const ready = await client.get('/readyz');
+      expect(ready.status).toBe(200);
+      expect(ready.body.data.redis).toBe('down');
       expect(await (await fetch(`${gateway.url}/metrics`)).text()).toMatch(/gateway_redis_up\S* 0/);
       const me = await client.get('/api/user/me', { cookie: alice.client.cookieHeader() });
       expect(me.status).toBe(200);

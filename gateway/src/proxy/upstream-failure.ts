@@ -3,7 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { errorEnvelope } from '@gatehouse/contracts';
 import type { FastifyReply, RawServerBase, RouteGenericInterface } from 'fastify';
 
-/** The reply @fastify/reply-from hands its onError hook. */
+/** The reply @fastify/reply-from hands its hooks. */
 export type ProxiedReply = FastifyReply<
   RouteGenericInterface,
   RawServerBase,
@@ -11,11 +11,32 @@ export type ProxiedReply = FastifyReply<
   ServerResponse | Http2ServerResponse
 >;
 
-/** A proxied service that cannot be reached or is too slow: a retryable 503 envelope. */
-export function answerUpstreamFailure(reply: ProxiedReply, error: unknown, upstream: string): void {
-  reply.request.log.warn({ err: error, upstream }, 'upstream failed');
+const UNAVAILABLE_MESSAGE = 'The service is unavailable, retry shortly';
+
+/**
+ * reply-from's retry policy, for every proxy: never. By default it sends a GET that got a 503 up
+ * to ten more times (and `maxRetriesOn503: 0` still means ten), which multiplies the load on a
+ * struggling service by eleven and overruns UPSTREAM_TIMEOUT_MS. The client decides, from
+ * Retry-After, whether to try again.
+ */
+export const neverRetry = (): null => null;
+
+/** 503 SERVICE_UNAVAILABLE with the request id and when to come back. */
+export function answerUnavailable(reply: ProxiedReply, retryAfterSeconds: number): void {
   reply
     .code(503)
+    .header('retry-after', String(retryAfterSeconds))
     .type('application/json')
-    .send(errorEnvelope(503, 'SERVICE_UNAVAILABLE', 'The service is unavailable, retry shortly', reply.request.id));
+    .send(errorEnvelope(503, 'SERVICE_UNAVAILABLE', UNAVAILABLE_MESSAGE, reply.request.id));
+}
+
+/** A proxied service that cannot be reached or is too slow: a retryable 503 envelope. */
+export function answerUpstreamFailure(
+  reply: ProxiedReply,
+  error: unknown,
+  upstream: string,
+  retryAfterSeconds: number,
+): void {
+  reply.request.log.warn({ err: error, upstream }, 'upstream failed');
+  answerUnavailable(reply, retryAfterSeconds);
 }
