@@ -7,15 +7,19 @@ import { Gauge } from 'prom-client';
 import { listOf } from './config.js';
 import { AccessTokenVerifier } from './credentials/access-tokens.js';
 import { CredentialResolver } from './credentials/resolver.js';
+import { answerHeaders } from './credentials/revoked-on-answer.js';
 import type { GatewayDeps } from './deps.js';
+import { limitConnections } from './edges/connections.js';
 import { registerGatewayHealth } from './health.js';
 import { ROUTE_TABLE } from './policy/route-table.js';
 import { compileRouteTable } from './policy/router.js';
 import { isAuthorizationServerPath, OAUTH_PREFIX, registerAuthorizationServer } from './proxy/authorization-server.js';
+import { API_ANSWERS, guardAnswers } from './proxy/envelope-guard.js';
 import { upstreamHeaders } from './proxy/headers.js';
 import { createOAuthPipeline } from './proxy/oauth-pipeline.js';
 import { createPipeline } from './proxy/pipeline.js';
-import { answerUpstreamFailure } from './proxy/upstream-failure.js';
+import { UpstreamBreakers } from './proxy/upstream-breaker.js';
+import { neverRetry } from './proxy/upstream-failure.js';
 import { RateLimits } from './rate-limit/limiter.js';
 
 const EXPOSED_HEADERS = [
@@ -31,6 +35,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   const { config, logger } = deps;
   const trusted = listOf(config.TRUSTED_PROXIES);
   const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, trustProxy: trusted.length > 0 ? trusted : false });
+  limitConnections(app.server, {
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
+  });
   const metrics = createMetrics('gateway');
   registerMetrics(app, metrics);
   const rejections = counter(metrics, 'gateway_rate_limit_rejections_total', 'Requests refused by a rate limit', [
@@ -53,6 +63,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     organization: config.ORGANIZATION_URL,
     project: config.PROJECT_URL,
   };
+  const breakers = new UpstreamBreakers(
+    Object.keys(upstreams) as Upstream[],
+    {
+      errorThresholdPercentage: config.UPSTREAM_BREAKER_ERROR_PERCENT,
+      volumeThreshold: config.UPSTREAM_BREAKER_MIN_CALLS,
+      windowMs: config.UPSTREAM_BREAKER_WINDOW_MS,
+      resetTimeoutMs: config.UPSTREAM_BREAKER_RESET_MS,
+    },
+    metrics,
+  );
   const publicBase = config.PUBLIC_URL.replace(/\/+$/, '');
   const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...listOf(config.CORS_ORIGINS)]);
 
@@ -105,7 +125,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     reply.header('ratelimit-reset', String(limit.resetSeconds));
   });
 
-  registerGatewayHealth(app, deps, upstreams);
+  registerGatewayHealth(app, deps, upstreams, breakers);
 
   await app.register(httpProxy, {
     upstream: '',
@@ -114,8 +134,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     // Bodies are parsed here, so validation limits and the sign-in email limit apply at the edge.
     proxyPayloads: false,
     preHandler: pipeline,
+    handler: breakers.handler((request) => request.gateway.match?.policy.upstream ?? 'identity'),
     replyOptions: {
       timeout: config.UPSTREAM_TIMEOUT_MS,
+      retryDelay: neverRetry,
+      onResponse: guardAnswers(API_ANSWERS),
+      rewriteHeaders: (headers) => answerHeaders(headers, resolver.cache),
       getUpstream: (request) => upstreams[request.gateway.match?.policy.upstream ?? 'identity'],
       rewriteRequestHeaders: (request, headers) =>
         upstreamHeaders(headers, {
@@ -125,8 +149,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
           proto: request.protocol,
           host: request.headers.host,
         }),
-      onError: (reply, { error }) =>
-        answerUpstreamFailure(reply, error, reply.request.gateway.match?.policy.upstream ?? 'identity'),
     },
   });
 
@@ -136,8 +158,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     sessionCookieName: config.SESSION_COOKIE_NAME,
     preHandler: createOAuthPipeline(pipelineDeps),
+    handler: breakers.handler(() => 'identity'),
+    answerHeaders: (headers) => answerHeaders(headers, resolver.cache),
   });
 
-  app.addHook('onClose', async () => resolver.stop());
+  app.addHook('onClose', async () => {
+    resolver.stop();
+    breakers.close();
+  });
   return app;
 }

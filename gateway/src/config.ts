@@ -14,6 +14,8 @@ export const GatewayConfig = Type.Object({
   PROJECT_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4003' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+  NATS_CREDS: Type.Optional(Type.String()),
+  NATS_TOKEN: Type.Optional(Type.String()),
   NATS_SUBJECT_PREFIX: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]+\\.)?$' }),
   /** Signs the principal token services verify (Ed25519 PKCS#8 PEM). */
   PRINCIPAL_PRIVATE_KEY: Type.String({ minLength: 40 }),
@@ -21,7 +23,21 @@ export const GatewayConfig = Type.Object({
   CORS_ORIGINS: List,
   TRUSTED_PROXIES: List,
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  /** Slow clients: time to send every header, and the whole request with its body (then 408, closed). */
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** Above a load balancer's idle timeout (60 s on most), so the balancer is the one to close. */
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 72_000 }),
+  /** Open connections per peer address; further ones are closed at once. 0 turns the cap off. */
+  MAX_CONNECTIONS_PER_IP: Type.Integer({ minimum: 0, default: 100 }),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** Per-upstream breaker: opens when more than this percentage of calls in the window failed… */
+  UPSTREAM_BREAKER_ERROR_PERCENT: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  /** …once the window holds at least this many calls… */
+  UPSTREAM_BREAKER_MIN_CALLS: Type.Integer({ minimum: 1, default: 10 }),
+  UPSTREAM_BREAKER_WINDOW_MS: Type.Integer({ minimum: 1000, default: 10_000 }),
+  /** …and lets one trial call through after this long. */
+  UPSTREAM_BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 5000 }),
   CREDENTIAL_CACHE_MAX_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 30 }),
   CREDENTIAL_NEGATIVE_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 3 }),
   CREDENTIAL_RESOLVE_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 2000 }),

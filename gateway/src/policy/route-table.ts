@@ -2,6 +2,11 @@ import type { HttpMethod, RoutePolicy, TokenScope } from '@gatehouse/contracts';
 
 const any = (...anyOf: TokenScope[]) => ({ anyOf });
 const ORG = '/api/user/organizations/:organizationId';
+/**
+ * Credential management (API keys, OAuth apps, OAuth grants) is refused to OAuth access tokens:
+ * a third-party app must not mint credentials that outlive the grant the user can revoke.
+ */
+const CREDENTIAL_MANAGERS: RoutePolicy['credentials'] = ['session', 'api_key'];
 
 function oauthManagement(method: HttpMethod, path: string): RoutePolicy {
   return {
@@ -10,7 +15,7 @@ function oauthManagement(method: HttpMethod, path: string): RoutePolicy {
     upstream: 'identity',
     auth: 'required',
     scopes: any(method === 'GET' ? 'user:read' : 'user:write'),
-    credentials: ['session', 'api_key'],
+    credentials: CREDENTIAL_MANAGERS,
   };
 }
 
@@ -31,7 +36,8 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     auth: 'none',
     limit: 'verificationEmail',
   },
-  { method: 'GET', path: '/api/auth/verify-email', upstream: 'identity', auth: 'none' },
+  // Optional: identity learns whether the person following the link is signed in as that account.
+  { method: 'GET', path: '/api/auth/verify-email', upstream: 'identity', auth: 'optional' },
   {
     method: 'POST',
     path: '/api/auth/request-password-reset',
@@ -47,13 +53,14 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     auth: 'required',
     scopes: any('user:write'),
   },
-  // Personal Access Tokens (identity)
+  // Personal Access Tokens (identity); never through an OAuth token.
   {
     method: 'POST',
     path: '/api/auth/api-key/create',
     upstream: 'identity',
     auth: 'required',
     scopes: any('api-keys:write'),
+    credentials: CREDENTIAL_MANAGERS,
     limit: 'apiKeyCreate',
   },
   {
@@ -62,6 +69,7 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'identity',
     auth: 'required',
     scopes: any('api-keys:read'),
+    credentials: CREDENTIAL_MANAGERS,
   },
   {
     method: 'GET',
@@ -69,6 +77,7 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'identity',
     auth: 'required',
     scopes: any('api-keys:read'),
+    credentials: CREDENTIAL_MANAGERS,
   },
   {
     method: 'POST',
@@ -76,6 +85,7 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'identity',
     auth: 'required',
     scopes: any('api-keys:write'),
+    credentials: CREDENTIAL_MANAGERS,
   },
   {
     method: 'POST',
@@ -83,6 +93,7 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'identity',
     auth: 'required',
     scopes: any('api-keys:delete'),
+    credentials: CREDENTIAL_MANAGERS,
   },
   // Account (identity)
   { method: 'GET', path: '/api/user/me', upstream: 'identity', auth: 'required', scopes: any('user:read') },

@@ -2,8 +2,9 @@ import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
 import type { HttpApp } from '@gatehouse/service-kit';
 import type { FastifyRequest } from 'fastify';
+import { AUTHORIZATION_SERVER_ANSWERS, guardAnswers } from './envelope-guard.js';
 import { upstreamHeaders } from './headers.js';
-import { answerUpstreamFailure } from './upstream-failure.js';
+import { neverRetry } from './upstream-failure.js';
 
 export const OAUTH_PREFIX = '/oauth2';
 /** RFC 8414 §3: the metadata of issuer https://host/oauth2 lives at /.well-known/oauth-authorization-server/oauth2. */
@@ -23,6 +24,10 @@ export interface AuthorizationServerOptions {
   timeoutMs: number;
   sessionCookieName: string;
   preHandler: (request: FastifyRequest) => Promise<void>;
+  /** Sends through identity's circuit breaker, which answers its failures (see upstream-breaker.ts). */
+  handler: FastifyHttpProxyOptions['handler'];
+  /** What the client receives of identity's answer headers (revocations purged, internal ones gone). */
+  answerHeaders: NonNullable<NonNullable<FastifyHttpProxyOptions['replyOptions']>['rewriteHeaders']>;
 }
 
 /**
@@ -39,8 +44,12 @@ export async function registerAuthorizationServer(app: HttpApp, options: Authori
     rewritePrefix,
     proxyPayloads,
     preHandler: options.preHandler,
+    handler: options.handler,
     replyOptions: {
       timeout: options.timeoutMs,
+      retryDelay: neverRetry,
+      onResponse: guardAnswers(AUTHORIZATION_SERVER_ANSWERS),
+      rewriteHeaders: options.answerHeaders,
       rewriteRequestHeaders: (request, headers) =>
         upstreamHeaders(
           headers,
@@ -53,7 +62,6 @@ export async function registerAuthorizationServer(app: HttpApp, options: Authori
           },
           { sessionCookieName: options.sessionCookieName },
         ),
-      onError: (reply, { error }) => answerUpstreamFailure(reply, error, 'identity'),
     },
   });
   await app.register(httpProxy, proxy(OAUTH_PREFIX, OAUTH_PREFIX, true));

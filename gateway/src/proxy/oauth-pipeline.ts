@@ -1,20 +1,26 @@
-import { AppError } from '@gatehouse/contracts';
-import { hashSecret } from '@gatehouse/service-kit';
+import { validationError } from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
 import { cookieValue } from '../credentials/extract.js';
 import { checkCrossSite } from '../edges/cross-site.js';
 import { endpointLimitKeys } from '../rate-limit/limiter.js';
-import { consumeLimits, type PipelineDeps, signPrincipal } from './pipeline.js';
+import { consumeLimits, type PipelineDeps, resolveIfValid, signPrincipal } from './pipeline.js';
 
 const INTERACTION = /^\/oauth2\/interaction\//;
 /** Where a browser arrives: the authorization endpoint (and its resume step), the pages, logout. */
 const BROWSER = /^\/oauth2\/(?:auth|interaction|session\/end)(?:\/|$)/;
 const LOGIN_FORM = /^\/oauth2\/interaction\/[^/]+\/login$/;
 
-/** The email typed into the login form (the gateway reads that form as text). */
+/**
+ * The email typed into the login form (the gateway reads that form as text). A form repeating
+ * the field is refused: the authorization server would read a list, the limit only one of it.
+ */
 function formEmail(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
-  return new URLSearchParams(body).get('email') ?? undefined;
+  const emails = new URLSearchParams(body).getAll('email');
+  if (emails.length > 1) {
+    throw validationError([{ field: 'email', error: 'must be given once', location: 'body' }]);
+  }
+  return emails[0];
 }
 
 /**
@@ -35,16 +41,8 @@ export function createOAuthPipeline(deps: PipelineDeps) {
     if (!BROWSER.test(path)) return;
     if (INTERACTION.test(path)) checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     const session = cookieValue(request.headers.cookie, deps.cookieName);
-    if (!session) return;
-    try {
-      request.gateway.principal = await deps.resolver.resolve(
-        { kind: 'session', secret: session },
-        hashSecret(session),
-      );
-    } catch (error) {
-      // A stale cookie just means the login form is shown; an outage is still an outage.
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
-    }
+    // A stale cookie just means the login form is shown; an outage is still an outage.
+    if (session) request.gateway.principal = await resolveIfValid(deps, { kind: 'session', secret: session });
   }
 
   return async function oauthPreHandler(request: FastifyRequest): Promise<void> {

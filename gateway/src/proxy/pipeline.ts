@@ -1,8 +1,8 @@
-import { AppError, type AuthenticatedPrincipal, type Principal } from '@gatehouse/contracts';
+import { AppError, type Principal, type RoutePolicy } from '@gatehouse/contracts';
 import { hashSecret, type PrincipalSigner } from '@gatehouse/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
-import { extractCredential } from '../credentials/extract.js';
+import { extractCredential, type PresentedCredential } from '../credentials/extract.js';
 import type { CredentialResolver } from '../credentials/resolver.js';
 import { checkCrossSite } from '../edges/cross-site.js';
 import { authorize } from '../policy/authorize.js';
@@ -37,6 +37,8 @@ export interface PipelineDeps {
  * What happens to every /api request before it is proxied, in order: route match, rate limits
  * (one Redis round trip), credential resolution, the cross-site check for cookie writes, scope
  * and organization-pin policy. Any failure answers here with an envelope; nothing is proxied.
+ * `auth: 'optional'` routes resolve a credential when there is a valid one and are otherwise
+ * anonymous (never a 401).
  */
 export function createPipeline(deps: PipelineDeps) {
   const consume = (request: FastifyRequest, keys: Partial<Record<LimitName, string>>) =>
@@ -49,7 +51,7 @@ export function createPipeline(deps: PipelineDeps) {
       throw new AppError('NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`);
     }
     const { policy } = match;
-    const credential = policy.auth === 'none' ? null : extractCredential(request.headers, deps.cookieName);
+    const credential = presentedCredential(request, policy.auth);
     // One digest per request serves both the per-credential limit and the credential cache.
     const digest = credential ? hashSecret(credential.secret) : undefined;
     const credentialKey = credential && digest ? `${credential.kind}:${digest.slice(0, 32)}` : undefined;
@@ -59,21 +61,34 @@ export function createPipeline(deps: PipelineDeps) {
       ...endpointLimitKeys(policy.limit, request.ip, request.body, undefined),
     });
 
-    if (!credential) {
+    let principal: Principal = { kind: 'anonymous' };
+    if (credential) {
+      principal =
+        policy.auth === 'optional'
+          ? await resolveIfValid(deps, credential, digest)
+          : await deps.resolver.resolve(credential, digest ?? hashSecret(credential.secret));
+    }
+    if (!credential || principal.kind === 'anonymous') {
       if (policy.auth === 'required') throw new AppError('AUTHENTICATION_REQUIRED', 'Sign in or send an API key');
-      if (policy.auth === 'none' && request.headers.cookie)
-        checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+      if (request.headers.cookie) checkCrossSite(request.method, request.headers, deps.allowedOrigins);
       return;
     }
-    const principal: AuthenticatedPrincipal = await deps.resolver.resolve(
-      credential,
-      digest ?? hashSecret(credential.secret),
-    );
     request.gateway.principal = principal;
     if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     authorize(principal, match);
     if (policy.limit === 'apiKeyCreate')
       await consume(request, endpointLimitKeys(policy.limit, request.ip, undefined, principal.userId));
+  }
+
+  /** `auth: 'optional'` takes an unreadable credential header (the 401 family) as no credential. */
+  function presentedCredential(request: FastifyRequest, auth: RoutePolicy['auth']): PresentedCredential | null {
+    if (auth === 'none') return null;
+    try {
+      return extractCredential(request.headers, deps.cookieName);
+    } catch (error) {
+      if (auth === 'optional' && isUnauthenticated(error)) return null;
+      throw error;
+    }
   }
 
   return async function gatewayPreHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -86,6 +101,27 @@ export function createPipeline(deps: PipelineDeps) {
     }
     await signPrincipal(deps, request);
   };
+}
+
+function isUnauthenticated(error: unknown): boolean {
+  return error instanceof AppError && error.status === 401;
+}
+
+/**
+ * The principal of a credential a route (or page) can go without: a missing, invalid, expired or
+ * revoked one is anonymous, so a stale cookie never blocks the page; an outage is still a 503.
+ */
+export async function resolveIfValid(
+  deps: Pick<PipelineDeps, 'resolver'>,
+  credential: PresentedCredential,
+  digest = hashSecret(credential.secret),
+): Promise<Principal> {
+  try {
+    return await deps.resolver.resolve(credential, digest);
+  } catch (error) {
+    if (isUnauthenticated(error)) return { kind: 'anonymous' };
+    throw error;
+  }
 }
 
 /**

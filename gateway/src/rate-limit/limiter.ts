@@ -1,4 +1,4 @@
-import { AppError, type EndpointLimit } from '@gatehouse/contracts';
+import { AppError, type EndpointLimit, validationError } from '@gatehouse/contracts';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayConfig } from '../config.js';
@@ -133,6 +133,20 @@ export class RateLimits {
   }
 }
 
+/**
+ * The email a limited route is keyed by. Absent, the service refuses the body itself; any shape
+ * but a string (array, number, object, null) is refused here, never left without its per-email key.
+ */
+function limitedEmail(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const email = (body as { email?: unknown }).email;
+  if (email === undefined) return undefined;
+  if (typeof email !== 'string') {
+    throw validationError([{ field: 'email', error: 'must be a string', location: 'body' }]);
+  }
+  return email.trim().toLowerCase();
+}
+
 /** Which endpoint limits apply, keyed by IP and, where the route has one, by the email in the body. */
 export function endpointLimitKeys(
   limit: EndpointLimit | undefined,
@@ -140,16 +154,16 @@ export function endpointLimitKeys(
   body: unknown,
   userId: string | undefined,
 ): Partial<Record<LimitName, string>> {
-  const rawEmail = (body as { email?: unknown } | undefined)?.email;
-  const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : undefined;
   switch (limit) {
     case 'signIn':
-      return { signInIp: ip, signInEmail: email };
+      return { signInIp: ip, signInEmail: limitedEmail(body) };
     case 'signUp':
       return { signUp: ip };
     case 'passwordReset':
-    case 'verificationEmail':
+    case 'verificationEmail': {
+      const email = limitedEmail(body);
       return { emailIp: `${limit}:${ip}`, emailAddress: email ? `${limit}:${email}` : undefined };
+    }
     case 'apiKeyCreate':
       return { apiKeyCreate: userId };
     default:

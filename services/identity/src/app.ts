@@ -16,6 +16,7 @@ import { apiKeyRoutes } from './api-keys/routes.js';
 import type { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credentials/resolve.js';
+import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocation.js';
 import { membershipConsumer } from './memberships/service.js';
 import { createOAuthProvider, OAUTH_PATH } from './oauth/provider.js';
 import { oauthRoutes } from './oauth/routes.js';
@@ -46,12 +47,20 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
       maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
     }),
     mail: new MailRelay(deps.orm.em, mailer, deps.logger),
-    lastUsed: new LastUsedTracker(deps.orm.em),
+    lastUsed: new LastUsedTracker(deps.orm.em, deps.logger),
   };
 
   // The JWKS is public by nature: the gateway fetches it directly to verify access tokens.
   const app = createServiceApp(deps, { publicPaths: [`${OAUTH_PATH}/jwks`] });
   await app.register(cookie);
+  // The gateway drops what a request revoked from its cache before it forwards the answer.
+  app.addHook('onSend', async (request, reply) => {
+    const revoked = revokedCredentialsHeader(request.id);
+    if (revoked) reply.header(...revoked);
+  });
+  app.addHook('onResponse', async (request) => {
+    takeRevokedIds(request.id);
+  });
   // Emails are trimmed before validation, so " Ada@Example.com " is the same address.
   app.addHook('preValidation', async (request) => {
     const body = request.body as { email?: unknown } | undefined;

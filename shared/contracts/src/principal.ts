@@ -37,3 +37,8 @@ export const PRINCIPAL_AUDIENCE = 'gatehouse-services';
 export const PRINCIPAL_ISSUER = 'gatehouse-gateway';
 /** Headers only the gateway may set; it strips any a client sends. */
 export const INTERNAL_HEADER_PREFIX = 'x-gatehouse-';
+/**
+ * On identity's answer to the gateway: the credential ids revoked while serving the request, so
+ * the serving gateway purges them before forwarding the answer. Never reaches a client.
+ */
+export const REVOKED_CREDENTIALS_HEADER = 'x-gatehouse-revoked';

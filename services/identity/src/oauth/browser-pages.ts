@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { gatewayPrincipalOf } from '@gatehouse/service-kit';
+import { gatewayPrincipalOf, requestIdFrom } from '@gatehouse/service-kit';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { IdentityContext } from '../context.js';
+import { revokedCredentialsHeader } from '../credentials/revocation.js';
 import { sessionCookieOptions, signOut } from '../sessions/cookie.js';
 
 const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/g;
@@ -40,7 +41,10 @@ export function endGatehouseSessionOnLogout(ctx: IdentityContext) {
     if (koa.oidc?.route !== 'end_session_confirm' || koa.status !== 303 || !koa.oidc.params?.logout) return;
     const principal = gatewayPrincipalOf(koa.req);
     if (principal?.kind !== 'session') return;
-    await signOut(ctx, principal.credentialId);
+    const requestId = requestIdFrom(koa.req.headers['x-request-id']);
+    await signOut(ctx, principal.credentialId, requestId);
+    const revoked = revokedCredentialsHeader(requestId);
+    if (revoked) koa.set(...revoked);
     koa.cookies.set(ctx.config.SESSION_COOKIE_NAME, null, { ...sessionCookieOptions(ctx), signed: false });
   };
 }

@@ -1,0 +1,27 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2';
+import { INTERNAL_HEADER_PREFIX, REVOKED_CREDENTIALS_HEADER } from '@gatehouse/contracts';
+import type { CredentialCache } from './cache.js';
+
+/**
+ * An upstream's answer headers as the client gets them. The credentials identity revoked while
+ * serving the request are purged from this replica's cache first, so the client never holds a
+ * "revoked" answer while this gateway still accepts the credential (the revocation event covers
+ * the other replicas). No internal header passes to a client.
+ */
+export function answerHeaders<H extends IncomingHttpHeaders | Http2IncomingHttpHeaders>(
+  headers: H,
+  cache: CredentialCache,
+): H {
+  const revoked = headers[REVOKED_CREDENTIALS_HEADER];
+  for (const value of Array.isArray(revoked) ? revoked : [revoked]) {
+    for (const id of String(value ?? '').split(',')) {
+      if (id.trim()) cache.purge(id.trim());
+    }
+  }
+  const answer = { ...headers };
+  for (const name of Object.keys(answer)) {
+    if (name.toLowerCase().startsWith(INTERNAL_HEADER_PREFIX)) delete answer[name];
+  }
+  return answer;
+}
