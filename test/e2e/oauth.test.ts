@@ -433,17 +433,18 @@ describe('OAuth 2.1: grants, revocation and introspection', () => {
     }, 3000);
   });
 
-  it('introspects access tokens for a confidential client (resource server)', async () => {
+  it('introspects access tokens for the client they were issued to, and for no other', async () => {
     const app = await registerApp(alice.client, { name: 'Introspected' });
     const { tokens } = await authorizeAsAlice(app, 'user:read');
-    const resourceServer = await registerApp(alice.client, { name: 'Resource Server', type: 'confidential' });
-    const rsConfig = await clientFor(stack, resourceServer);
-    const active = await oauth.tokenIntrospection(rsConfig, tokens.access_token);
+    const appConfig = await clientFor(stack, app);
+    const active = await oauth.tokenIntrospection(appConfig, tokens.access_token);
     expect(active).toMatchObject({ active: true, client_id: app.id, sub: alice.userId, scope: 'user:read' });
-    expect((await oauth.tokenIntrospection(rsConfig, 'not-a-token')).active).toBe(false);
+    expect((await oauth.tokenIntrospection(appConfig, 'not-a-token')).active).toBe(false);
+    const other = await registerApp(alice.client, { name: 'Other', type: 'confidential' });
+    expect((await oauth.tokenIntrospection(await clientFor(stack, other), tokens.access_token)).active).toBe(false);
 
-    await oauth.tokenRevocation(await clientFor(stack, app), tokens.access_token);
-    expect((await oauth.tokenIntrospection(rsConfig, tokens.access_token)).active).toBe(false);
+    await oauth.tokenRevocation(appConfig, tokens.access_token);
+    expect((await oauth.tokenIntrospection(appConfig, tokens.access_token)).active).toBe(false);
   });
 });
 

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/postgresql';
 import { Migration20261128000000_initial } from './Migration20261128000000_initial.js';
 import { Migration20261128120000_oauth } from './Migration20261128120000_oauth.js';
 import { Migration20261128130000_oauth_secret_changed } from './Migration20261128130000_oauth_secret_changed.js';
+import { Migration20261201000000_credential_lineage } from './Migration20261201000000_credential_lineage.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261128000000_initial', class: Migration20261128000000_initial },
   { name: 'Migration20261128120000_oauth', class: Migration20261128120000_oauth },
   { name: 'Migration20261128130000_oauth_secret_changed', class: Migration20261128130000_oauth_secret_changed },
+  { name: 'Migration20261201000000_credential_lineage', class: Migration20261201000000_credential_lineage },
 ];

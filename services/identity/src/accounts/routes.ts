@@ -21,9 +21,7 @@ export function accountRoutes(app: HttpApp, ctx: IdentityContext): void {
     return ok(reply, 'Account deleted', null);
   });
 
-  app.get('/api/user/me/export', async (request, reply) => {
-    const principal = requireUser(request);
-    const sessionId = principal.kind === 'session' ? principal.credentialId : null;
-    return ok(reply, 'Account data exported', await exportMe(ctx, principal.userId, sessionId));
-  });
+  app.get('/api/user/me/export', async (request, reply) =>
+    ok(reply, 'Account data exported', await exportMe(ctx, requireUser(request))),
+  );
 }

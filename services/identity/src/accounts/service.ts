@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import {
   AppError,
+  type AuthenticatedPrincipal,
   conflict,
   EVENT_SUBJECTS,
   newId,
@@ -12,13 +13,15 @@ import {
 import { queueMail, recordEvent, requestRpc } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { ApiKeySchema, presentApiKey } from '../api-keys/entities.js';
+import { keysVisibleTo } from '../api-keys/service.js';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
-import { announceRevocation } from '../credentials/revocation.js';
+import { pinOf } from '../credentials/limits.js';
+import { endEveryCredential } from '../credentials/recovery.js';
 import { verificationMail } from '../mail/templates.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
 import { OAuthAppSchema, presentOAuthApp } from '../oauth-apps/entities.js';
-import { deleteOAuthForUser } from '../oauth-apps/service.js';
+import { appsVisibleTo, deleteOAuthForUser } from '../oauth-apps/service.js';
 import { allGrants } from '../oauth-grants/service.js';
 import { LoginEventSchema, presentSession, SessionSchema } from '../sessions/entities.js';
 import { OneTimeTokenSchema } from '../verification/entities.js';
@@ -180,13 +183,8 @@ export async function updateMe(
 export async function deleteMe(ctx: IdentityContext, userId: string, requestId: string): Promise<void> {
   await commit(ctx, async (em) => {
     const user = await getUser(em, userId);
-    await ctx.sessions.revokeAllForUser(em, userId, { requestId });
-    const keys = await em.find(ApiKeySchema, { userId });
-    for (const key of keys) {
-      announceRevocation(em, { kind: 'api_key', id: key.id, userId }, requestId);
-    }
+    await endEveryCredential(ctx, em, userId, { requestId });
     await em.flush();
-    await em.nativeDelete(ApiKeySchema, { userId });
     await em.nativeDelete(SessionSchema, { userId });
     await em.nativeDelete(OneTimeTokenSchema, { userId });
     await em.nativeDelete(LoginEventSchema, { userId });
@@ -197,17 +195,27 @@ export async function deleteMe(ctx: IdentityContext, userId: string, requestId: 
   });
 }
 
-/** Everything identity holds about the user, minus secrets and hashes (data portability). */
-export async function exportMe(ctx: IdentityContext, userId: string, currentSessionId: string | null) {
+/**
+ * Everything identity holds about the user, minus secrets and hashes (data portability), as the
+ * lists show it to this credential (docs/accounts.md): a pinned credential sees only its
+ * organization and the keys and apps pinned to it, keys need `api-keys:read`, an OAuth token sees
+ * no keys, apps or grants. Sessions and login history belong to the account, as in their lists.
+ */
+export async function exportMe(ctx: IdentityContext, principal: AuthenticatedPrincipal) {
+  const { userId } = principal;
   const em = readEm(ctx);
   const user = await getUser(em, userId);
+  const pin = pinOf(principal);
+  const managesCredentials = principal.kind !== 'oauth';
+  const listsKeys = principal.kind === 'session' || (managesCredentials && principal.scopes.includes('api-keys:read'));
+  const currentSessionId = principal.kind === 'session' ? principal.credentialId : null;
   const [sessions, keys, logins, memberships, oauthApps, oauthGrants] = await Promise.all([
     em.find(SessionSchema, { userId }, { orderBy: { id: 'desc' } }),
-    em.find(ApiKeySchema, { userId }, { orderBy: { id: 'desc' } }),
+    listsKeys ? em.find(ApiKeySchema, keysVisibleTo(principal), { orderBy: { id: 'desc' } }) : [],
     em.find(LoginEventSchema, { userId }, { orderBy: { id: 'desc' }, limit: 500 }),
-    em.find(UserMembershipSchema, { userId }),
-    em.find(OAuthAppSchema, { ownerUserId: userId }, { orderBy: { createdAt: 'desc' } }),
-    allGrants(ctx, userId),
+    em.find(UserMembershipSchema, pin ? { userId, organizationId: pin } : { userId }),
+    managesCredentials ? em.find(OAuthAppSchema, appsVisibleTo(principal), { orderBy: { createdAt: 'desc' } }) : [],
+    managesCredentials ? allGrants(ctx, userId) : [],
   ]);
   return {
     exportedAt: new Date().toISOString(),

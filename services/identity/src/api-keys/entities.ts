@@ -11,6 +11,8 @@ export interface ApiKey {
   start: string;
   scopes: string[];
   organizationId: string | null;
+  /** The key that created this one (its delegation: it is disabled and deleted with it). */
+  parentKeyId: string | null;
   enabled: boolean;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
@@ -29,6 +31,7 @@ export const ApiKeySchema = new EntitySchema<ApiKey>({
     start: { type: 'string' },
     scopes: { type: 'json' },
     organizationId: { type: 'string', nullable: true },
+    parentKeyId: { type: 'string', nullable: true },
     enabled: { type: 'boolean' },
     expiresAt: { type: 'Date', nullable: true },
     lastUsedAt: { type: 'Date', nullable: true },
@@ -36,6 +39,11 @@ export const ApiKeySchema = new EntitySchema<ApiKey>({
     updatedAt: { type: 'Date' },
   },
 });
+
+/** Whether a key may act now: enabled and unexpired. */
+export function isLiveKey(key: ApiKey, now = new Date()): boolean {
+  return key.enabled && (key.expiresAt === null || key.expiresAt > now);
+}
 
 /** What list and get show: never the key or its hash. */
 export function presentApiKey(key: ApiKey) {

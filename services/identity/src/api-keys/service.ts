@@ -8,11 +8,13 @@ import {
   validationError,
 } from '@gatehouse/contracts';
 import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } from '@gatehouse/service-kit';
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import { isMember } from '../memberships/service.js';
-import { type ApiKey, ApiKeySchema, presentApiKey } from './entities.js';
+import { OAuthAppSchema } from '../oauth-apps/entities.js';
+import { type ApiKey, ApiKeySchema, isLiveKey, presentApiKey } from './entities.js';
 
 export const API_KEY_PREFIX = 'ba_';
 const START_LENGTH = API_KEY_PREFIX.length + 6;
@@ -36,9 +38,15 @@ function checkScopes(requested: string[]): string[] {
   return scopes;
 }
 
-function checkExpiry(ctx: IdentityContext, expiresIn: number | null | undefined): Date | null {
+/**
+ * A key's expiry: within the deployment's bounds, and never after the key creating it. A child
+ * without `expiresIn` (or with null) expires with its parent: it is the parent's delegation.
+ */
+function checkExpiry(ctx: IdentityContext, expiresIn: number | null | undefined, parent: ApiKey | null): Date | null {
   const { API_KEY_MIN_EXPIRES_IN: min, API_KEY_MAX_EXPIRES_IN: max, API_KEY_ALLOW_NO_EXPIRY: allowNone } = ctx.config;
+  const ceiling = parent?.expiresAt ?? null;
   if (expiresIn === undefined || expiresIn === null) {
+    if (ceiling) return ceiling;
     if (allowNone) return null;
     throw validationError([{ field: 'expiresIn', error: 'is required on this deployment', location: 'body' }]);
   }
@@ -47,38 +55,55 @@ function checkExpiry(ctx: IdentityContext, expiresIn: number | null | undefined)
       { field: 'expiresIn', error: `must be between ${min} and ${max} seconds`, location: 'body' },
     ]);
   }
-  return new Date(Date.now() + expiresIn * 1000);
+  const expiresAt = new Date(Date.now() + expiresIn * 1000);
+  if (ceiling && expiresAt > ceiling) {
+    throw validationError([
+      {
+        field: 'expiresIn',
+        error: `must not outlive the key creating it, which expires at ${ceiling.toISOString()}`,
+        location: 'body',
+      },
+    ]);
+  }
+  return expiresAt;
 }
 
-/**
- * A key created by another key can hold no more than its creator: a subset of its scopes
- * and the same organization pin.
- */
-function checkCreatorLimits(principal: AuthenticatedPrincipal, scopes: string[], pin: string | null): string | null {
-  if (principal.kind === 'session') return pin;
-  const held: readonly string[] = principal.scopes;
-  const missing = scopes.filter((scope) => !held.includes(scope));
-  if (missing.length > 0) {
-    throw new AppError('API_KEY_MISSING_SCOPES', 'A key cannot create a key with scopes it does not hold', {
-      requiredScopes: missing,
-    });
-  }
-  const creatorPin = principal.organizationId ?? null;
+/** A key creating a key gives it at most its own pin: a pinned key's children inherit the pin. */
+function checkCreatorPin(principal: AuthenticatedPrincipal, pin: string | null): string | null {
+  const creatorPin = pinOf(principal);
   if (creatorPin && pin && pin !== creatorPin) {
     throw new AppError('FORBIDDEN', 'A pinned key can only create keys pinned to the same organization');
   }
   return pin ?? creatorPin;
 }
 
+/**
+ * The key creating a key, read under a share lock so it cannot be disabled or deleted (taking
+ * its descendants along) while the child is being written.
+ */
+async function delegatingKey(em: EntityManager, principal: AuthenticatedPrincipal): Promise<ApiKey | null> {
+  if (principal.kind !== 'api_key') return null;
+  const parent = await em.findOne(
+    ApiKeySchema,
+    { id: principal.credentialId, userId: principal.userId },
+    { lockMode: LockMode.PESSIMISTIC_READ },
+  );
+  if (!parent || !isLiveKey(parent))
+    throw new AppError('INVALID_API_KEY', 'The API key is invalid, expired or revoked');
+  return parent;
+}
+
 export async function createApiKey(ctx: IdentityContext, principal: AuthenticatedPrincipal, input: CreateApiKeyInput) {
   const scopes = checkScopes(input.scopes);
-  const expiresAt = checkExpiry(ctx, input.expiresIn);
-  const pin = checkCreatorLimits(principal, scopes, input.metadata?.organizationId ?? null);
+  checkHeldScopes(principal, scopes, 'a new key');
+  const pin = checkCreatorPin(principal, input.metadata?.organizationId ?? null);
   if (pin && !(await isMember(ctx.deps, readEm(ctx), pin, principal.userId))) {
     throw new AppError('FORBIDDEN', 'You are not a member of that organization');
   }
   const key = `${API_KEY_PREFIX}${randomSecret(32)}`;
   const created = await commit(ctx, async (em) => {
+    const parent = await delegatingKey(em, principal);
+    const expiresAt = checkExpiry(ctx, input.expiresIn, parent);
     // Serialise creations per user so the cap cannot be raced past.
     await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`api-keys:${principal.userId}`]);
     const live = await em.count(ApiKeySchema, {
@@ -98,6 +123,7 @@ export async function createApiKey(ctx: IdentityContext, principal: Authenticate
       start: key.slice(0, START_LENGTH),
       scopes,
       organizationId: pin,
+      parentKeyId: parent?.id ?? null,
       enabled: true,
       expiresAt,
       lastUsedAt: null,
@@ -105,22 +131,56 @@ export async function createApiKey(ctx: IdentityContext, principal: Authenticate
       updatedAt: now,
     });
   });
-  const { id, name, start, metadata, enabled, createdAt } = presentApiKey(created);
-  return { id, name, key, start, scopes, metadata, expiresAt: expiresAt?.toISOString() ?? null, enabled, createdAt };
+  const { id, name, start, metadata, expiresAt, enabled, createdAt } = presentApiKey(created);
+  return { id, name, key, start, scopes, metadata, expiresAt, enabled, createdAt };
 }
 
-async function ownKey(em: EntityManager, userId: string, id: string): Promise<ApiKey> {
-  const key = await em.findOne(ApiKeySchema, { id, userId });
+/** A pinned key acting on keys sees only keys pinned to the same organization. */
+export function keysVisibleTo(principal: AuthenticatedPrincipal): { userId: string; organizationId?: string } {
+  const pin = pinOf(principal);
+  return pin ? { userId: principal.userId, organizationId: pin } : { userId: principal.userId };
+}
+
+async function visibleKey(
+  em: EntityManager,
+  principal: AuthenticatedPrincipal,
+  id: string,
+  lockMode?: LockMode,
+): Promise<ApiKey> {
+  const key = await em.findOne(ApiKeySchema, { ...keysVisibleTo(principal), id }, { lockMode });
   if (!key) throw notFound('API key not found');
   return key;
 }
 
-/** A pinned key acting on keys sees only keys pinned to the same organization. */
-function visibleTo(principal: AuthenticatedPrincipal): FilterQuery<ApiKey> {
-  const where: FilterQuery<ApiKey> = { userId: principal.userId };
-  if (principal.kind !== 'session' && principal.organizationId)
-    return { ...where, organizationId: principal.organizationId };
-  return where;
+/** Every key `keyId` delegated to, down the generations. */
+async function descendantsOf(em: EntityManager, keyId: string): Promise<ApiKey[]> {
+  const rows: Array<{ id: string }> = await em.execute(
+    `with recursive lineage (id) as (
+       select id from api_keys where parent_key_id = ?
+       union all
+       select child.id from api_keys child join lineage on child.parent_key_id = lineage.id
+     )
+     select id from lineage`,
+    [keyId],
+  );
+  return rows.length > 0 ? em.find(ApiKeySchema, { id: { $in: rows.map((row) => row.id) } }) : [];
+}
+
+/**
+ * Announces that these keys no longer hold, nor the client-credentials tokens of the apps whose
+ * secret one of them minted, so every gateway drops them at once.
+ */
+async function announceKeysRevoked(em: EntityManager, keys: ApiKey[], requestId: string): Promise<void> {
+  for (const key of keys) announceRevocation(em, { kind: 'api_key', id: key.id, userId: key.userId }, requestId);
+  const [first] = keys;
+  if (!first) return;
+  // A key and its descendants are one user's, and so are the apps they minted secrets for.
+  const userId = first.userId;
+  const apps = await em.find(OAuthAppSchema, {
+    ownerUserId: userId,
+    registeredByKeyId: { $in: keys.map((key) => key.id) },
+  });
+  for (const app of apps) announceRevocation(em, { kind: 'oauth', id: app.id, userId }, requestId);
 }
 
 export async function listApiKeys(
@@ -128,9 +188,9 @@ export async function listApiKeys(
   principal: AuthenticatedPrincipal,
   query: PageRequest & { q?: string },
 ) {
-  const where = visibleTo(principal) as Record<string, unknown>;
+  const where: FilterQuery<ApiKey> = keysVisibleTo(principal);
   if (query.q) where.name = { $ilike: likePattern(query.q) };
-  const page = await findPage(readEm(ctx), ApiKeySchema, where as FilterQuery<ApiKey>, query, {
+  const page = await findPage(readEm(ctx), ApiKeySchema, where, query, {
     sortable: { createdAt: 'date', name: 'string', lastUsedAt: 'date' },
     defaultSort: '-createdAt',
   });
@@ -138,9 +198,7 @@ export async function listApiKeys(
 }
 
 export async function getApiKey(ctx: IdentityContext, principal: AuthenticatedPrincipal, id: string) {
-  const key = await readEm(ctx).findOne(ApiKeySchema, { ...(visibleTo(principal) as object), id });
-  if (!key) throw notFound('API key not found');
-  return presentApiKey(key);
+  return presentApiKey(await visibleKey(readEm(ctx), principal, id));
 }
 
 export async function updateApiKey(
@@ -150,23 +208,43 @@ export async function updateApiKey(
   requestId: string,
 ) {
   const key = await commit(ctx, async (em) => {
-    const found = await ownKey(em, principal.userId, input.keyId);
-    if (principal.kind !== 'session' && principal.organizationId && found.organizationId !== principal.organizationId) {
-      throw notFound('API key not found');
-    }
+    // Disabling locks the key first, so no child can be created under it meanwhile.
+    const found = await visibleKey(
+      em,
+      principal,
+      input.keyId,
+      input.enabled === false ? LockMode.PESSIMISTIC_WRITE : undefined,
+    );
+    const now = new Date();
     if (input.name !== undefined) found.name = input.name.trim();
-    if (input.enabled !== undefined && input.enabled !== found.enabled) {
-      found.enabled = input.enabled;
-      if (!input.enabled) {
-        announceRevocation(em, { kind: 'api_key', id: found.id, userId: found.userId }, requestId);
+    if (input.enabled === false) {
+      // Its children are its delegation: they are switched off with it.
+      const descendants = await descendantsOf(em, found.id);
+      for (const key of [found, ...descendants]) {
+        key.enabled = false;
+        key.updatedAt = now;
       }
+      await announceKeysRevoked(em, [found, ...descendants], requestId);
+    } else if (input.enabled === true && !found.enabled) {
+      await checkParentEnabled(em, found);
+      found.enabled = true;
     }
-    found.updatedAt = new Date();
+    found.updatedAt = now;
     return found;
   });
   return presentApiKey(key);
 }
 
+/** A child cannot be switched back on while the key that delegated to it is off. */
+async function checkParentEnabled(em: EntityManager, key: ApiKey): Promise<void> {
+  if (!key.parentKeyId) return;
+  const parent = await em.findOne(ApiKeySchema, { id: key.parentKeyId }, { lockMode: LockMode.PESSIMISTIC_READ });
+  if (parent && !parent.enabled) {
+    throw conflict('PARENT_DISABLED', 'The key that created this one is disabled; enable it first');
+  }
+}
+
+/** Deletes the key and, by the foreign key's cascade, every key it delegated to; all announced. */
 export async function deleteApiKey(
   ctx: IdentityContext,
   principal: AuthenticatedPrincipal,
@@ -174,11 +252,8 @@ export async function deleteApiKey(
   requestId: string,
 ) {
   await commit(ctx, async (em) => {
-    const found = await ownKey(em, principal.userId, keyId);
-    if (principal.kind !== 'session' && principal.organizationId && found.organizationId !== principal.organizationId) {
-      throw notFound('API key not found');
-    }
-    announceRevocation(em, { kind: 'api_key', id: found.id, userId: found.userId }, requestId);
+    const found = await visibleKey(em, principal, keyId, LockMode.PESSIMISTIC_WRITE);
+    await announceKeysRevoked(em, [found, ...(await descendantsOf(em, found.id))], requestId);
     em.remove(found);
   });
 }

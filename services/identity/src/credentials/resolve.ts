@@ -2,7 +2,7 @@ import type { ResolveCredentialReply, ResolveCredentialRequest, TokenScope } fro
 import { TOKEN_SCOPES } from '@gatehouse/contracts';
 import { hashSecret, sameDigest } from '@gatehouse/service-kit';
 import { UserSchema } from '../accounts/entities.js';
-import { ApiKeySchema } from '../api-keys/entities.js';
+import { ApiKeySchema, isLiveKey } from '../api-keys/entities.js';
 import { API_KEY_PREFIX } from '../api-keys/service.js';
 import { type IdentityContext, readEm } from '../context.js';
 import { accessTokenStatus } from '../oauth/liveness.js';
@@ -39,11 +39,18 @@ async function resolveAccessToken(
       credentialId: status.credentialId,
       clientId: request.clientId,
       scopes: status.scopes,
-      organizationId: null,
+      organizationId: status.organizationId,
       role: status.role,
-      ttlSeconds: ctx.config.CREDENTIAL_CACHE_SECONDS,
+      ttlSeconds: cacheSeconds(ctx, status.standsUntil),
     },
   };
+}
+
+/** How long the gateway may keep the answer: never past the moment the credential ends by itself. */
+function cacheSeconds(ctx: IdentityContext, endsAt: Date | null): number {
+  if (!endsAt) return ctx.config.CREDENTIAL_CACHE_SECONDS;
+  const left = Math.floor((endsAt.getTime() - Date.now()) / 1000);
+  return Math.max(Math.min(ctx.config.CREDENTIAL_CACHE_SECONDS, left), 0);
 }
 
 async function resolveSession(ctx: IdentityContext, token: string): Promise<ResolveCredentialReply> {
@@ -79,15 +86,12 @@ async function resolveApiKey(ctx: IdentityContext, key: string): Promise<Resolve
   const em = readEm(ctx);
   const digest = hashSecret(key);
   const found = await em.findOne(ApiKeySchema, { keyHash: digest });
-  if (!found || !sameDigest(found.keyHash, digest) || !found.enabled) return { ok: false, reason: 'INVALID_API_KEY' };
-  if (found.expiresAt && found.expiresAt <= new Date()) return { ok: false, reason: 'INVALID_API_KEY' };
+  if (!found || !sameDigest(found.keyHash, digest) || !isLiveKey(found))
+    return { ok: false, reason: 'INVALID_API_KEY' };
   const user = await em.findOne(UserSchema, { id: found.userId });
   if (!user) return { ok: false, reason: 'INVALID_API_KEY' };
   if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
   ctx.lastUsed.note(found.id);
-  const ttl = found.expiresAt
-    ? Math.min(ctx.config.CREDENTIAL_CACHE_SECONDS, Math.floor((found.expiresAt.getTime() - Date.now()) / 1000))
-    : ctx.config.CREDENTIAL_CACHE_SECONDS;
   return {
     ok: true,
     principal: {
@@ -97,7 +101,7 @@ async function resolveApiKey(ctx: IdentityContext, key: string): Promise<Resolve
       scopes: found.scopes,
       organizationId: found.organizationId,
       role: user.role,
-      ttlSeconds: Math.max(ttl, 0),
+      ttlSeconds: cacheSeconds(ctx, found.expiresAt),
     },
   };
 }

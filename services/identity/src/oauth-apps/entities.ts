@@ -20,6 +20,10 @@ export interface OAuthApp {
   /** none (public), client_secret_basic or client_secret_post. */
   tokenAuthMethod: string;
   registered: boolean;
+  /** Registered with a pinned key: every token of the app carries this pin. */
+  organizationId: string | null;
+  /** The key that minted the current secret; client-credentials tokens stand only while it does. */
+  registeredByKeyId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -39,6 +43,8 @@ export const OAuthAppSchema = new EntitySchema<OAuthApp>({
     secretChangedAt: { type: 'Date', nullable: true },
     tokenAuthMethod: { type: 'string' },
     registered: { type: 'boolean' },
+    organizationId: { type: 'string', nullable: true },
+    registeredByKeyId: { type: 'string', nullable: true },
     createdAt: { type: 'Date' },
     updatedAt: { type: 'Date' },
   },
@@ -53,6 +59,7 @@ export function presentOAuthApp(app: OAuthApp) {
     redirectUris: app.redirectUris,
     allowedScopes: app.allowedScopes,
     secretStart: app.secretStart,
+    organizationId: app.organizationId,
     createdAt: app.createdAt.toISOString(),
     updatedAt: app.updatedAt.toISOString(),
   };

@@ -14,6 +14,7 @@ import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } fro
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { type AdapterPayload, type ClientMetadata, errors } from 'oidc-provider';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import { OidcPayloadSchema } from '../oauth/entities.js';
 import { destroyGrants } from '../oauth-grants/service.js';
@@ -109,9 +110,19 @@ export interface OAuthAppInput {
   allowedScopes: string[];
 }
 
+/** The key minting a secret, if a key does: the secret stands only while that key does. */
+function mintingKey(principal: AuthenticatedPrincipal): string | null {
+  return principal.kind === 'api_key' ? principal.credentialId : null;
+}
+
+/**
+ * An app is a credential: registered with a key, it is allowed at most the key's scopes and is
+ * pinned to the key's organization (DESIGN.md rule 7).
+ */
 export async function createOAuthApp(ctx: IdentityContext, principal: AuthenticatedPrincipal, input: OAuthAppInput) {
   const redirectUris = checkRedirectUris(input.redirectUris);
   const allowedScopes = checkAllowedScopes(input.allowedScopes);
+  checkHeldScopes(principal, allowedScopes, 'an OAuth app');
   const issued = input.type === 'confidential' ? newSecret() : null;
   const app = await commit(ctx, async (em) => {
     await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`oauth-apps:${principal.userId}`]);
@@ -132,6 +143,8 @@ export async function createOAuthApp(ctx: IdentityContext, principal: Authentica
       secretChangedAt: issued ? now : null,
       tokenAuthMethod: issued ? 'client_secret_basic' : 'none',
       registered: false,
+      organizationId: pinOf(principal),
+      registeredByKeyId: issued ? mintingKey(principal) : null,
       createdAt: now,
       updatedAt: now,
     });
@@ -139,8 +152,14 @@ export async function createOAuthApp(ctx: IdentityContext, principal: Authentica
   return { ...presentOAuthApp(app), clientSecret: issued?.secret ?? null };
 }
 
-async function ownApp(em: EntityManager, userId: string, id: string): Promise<OAuthApp> {
-  const app = await em.findOne(OAuthAppSchema, { id, ownerUserId: userId });
+/** A pinned key sees only the apps pinned to its organization, as it sees only such keys. */
+export function appsVisibleTo(principal: AuthenticatedPrincipal): { ownerUserId: string; organizationId?: string } {
+  const pin = pinOf(principal);
+  return pin ? { ownerUserId: principal.userId, organizationId: pin } : { ownerUserId: principal.userId };
+}
+
+async function visibleApp(em: EntityManager, principal: AuthenticatedPrincipal, id: string): Promise<OAuthApp> {
+  const app = await em.findOne(OAuthAppSchema, { ...appsVisibleTo(principal), id });
   if (!app) throw notFound('OAuth app not found');
   return app;
 }
@@ -150,7 +169,7 @@ export async function listOAuthApps(
   principal: AuthenticatedPrincipal,
   query: PageRequest & { q?: string },
 ) {
-  const where: FilterQuery<OAuthApp> = { ownerUserId: principal.userId };
+  const where: FilterQuery<OAuthApp> = appsVisibleTo(principal);
   if (query.q) where.name = { $ilike: likePattern(query.q) };
   const page = await findPage(readEm(ctx), OAuthAppSchema, where, query, {
     sortable: { createdAt: 'date', name: 'string' },
@@ -160,7 +179,7 @@ export async function listOAuthApps(
 }
 
 export async function getOAuthApp(ctx: IdentityContext, principal: AuthenticatedPrincipal, id: string) {
-  return presentOAuthApp(await ownApp(readEm(ctx), principal.userId, id));
+  return presentOAuthApp(await visibleApp(readEm(ctx), principal, id));
 }
 
 export async function updateOAuthApp(
@@ -173,7 +192,9 @@ export async function updateOAuthApp(
   const redirectUris = input.redirectUris ? checkRedirectUris(input.redirectUris) : undefined;
   const allowedScopes = input.allowedScopes ? checkAllowedScopes(input.allowedScopes) : undefined;
   const { app, issued } = await commit(ctx, async (em) => {
-    const found = await ownApp(em, principal.userId, id);
+    const found = await visibleApp(em, principal, id);
+    // A key manages only an app it could have registered itself.
+    checkHeldScopes(principal, allowedScopes ?? found.allowedScopes, 'an OAuth app');
     const type = input.type ?? found.clientType;
     if (input.rotateSecret && type !== 'confidential') {
       throw validationError([
@@ -190,10 +211,12 @@ export async function updateOAuthApp(
     if (type === 'public') {
       found.secretHash = null;
       found.secretStart = null;
+      found.registeredByKeyId = null;
     } else if (issued) {
       found.secretHash = issued.secretHash;
       found.secretStart = issued.secretStart;
       found.secretChangedAt = new Date();
+      found.registeredByKeyId = mintingKey(principal);
     }
     found.updatedAt = new Date();
     // Gateways drop their cached answers, so tokens already issued lose at once whatever the
@@ -212,7 +235,7 @@ export async function deleteOAuthApp(
   requestId: string,
 ): Promise<void> {
   await commit(ctx, async (em) => {
-    const app = await ownApp(em, principal.userId, id);
+    const app = await visibleApp(em, principal, id);
     await deleteAppRecords(em, app, requestId);
   });
 }
@@ -268,6 +291,8 @@ export async function registerClient(ctx: IdentityContext, id: string, payload: 
       secretChangedAt: now,
       tokenAuthMethod: method,
       registered: true,
+      organizationId: null,
+      registeredByKeyId: null,
       createdAt: now,
       updatedAt: now,
     },

@@ -54,7 +54,9 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const app = await readEm(ctx).findOne(OAuthAppSchema, { id });
-        return app ? clientMetadata(app) : undefined;
+        // A confidential app whose secret recovery voided is unusable until a new one is rotated in.
+        const voided = app?.clientType === 'confidential' && !app.secretHash;
+        return app && !voided ? clientMetadata(app) : undefined;
       }
       return this.findBy({ id });
     }

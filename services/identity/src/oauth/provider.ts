@@ -92,9 +92,10 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Resource servers are confidential clients; a public client sees only its own tokens.
-        allowedPolicy: async (_ctx, client, token) =>
-          client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+        // A client introspects only tokens issued to itself: there are no separately registered
+        // resource servers (the gateway verifies tokens itself), so any other client's token,
+        // even a confidential one's, is `active: false` (docs/oauth.md "Introspection").
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       revocation: {
         enabled: true,

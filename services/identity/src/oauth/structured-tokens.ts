@@ -44,7 +44,8 @@ export function handleStructuredTokens(ctx: IdentityContext, keys: JWK[], issuer
     koa.body = { active: false };
     if (!token || !client) return;
     const { claims, facts } = token;
-    if (client.clientAuthMethod === 'none' && facts.clientId !== client.clientId) return;
+    // Only the client the token was issued to learns about it (as for refresh tokens, provider.ts).
+    if (facts.clientId !== client.clientId) return;
     const status = await accessTokenStatus(ctx, facts);
     if (!status.live) return;
     koa.body = {
