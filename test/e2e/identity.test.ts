@@ -25,7 +25,8 @@ describe('identity: email verification and password reset', () => {
     const user = await signedInUser(stack, 'Verify Me');
     const token = await mailedToken(stack, user.email, '/api/auth/verify-email');
     const anonymous = new ApiClient(stack.urls.gateway);
-    expect((await anonymous.get(`/api/auth/verify-email?token=${token}`)).status).toBe(200);
+    // With the account's own session, so its credentials stay (docs/accounts.md).
+    expect((await user.client.get(`/api/auth/verify-email?token=${token}`)).status).toBe(200);
     expect((await anonymous.get(`/api/auth/verify-email?token=${token}`)).body.code).toBe('INVALID_OR_EXPIRED_TOKEN');
     const me = await user.client.get('/api/user/me');
     expect(me.body.data).toMatchObject({ isVerified: true });

@@ -19,7 +19,8 @@ type User = Awaited<ReturnType<typeof signedInUser>>;
 
 async function verify(user: User) {
   const token = await mailedToken(stack, user.email, '/api/auth/verify-email');
-  await new ApiClient(stack.urls.gateway).get(`/api/auth/verify-email?token=${token}`);
+  // With the account's own session: verifying without it would end the account's credentials.
+  await user.client.get(`/api/auth/verify-email?token=${token}`);
   await eventually(async () => {
     const [row] = await stack.organization.deps.orm.em
       .fork()

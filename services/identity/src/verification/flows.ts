@@ -1,27 +1,57 @@
-import { AppError, EVENT_SUBJECTS, validationError } from '@gatehouse/contracts';
-import { queueMail, recordEvent } from '@gatehouse/service-kit';
-import { UserSchema } from '../accounts/entities.js';
+import { AppError, EVENT_SUBJECTS, type Principal, validationError } from '@gatehouse/contracts';
+import { queueMail, randomSecret, recordEvent } from '@gatehouse/service-kit';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type User, UserSchema } from '../accounts/entities.js';
 import { checkPasswordStrength, getUser, normalizeEmail, queueVerification } from '../accounts/service.js';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
+import { endEveryCredential } from '../credentials/recovery.js';
 import { passwordResetMail } from '../mail/templates.js';
 import { consumeToken, issueToken } from './service.js';
 
-export async function verifyEmail(ctx: IdentityContext, token: string, requestId: string) {
+/**
+ * The link proves who holds the address, not who made the account: anyone can sign up with
+ * someone else's address. So verifying an unverified account ends every credential of it,
+ * unless the request comes with a session of that same account (its maker is the one proving
+ * the address). `credentialsEnded` tells the caller which happened.
+ */
+export async function verifyEmail(ctx: IdentityContext, token: string, caller: Principal, requestId: string) {
+  // Hashed before the transaction: argon2 is the slow part and holds no lock.
+  const unusableHash = await ctx.hasher.hash(randomSecret(32));
   return commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'verify_email', token);
     const user = await getUser(em, userId);
+    let credentialsEnded = false;
     if (!user.isVerified) {
-      user.isVerified = true;
-      user.verifiedAt = new Date();
-      recordEvent(
-        em,
-        EVENT_SUBJECTS.userUpdated,
-        { userId, email: user.email, name: user.fullName, handle: user.handle, isVerified: true },
-        requestId,
-      );
+      markVerified(em, user, requestId);
+      const ownSession = caller.kind === 'session' && caller.userId === userId;
+      if (!ownSession) {
+        await endEveryCredential(ctx, em, userId, { requestId });
+        // The password was chosen by whoever made the account; it must not let them back into
+        // an address that is now verified. The address's owner sets one from the mailed link.
+        user.passwordHash = unusableHash;
+        user.updatedAt = new Date();
+        await queuePasswordReset(ctx, em, user);
+        credentialsEnded = true;
+      }
     }
-    return { email: user.email, isVerified: true, verifiedAt: user.verifiedAt?.toISOString() ?? null };
+    return {
+      email: user.email,
+      isVerified: true,
+      verifiedAt: user.verifiedAt?.toISOString() ?? null,
+      credentialsEnded,
+    };
   });
+}
+
+function markVerified(em: EntityManager, user: User, requestId: string): void {
+  user.isVerified = true;
+  user.verifiedAt = new Date();
+  recordEvent(
+    em,
+    EVENT_SUBJECTS.userUpdated,
+    { userId: user.id, email: user.email, name: user.fullName, handle: user.handle, isVerified: true },
+    requestId,
+  );
 }
 
 /** Answers the same whether or not the address has an account (no enumeration). */
@@ -35,14 +65,19 @@ export async function resendVerification(ctx: IdentityContext, email: string): P
 export async function requestPasswordReset(ctx: IdentityContext, email: string): Promise<void> {
   const user = await readEm(ctx).findOne(UserSchema, { email: normalizeEmail(email) });
   if (!user?.isActive) return;
-  await commit(ctx, async (em) => {
-    const token = await issueToken(em, user.id, 'reset_password', ctx.config.PASSWORD_RESET_TTL_SECONDS);
-    const link = publicLink(ctx, '/reset-password', token);
-    queueMail(em, passwordResetMail(user.email, link, Math.round(ctx.config.PASSWORD_RESET_TTL_SECONDS / 60)));
-  });
+  await commit(ctx, async (em) => queuePasswordReset(ctx, em, user));
 }
 
-/** Sets the new password and ends every session: whoever had the old one is out. */
+async function queuePasswordReset(ctx: IdentityContext, em: EntityManager, user: User): Promise<void> {
+  const token = await issueToken(em, user.id, 'reset_password', ctx.config.PASSWORD_RESET_TTL_SECONDS);
+  const link = publicLink(ctx, '/reset-password', token);
+  queueMail(em, passwordResetMail(user.email, link, Math.round(ctx.config.PASSWORD_RESET_TTL_SECONDS / 60)));
+}
+
+/**
+ * Sets the new password and ends every credential of the account: whoever held it before is out.
+ * The link reached the address, so the address counts as verified from here on.
+ */
 export async function resetPassword(ctx: IdentityContext, token: string, newPassword: string, requestId: string) {
   const newHash = await ctx.hasher.hash(newPassword);
   await commit(ctx, async (em) => {
@@ -51,10 +86,16 @@ export async function resetPassword(ctx: IdentityContext, token: string, newPass
     checkPasswordStrength(newPassword, user.email);
     user.passwordHash = newHash;
     user.updatedAt = new Date();
-    await ctx.sessions.revokeAllForUser(em, userId, { requestId });
+    if (!user.isVerified) markVerified(em, user, requestId);
+    await endEveryCredential(ctx, em, userId, { requestId });
   });
 }
 
+/**
+ * Without `revokeOtherSessions` nothing ends. With it, every credential a person or a third party
+ * holds ends (other sessions, PATs, OAuth grants) but the calling session and the client secrets
+ * of the user's own apps (docs/accounts.md).
+ */
 export async function changePassword(
   ctx: IdentityContext,
   userId: string,
@@ -78,7 +119,11 @@ export async function changePassword(
     fresh.passwordHash = newHash;
     fresh.updatedAt = new Date();
     if (input.revokeOtherSessions) {
-      await ctx.sessions.revokeAllForUser(em, userId, { except: currentSessionId ?? undefined, requestId });
+      await endEveryCredential(ctx, em, userId, {
+        except: currentSessionId ?? undefined,
+        reach: 'sign-out-everywhere',
+        requestId,
+      });
     }
   });
 }

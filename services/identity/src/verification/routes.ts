@@ -4,9 +4,13 @@ import { changePassword, requestPasswordReset, resendVerification, resetPassword
 import { ChangePasswordBody, EmailOnlyBody, ResetPasswordBody, VerifyEmailQuery } from './schemas.js';
 
 export function verificationRoutes(app: HttpApp, ctx: IdentityContext): void {
-  app.get('/api/auth/verify-email', { schema: { querystring: VerifyEmailQuery } }, async (request, reply) =>
-    ok(reply, 'Email verified', await verifyEmail(ctx, request.query.token, request.id)),
-  );
+  app.get('/api/auth/verify-email', { schema: { querystring: VerifyEmailQuery } }, async (request, reply) => {
+    const verified = await verifyEmail(ctx, request.query.token, request.principal, request.id);
+    const message = verified.credentialsEnded
+      ? 'Email verified. This request was not signed in to the account, so every session and key of it was ended and its password cleared: set a new one from the link just mailed to this address'
+      : 'Email verified';
+    return ok(reply, message, verified);
+  });
 
   app.post('/api/auth/send-verification-email', { schema: { body: EmailOnlyBody } }, async (request, reply) => {
     await resendVerification(ctx, request.body.email);
