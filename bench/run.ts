@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPrincipalSigner } from '@gatehouse/service-kit';
+import { createPrincipalSigner, natsConnectionOptions } from '@gatehouse/service-kit';
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { localPrincipalKeys } from '../infra/local/keys.js';
@@ -290,7 +290,9 @@ try {
     await client.query(`drop database if exists "gatehouse_bench_${service}" with (force)`);
   }
   await client.end();
-  const nc = await connectNats({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  const nc = await connectNats(
+    natsConnectionOptions({ url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' }, 'bench'),
+  );
   await (await nc.jetstreamManager()).streams.delete(`BENCH_${run.toUpperCase()}`).catch(() => undefined);
   await nc.close();
 }

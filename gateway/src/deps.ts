@@ -2,6 +2,7 @@ import {
   createLogger,
   createPrincipalSigner,
   type Logger,
+  natsConnectionOptions,
   type PrincipalSigner,
   pemFromEnv,
   reach,
@@ -25,8 +26,13 @@ export async function createGatewayDeps(
   logger = createLogger('gateway', config.LOG_LEVEL),
 ): Promise<GatewayDeps> {
   const signer = await createPrincipalSigner(pemFromEnv(config.PRINCIPAL_PRIVATE_KEY));
-  const nc = await reach('NATS', config.NATS_URL, () =>
-    connect({ servers: config.NATS_URL, name: 'gateway', maxReconnectAttempts: -1, reconnectTimeWait: 500 }),
+  const nats = natsConnectionOptions(
+    { url: config.NATS_URL, creds: config.NATS_CREDS, token: config.NATS_TOKEN },
+    'gateway',
+  );
+  // Named without the credentials NATS_URL may carry.
+  const nc = await reach('NATS', nats.servers.join(','), () =>
+    connect({ ...nats, maxReconnectAttempts: -1, reconnectTimeWait: 500 }),
   );
   // No offline queue: with Redis away, limiter calls fail fast and the in-memory insurance takes over.
   const redis = new Redis(config.REDIS_URL, {

@@ -61,4 +61,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`PRINCIPAL_PUBLIC_KEY="${oneLine(await exportSPKI(publicKey))}"`);
   console.log(`OAUTH_SIGNING_KEYS="${oneLine(oauth.signingKeyPem)}"`);
   console.log(`OAUTH_COOKIE_KEYS="${oauth.cookieKey}"`);
+  // Letters and digits, starting with a letter: safe in a URL and in nats-server's `$VAR` expansion.
+  const password = () => `p${randomBytes(24).toString('hex')}`;
+  for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'GATEWAY'])
+    console.log(`NATS_${user}_PASSWORD=${password()}`);
+  console.log(`REDIS_PASSWORD=${password()}`);
 }

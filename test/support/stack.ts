@@ -31,6 +31,8 @@ async function listen(app: HttpApp): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+export type StackProcess = 'identity' | 'organization' | 'project' | 'gateway';
+
 export interface Stack {
   ns: TestNamespace;
   keys: PrincipalKeys;
@@ -56,13 +58,21 @@ export async function startStack(
   gatewayOverrides: Record<string, string> = {},
   identityOverrides: Record<string, unknown> = {},
   options: {
-    natsUrl?: string /** Identity reaches PostgreSQL through this port (a TcpRelay). */;
+    /** One NATS URL for all, or one per process (each on its own NATS user). */
+    natsUrl?: string | ((user: StackProcess) => string);
+    /** The production subjects: no prefix, the default stream (a private nats-server with the shipped permissions). */
+    unprefixedSubjects?: boolean;
+    /** Identity reaches PostgreSQL through this port (a TcpRelay). */
     identityDatabasePort?: number;
   } = {},
 ): Promise<Stack> {
-  const ns = testNamespace();
-  const natsUrl = options.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const shared = { NATS_URL: natsUrl };
+  const ns = options.unprefixedSubjects
+    ? { ...testNamespace(), subjectPrefix: '', stream: 'GATEHOUSE_EVENTS' }
+    : testNamespace();
+  const natsUrlOf = (user: StackProcess) =>
+    typeof options.natsUrl === 'function'
+      ? options.natsUrl(user)
+      : (options.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
   const keys = await generatePrincipalKeys();
   const smtp = new TestSmtpServer();
   const smtpUrl = await smtp.start();
@@ -75,7 +85,7 @@ export async function startStack(
     DATABASE_URL: identityDatabase.toString(),
     SMTP_URL: smtpUrl,
     PUBLIC_URL: publicUrl,
-    ...shared,
+    NATS_URL: natsUrlOf('identity'),
     ...identityOverrides,
   });
   const identity = await startTestService(identityService, identityConfig, keys, (deps) =>
@@ -88,7 +98,7 @@ export async function startStack(
     MAIL_OUTBOX_DIR: '.data/test-mail',
     PUBLIC_URL: 'http://localhost:8080',
     INVITE_TTL_SECONDS: 7 * 24 * 3600,
-    ...shared,
+    NATS_URL: natsUrlOf('organization'),
   }) as unknown as OrganizationConfig;
   const organization = await startTestService(organizationService, organizationConfig, keys, (deps) =>
     buildOrganization(deps as ServiceDeps<OrganizationConfig>, {
@@ -97,7 +107,7 @@ export async function startStack(
   );
   const project = await startTestService(
     projectService,
-    testServiceConfig('project', ns, keys, shared) as unknown as ProjectConfig,
+    testServiceConfig('project', ns, keys, { NATS_URL: natsUrlOf('project') }) as unknown as ProjectConfig,
     keys,
     (deps) => buildProject(deps),
     { ownsStream: false },
@@ -114,7 +124,7 @@ export async function startStack(
       IDENTITY_URL: identityUrl,
       ORGANIZATION_URL: organizationUrl,
       PROJECT_URL: projectUrl,
-      NATS_URL: natsUrl,
+      NATS_URL: natsUrlOf('gateway'),
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       NATS_SUBJECT_PREFIX: ns.subjectPrefix,
       RATE_LIMIT_KEY_PREFIX: `gh:test:${ns.id}`,

@@ -51,6 +51,9 @@ export function serviceConfigProperties(service: string, defaultPort: number) {
       default: `postgres://postgres@127.0.0.1:5432/gatehouse_${service}`,
     }),
     NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+    /** NATS credentials other than user:password in NATS_URL: the path of a .creds file, or a token. */
+    NATS_CREDS: Type.Optional(Type.String()),
+    NATS_TOKEN: Type.Optional(Type.String()),
     NATS_SUBJECT_PREFIX: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]+\\.)?$' }),
     EVENTS_STREAM: Type.String({ default: 'GATEHOUSE_EVENTS', pattern: '^[A-Za-z0-9_-]+$' }),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),

@@ -8,6 +8,7 @@ import {
   StorageType,
 } from 'nats';
 import type { Logger } from './logger.js';
+import { type NatsAuth, natsConnectionOptions } from './nats-auth.js';
 
 export interface Messaging {
   nc: NatsConnection;
@@ -18,8 +19,7 @@ export interface Messaging {
   subject(name: string): string;
 }
 
-export interface MessagingOptions {
-  url: string;
+export interface MessagingOptions extends NatsAuth {
   name: string;
   stream: string;
   subjectPrefix: string;
@@ -29,23 +29,33 @@ export interface MessagingOptions {
 /** Connects with endless reconnects: a NATS outage pauses event flow, it never kills a service. */
 export async function connectMessaging(options: MessagingOptions): Promise<Messaging> {
   const nc = await connect({
-    servers: options.url,
-    name: options.name,
+    ...natsConnectionOptions(options, options.name),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
   });
+  logStatus(nc, options.logger);
+  const subject = (name: string) => `${options.subjectPrefix}${name}`;
+  try {
+    const jsm = await nc.jetstreamManager({ timeout: 5000 });
+    await ensureStream(jsm, options.stream, subject('events.>'));
+    return { nc, js: nc.jetstream({ timeout: 5000 }), jsm, stream: options.stream, subject };
+  } catch (error) {
+    // NATS left again before JetStream answered: close this connection, the caller retries.
+    await nc.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Disconnects and reconnects as log lines (the iterator ends when the connection closes). */
+export function logStatus(nc: NatsConnection, logger: Logger): void {
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect') {
-        options.logger.warn({ nats: status.type }, `NATS ${status.type}`);
+        logger.warn({ nats: status.type }, `NATS ${status.type}`);
       }
     }
-  })();
-  const jsm = await nc.jetstreamManager({ timeout: 5000 });
-  const subject = (name: string) => `${options.subjectPrefix}${name}`;
-  await ensureStream(jsm, options.stream, subject('events.>'));
-  return { nc, js: nc.jetstream({ timeout: 5000 }), jsm, stream: options.stream, subject };
+  })().catch((error: unknown) => logger.warn({ err: error }, 'NATS status stream ended'));
 }
 
 async function ensureStream(jsm: JetStreamManager, name: string, subjects: string): Promise<void> {

@@ -46,6 +46,8 @@ export class PrivateServer {
     private readonly binary: string,
     private readonly args: (port: number, dataDir: string) => string[],
     private readonly scheme: string,
+    /** Extra environment for the binary (a config file's `$VAR`s), given the data directory. */
+    private readonly env: (dataDir: string) => Record<string, string> = () => ({}),
   ) {}
 
   static nats(): PrivateServer {
@@ -56,10 +58,13 @@ export class PrivateServer {
     );
   }
 
-  static redis(): PrivateServer {
+  static redis(extraArgs: string[] = []): PrivateServer {
     return new PrivateServer(
       process.env.REDIS_SERVER_BIN ?? 'redis-server',
-      (port, dir) => ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
+      (port, dir) => [
+        ...['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
+        ...extraArgs,
+      ],
       'redis',
     );
   }
@@ -70,7 +75,10 @@ export class PrivateServer {
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    this.process = spawn(this.binary, this.args(this.port, this.dataDir), { stdio: 'ignore' });
+    this.process = spawn(this.binary, this.args(this.port, this.dataDir), {
+      stdio: 'ignore',
+      env: { ...process.env, ...this.env(this.dataDir) },
+    });
     await waitForPort(this.port, true);
   }
 

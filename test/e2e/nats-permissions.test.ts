@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { EVENT_SUBJECTS, newId, RPC_SUBJECTS } from '@gatehouse/contracts';
+import { natsConnectionOptions } from '@gatehouse/service-kit';
+import { eventually, PrivateServer } from '@gatehouse/service-kit/testing';
+import { AckPolicy, connect, DeliverPolicy, ErrorCode, type NatsConnection, nanos, StringCodec } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey, keyClient, mailedToken, signedInUser } from '../support/flows.js';
+import { type Stack, type StackProcess, startStack } from '../support/stack.js';
+
+/**
+ * A private nats-server started with the shipped infra/nats/nats-server.conf: every process on
+ * its own user, with the production subjects (no namespace prefix, the GATEHOUSE_EVENTS stream).
+ */
+const CONF = fileURLToPath(new URL('../../infra/nats/nats-server.conf', import.meta.url));
+const STREAM = 'GATEHOUSE_EVENTS';
+const USERS: StackProcess[] = ['identity', 'organization', 'project', 'gateway'];
+// Letters and digits, starting with a letter: nats-server parses an environment value as config.
+const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(16).toString('hex')}`]));
+const nats = new PrivateServer(
+  process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server',
+  (port) => ['-c', CONF, '-a', '127.0.0.1', '-p', String(port)],
+  'nats',
+  (dataDir) => ({
+    NATS_STORE_DIR: dataDir,
+    ...Object.fromEntries(USERS.map((user) => [`NATS_${user.toUpperCase()}_PASSWORD`, passwords[user] ?? ''])),
+  }),
+);
+const urlAs = (user: StackProcess) => `nats://${user}:${passwords[user]}@127.0.0.1:${nats.port}`;
+
+interface Refusal {
+  operation: string;
+  subject: string;
+}
+
+/** Connects as a user the way the processes do, and records what the server refuses it. */
+async function connectAs(user: StackProcess): Promise<{ nc: NatsConnection; refused: Refusal[] }> {
+  const nc = await connect(natsConnectionOptions({ url: urlAs(user) }, user));
+  return { nc, refused: recordRefusals(nc) };
+}
+
+function recordRefusals(nc: NatsConnection, refused: Refusal[] = []): Refusal[] {
+  void (async () => {
+    for await (const status of nc.status()) {
+      const context = (status as { permissionContext?: Refusal }).permissionContext;
+      if (context) refused.push({ operation: context.operation, subject: context.subject });
+    }
+  })();
+  return refused;
+}
+
+const codec = StringCodec();
+const event = (type: string, data: Record<string, unknown>) =>
+  codec.encode(JSON.stringify({ id: newId(), type, occurredAt: new Date().toISOString(), version: 1, data }));
+
+beforeAll(async () => {
+  await nats.start();
+});
+afterAll(async () => {
+  await nats.destroy();
+});
+
+describe('NATS with the shipped permissions', () => {
+  it('refuses a connection without credentials, or with another user’s password', async () => {
+    await expect(connect({ servers: nats.url })).rejects.toMatchObject({ code: ErrorCode.AuthorizationViolation });
+    const wrong = `nats://project:${passwords.identity}@127.0.0.1:${nats.port}`;
+    await expect(connect(natsConnectionOptions({ url: wrong }, 'project'))).rejects.toMatchObject({
+      code: ErrorCode.AuthorizationViolation,
+    });
+  });
+});
+
+describe('the whole stack, each process on its own NATS user', () => {
+  let stack: Stack;
+  const refused: Refusal[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack({}, {}, { natsUrl: urlAs, unprefixedSubjects: true });
+    for (const service of [stack.identity, stack.organization, stack.project]) {
+      recordRefusals(service.deps.messaging.nc, refused);
+    }
+    for (const gateway of stack.gateways) recordRefusals(gateway.deps.nc, refused);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('runs the Quick Start: RPCs, outbox events, every durable consumer and revocations work', async () => {
+    // Sign-up provisions the organization over RPC (identity → organization).
+    const alice = await signedInUser(stack, 'Alice Allowed');
+    expect(alice.organizationId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    await mailedToken(stack, alice.email, '/api/auth/verify-email');
+    const key = await createKey(alice.client, {
+      name: 'CI deploy bot',
+      expiresIn: 2592000,
+      scopes: ['user:read', 'projects:read', 'projects:write'],
+    });
+    // Every API-key request is resolved over RPC (gateway → identity).
+    const bot = keyClient(stack, key.key);
+    const me = await bot.get('/api/user/me');
+    expect(me.status).toBe(200);
+    expect(me.body.data.organizationCount).toBe(1);
+    const created = await bot.post(`/api/user/organizations/${alice.organizationId}/projects`, {
+      name: 'Deploy target',
+    });
+    expect(created.status).toBe(201);
+    expect((await bot.get(`/api/user/organizations/${alice.organizationId}/projects`)).body.data).toHaveLength(1);
+
+    // Each service's outbox published and each durable consumer pulled and acked its events.
+    const consumed = async (service: Stack['identity'] | Stack['organization'] | Stack['project']) =>
+      (
+        (await service.deps.orm.em
+          .fork()
+          .execute('select distinct consumer from processed_events order by consumer')) as Array<{ consumer: string }>
+      ).map((row) => row.consumer);
+    await eventually(async () => {
+      expect(await consumed(stack.identity)).toEqual(['identity-memberships']);
+      expect(await consumed(stack.organization)).toEqual(['organization-users']);
+      expect(await consumed(stack.project)).toEqual(['project-memberships', 'project-users']);
+    }, 15_000);
+
+    // A second gateway learns of the revocation from the event (its subscription is allowed).
+    const replica = await stack.addGateway();
+    const viaReplica = keyClient(stack, key.key, replica.url);
+    expect((await viaReplica.get('/api/user/me')).status).toBe(200);
+    expect((await alice.client.post('/api/auth/api-key/delete', { keyId: key.id })).status).toBe(200);
+    await eventually(async () => expect((await viaReplica.get('/api/user/me')).status).toBe(401));
+
+    expect(refused).toEqual([]);
+  }, 60_000);
+});
+
+describe('what each user may not do', () => {
+  it('the project user can neither answer credential look-ups nor read or forge anyone’s replies', async () => {
+    const { nc, refused } = await connectAs('project');
+    try {
+      nc.subscribe(RPC_SUBJECTS.resolveCredential, { queue: `rpc.${RPC_SUBJECTS.resolveCredential}` });
+      nc.subscribe('_INBOX.gateway.>');
+      nc.publish('_INBOX.gateway.forged', codec.encode(JSON.stringify({ ok: true })));
+      await eventually(async () =>
+        expect(refused).toEqual(
+          expect.arrayContaining([
+            { operation: 'subscription', subject: RPC_SUBJECTS.resolveCredential },
+            { operation: 'subscription', subject: '_INBOX.gateway.>' },
+            { operation: 'publish', subject: '_INBOX.gateway.forged' },
+          ]),
+        ),
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('the project user cannot publish identity or organization events, nor touch the stream; its own needs work', async () => {
+    const { nc, refused } = await connectAs('project');
+    const organization = await connectAs('organization');
+    try {
+      const js = nc.jetstream({ timeout: 5000 });
+      for (const subject of [EVENT_SUBJECTS.userRegistered, EVENT_SUBJECTS.memberAdded]) {
+        await expect(js.publish(subject, event(subject, { userId: 'u1' }))).rejects.toMatchObject({
+          code: ErrorCode.PermissionsViolation,
+        });
+      }
+      const jsm = await nc.jetstreamManager({ timeout: 5000 });
+      await expect(jsm.streams.delete(STREAM)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      await expect(jsm.streams.purge(STREAM)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      // Nor shape it: a stream it made could capture the RPC subjects.
+      await expect(
+        jsm.streams.add({ name: STREAM, subjects: ['events.>', RPC_SUBJECTS.resolveCredential] }),
+      ).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      expect(refused.map((refusal) => refusal.subject)).toEqual(
+        expect.arrayContaining([EVENT_SUBJECTS.userRegistered, EVENT_SUBJECTS.memberAdded]),
+      );
+
+      // Its own: an event in its namespace, and its durable consumer (made here if the stack did not).
+      expect((await js.publish('events.project.checked', event('events.project.checked', {}))).stream).toBe(STREAM);
+      const durable = 'project-memberships';
+      await jsm.consumers.info(STREAM, durable).catch(() =>
+        jsm.consumers.add(STREAM, {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          filter_subject: 'events.organization.>',
+          ack_wait: nanos(30_000),
+          max_ack_pending: 1,
+        }),
+      );
+      const added = event(EVENT_SUBJECTS.memberAdded, { organizationId: 'o1', userId: 'u1', role: 'member' });
+      const addedId = JSON.parse(codec.decode(added)).id;
+      await organization.nc.jetstream().publish(EVENT_SUBJECTS.memberAdded, added);
+      const consumer = await js.consumers.get(STREAM, durable);
+      const seen: string[] = [];
+      await eventually(async () => {
+        for await (const message of await consumer.fetch({ max_messages: 10, expires: 1000 })) {
+          seen.push(JSON.parse(codec.decode(message.data)).id);
+          expect(await message.ackAck()).toBe(true);
+        }
+        expect(seen).toContain(addedId);
+      }, 15_000);
+      expect(organization.refused).toEqual([]);
+    } finally {
+      await nc.close();
+      await organization.nc.close();
+    }
+  }, 30_000);
+
+  it('the gateway may only ask for credentials and hear revocations; no service may publish another’s events', async () => {
+    const gateway = await connectAs('gateway');
+    const organization = await connectAs('organization');
+    const identity = await connectAs('identity');
+    try {
+      gateway.nc.publish(EVENT_SUBJECTS.credentialRevoked, event(EVENT_SUBJECTS.credentialRevoked, {}));
+      gateway.nc.publish(RPC_SUBJECTS.getMembership, codec.encode('{}'));
+      gateway.nc.subscribe(RPC_SUBJECTS.resolveCredential);
+      organization.nc.publish(EVENT_SUBJECTS.userRegistered, event(EVENT_SUBJECTS.userRegistered, {}));
+      organization.nc.subscribe(RPC_SUBJECTS.resolveCredential);
+      identity.nc.publish(EVENT_SUBJECTS.memberAdded, event(EVENT_SUBJECTS.memberAdded, {}));
+      identity.nc.subscribe(RPC_SUBJECTS.getMembership);
+      await eventually(async () => {
+        expect(gateway.refused).toEqual([
+          { operation: 'publish', subject: EVENT_SUBJECTS.credentialRevoked },
+          { operation: 'publish', subject: RPC_SUBJECTS.getMembership },
+          { operation: 'subscription', subject: RPC_SUBJECTS.resolveCredential },
+        ]);
+        expect(organization.refused).toEqual([
+          { operation: 'publish', subject: EVENT_SUBJECTS.userRegistered },
+          { operation: 'subscription', subject: RPC_SUBJECTS.resolveCredential },
+        ]);
+        expect(identity.refused).toEqual([
+          { operation: 'publish', subject: EVENT_SUBJECTS.memberAdded },
+          { operation: 'subscription', subject: RPC_SUBJECTS.getMembership },
+        ]);
+      });
+    } finally {
+      await Promise.all([gateway.nc.close(), organization.nc.close(), identity.nc.close()]);
+    }
+  });
+});
