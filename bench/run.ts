@@ -160,7 +160,10 @@ async function main() {
   };
   start(['--import', 'tsx', 'infra/local/start.ts'], env);
   start(['--import', 'tsx', 'bench/hello.ts'], { PORT: String(PORTS.hello) });
-  await waitFor(`${GATEWAY}/readyz`);
+  // The gateway's readiness is its own; each service reports its own.
+  for (const port of [PORTS.gateway, PORTS.identity, PORTS.organization, PORTS.project]) {
+    await waitFor(`http://127.0.0.1:${port}/readyz`);
+  }
   await waitFor(`http://127.0.0.1:${PORTS.hello}/hello`);
 
   const email = `bench-${run}@example.com`;

@@ -1,6 +1,7 @@
 import { AppError } from '@gatehouse/contracts';
-import { type NatsConnection, ErrorCode as NatsErrorCode, StringCodec, type Subscription } from 'nats';
+import { type Msg, type NatsConnection, ErrorCode as NatsErrorCode, StringCodec, type Subscription } from 'nats';
 import type { Logger } from './logger.js';
+import { isOperationalError } from './process-errors.js';
 
 const codec = StringCodec();
 
@@ -21,18 +22,32 @@ export function serveRpc<Req, Res>(
         logger.warn({ err: error, subject }, 'rpc subscription error');
         return;
       }
-      void (async () => {
-        try {
-          const request = JSON.parse(codec.decode(message.data)) as Req;
-          const response = await handler(request);
-          message.respond(codec.encode(JSON.stringify(response)));
-        } catch (failure) {
-          logger.error({ err: failure, subject }, 'rpc handler failed');
-          message.respond(codec.encode(JSON.stringify({ error: 'internal' })));
-        }
-      })();
+      void answer(message, subject, logger, handler);
     },
   });
+}
+
+async function answer<Req, Res>(
+  message: Msg,
+  subject: string,
+  logger: Logger,
+  handler: (request: Req) => Promise<Res>,
+): Promise<void> {
+  let response: Res | { error: 'internal' };
+  try {
+    response = await handler(JSON.parse(codec.decode(message.data)) as Req);
+  } catch (failure) {
+    // A database or NATS outage is expected and answered; anything else is a bug to see.
+    const level = isOperationalError(failure) ? 'warn' : 'error';
+    logger[level]({ err: failure, subject }, 'rpc handler failed');
+    response = { error: 'internal' };
+  }
+  try {
+    message.respond(codec.encode(JSON.stringify(response)));
+  } catch (failure) {
+    // The connection went away meanwhile: the asker times out into a 503 on its side.
+    logger.warn({ err: failure, subject }, 'rpc answer not sent');
+  }
 }
 
 /**
