@@ -91,7 +91,10 @@ describe('gateway edges: slow clients', () => {
     const slow = await Promise.all(Array.from({ length: 5 }, () => open(port)));
     for (const probe of slow) trickle(probe, `GET /api/user/me HTTP/1.1\r\nHost: gateway\r\nX-Slow: ${'a'.repeat(60)}`);
     await eventually(async () => expect(slow.map((probe) => probe.closed)).toEqual(slow.map(() => true)), 6000, 100);
-    for (const probe of slow) expect(probe.received).toMatch(/^HTTP\/1\.1 408/);
+    for (const probe of slow) {
+      expect(probe.received).toMatch(/^HTTP\/1\.1 408/);
+      expect(probe.received).toContain('"code":"REQUEST_TIMEOUT"');
+    }
   });
 
   it('closes a connection that sends nothing at all, once the header time is up', async () => {

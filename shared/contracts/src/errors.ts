@@ -20,6 +20,9 @@ export const ERROR_STATUS = {
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // Extensions to API.md's table: what the HTTP layer refuses before a route sees the request.
+  REQUEST_TIMEOUT: 408,
+  HEADERS_TOO_LARGE: 431,
   RATE_LIMIT_ERROR: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,

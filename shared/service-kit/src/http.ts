@@ -17,6 +17,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { answerClientError } from './client-errors.js';
 import { isDatabaseUnavailable } from './db.js';
 import { buildValidator, refuseUnstorable } from './http-input.js';
 import type { Logger } from './logger.js';
@@ -53,6 +54,7 @@ export interface HttpAppOptions {
  */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = Fastify({
+    clientErrorHandler: answerClientError,
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
