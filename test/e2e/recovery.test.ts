@@ -156,9 +156,10 @@ describe('recovery: pre-account takeover (issue #12 item 4)', () => {
     );
     expect(invite.status).toBe(201);
     const inviteToken = await mailedToken(stack, victimEmail, '/api/user/invites/');
+    // The organization service learns of the verification from the event; under a loaded CI box that can take seconds.
     await eventually(async () => {
       expect((await victim.post(`/api/user/invites/${inviteToken}/accept`)).status).toBe(200);
-    });
+    }, 20_000);
     // The app the attacker registered stays, without a secret, until the owner rotates one in.
     const app = await victim.get(`/api/user/oauth-apps/${held.machine.appId}`);
     expect(app.body.data).toMatchObject({ type: 'confidential', secretStart: null });
