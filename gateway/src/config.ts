@@ -36,8 +36,8 @@ export const GatewayConfig = Type.Object({
   /** …once the window holds at least this many calls… */
   UPSTREAM_BREAKER_MIN_CALLS: Type.Integer({ minimum: 1, default: 10 }),
   UPSTREAM_BREAKER_WINDOW_MS: Type.Integer({ minimum: 1000, default: 10_000 }),
-  /** …and lets one trial call through after this long. */
-  UPSTREAM_BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  /** …and lets one trial call through after this long (short: a restarted service is back in ~1 s). */
+  UPSTREAM_BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 1000 }),
   CREDENTIAL_CACHE_MAX_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 30 }),
   CREDENTIAL_NEGATIVE_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 30, default: 3 }),
   CREDENTIAL_RESOLVE_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 2000 }),

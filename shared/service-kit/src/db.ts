@@ -120,6 +120,8 @@ const CODELESS_DROPS = [
   'Connection terminated unexpectedly',
   'Client has encountered a connection error and is not queryable',
   'Connection terminated due to connection timeout',
+  // knex, when the connection under a transaction died and the transaction went with it.
+  'Transaction query already complete',
 ];
 
 /**

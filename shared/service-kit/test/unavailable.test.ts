@@ -18,6 +18,11 @@ describe('isDatabaseUnavailable (what pg says without a code)', () => {
     ],
     ['the pool timing out a connect', new Error('Connection terminated due to connection timeout'), true],
     [
+      'a transaction whose connection died (knex)',
+      new Error('select 1 - Transaction query already complete, run with DEBUG=knex:tx for more info'),
+      true,
+    ],
+    [
       'a NUL byte PostgreSQL refused (22021)',
       Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' }),
       false,
