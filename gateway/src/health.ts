@@ -3,9 +3,22 @@ import { type HttpApp, runChecks } from '@gatehouse/service-kit';
 import type { GatewayDeps } from './deps.js';
 import type { UpstreamBreakers } from './proxy/upstream-breaker.js';
 
-async function upstreamAlive(base: string): Promise<void> {
-  const response = await fetch(new URL('/healthz', base), { signal: AbortSignal.timeout(1000) });
+/** A service's /readyz (its /healthz is liveness only: it answers 200 with its database down). */
+async function upstreamReady(base: string): Promise<void> {
+  const response = await fetch(new URL('/readyz', base), { signal: AbortSignal.timeout(1000) });
   if (!response.ok) throw new Error(String(response.status));
+}
+
+/** How long one upstream report serves every /healthz request: an unauthenticated caller cannot fan probes out. */
+const UPSTREAM_REPORT_MS = 1000;
+
+/** `compute`'s result, shared (in flight too) by every caller for `ms` after it was started. */
+export function sharedFor<T>(ms: number, compute: () => Promise<T>, now = Date.now): () => Promise<T> {
+  let last: { startedAt: number; result: Promise<T> } | undefined;
+  return () => {
+    if (!last || now() - last.startedAt >= ms) last = { startedAt: now(), result: compute() };
+    return last.result;
+  };
 }
 
 /**
@@ -16,7 +29,8 @@ async function upstreamAlive(base: string): Promise<void> {
  *   insurance limiter serves while it is away. The upstreams' breaker states are reported, not
  *   required: a service down must not pull every gateway out of the load balancer; its own
  *   requests get a fast 503 from its breaker instead.
- * - /healthz: for people, how each upstream answers its own /healthz now (always 200: this process is alive).
+ * - /healthz: for people, whether each upstream's /readyz answers 200, as of at most a second ago
+ *   (always 200: this process is alive).
  */
 export function registerGatewayHealth(
   app: HttpApp,
@@ -25,8 +39,9 @@ export function registerGatewayHealth(
   breakers: UpstreamBreakers,
 ): void {
   const upstreamChecks = Object.fromEntries(
-    Object.entries(upstreams).map(([name, base]) => [name, () => upstreamAlive(base)]),
+    Object.entries(upstreams).map(([name, base]) => [name, () => upstreamReady(base)]),
   );
+  const upstreamReport = sharedFor(UPSTREAM_REPORT_MS, () => runChecks(upstreamChecks));
   const required = {
     nats: async () => {
       if (deps.nc.isClosed()) throw new Error('closed');
@@ -42,7 +57,7 @@ export function registerGatewayHealth(
 
   app.get('/livez', async () => successEnvelope(200, 'gateway is alive', { service: 'gateway', status: 'ok' }));
   app.get('/healthz', async () => {
-    const results = await runChecks(upstreamChecks);
+    const results = await upstreamReport();
     return successEnvelope(200, 'gateway is alive', { service: 'gateway', status: 'ok', upstreams: results });
   });
   app.get('/readyz', async (request, reply) => {

@@ -11,15 +11,37 @@ interface Entry {
   ids: string[];
 }
 
+/** A purge as remembered: its sequence number (ordering without trusting the clock) and when it happened. */
+interface Purge {
+  number: number;
+  at: number;
+}
+
 /**
  * Resolved credentials for a few seconds, keyed by a hash of the secret (never the secret).
  * Revocation events purge by credential id, so a revoked key stops working at once.
+ *
+ * A purge finds nothing to drop when the look-up is still in flight (it read the key before the
+ * revocation committed), so the cache also remembers, per credential id, the last purge for
+ * `purgeMemoryMs`: the resolver takes a `purgeMark()` before asking and keeps the answer only if
+ * none of its ids was purged since (`purgedSince`).
  */
 export class CredentialCache {
   private entries = new Map<string, Entry>();
   private byCredentialId = new Map<string, Set<string>>();
+  /** Oldest first (a purge moves its id to the end), so forgetting walks from the front. */
+  private purges = new Map<string, Purge>();
+  private purgeCount = 0;
+  /** The newest purge already forgotten: a look-up marked before it cannot be cleared. */
+  private forgottenThrough = 0;
 
-  constructor(private readonly maxEntries = 100_000) {}
+  private readonly maxEntries: number;
+  private readonly purgeMemoryMs: number;
+
+  constructor({ maxEntries = 100_000, purgeMemoryMs = 30_000 } = {}) {
+    this.maxEntries = maxEntries;
+    this.purgeMemoryMs = purgeMemoryMs;
+  }
 
   get(key: string, now = Date.now()): CachedResolution | undefined {
     const entry = this.entries.get(key);
@@ -38,22 +60,40 @@ export class CredentialCache {
   set(key: string, value: CachedResolution, ttlSeconds: number, alsoRevokedBy: string[] = [], now = Date.now()): void {
     if (ttlSeconds <= 0) return;
     if (this.entries.size >= this.maxEntries) this.evictOldest();
-    this.entries.set(key, { value, expiresAt: now + ttlSeconds * 1000, ids: [] });
-    if (value.ok) {
-      const ids = [...new Set([value.principal.credentialId, ...alsoRevokedBy])];
-      (this.entries.get(key) as Entry).ids = ids;
-      for (const id of ids) {
-        const keys = this.byCredentialId.get(id) ?? new Set();
-        keys.add(key);
-        this.byCredentialId.set(id, keys);
-      }
+    const ids = idsOf(value, alsoRevokedBy);
+    this.entries.set(key, { value, expiresAt: now + ttlSeconds * 1000, ids });
+    for (const id of ids) {
+      const keys = this.byCredentialId.get(id) ?? new Set();
+      keys.add(key);
+      this.byCredentialId.set(id, keys);
     }
   }
 
-  /** Drops every cached resolution of this credential. */
-  purge(credentialId: string): void {
+  /** Drops every cached resolution of this credential, and remembers that it did. */
+  purge(credentialId: string, now = Date.now()): void {
     for (const key of [...(this.byCredentialId.get(credentialId) ?? [])]) this.delete(key);
     this.byCredentialId.delete(credentialId);
+    this.purgeCount += 1;
+    this.purges.delete(credentialId);
+    this.purges.set(credentialId, { number: this.purgeCount, at: now });
+    this.forget(now);
+  }
+
+  /** Taken before a look-up starts; see `purgedSince`. */
+  purgeMark(): number {
+    return this.purgeCount;
+  }
+
+  /**
+   * Whether an id that would index this answer (see `set`) was purged after `mark` was taken; also
+   * true when purges from that time are already forgotten (a look-up older than the memory).
+   */
+  purgedSince(mark: number, value: CachedResolution, alsoRevokedBy: string[] = [], now = Date.now()): boolean {
+    const ids = idsOf(value, alsoRevokedBy);
+    if (ids.length === 0) return false;
+    this.forget(now);
+    if (this.forgottenThrough > mark) return true;
+    return ids.some((id) => (this.purges.get(id)?.number ?? 0) > mark);
   }
 
   get size(): number {
@@ -70,4 +110,18 @@ export class CredentialCache {
     const oldest = this.entries.keys().next();
     if (!oldest.done) this.delete(oldest.value);
   }
+
+  /** Bounded memory: purges older than `purgeMemoryMs`, or beyond `maxEntries` of them, are dropped. */
+  private forget(now: number): void {
+    for (const [id, purge] of this.purges) {
+      if (purge.at > now - this.purgeMemoryMs && this.purges.size <= this.maxEntries) return;
+      this.purges.delete(id);
+      this.forgottenThrough = purge.number;
+    }
+  }
+}
+
+/** The credential ids whose revocation ends a cached answer; a refusal has none. */
+function idsOf(value: CachedResolution, alsoRevokedBy: string[]): string[] {
+  return value.ok ? [...new Set([value.principal.credentialId, ...alsoRevokedBy])] : [];
 }

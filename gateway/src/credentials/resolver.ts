@@ -47,10 +47,13 @@ const TOKEN_FAILURE = 'The access token is invalid, expired or revoked';
  * purge the cache at once.
  */
 export class CredentialResolver {
-  readonly cache = new CredentialCache();
+  readonly cache: CredentialCache;
   private subscription: Subscription | null = null;
 
-  constructor(private readonly options: ResolverOptions) {}
+  constructor(private readonly options: ResolverOptions) {
+    // Purges are remembered for as long as an entry may live, and at least as long as a look-up may run.
+    this.cache = new CredentialCache({ purgeMemoryMs: Math.max(options.maxCacheSeconds * 1000, options.timeoutMs) });
+  }
 
   listenForRevocations(): void {
     const codec = StringCodec();
@@ -109,13 +112,16 @@ export class CredentialResolver {
     let resolution = this.cache.get(key);
     this.options.cacheLookups.inc({ result: resolution ? 'hit' : 'miss' });
     if (!resolution) {
+      const mark = this.cache.purgeMark();
       const answer = await ask();
       resolution = answer.resolution;
       let ttl = resolution.ok
         ? Math.min(this.options.maxCacheSeconds, answer.ttlSeconds)
         : this.options.negativeCacheSeconds;
       if (maxSeconds > 0) ttl = Math.min(ttl, maxSeconds);
-      this.cache.set(key, resolution, ttl, alsoRevokedBy);
+      // Identity may have read the credential before a revocation whose purge landed meanwhile (and
+      // found nothing cached): this answer serves this one request, but is not kept.
+      if (!this.cache.purgedSince(mark, resolution, alsoRevokedBy)) this.cache.set(key, resolution, ttl, alsoRevokedBy);
     }
     if (!resolution.ok) {
       throw new AppError(resolution.reason, FAILURES[resolution.reason]);
