@@ -185,6 +185,61 @@ describe('gateway edges: email shape on limited routes', () => {
     });
     expect(upstream.received.length).toBe(before);
   });
+
+  it('refuses a login form sent as JSON, whose email the limit cannot read (415, never proxied)', async () => {
+    const before = upstream.received.length;
+    const response = await recorded.request('POST', '/oauth2/interaction/some-uid/login', {
+      headers: fromFreshAddress(),
+      json: { email: 'a@example.com', password: 'x' },
+    });
+    expect(response.body).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(upstream.received.length).toBe(before);
+  });
+});
+
+describe('gateway edges: what only the person may do', () => {
+  it('refuses change-password and account deletion to a key or an app, and limits password guesses per account', async () => {
+    const erin = await signedInUser(stack, 'Erin Person');
+    const key = await createKey(erin.client, { name: 'writer', scopes: ['user:read', 'user:write'] });
+    const byKey = keyClient(stack, key.key);
+    const guess = { currentPassword: 'not-the-password', newPassword: 'another-long-passphrase' };
+    expect((await byKey.post('/api/auth/change-password', guess)).body).toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    expect((await byKey.delete('/api/user/me')).body).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    // The session may, but guessing costs what sign-in costs (5 a minute here), whichever address it comes from.
+    const limited = await stack.addGateway({ RATE_LIMIT_SIGN_IN_MAX: '5' });
+    const session = new ApiClient(limited.url, { cookie: erin.client.cookieHeader() });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 7; attempt += 1) {
+      statuses.push((await session.post('/api/auth/change-password', guess, fromFreshAddress())).status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    expect((await erin.client.get('/api/user/me')).status).toBe(200);
+  });
+
+  it('refuses account-wide routes to a key pinned to one organization', async () => {
+    const frank = await signedInUser(stack, 'Frank Pinned');
+    const pinned = await createKey(frank.client, {
+      name: 'pinned',
+      scopes: ['user:read', 'user:write', 'organizations:write'],
+      metadata: { organizationId: frank.organizationId },
+    });
+    const byPinned = keyClient(stack, pinned.key);
+    const sessions = await frank.client.get('/api/user/sessions');
+    const refused = [
+      await byPinned.get('/api/user/sessions'),
+      await byPinned.delete(`/api/user/sessions/${sessions.body.data[0].id}`),
+      await byPinned.put('/api/user/me', { fullName: 'Someone Else' }),
+      await byPinned.post('/api/user/organizations', { name: 'Side Business' }),
+      await byPinned.post('/api/user/invites/not-a-real-token/accept'),
+    ];
+    for (const response of refused) expect(response.body).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    // What belongs to its organization still works.
+    expect((await byPinned.get(`/api/user/organizations/${frank.organizationId}`)).status).toBe(200);
+  });
 });
 
 describe('gateway edges: revocation comes before its answer', () => {

@@ -15,6 +15,9 @@ export function authorize(principal: AuthenticatedPrincipal, match: RouteMatch):
   if (policy.credentials && !policy.credentials.includes(principal.kind)) {
     throw new AppError('FORBIDDEN', `This route cannot be called with ${CREDENTIAL_NAMES[principal.kind]}`);
   }
+  if (policy.accountWide && principal.kind !== 'session' && principal.organizationId) {
+    throw new AppError('FORBIDDEN', 'A credential pinned to an organization cannot act on the whole account');
+  }
   checkScopes(principal, policy);
   if (policy.tenant) checkOrganizationPin(principal, params.organizationId);
 }

@@ -7,6 +7,11 @@ const ORG = '/api/user/organizations/:organizationId';
  * a third-party app must not mint credentials that outlive the grant the user can revoke.
  */
 const CREDENTIAL_MANAGERS: RoutePolicy['credentials'] = ['session', 'api_key'];
+/**
+ * What only the person may do: prove the password again (change it) or end the account. A key or
+ * an app holding `user:write` must not be a way to guess the password or delete the account.
+ */
+const PERSON_ONLY: RoutePolicy['credentials'] = ['session'];
 
 function oauthManagement(method: HttpMethod, path: string): RoutePolicy {
   return {
@@ -52,6 +57,8 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'identity',
     auth: 'required',
     scopes: any('user:write'),
+    credentials: PERSON_ONLY,
+    limit: 'passwordCheck',
   },
   // Personal Access Tokens (identity); never through an OAuth token.
   {
@@ -97,8 +104,22 @@ export const ROUTE_TABLE: RoutePolicy[] = [
   },
   // Account (identity)
   { method: 'GET', path: '/api/user/me', upstream: 'identity', auth: 'required', scopes: any('user:read') },
-  { method: 'PUT', path: '/api/user/me', upstream: 'identity', auth: 'required', scopes: any('user:write') },
-  { method: 'DELETE', path: '/api/user/me', upstream: 'identity', auth: 'required', scopes: any('user:write') },
+  {
+    method: 'PUT',
+    path: '/api/user/me',
+    upstream: 'identity',
+    auth: 'required',
+    scopes: any('user:write'),
+    accountWide: true,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/user/me',
+    upstream: 'identity',
+    auth: 'required',
+    scopes: any('user:write'),
+    credentials: PERSON_ONLY,
+  },
   { method: 'GET', path: '/api/user/me/export', upstream: 'identity', auth: 'required', scopes: any('user:read') },
   {
     method: 'GET',
@@ -107,13 +128,24 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     auth: 'required',
     scopes: any('user:read'),
   },
-  { method: 'GET', path: '/api/user/sessions', upstream: 'identity', auth: 'required', scopes: any('user:read') },
+  // Sessions are credentials: managed with a session or a key, never an OAuth token, and account-wide.
+  {
+    method: 'GET',
+    path: '/api/user/sessions',
+    upstream: 'identity',
+    auth: 'required',
+    scopes: any('user:read'),
+    credentials: CREDENTIAL_MANAGERS,
+    accountWide: true,
+  },
   {
     method: 'DELETE',
     path: '/api/user/sessions/:sessionId',
     upstream: 'identity',
     auth: 'required',
     scopes: any('user:write'),
+    credentials: CREDENTIAL_MANAGERS,
+    accountWide: true,
   },
   // OAuth apps a user owns, and the grants a user gave (identity); never through an OAuth token.
   ...(['GET', 'POST'] as const).map((method) => oauthManagement(method, '/api/user/oauth-apps')),
@@ -134,6 +166,8 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'organization',
     auth: 'required',
     scopes: any('organizations:write'),
+    // A key pinned to one organization does not found others.
+    accountWide: true,
   },
   {
     method: 'GET',
@@ -229,6 +263,8 @@ export const ROUTE_TABLE: RoutePolicy[] = [
     upstream: 'organization',
     auth: 'required',
     scopes: any('user:write'),
+    // Joining another organization is the account's act, not one organization's key's.
+    accountWide: true,
   },
   // Projects (project)
   {

@@ -70,8 +70,10 @@ export async function registerAuthorizationServer(app: HttpApp, options: Authori
     proxy(AUTHORIZATION_SERVER_METADATA, `${OAUTH_PREFIX}/.well-known/openid-configuration`, true),
   );
   // The login and consent forms are read here (as the text they are, forwarded unchanged), so
-  // the sign-in limit per email applies to the login form as it does to the JSON sign-in.
+  // the sign-in limit per email applies to the login form as it does to the JSON sign-in. They are
+  // forms and nothing else: a JSON body would carry an email the limit cannot read (415).
   await app.register(async (forms) => {
+    forms.removeAllContentTypeParsers();
     forms.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },

@@ -76,7 +76,8 @@ export function createPipeline(deps: PipelineDeps) {
     request.gateway.principal = principal;
     if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     authorize(principal, match);
-    if (policy.limit === 'apiKeyCreate')
+    // Limits kept per account can only be spent once the credential says whose account it is.
+    if (policy.limit === 'apiKeyCreate' || policy.limit === 'passwordCheck')
       await consume(request, endpointLimitKeys(policy.limit, request.ip, undefined, principal.userId));
   }
 

@@ -166,6 +166,9 @@ export function endpointLimitKeys(
     }
     case 'apiKeyCreate':
       return { apiKeyCreate: userId };
+    case 'passwordCheck':
+      // The sign-in budget per email, spent per account: guessing through change-password costs the same.
+      return { signInEmail: userId ? `user:${userId}` : undefined };
     default:
       return {};
   }

@@ -5,7 +5,14 @@ export type Upstream = 'identity' | 'organization' | 'project';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Per-endpoint rate limits the gateway applies on top of the per-IP and per-credential ones. */
-export type EndpointLimit = 'signIn' | 'signUp' | 'passwordReset' | 'verificationEmail' | 'apiKeyCreate';
+export type EndpointLimit =
+  | 'signIn'
+  | 'signUp'
+  | 'passwordReset'
+  | 'verificationEmail'
+  | 'apiKeyCreate'
+  /** A route that checks the current password: limited per user like sign-in is per email. */
+  | 'passwordCheck';
 
 /**
  * One line of the gateway's route table: the only routes that reach a service.
@@ -23,4 +30,9 @@ export interface RoutePolicy {
   limit?: EndpointLimit;
   /** Only these credential kinds may call the route (default: any). */
   credentials?: CredentialKind[];
+  /**
+   * The route acts on the whole account (its sessions, profile, memberships), so a credential
+   * pinned to one organization may not call it.
+   */
+  accountWide?: boolean;
 }

@@ -1,5 +1,6 @@
 import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
+import { requireAccountWide, requirePerson } from '../credentials/limits.js';
 import { SignUpBody, UpdateMeBody } from './schemas.js';
 import { deleteMe, exportMe, getMe, signUp, updateMe } from './service.js';
 
@@ -13,11 +14,15 @@ export function accountRoutes(app: HttpApp, ctx: IdentityContext): void {
   );
 
   app.put('/api/user/me', { schema: { body: UpdateMeBody } }, async (request, reply) =>
-    ok(reply, 'User updated successfully', await updateMe(ctx, requireUser(request).userId, request.body, request.id)),
+    ok(
+      reply,
+      'User updated successfully',
+      await updateMe(ctx, requireAccountWide(requireUser(request)).userId, request.body, request.id),
+    ),
   );
 
   app.delete('/api/user/me', async (request, reply) => {
-    await deleteMe(ctx, requireUser(request).userId, request.id);
+    await deleteMe(ctx, requirePerson(request).userId, request.id);
     return ok(reply, 'Account deleted', null);
   });
 

@@ -36,3 +36,20 @@ export function checkHeldScopes(principal: AuthenticatedPrincipal, scopes: reado
 export function pinOf(principal: AuthenticatedPrincipal): string | null {
   return principal.kind === 'session' ? null : (principal.organizationId ?? null);
 }
+
+/** What only the person may do, signed in: prove the password again, or end the account. */
+export function requirePerson(request: FastifyRequest): AuthenticatedPrincipal {
+  const principal = requireUser(request);
+  if (principal.kind !== 'session') {
+    throw new AppError('FORBIDDEN', 'This route needs a signed-in session, not a key or an app');
+  }
+  return principal;
+}
+
+/** The whole account (its sessions, its profile): a credential pinned to one organization may not act on it. */
+export function requireAccountWide(principal: AuthenticatedPrincipal): AuthenticatedPrincipal {
+  if (pinOf(principal)) {
+    throw new AppError('FORBIDDEN', 'A credential pinned to an organization cannot act on the whole account');
+  }
+  return principal;
+}

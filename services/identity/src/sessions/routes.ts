@@ -2,6 +2,7 @@ import { AppError, notFound } from '@gatehouse/contracts';
 import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
 import { presentUser } from '../accounts/entities.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { requireAccountWide, requireCredentialManager } from '../credentials/limits.js';
 import { organizationCount } from '../memberships/service.js';
 import { clearSessionCookie, clientInfo, setSessionCookie, signOut } from './cookie.js';
 import { LoginEventSchema, presentSession, SessionSchema } from './entities.js';
@@ -30,7 +31,7 @@ export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
   });
 
   app.get('/api/user/sessions', async (request, reply) => {
-    const principal = requireUser(request);
+    const principal = requireAccountWide(requireCredentialManager(request));
     const current = principal.kind === 'session' ? principal.credentialId : null;
     const sessions = await readEm(ctx).find(
       SessionSchema,
@@ -50,7 +51,7 @@ export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
   });
 
   app.delete('/api/user/sessions/:sessionId', { schema: { params: SessionParams } }, async (request, reply) => {
-    const principal = requireUser(request);
+    const principal = requireAccountWide(requireCredentialManager(request));
     await commit(ctx, async (em) => {
       const session = await em.findOne(SessionSchema, { id: request.params.sessionId, userId: principal.userId });
       if (!session || session.revokedAt) throw notFound('Session not found');

@@ -1,5 +1,6 @@
 import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
+import { requirePerson } from '../credentials/limits.js';
 import { changePassword, requestPasswordReset, resendVerification, resetPassword, verifyEmail } from './flows.js';
 import { ChangePasswordBody, EmailOnlyBody, ResetPasswordBody, VerifyEmailQuery } from './schemas.js';
 
@@ -28,9 +29,8 @@ export function verificationRoutes(app: HttpApp, ctx: IdentityContext): void {
   });
 
   app.post('/api/auth/change-password', { schema: { body: ChangePasswordBody } }, async (request, reply) => {
-    const principal = requireUser(request);
-    const sessionId = principal.kind === 'session' ? principal.credentialId : null;
-    await changePassword(ctx, principal.userId, sessionId, request.body, request.id);
+    const principal = requirePerson(request);
+    await changePassword(ctx, principal.userId, principal.credentialId, request.body, request.id);
     return ok(reply, 'Password changed', null);
   });
 }
