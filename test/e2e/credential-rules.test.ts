@@ -159,6 +159,29 @@ describe('OAuth apps are credentials: a key registers none stronger than itself 
     expect((await keyClient(stack, key.key).get(`/api/user/oauth-apps/${app.id}`)).status).toBe(200);
   });
 
+  it("keeps client-credentials tokens within the minting key's scopes after a session widens the app", async () => {
+    const key = await createKey(alice.client, { name: 'minter', scopes: ['user:read', 'user:write'] });
+    const created = await keyClient(stack, key.key).post('/api/user/oauth-apps', {
+      name: 'Narrow Machine',
+      type: 'confidential',
+      redirectUris: ['https://narrow.example.com/cb'],
+      allowedScopes: ['user:read'],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.data.id;
+    const widened = await alice.client.put(`/api/user/oauth-apps/${id}`, {
+      allowedScopes: ['user:read', 'projects:read'],
+    });
+    expect(widened.status).toBe(200);
+    const config = await clientFor(stack, { id, clientSecret: created.body.data.clientSecret, redirectUri: '' });
+    const token = bearer(
+      (await oauth.clientCredentialsGrant(config, { scope: 'user:read projects:read' })).access_token,
+    );
+    expect((await token.get('/api/user/me')).status).toBe(200);
+    const projects = await token.get(`/api/user/organizations/${alice.organizationId}/projects`);
+    expect(projects.status).toBe(403);
+  });
+
   it('ends client-credentials tokens when the key that minted the secret is disabled or deleted', async () => {
     const key = await createKey(alice.client, { name: 'app minter', scopes: ['user:read', 'user:write'] });
     const app = await registerApp(keyClient(stack, key.key), { type: 'confidential', scopes: ['user:read'] });
@@ -304,6 +327,29 @@ describe('a key created by a key dies with it (item 3)', () => {
     expect((await childClient.get('/api/user/me')).status).toBe(200);
     expect((await alice.client.post('/api/auth/api-key/delete', { keyId: parent.id })).status).toBe(200);
     await eventually(async () => expect((await childClient.get('/api/user/me')).status).toBe(401), 1000, 20);
+  });
+});
+
+describe('switching a key back on is creating it again', () => {
+  it('a key switches on only a key it could have created: no scope it lacks, no expiry past its own', async () => {
+    const strong = await createKey(alice.client, {
+      name: 'strong',
+      scopes: ['user:read', 'user:write', 'api-keys:write', 'members:write'],
+    });
+    const weak = await createKey(alice.client, { name: 'weak', scopes: ['api-keys:write'], expiresIn: 3600 });
+    const equal = await createKey(alice.client, { name: 'equal', scopes: ['api-keys:write'] });
+    for (const key of [strong, equal]) {
+      expect((await alice.client.post('/api/auth/api-key/update', { keyId: key.id, enabled: false })).status).toBe(200);
+    }
+    const byWeak = keyClient(stack, weak.key);
+    const wider = await byWeak.post('/api/auth/api-key/update', { keyId: strong.id, enabled: true });
+    expect(wider.body).toMatchObject({ status: 403, code: 'API_KEY_MISSING_SCOPES' });
+    // The same scopes, but no expiry: it would outlive the key switching it on.
+    const longer = await byWeak.post('/api/auth/api-key/update', { keyId: equal.id, enabled: true });
+    expect(longer.body).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect((await keyClient(stack, strong.key).get('/api/user/me')).status).toBe(401);
+    // The person may.
+    expect((await alice.client.post('/api/auth/api-key/update', { keyId: strong.id, enabled: true })).status).toBe(200);
   });
 });
 

@@ -227,12 +227,27 @@ export async function updateApiKey(
       await announceKeysRevoked(em, [found, ...descendants], requestId);
     } else if (input.enabled === true && !found.enabled) {
       await checkParentEnabled(em, found);
+      await checkMaySwitchOn(em, principal, found);
       found.enabled = true;
     }
     found.updatedAt = now;
     return found;
   });
   return presentApiKey(key);
+}
+
+/**
+ * Switching a key on gives it back all it holds, so a key may do it only for a key it could have
+ * created: no scope it lacks, no expiry past its own (a session may switch on any of its keys).
+ */
+async function checkMaySwitchOn(em: EntityManager, principal: AuthenticatedPrincipal, key: ApiKey): Promise<void> {
+  if (principal.kind === 'session') return;
+  checkHeldScopes(principal, key.scopes, 'back');
+  const caller = await em.findOne(ApiKeySchema, { id: principal.credentialId });
+  const ceiling = caller?.expiresAt ?? null;
+  if (ceiling && (!key.expiresAt || key.expiresAt > ceiling)) {
+    throw new AppError('FORBIDDEN', 'A key cannot switch on a key that outlives it');
+  }
 }
 
 /** A child cannot be switched back on while the key that delegated to it is off. */

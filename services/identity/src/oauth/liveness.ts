@@ -61,6 +61,9 @@ export async function accessTokenStatus(ctx: IdentityContext, facts: AccessToken
       const key = await em.findOne(ApiKeySchema, { id: app.registeredByKeyId, userId });
       if (!key || !isLiveKey(key)) return DEAD;
       standsUntil = key.expiresAt;
+      // …and reaches no further than that key, even if a session widened the app since.
+      const held = new Set<string>(key.scopes);
+      allowed = new Set([...allowed].filter((scope) => held.has(scope)));
     }
   }
 
