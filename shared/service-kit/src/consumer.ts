@@ -3,6 +3,7 @@ import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
 import { AckPolicy, DeliverPolicy, type JsMsg, nanos, StringCodec } from 'nats';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
+import { isOperationalError } from './process-errors.js';
 import { Pump } from './pump.js';
 
 export interface ProcessedEvent {
@@ -34,8 +35,15 @@ export interface DurableConsumerOptions {
   handlers: Partial<Record<EventSubject, EventHandler>>;
   /** Called after each handled event commits (e.g. to kick the outbox relay for events it recorded). */
   afterCommit?: () => void;
-  /** After this many failed deliveries an event is parked (terminated) and logged as an error. */
+  /**
+   * After this many handler failures an event is parked (terminated) and logged as an error.
+   * Operational failures (PostgreSQL or the network away) never count: those events wait.
+   */
   maxDeliveries?: number;
+  /** Redelivery delay after the first failure; it doubles with each delivery. */
+  retryDelayMs?: number;
+  /** The longest redelivery delay, reached during a long outage and kept for as long as it lasts. */
+  maxRetryDelayMs?: number;
 }
 
 const codec = StringCodec();
@@ -49,6 +57,12 @@ const codec = StringCodec();
 export class DurableConsumer {
   /** Each pass is one long-poll fetch; a NATS outage fails passes, which back off until it is back. */
   private readonly pump: Pump;
+  /**
+   * Handler failures of the event in hand. One slot is enough: with one event in flight per
+   * durable, the same event comes back until it is acked or parked. Per replica, so with several
+   * replicas an event may take up to replicas × maxDeliveries handler failures to be parked.
+   */
+  private failing: { eventId: string; failures: number } | null = null;
 
   constructor(private readonly options: DurableConsumerOptions) {
     this.pump = new Pump({
@@ -117,20 +131,36 @@ export class DurableConsumer {
     try {
       await this.applyOnce(event);
       message.ack();
+      this.failing = null;
       this.options.afterCommit?.();
     } catch (error) {
-      const deliveries = message.info.deliveryCount;
-      if (deliveries >= (this.options.maxDeliveries ?? 10)) {
-        logger.error(
-          { err: error, durable, eventId: event.id, type: event.type },
-          'event parked after repeated failures',
+      if (isOperationalError(error)) {
+        // The database or the network is away, not the event at fault: wait for as long as it takes.
+        log.warn(
+          { err: error, deliveries: message.info.deliveryCount },
+          'event handling failed (dependency down); will retry',
         );
+        message.nak(this.retryDelay(message.info.deliveryCount));
+        return;
+      }
+      const failures = this.failing?.eventId === event.id ? this.failing.failures + 1 : 1;
+      if (failures >= (this.options.maxDeliveries ?? 10)) {
+        log.error({ err: error, subject: message.subject, failures }, 'event parked after repeated handler failures');
+        this.failing = null;
         message.term();
       } else {
-        log.warn({ err: error }, 'event handling failed; will retry');
-        message.nak(Math.min(500 * deliveries, 10_000));
+        this.failing = { eventId: event.id, failures };
+        log.warn({ err: error, failures }, 'event handling failed; will retry');
+        message.nak(this.retryDelay(failures));
       }
     }
+  }
+
+  /** Exponential from retryDelayMs, capped at maxRetryDelayMs. */
+  private retryDelay(attempt: number): number {
+    const base = this.options.retryDelayMs ?? 500;
+    const cap = this.options.maxRetryDelayMs ?? 30_000;
+    return Math.min(base * 2 ** Math.min(attempt - 1, 30), cap);
   }
 
   private async applyOnce(event: EventEnvelope): Promise<void> {

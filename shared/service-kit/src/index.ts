@@ -5,6 +5,7 @@ export * from './db.js';
 export * from './db-breaker.js';
 export * from './health.js';
 export * from './http.js';
+export { firstUnstorable } from './http-input.js';
 export * from './logger.js';
 export * from './mail/index.js';
 export * from './metrics.js';

@@ -1,3 +1,4 @@
+import { firstUnstorable } from '@gatehouse/service-kit';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { OAuthAppSchema } from '../oauth-apps/entities.js';
@@ -9,6 +10,15 @@ type AdapterConstructor = new (model: string) => Adapter;
 
 function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
+}
+
+/**
+ * Whether an id a client sent can name a stored record at all: PostgreSQL text cannot hold NUL
+ * (it refuses the query), so such an id names nothing, and oidc-provider answers "not found" its
+ * own way (invalid_client, invalid_grant, active: false) instead of a 500.
+ */
+function storable(id: string): boolean {
+  return !id.includes('\u0000');
 }
 
 function stringOrNull(value: unknown): string | null {
@@ -25,6 +35,13 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // Request parameters ride in payloads (an interaction keeps the authorization request's, which
+      // a pushed request brings past the gateway's NUL check): the client's mistake, not a 500.
+      const unstorable = firstUnstorable(payload);
+      if (unstorable) {
+        const field = unstorable.path.replace(/^params\./, '') || 'request';
+        throw new errors.InvalidRequest(`${field} ${unstorable.error}`);
+      }
       if (this.model === 'Client') {
         await registerClient(ctx, id, payload);
         return;
@@ -52,6 +69,7 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (!storable(id)) return undefined;
       if (this.model === 'Client') {
         const app = await readEm(ctx).findOne(OAuthAppSchema, { id });
         // A confidential app whose secret recovery voided is unusable until a new one is rotated in.
@@ -88,6 +106,7 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
     }
 
     async destroy(id: string): Promise<void> {
+      if (!storable(id)) return;
       if (this.model === 'Client') {
         await ctx.deps.orm.em.fork().nativeDelete(OAuthAppSchema, { id, registered: true });
         return;
@@ -104,6 +123,7 @@ export function postgresAdapter(ctx: IdentityContext): AdapterConstructor {
     }
 
     private async findBy(where: { id?: string; uid?: string; userCode?: string }) {
+      if (Object.values(where).some((value) => typeof value === 'string' && !storable(value))) return undefined;
       const row = await readEm(ctx).findOne(
         OidcPayloadSchema,
         { model: this.model, ...where, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },

@@ -15,8 +15,6 @@ import { consumeToken, issueToken } from './service.js';
  * the address). `credentialsEnded` tells the caller which happened.
  */
 export async function verifyEmail(ctx: IdentityContext, token: string, caller: Principal, requestId: string) {
-  // Hashed before the transaction: argon2 is the slow part and holds no lock.
-  const unusableHash = await ctx.hasher.hash(randomSecret(32));
   return commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'verify_email', token);
     const user = await getUser(em, userId);
@@ -28,7 +26,8 @@ export async function verifyEmail(ctx: IdentityContext, token: string, caller: P
         await endEveryCredential(ctx, em, userId, { requestId });
         // The password was chosen by whoever made the account; it must not let them back into
         // an address that is now verified. The address's owner sets one from the mailed link.
-        user.passwordHash = unusableHash;
+        // Hashed only now, once the link proved valid: a bogus token costs no argon2 work.
+        user.passwordHash = await ctx.hasher.hash(randomSecret(32));
         user.updatedAt = new Date();
         await queuePasswordReset(ctx, em, user);
         credentialsEnded = true;
@@ -79,12 +78,12 @@ async function queuePasswordReset(ctx: IdentityContext, em: EntityManager, user:
  * The link reached the address, so the address counts as verified from here on.
  */
 export async function resetPassword(ctx: IdentityContext, token: string, newPassword: string, requestId: string) {
-  const newHash = await ctx.hasher.hash(newPassword);
   await commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'reset_password', token);
     const user = await getUser(em, userId);
     checkPasswordStrength(newPassword, user.email);
-    user.passwordHash = newHash;
+    // Hashed once the link proved valid, so unauthenticated guesses at tokens cost no argon2 work.
+    user.passwordHash = await ctx.hasher.hash(newPassword);
     user.updatedAt = new Date();
     if (!user.isVerified) markVerified(em, user, requestId);
     await endEveryCredential(ctx, em, userId, { requestId });
