@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_TABLE } from '../../gateway/src/policy/route-table.js';
 import { ApiClient, type ApiResponse } from '../support/client.js';
-import { createKey, keyClient, PASSWORD, signedInUser, uniqueEmail } from '../support/flows.js';
+import { createKey, keyClient, PASSWORD, uniqueEmail, verifiedUser } from '../support/flows.js';
 import { bodyFor, knownFields, paramValue, queryFor } from '../support/fuzz-inputs.js';
 import { registerApp } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /** A signed-in user with a PAT holding every scope, and one of each thing the routes name by id. */
 async function freshFixtures() {
-  const user = await signedInUser(stack, 'Fuzz Target');
+  const user = await verifiedUser(stack, 'Fuzz Target');
   const key = await createKey(user.client, { name: 'fuzz', scopes: [...TOKEN_SCOPES] });
   const orgPath = `/api/user/organizations/${user.organizationId}`;
   const project = await user.client.post(`${orgPath}/projects`, { name: 'Fuzzed' });

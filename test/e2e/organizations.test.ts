@@ -3,7 +3,7 @@ import { eventually } from '@gatehouse/service-kit/testing';
 import { StringCodec } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
-import { createKey, keyClient, mailedToken, signedInUser } from '../support/flows.js';
+import { createKey, keyClient, mailedToken, signedInUser, verifiedUser, verifyEmail } from '../support/flows.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
@@ -17,17 +17,7 @@ afterAll(async () => {
 
 type User = Awaited<ReturnType<typeof signedInUser>>;
 
-async function verify(user: User) {
-  const token = await mailedToken(stack, user.email, '/api/auth/verify-email');
-  // With the account's own session: verifying without it would end the account's credentials.
-  await user.client.get(`/api/auth/verify-email?token=${token}`);
-  await eventually(async () => {
-    const [row] = await stack.organization.deps.orm.em
-      .fork()
-      .execute('select is_verified from directory_users where user_id = ?', [user.userId]);
-    expect(row?.is_verified).toBe(true);
-  });
-}
+const verify = (user: User) => verifyEmail(stack, user);
 
 /** Invites `invitee` into `owner`'s organization with `role`, and accepts; returns the member id. */
 async function join(owner: User, invitee: User, role: 'admin' | 'member' | 'owner'): Promise<string> {
@@ -108,7 +98,7 @@ describe('members and roles', () => {
   let memberId: string;
 
   beforeAll(async () => {
-    owner = await signedInUser(stack, 'Olivia Owner');
+    owner = await verifiedUser(stack, 'Olivia Owner');
     admin = await signedInUser(stack, 'Adam Admin');
     member = await signedInUser(stack, 'Mia Member');
     await verify(admin);
@@ -173,7 +163,7 @@ describe('members and roles', () => {
   });
 
   it('never lets two owners demote each other into an ownerless organization', async () => {
-    const first = await signedInUser(stack, 'Owner One');
+    const first = await verifiedUser(stack, 'Owner One');
     const second = await signedInUser(stack, 'Owner Two');
     await verify(second);
     const secondId = await join(first, second, 'owner');
@@ -205,7 +195,7 @@ describe('members and roles', () => {
 
 describe('invitations', () => {
   it('are single use, expire, refuse duplicates, and need the invitee to be signed in with a verified matching email', async () => {
-    const owner = await signedInUser(stack, 'Ivy Inviter');
+    const owner = await verifiedUser(stack, 'Ivy Inviter');
     const invitee = await signedInUser(stack, 'Ian Invitee');
     const stranger = await signedInUser(stack, 'Sam Stranger');
     const org = `/api/user/organizations/${owner.organizationId}`;
@@ -226,7 +216,7 @@ describe('invitations', () => {
   });
 
   it('expire, can be resent with a fresh link, and revoked', async () => {
-    const owner = await signedInUser(stack, 'Rita Resender');
+    const owner = await verifiedUser(stack, 'Rita Resender');
     const invitee = await signedInUser(stack, 'Rob Late');
     await verify(invitee);
     const org = `/api/user/organizations/${owner.organizationId}`;

@@ -2,7 +2,15 @@ import { eventually } from '@gatehouse/service-kit/testing';
 import * as oauth from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
-import { createKey, keyClient, mailedToken, PASSWORD, signedInUser, uniqueEmail } from '../support/flows.js';
+import {
+  createKey,
+  keyClient,
+  mailedToken,
+  PASSWORD,
+  signedInUser,
+  uniqueEmail,
+  verifiedUser,
+} from '../support/flows.js';
 import {
   authorizationRequest,
   clientFor,
@@ -31,7 +39,7 @@ beforeAll(async () => {
     name: 'Reports',
     scopes: ['openid', 'offline_access', 'user:read'],
   });
-  organizationOwner = await signedInUser(stack, 'Org Owner');
+  organizationOwner = await verifiedUser(stack, 'Org Owner');
 });
 afterAll(async () => {
   await stack?.close();

@@ -22,6 +22,29 @@ export async function signedInUser(stack: Stack, name = 'Test User', email = uni
   return { client, email, userId: signUp.body.data.id as string, organizationId };
 }
 
+/**
+ * Clicks the mailed verification link with the account's own session (another session would end the
+ * account's credentials), then waits until the organization service's directory has learnt it.
+ */
+export async function verifyEmail(stack: Stack, user: { client: ApiClient; email: string; userId: string }) {
+  const token = await mailedToken(stack, user.email, '/api/auth/verify-email');
+  const verified = await user.client.get(`/api/auth/verify-email?token=${token}`);
+  if (verified.status !== 200) throw new Error(`verification failed: ${JSON.stringify(verified.body)}`);
+  await eventually(async () => {
+    const [row] = await stack.organization.deps.orm.em
+      .fork()
+      .execute('select is_verified from directory_users where user_id = ?', [user.userId]);
+    if (row?.is_verified !== true) throw new Error('the organization directory has not learnt it yet');
+  }, 20_000);
+}
+
+/** A signed-in user whose email is verified: only such accounts invite, change roles or remove members. */
+export async function verifiedUser(stack: Stack, name = 'Test User', email = uniqueEmail()) {
+  const user = await signedInUser(stack, name, email);
+  await verifyEmail(stack, user);
+  return user;
+}
+
 export async function createKey(client: ApiClient, body: Json) {
   const res = await client.post('/api/auth/api-key/create', body);
   if (res.status !== 200) throw new Error(`key creation failed: ${JSON.stringify(res.body)}`);

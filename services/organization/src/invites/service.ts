@@ -11,7 +11,7 @@ import { hashSecret, queueMail, randomSecret, recordEvent } from '@gatehouse/ser
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { DirectoryUserSchema } from '../directory/entities.js';
-import { type Access, requirePermission } from '../organizations/access.js';
+import { type Access, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
 import { MemberSchema, OrganizationSchema } from '../organizations/entities.js';
 import { type Invite, InviteSchema, inviteStatus, presentInvite } from './entities.js';
 
@@ -51,6 +51,7 @@ export async function createInvite(
   requireOwnerForOwnerRole(access, input.role);
   const email = input.email.trim().toLowerCase();
   const invite = await commit(ctx, async (em) => {
+    await requireVerifiedEmail(em, access.member.userId, 'inviting people');
     const org = await em.findOneOrFail(
       OrganizationSchema,
       { id: access.organization.id },
@@ -115,6 +116,7 @@ export async function revokeInvite(ctx: OrgContext, access: Access, inviteId: st
 export async function resendInvite(ctx: OrgContext, access: Access, inviteId: string) {
   requirePermission(access, 'organization:manage-members');
   const invite = await commit(ctx, async (em) => {
+    await requireVerifiedEmail(em, access.member.userId, 'inviting people');
     const found = await pendingInvite(em, access.organization.id, inviteId);
     await issueInviteToken(ctx, em, found, access.organization.name);
     return found;

@@ -9,7 +9,7 @@ import {
 import { likePattern, recordEvent } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
-import { type Access, loadAccess, requirePermission } from '../organizations/access.js';
+import { type Access, loadAccess, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
 import { type Member, MemberSchema } from '../organizations/entities.js';
 
 export async function listMembers(
@@ -67,7 +67,7 @@ async function ensureAnotherOwner(em: EntityManager, target: Member) {
   if (owners <= 1) throw conflict('LAST_OWNER', 'An organization must keep at least one owner');
 }
 
-/** Owners and admins manage members; only owners make or unmake owners; the last owner stays. */
+/** Verified owners and admins manage members; only owners make or unmake owners; the last owner stays. */
 export async function changeRole(
   ctx: OrgContext,
   principal: AuthenticatedPrincipal,
@@ -79,6 +79,7 @@ export async function changeRole(
   return commit(ctx, async (em) => {
     const { access, target } = await lockedTarget(em, organizationId, principal.userId, memberId);
     requirePermission(access, 'organization:manage-members');
+    await requireVerifiedEmail(em, principal.userId, 'changing roles');
     if ((target.role === 'owner' || role === 'owner') && access.member.role !== 'owner') {
       throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only owners can make or unmake owners', {
         requiredRole: 'owner',
@@ -92,7 +93,7 @@ export async function changeRole(
   });
 }
 
-/** Managers remove members (owners only remove owners); anyone may leave; the last owner stays. */
+/** Verified managers remove members (owners only remove owners); anyone may leave; the last owner stays. */
 export async function removeMember(
   ctx: OrgContext,
   principal: AuthenticatedPrincipal,
@@ -108,6 +109,7 @@ export async function removeMember(
       if (target.role === 'owner' && access.member.role !== 'owner') {
         throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only owners can remove owners', { requiredRole: 'owner' });
       }
+      await requireVerifiedEmail(em, principal.userId, 'removing members');
     }
     await ensureAnotherOwner(em, target);
     em.remove(target);

@@ -1,5 +1,6 @@
 import { AppError, notFound, type RolePermission, roleHasPermission } from '@gatehouse/contracts';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { DirectoryUserSchema } from '../directory/entities.js';
 import { type Member, MemberSchema, type Organization, OrganizationSchema } from './entities.js';
 
 export interface Access {
@@ -41,4 +42,14 @@ export function requireOwner(access: Access, action: string): void {
   if (access.member.role !== 'owner') {
     throw new AppError('INSUFFICIENT_PERMISSIONS', `Only owners can ${action}`, { requiredRole: 'owner' });
   }
+}
+
+/**
+ * Changing who is in an organization needs a verified email: an unverified account may be squatting
+ * someone else's address, and members it brought in would outlive the owner's recovery. The directory
+ * learns verification by event (and never unlearns it), so until it has, the caller is refused.
+ */
+export async function requireVerifiedEmail(em: EntityManager, userId: string, action: string): Promise<void> {
+  const user = await em.findOne(DirectoryUserSchema, { userId });
+  if (!user?.isVerified) throw new AppError('EMAIL_NOT_VERIFIED', `Verify your email address before ${action}`);
 }
