@@ -27,6 +27,9 @@ export class TestSmtpServer {
   });
 
   async start(): Promise<string> {
+    // A client that dies mid-conversation (a killed process in the chaos run) resets its connection;
+    // without a listener that 'error' would end the test process.
+    this.server.on('error', () => undefined);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = this.server.server.address() as AddressInfo;
     return `smtp://127.0.0.1:${port}`;
