@@ -1,27 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
-import { type HttpApp, loadConfig } from '@gatehouse/service-kit';
-import { eventually, generatePrincipalKeys, testNamespace } from '@gatehouse/service-kit/testing';
+import type { HttpApp } from '@gatehouse/service-kit';
+import { eventually } from '@gatehouse/service-kit/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
-import { GatewayConfig } from '../src/config.js';
 import { createGatewayDeps, type GatewayDeps } from '../src/deps.js';
+import { standaloneGatewayConfig } from './standalone.js';
 
 /** A gateway on its own (real Redis and NATS); these tests never get past its edge. */
 const started: Array<{ app: HttpApp; deps: GatewayDeps }> = [];
 async function startGateway(overrides: Record<string, string>): Promise<number> {
-  const ns = testNamespace();
-  const keys = await generatePrincipalKeys();
-  const config = loadConfig(GatewayConfig, {
-    GATEWAY_PORT: '0',
-    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    NATS_SUBJECT_PREFIX: ns.subjectPrefix,
-    RATE_LIMIT_KEY_PREFIX: `gh:test:${ns.id}`,
-    PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
-    LOG_LEVEL: 'silent',
-    ...overrides,
-  });
+  const config = await standaloneGatewayConfig(overrides);
   const deps = await createGatewayDeps(config);
   const app = await buildGateway(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });

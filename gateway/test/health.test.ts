@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { createHttpApp, createLogger, type HttpApp, loadConfig } from '@gatehouse/service-kit';
-import { generatePrincipalKeys, testNamespace } from '@gatehouse/service-kit/testing';
+import { createHttpApp, createLogger, type HttpApp } from '@gatehouse/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
-import { GatewayConfig } from '../src/config.js';
 import { createGatewayDeps, type GatewayDeps } from '../src/deps.js';
 import { sharedFor } from '../src/health.js';
+import { standaloneGatewayConfig } from './standalone.js';
 
 /** A real HTTP service on loopback that is alive (/healthz 200) and, when told, not ready (/readyz 503). */
 async function upstream(ready: boolean): Promise<HttpApp> {
@@ -27,19 +26,10 @@ let gateway: { app: HttpApp; deps: GatewayDeps };
 beforeAll(async () => {
   const [identity, organization, project] = await Promise.all([upstream(true), upstream(true), upstream(false)]);
   upstreams.push(identity, organization, project);
-  const ns = testNamespace();
-  const keys = await generatePrincipalKeys();
-  const config = loadConfig(GatewayConfig, {
-    GATEWAY_PORT: '0',
-    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    NATS_SUBJECT_PREFIX: ns.subjectPrefix,
-    RATE_LIMIT_KEY_PREFIX: `gh:test:${ns.id}`,
-    PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
+  const config = await standaloneGatewayConfig({
     IDENTITY_URL: urlOf(identity),
     ORGANIZATION_URL: urlOf(organization),
     PROJECT_URL: urlOf(project),
-    LOG_LEVEL: 'silent',
   });
   const deps = await createGatewayDeps(config);
   gateway = { app: await buildGateway(deps), deps };
