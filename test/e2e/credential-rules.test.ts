@@ -16,7 +16,7 @@ import {
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
- * DESIGN.md rule 7 (issue #12 items 1, 2, 3, 9, 10): a credential only creates credentials at
+ * Design rule 7 (docs/architecture.md) (issue #12 items 1, 2, 3, 9, 10): a credential only creates credentials at
  * most as strong as itself, OAuth access tokens manage none, introspection shows a client only
  * its own tokens, and the account export follows the lists' visibility.
  */

@@ -1,27 +1,11 @@
+import { ROUTES } from '@gatehouse/contracts';
 import fc from 'fast-check';
-import * as accounts from '../../services/identity/src/accounts/schemas.js';
-import * as apiKeys from '../../services/identity/src/api-keys/schemas.js';
-import * as oauthApps from '../../services/identity/src/oauth-apps/schemas.js';
-import * as oauthGrants from '../../services/identity/src/oauth-grants/schemas.js';
-import * as sessions from '../../services/identity/src/sessions/schemas.js';
-import * as verification from '../../services/identity/src/verification/schemas.js';
-import * as organizations from '../../services/organization/src/organizations/schemas.js';
-import * as projects from '../../services/project/src/projects/schemas.js';
 
 /** Every property name any route schema declares (bodies and queries), so wrong types hit real fields. */
 export function knownFields(): string[] {
   const names = new Set<string>();
   const seen = new Set<unknown>();
-  const stack: unknown[] = [
-    accounts,
-    apiKeys,
-    oauthApps,
-    oauthGrants,
-    sessions,
-    verification,
-    organizations,
-    projects,
-  ].flatMap((module) => Object.values(module));
+  const stack: unknown[] = ROUTES.flatMap((route) => [route.params, route.query, route.body]);
   while (stack.length > 0) {
     const schema = stack.pop();
     if (schema === null || typeof schema !== 'object' || seen.has(schema)) continue;

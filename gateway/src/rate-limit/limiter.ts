@@ -40,7 +40,7 @@ function buildLimiter(redis: Redis, prefix: string, name: string, points: number
   };
 }
 
-/** The limits of API.md's table, every number from config. Limits hold across replicas via Redis. */
+/** The limits of docs/api.md "Rate limits", every number from config. Limits hold across replicas via Redis. */
 export class RateLimits {
   private limiters: Record<LimitName, NamedLimiter>;
 

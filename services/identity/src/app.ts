@@ -1,30 +1,38 @@
 import cookie from '@fastify/cookie';
-import { type ResolveCredentialReply, type ResolveCredentialRequest, RPC_SUBJECTS } from '@gatehouse/contracts';
+import {
+  AUTHORIZATION_SERVER_ROUTES,
+  type ResolveCredentialReply,
+  type ResolveCredentialRequest,
+  ROUTES,
+  RPC_SUBJECTS,
+} from '@gatehouse/contracts';
 import {
   createMailer,
   createServiceApp,
   type HttpApp,
   type Mailer,
   MailRelay,
+  routeServer,
   type ServiceDeps,
   serveRpc,
 } from '@gatehouse/service-kit';
-import { PasswordHasher } from './accounts/passwords.js';
 import { accountRoutes } from './accounts/routes.js';
 import { LastUsedTracker } from './api-keys/last-used.js';
 import { apiKeyRoutes } from './api-keys/routes.js';
 import type { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
-import { resolveCredential } from './credentials/resolve.js';
+import { resolveCredential } from './credential-resolution/resolve.js';
 import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocation.js';
+import { emailVerificationRoutes } from './email-verification/routes.js';
 import { membershipConsumer } from './memberships/service.js';
 import { createOAuthProvider, OAUTH_PATH } from './oauth/provider.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { oauthAppRoutes } from './oauth-apps/routes.js';
 import { oauthGrantRoutes } from './oauth-grants/routes.js';
+import { passwordRoutes } from './passwords/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
-import { verificationRoutes } from './verification/routes.js';
+import { PasswordHasher } from './users/passwords.js';
 
 export interface IdentityOptions {
   /** Overrides the mailer chosen from config (tests pass an SMTP one pointed at their server). */
@@ -66,13 +74,19 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     const body = request.body as { email?: unknown } | undefined;
     if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
   });
-  accountRoutes(app, ctx);
-  sessionRoutes(app, ctx);
-  verificationRoutes(app, ctx);
-  apiKeyRoutes(app, ctx);
-  oauthAppRoutes(app, ctx);
-  oauthGrantRoutes(app, ctx);
-  await oauthRoutes(app, ctx, await createOAuthProvider(ctx));
+  // identity's routes in the route table, and the authorization server's (oidc-provider answers
+  // most of those itself; the login and consent pages are identity's handlers).
+  const routes = routeServer(app, {
+    contracts: [...ROUTES.filter((route) => route.upstream === 'identity'), ...AUTHORIZATION_SERVER_ROUTES],
+  });
+  accountRoutes(routes, ctx);
+  sessionRoutes(routes, ctx);
+  emailVerificationRoutes(routes, ctx);
+  passwordRoutes(routes, ctx);
+  apiKeyRoutes(routes, ctx);
+  oauthAppRoutes(routes, ctx);
+  oauthGrantRoutes(routes, ctx);
+  await oauthRoutes(app, routes, ctx, await createOAuthProvider(ctx));
 
   const resolver = serveRpc<ResolveCredentialRequest, ResolveCredentialReply>(
     deps.messaging.nc,

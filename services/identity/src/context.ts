@@ -1,9 +1,9 @@
 import { commitAndKick, type MailRelay, type ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { PasswordHasher } from './accounts/passwords.js';
 import type { LastUsedTracker } from './api-keys/last-used.js';
 import type { IdentityConfig } from './config.js';
 import type { SessionService } from './sessions/service.js';
+import type { PasswordHasher } from './users/passwords.js';
 
 /** What identity's capabilities share; built once in app.ts. */
 export interface IdentityContext {

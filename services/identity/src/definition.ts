@@ -1,12 +1,11 @@
 import { MAIL_RETENTION, QueuedMailSchema, type ServiceDefinition } from '@gatehouse/service-kit';
 import { migrations } from '../migrations/index.js';
-import { UserSchema } from './accounts/entities.js';
 import { ApiKeySchema } from './api-keys/entities.js';
 import { UserMembershipSchema } from './memberships/entities.js';
-import { OidcPayloadSchema } from './oauth/entities.js';
-import { OAuthAppSchema } from './oauth-apps/entities.js';
+import { OAuthAppSchema, OidcPayloadSchema } from './oauth-store/entities.js';
+import { OneTimeTokenSchema } from './one-time-tokens/entities.js';
 import { LoginEventSchema, SessionSchema } from './sessions/entities.js';
-import { OneTimeTokenSchema } from './verification/entities.js';
+import { UserSchema } from './users/entities.js';
 
 export const identityService: ServiceDefinition = {
   name: 'identity',

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signingKeysFromPem } from '../src/oauth/keys.js';
 import { consentPage, escapeHtml } from '../src/oauth/pages.js';
-import { redirectUriProblem } from '../src/oauth-apps/service.js';
+import { redirectUriProblem } from '../src/oauth-store/clients.js';
 
 describe('OAuth redirect URIs (OAuth 2.1, RFC 8252)', () => {
   it.each([

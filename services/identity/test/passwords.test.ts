@@ -1,6 +1,6 @@
 import { hash, verify } from '@node-rs/argon2';
 import { describe, expect, it } from 'vitest';
-import { PasswordHasher } from '../src/accounts/passwords.js';
+import { PasswordHasher } from '../src/users/passwords.js';
 
 const params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 

@@ -1,16 +1,19 @@
+import { ROUTES } from '@gatehouse/contracts';
 import {
   createMailer,
   createServiceApp,
   type HttpApp,
   type Mailer,
   MailRelay,
+  routeServer,
   type ServiceDeps,
 } from '@gatehouse/service-kit';
 import type { OrganizationConfig } from './config.js';
+import { userConsumer } from './consumers.js';
 import type { OrgContext } from './context.js';
-import { directoryConsumer } from './directory/service.js';
 import { inviteRoutes } from './invites/routes.js';
 import { memberRoutes } from './members/routes.js';
+import { tenantAccess } from './organizations/access.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { serveOrganizationRpc } from './rpc.js';
 
@@ -28,12 +31,16 @@ export async function buildApp(
     mail: new MailRelay(deps.orm.em, options.mailer ?? createMailer(deps.config, deps.logger), deps.logger),
   };
   const app = createServiceApp(deps);
-  organizationRoutes(app, ctx);
-  memberRoutes(app, ctx);
-  inviteRoutes(app, ctx);
+  const routes = routeServer(app, {
+    contracts: ROUTES.filter((route) => route.upstream === 'organization'),
+    tenantAccess: tenantAccess(ctx),
+  });
+  organizationRoutes(routes, ctx);
+  memberRoutes(routes, ctx);
+  inviteRoutes(routes, ctx);
 
   const responders = serveOrganizationRpc(ctx);
-  const users = directoryConsumer(ctx);
+  const users = userConsumer(ctx);
   await users.start();
   ctx.mail.start();
   app.addHook('onClose', async () => {

@@ -1,12 +1,19 @@
-import { createServiceApp, type HttpApp, type ServiceDeps } from '@gatehouse/service-kit';
+import { ROUTES } from '@gatehouse/contracts';
+import { createServiceApp, type HttpApp, routeServer, type ServiceDeps } from '@gatehouse/service-kit';
 import type { ProjectConfig } from './config.js';
-import { membershipConsumer, userConsumer } from './memberships/service.js';
+import { forgetOrganizationProjects, projectConsumers } from './consumers.js';
+import { projectMemberships, tenantAccess } from './memberships/service.js';
 import { projectRoutes } from './projects/routes.js';
 
 export async function buildApp(deps: ServiceDeps<ProjectConfig>): Promise<HttpApp> {
   const app = createServiceApp(deps);
-  projectRoutes(app, deps);
-  const consumers = [membershipConsumer(deps), userConsumer(deps)];
+  const memberships = projectMemberships(deps, forgetOrganizationProjects);
+  const routes = routeServer(app, {
+    contracts: ROUTES.filter((route) => route.upstream === 'project'),
+    tenantAccess: tenantAccess(deps, memberships),
+  });
+  projectRoutes(routes, deps);
+  const consumers = projectConsumers(deps, memberships);
   for (const consumer of consumers) await consumer.start();
   app.addHook('onClose', async () => {
     for (const consumer of consumers) await consumer.stop();

@@ -1,4 +1,4 @@
-/** Every error code of the public contract (API.md), with the HTTP status it travels with. */
+/** Every error code of the public contract (docs/api.md "Error codes"), with the HTTP status it travels with. */
 export const ERROR_STATUS = {
   VALIDATION_ERROR: 400,
   INVALID_SCOPE: 400,
@@ -20,7 +20,7 @@ export const ERROR_STATUS = {
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
-  // Extensions to API.md's table: what the HTTP layer refuses before a route sees the request.
+  // Extensions to the public table: what the HTTP layer refuses before a route sees the request.
   REQUEST_TIMEOUT: 408,
   HEADERS_TOO_LARGE: 431,
   RATE_LIMIT_ERROR: 429,

@@ -3,7 +3,7 @@ import type { AccessTokenFacts } from './access-tokens.js';
 import { ROLES, type Role } from './scopes.js';
 
 /**
- * The event catalogue (DESIGN.md). Subjects live under `events.` in one JetStream stream;
+ * The event catalogue (docs/architecture.md "Events and exactly-once effect"). Subjects live under `events.` in one JetStream stream;
  * a deployment (or a test) may put every subject under a namespace prefix.
  */
 export const EVENT_SUBJECTS = {
@@ -59,6 +59,15 @@ export const MemberData = Type.Object({
   userId: Type.String(),
   role: RoleSchema,
 });
+/**
+ * A removal names who left; the role they had is for the record only, so a role this build does not
+ * know yet must not hold the removal back (consumers hold back events that fail their schema).
+ */
+export const MemberRemovedData = Type.Object({
+  organizationId: Type.String(),
+  userId: Type.String(),
+  role: Type.String(),
+});
 
 export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.userRegistered]: UserRegisteredData,
@@ -70,7 +79,7 @@ export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.organizationDeleted]: OrganizationData,
   [EVENT_SUBJECTS.memberAdded]: MemberData,
   [EVENT_SUBJECTS.memberRoleChanged]: MemberData,
-  [EVENT_SUBJECTS.memberRemoved]: MemberData,
+  [EVENT_SUBJECTS.memberRemoved]: MemberRemovedData,
 };
 
 export interface EventDataBySubject {
@@ -83,7 +92,7 @@ export interface EventDataBySubject {
   [EVENT_SUBJECTS.organizationDeleted]: Static<typeof OrganizationData>;
   [EVENT_SUBJECTS.memberAdded]: Static<typeof MemberData>;
   [EVENT_SUBJECTS.memberRoleChanged]: Static<typeof MemberData>;
-  [EVENT_SUBJECTS.memberRemoved]: Static<typeof MemberData>;
+  [EVENT_SUBJECTS.memberRemoved]: Static<typeof MemberRemovedData>;
 }
 
 /** What travels on the wire for every event. */

@@ -6,4 +6,5 @@ export * from './ids.js';
 export * from './pagination.js';
 export * from './policy.js';
 export * from './principal.js';
+export * from './routes/index.js';
 export * from './scopes.js';

@@ -15,10 +15,12 @@ export type EndpointLimit =
   | 'passwordCheck';
 
 /**
- * One line of the gateway's route table: the only routes that reach a service.
+ * One line of the gateway's route table, compiled from a route contract: the only routes that reach a service.
  * `scopes.anyOf` — the credential needs at least one of them (a session has all).
  */
 export interface RoutePolicy {
+  /** The contract it was compiled from (shared/contracts/src/routes). */
+  operationId: string;
   method: HttpMethod;
   path: string;
   upstream: Upstream;

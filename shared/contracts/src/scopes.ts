@@ -1,4 +1,4 @@
-/** Scopes a Personal Access Token or an OAuth access token can carry (API.md "Scopes"). */
+/** Scopes a Personal Access Token or an OAuth access token can carry (docs/api-keys.md lists them for people). */
 export const TOKEN_SCOPES = [
   'user:read',
   'user:write',

@@ -1,6 +1,7 @@
-import type { EventEnvelope, EventSubject } from '@gatehouse/contracts';
+import { EVENT_DATA_SCHEMAS, type EventEnvelope, type EventSubject } from '@gatehouse/contracts';
 import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
 import { AckPolicy, DeliverPolicy, type JsMsg, nanos, StringCodec } from 'nats';
+import { Value } from 'typebox/value';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
 import { isOperationalError } from './process-errors.js';
@@ -22,7 +23,14 @@ export const ProcessedEventSchema = new EntitySchema<ProcessedEvent>({
   },
 });
 
-export type EventHandler = (event: EventEnvelope, em: EntityManager) => Promise<void>;
+/** A handler of one subject: `event.data` is that subject's payload (contracts' EventDataBySubject). */
+export type EventHandler<S extends EventSubject = EventSubject> = (
+  event: EventEnvelope<S>,
+  em: EntityManager,
+) => Promise<void>;
+
+/** Handlers by subject, each typed by its own subject: no `event.data as …` in a consumer. */
+export type EventHandlers = { [S in EventSubject]?: EventHandler<S> };
 
 export interface DurableConsumerOptions {
   messaging: Messaging;
@@ -32,7 +40,7 @@ export interface DurableConsumerOptions {
   durable: string;
   /** Subject filter under events. (wildcards allowed), before namespacing. */
   filter: string;
-  handlers: Partial<Record<EventSubject, EventHandler>>;
+  handlers: EventHandlers;
   /** Called after each handled event commits (e.g. to kick the outbox relay for events it recorded). */
   afterCommit?: () => void;
   /**
@@ -47,6 +55,26 @@ export interface DurableConsumerOptions {
 }
 
 const codec = StringCodec();
+
+type ReadResult = { event: EventEnvelope } | { unreadable: true } | { unknownShape: EventEnvelope };
+
+/**
+ * The event on the wire. Not JSON: unreadable, parked at once. A payload that does not match its
+ * subject's schema never reaches the handler (handlers are typed by subject); it fails like a
+ * handler failure, so it is retried and then parked. Payloads whose loss would fail open (a
+ * member's removal) keep their schemas lenient in the catalogue for that reason.
+ */
+function readEvent(message: JsMsg): ReadResult {
+  let event: EventEnvelope;
+  try {
+    event = JSON.parse(codec.decode(message.data)) as EventEnvelope;
+  } catch {
+    return { unreadable: true };
+  }
+  if (typeof event !== 'object' || event === null || typeof event.id !== 'string') return { unreadable: true };
+  const schema = EVENT_DATA_SCHEMAS[event.type];
+  return schema && !Value.Check(schema, event.data) ? { unknownShape: event } : { event };
+}
 
 /**
  * A durable pull consumer whose effect is exactly once: each event is handled inside a
@@ -118,17 +146,17 @@ export class DurableConsumer {
 
   private async handle(message: JsMsg): Promise<void> {
     const { logger, durable } = this.options;
-    let event: EventEnvelope;
-    try {
-      event = JSON.parse(codec.decode(message.data)) as EventEnvelope;
-    } catch {
-      logger.error({ durable, seq: message.seq }, 'unreadable event parked');
+    const read = readEvent(message);
+    if ('unreadable' in read) {
+      logger.error({ durable, seq: message.seq, subject: message.subject }, 'unreadable event parked');
       message.term();
       return;
     }
+    const event = 'event' in read ? read.event : read.unknownShape;
     // The request that caused the event follows it into this service's logs.
     const log = logger.child({ durable, eventId: event.id, type: event.type, requestId: event.requestId });
     try {
+      if ('unknownShape' in read) throw new Error('event payload does not match its subject’s schema');
       await this.applyOnce(event);
       message.ack();
       this.failing = null;
@@ -164,7 +192,8 @@ export class DurableConsumer {
   }
 
   private async applyOnce(event: EventEnvelope): Promise<void> {
-    const handler = this.options.handlers[event.type];
+    // The subject was checked against the catalogue on receipt, so the handler matches the payload.
+    const handler = this.options.handlers[event.type] as EventHandler | undefined;
     await this.options.em.fork().transactional(async (em) => {
       const inserted = await em.execute(
         'insert into processed_events (consumer, event_id, processed_at) values (?, ?, now()) on conflict do nothing returning event_id',

@@ -66,7 +66,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
 
-  // JSON is the only request media type of the API (API.md "Requests").
+  // JSON is the only request media type of the API (docs/api.md "Conventions").
   app.removeContentTypeParser('text/plain');
 
   let closing = false;

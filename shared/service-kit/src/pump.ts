@@ -34,7 +34,7 @@ export interface PumpOptions {
 }
 
 /**
- * The one way the kit runs work outside a request (DESIGN rule 8): timers, relays, sweeps and
+ * The one way the kit runs work outside a request (design rule 8, docs/architecture.md): timers, relays, sweeps and
  * consumer loops are all Pumps. A pass never runs twice at once: a kick during a pass schedules
  * exactly one more after it. A failed pass is caught, logged with its error, counted, and retried
  * after a growing delay; a success resets the delay. So a dependency outage slows a task down,

@@ -124,7 +124,7 @@ export function createServiceApp(deps: ServiceDeps, options: { publicPaths?: rea
 /**
  * main.ts of every service: config, then at once a listener that is alive but not ready; the
  * dependencies, retried until they are there; the app on the same port; graceful shutdown.
- * Only a configuration error or a bug exits (DESIGN rule 8).
+ * Only a configuration error or a bug exits (design rule 8, docs/architecture.md).
  */
 export async function runService<S extends TObject>(
   definition: ServiceDefinition,

@@ -64,7 +64,7 @@ export interface ServeWhenReadyOptions<D extends { close(): Promise<void> }> {
 }
 
 /**
- * Starts a process whose dependencies may not be there yet (DESIGN rule 8), so an orchestrator
+ * Starts a process whose dependencies may not be there yet (design rule 8, docs/architecture.md), so an orchestrator
  * sees a process that is alive but not ready instead of a crash loop. At once it listens with a
  * stand-in app: /livez 200, /readyz 503 naming what it waits for, every other route 503
  * SERVICE_UNAVAILABLE with Retry-After. It retries them with backoff, logging once per change

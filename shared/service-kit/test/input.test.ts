@@ -11,7 +11,7 @@ function inputApp() {
     {
       schema: {
         params: Type.Object({ thingId: Type.String({ maxLength: 40 }) }),
-        querystring: listQuerySchema(['name']),
+        querystring: listQuerySchema({ sort: ['name'], search: true }),
         body: Type.Object(
           {
             name: Type.Optional(Type.String({ maxLength: 100 })),

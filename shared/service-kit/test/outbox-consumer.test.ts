@@ -166,6 +166,58 @@ describe('outbox relay and durable consumer over real NATS JetStream', () => {
     expect(rows.every((r) => r.times === 1)).toBe(true);
   });
 
+  it('parks an event whose payload does not match its subject after retries, and goes on with the next', async () => {
+    const applied: string[] = [];
+    const members = new DurableConsumer({
+      messaging: consumerBus,
+      em: consumerOrm.em,
+      logger,
+      durable: 'kit-test-members',
+      filter: 'events.organization.>',
+      maxDeliveries: 2,
+      retryDelayMs: 50,
+      handlers: {
+        [EVENT_SUBJECTS.memberAdded]: async (event) => {
+          applied.push(event.data.userId);
+        },
+      },
+    });
+    await members.start();
+    const publish = async (data: Record<string, unknown>) => {
+      const event = {
+        id: newId(),
+        type: EVENT_SUBJECTS.memberAdded,
+        occurredAt: new Date().toISOString(),
+        version: 1,
+        data,
+      };
+      await producerBus.js.publish(
+        ns.subjectPrefix + EVENT_SUBJECTS.memberAdded,
+        StringCodec().encode(JSON.stringify(event)),
+        {
+          msgID: event.id,
+        },
+      );
+      return event.id;
+    };
+    try {
+      // A role this build does not know: the handler, typed by subject, must never see it.
+      const unknownRole = await publish({ organizationId: newId(), userId: 'stranger', role: 'billing' });
+      await publish({ organizationId: newId(), userId: 'known', role: 'member' });
+      await eventually(async () => expect(applied).toEqual(['known']), 10_000);
+      const info = await consumerBus.js.consumers.get(consumerBus.stream, 'kit-test-members').then((c) => c.info());
+      // Parked, not stuck: nothing is waiting on the durable any more.
+      expect(info.num_ack_pending).toBe(0);
+      expect(info.num_pending).toBe(0);
+      const recorded = await consumerOrm.em
+        .fork()
+        .execute('select count(*)::int as n from processed_events where event_id = ?', [unknownRole]);
+      expect(recorded[0]?.n).toBe(0);
+    } finally {
+      await members.stop();
+    }
+  });
+
   it('applies events in commit order even with two consumer replicas on one durable', async () => {
     const replica = new DurableConsumer(consumerOptions());
     await replica.start();

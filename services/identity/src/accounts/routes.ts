@@ -1,19 +1,21 @@
-import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
+import { ACCOUNT_ROUTES, AUTH_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
 import { requireAccountWide, requirePerson } from '../credentials/limits.js';
-import { SignUpBody, UpdateMeBody } from './schemas.js';
-import { deleteMe, exportMe, getMe, signUp, updateMe } from './service.js';
+import { deleteMe } from './deletion.js';
+import { exportMe } from './export.js';
+import { getMe, signUp, updateMe } from './service.js';
 
-export function accountRoutes(app: HttpApp, ctx: IdentityContext): void {
-  app.post('/api/auth/sign-up/email', { schema: { body: SignUpBody } }, async (request, reply) =>
+export function accountRoutes(routes: RouteServer, ctx: IdentityContext): void {
+  routes.serve(AUTH_ROUTES.signUp, async (request, reply) =>
     ok(reply, 'Account created; check your email to verify it', await signUp(ctx, request.body, request.id)),
   );
 
-  app.get('/api/user/me', async (request, reply) =>
+  routes.serve(ACCOUNT_ROUTES.getMe, async (request, reply) =>
     ok(reply, 'User fetched successfully', await getMe(ctx, requireUser(request).userId)),
   );
 
-  app.put('/api/user/me', { schema: { body: UpdateMeBody } }, async (request, reply) =>
+  routes.serve(ACCOUNT_ROUTES.updateMe, async (request, reply) =>
     ok(
       reply,
       'User updated successfully',
@@ -21,12 +23,12 @@ export function accountRoutes(app: HttpApp, ctx: IdentityContext): void {
     ),
   );
 
-  app.delete('/api/user/me', async (request, reply) => {
+  routes.serve(ACCOUNT_ROUTES.deleteMe, async (request, reply) => {
     await deleteMe(ctx, requirePerson(request).userId, request.id);
     return ok(reply, 'Account deleted', null);
   });
 
-  app.get('/api/user/me/export', async (request, reply) =>
+  routes.serve(ACCOUNT_ROUTES.exportMe, async (request, reply) =>
     ok(reply, 'Account data exported', await exportMe(ctx, requireUser(request))),
   );
 }

@@ -1,20 +1,20 @@
-import { type HttpApp, ok } from '@gatehouse/service-kit';
+import { API_KEY_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
 import { requireCredentialManager } from '../credentials/limits.js';
-import { ApiKeyIdQuery, CreateApiKeyBody, DeleteApiKeyBody, ListApiKeysQuery, UpdateApiKeyBody } from './schemas.js';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, updateApiKey } from './service.js';
 
-export function apiKeyRoutes(app: HttpApp, ctx: IdentityContext): void {
-  app.post('/api/auth/api-key/create', { schema: { body: CreateApiKeyBody } }, async (request, reply) =>
+export function apiKeyRoutes(routes: RouteServer, ctx: IdentityContext): void {
+  routes.serve(API_KEY_ROUTES.createApiKey, async (request, reply) =>
     ok(reply, 'API key created', await createApiKey(ctx, requireCredentialManager(request), request.body)),
   );
 
-  app.get('/api/auth/api-key/list', { schema: { querystring: ListApiKeysQuery } }, async (request, reply) => {
+  routes.serve(API_KEY_ROUTES.listApiKeys, async (request, reply) => {
     const { items, meta } = await listApiKeys(ctx, requireCredentialManager(request), request.query);
     return ok(reply, 'API keys fetched successfully', items, { meta });
   });
 
-  app.get('/api/auth/api-key/get', { schema: { querystring: ApiKeyIdQuery } }, async (request, reply) =>
+  routes.serve(API_KEY_ROUTES.getApiKey, async (request, reply) =>
     ok(
       reply,
       'API key fetched successfully',
@@ -22,11 +22,11 @@ export function apiKeyRoutes(app: HttpApp, ctx: IdentityContext): void {
     ),
   );
 
-  app.post('/api/auth/api-key/update', { schema: { body: UpdateApiKeyBody } }, async (request, reply) =>
+  routes.serve(API_KEY_ROUTES.updateApiKey, async (request, reply) =>
     ok(reply, 'API key updated', await updateApiKey(ctx, requireCredentialManager(request), request.body, request.id)),
   );
 
-  app.post('/api/auth/api-key/delete', { schema: { body: DeleteApiKeyBody } }, async (request, reply) => {
+  routes.serve(API_KEY_ROUTES.deleteApiKey, async (request, reply) => {
     await deleteApiKey(ctx, requireCredentialManager(request), request.body.keyId, request.id);
     return ok(reply, 'API key deleted', null);
   });

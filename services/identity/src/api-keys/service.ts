@@ -7,13 +7,13 @@ import {
   notFound,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } from '@gatehouse/service-kit';
+import { findPage, hashSecret, likePattern, type PageRequest, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import { isMember } from '../memberships/service.js';
-import { OAuthAppSchema } from '../oauth-apps/entities.js';
+import { appsMintedBy } from '../oauth-store/clients.js';
 import { type ApiKey, ApiKeySchema, isLiveKey, presentApiKey } from './entities.js';
 
 export const API_KEY_PREFIX = 'ba_';
@@ -170,16 +170,21 @@ async function descendantsOf(em: EntityManager, keyId: string): Promise<ApiKey[]
  * Announces that these keys no longer hold, nor the client-credentials tokens of the apps whose
  * secret one of them minted, so every gateway drops them at once.
  */
-async function announceKeysRevoked(em: EntityManager, keys: ApiKey[], requestId: string): Promise<void> {
+async function announceKeysRevoked(
+  em: EntityManager,
+  keys: Array<Pick<ApiKey, 'id' | 'userId'>>,
+  requestId?: string,
+): Promise<void> {
   for (const key of keys) announceRevocation(em, { kind: 'api_key', id: key.id, userId: key.userId }, requestId);
   const [first] = keys;
   if (!first) return;
   // A key and its descendants are one user's, and so are the apps they minted secrets for.
   const userId = first.userId;
-  const apps = await em.find(OAuthAppSchema, {
-    ownerUserId: userId,
-    registeredByKeyId: { $in: keys.map((key) => key.id) },
-  });
+  const apps = await appsMintedBy(
+    em,
+    keys.map((key) => key.id),
+    userId,
+  );
   for (const app of apps) announceRevocation(em, { kind: 'oauth', id: app.id, userId }, requestId);
 }
 
@@ -271,4 +276,32 @@ export async function deleteApiKey(
     await announceKeysRevoked(em, [found, ...(await descendantsOf(em, found.id))], requestId);
     em.remove(found);
   });
+}
+
+/** Account recovery and deletion: every key of the user goes, each announced with the apps it minted secrets for. */
+export async function deleteForUser(em: EntityManager, userId: string, requestId?: string): Promise<void> {
+  const keys = await em.find(ApiKeySchema, { userId }, { fields: ['id', 'userId'] });
+  if (keys.length === 0) return;
+  await announceKeysRevoked(em, keys, requestId);
+  await em.nativeDelete(ApiKeySchema, { userId });
+}
+
+/** The account export: the keys this credential may list, as the list shows them. */
+export async function exportForUser(em: EntityManager, principal: AuthenticatedPrincipal) {
+  const keys = await em.find(ApiKeySchema, keysVisibleTo(principal), { orderBy: { id: 'desc' } });
+  return keys.map(presentApiKey);
+}
+
+/** The key a presented secret names, if it is one of ours and may act now (credential resolution). */
+export async function findLiveKeyBySecret(em: EntityManager, secret: string): Promise<ApiKey | null> {
+  if (!secret.startsWith(API_KEY_PREFIX)) return null;
+  const digest = hashSecret(secret);
+  const found = await em.findOne(ApiKeySchema, { keyHash: digest });
+  return found && sameDigest(found.keyHash, digest) && isLiveKey(found) ? found : null;
+}
+
+/** The user's key by id, if it may act now (a key-minted app secret stands only while it does). */
+export async function findLiveKey(em: EntityManager, keyId: string, userId: string): Promise<ApiKey | null> {
+  const key = await em.findOne(ApiKeySchema, { id: keyId, userId });
+  return key && isLiveKey(key) ? key : null;
 }

@@ -3,9 +3,10 @@ import { requireUser } from '@gatehouse/service-kit';
 import type { FastifyRequest } from 'fastify';
 
 /**
- * DESIGN.md rule 7: a credential creates only credentials at most as strong as itself. These are
- * the checks API keys and OAuth apps share; the gateway's route table refuses OAuth tokens on
- * these routes too, and identity refuses them again so the rule holds whatever the table says.
+ * A credential creates only credentials at most as strong as itself (docs/api-keys.md "Credential
+ * rules"). These are the checks API keys and OAuth apps share; the gateway's route table refuses
+ * OAuth tokens on these routes too, and identity refuses them again so the rule holds whatever
+ * the table says.
  */
 
 /** Keys, OAuth apps and grants are managed with a session or a PAT, never by an OAuth app. */

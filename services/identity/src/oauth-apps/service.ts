@@ -4,72 +4,18 @@ import {
   conflict,
   type FieldError,
   isOAuthScope,
-  newId,
   notFound,
-  OIDC_SCOPES,
-  TOKEN_SCOPES,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, hashSecret, likePattern, type PageRequest, randomSecret } from '@gatehouse/service-kit';
+import { findPage, likePattern, type PageRequest } from '@gatehouse/service-kit';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import { type AdapterPayload, type ClientMetadata, errors } from 'oidc-provider';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
-import { OidcPayloadSchema } from '../oauth/entities.js';
-import { destroyGrants } from '../oauth-grants/service.js';
-import { type ClientType, type OAuthApp, OAuthAppSchema, presentOAuthApp } from './entities.js';
-
-export const CLIENT_SECRET_PREFIX = 'gcs_';
-const SECRET_START_LENGTH = CLIENT_SECRET_PREFIX.length + 6;
-const AUTH_METHODS: ReadonlySet<string> = new Set(['none', 'client_secret_basic', 'client_secret_post']);
-
-export function newOAuthAppId(): string {
-  return `oa_${newId()}`;
-}
-
-/** What oidc-provider sees of an app. `client_secret` is the hash (see compareClientSecret). */
-export function clientMetadata(app: OAuthApp): ClientMetadata {
-  const confidential = app.clientType === 'confidential';
-  const grantTypes = ['authorization_code', 'refresh_token'];
-  // Client credentials act for the app's owner, so only owned confidential apps have them.
-  if (confidential && app.ownerUserId) grantTypes.push('client_credentials');
-  const nativeScheme = app.redirectUris.some((uri) => !/^https?:/i.test(uri));
-  const metadata: ClientMetadata = {
-    client_id: app.id,
-    client_name: app.name,
-    application_type: nativeScheme ? 'native' : 'web',
-    redirect_uris: app.redirectUris,
-    response_types: ['code'],
-    grant_types: grantTypes,
-    token_endpoint_auth_method: app.tokenAuthMethod as ClientMetadata['token_endpoint_auth_method'],
-    scope: app.allowedScopes.join(' '),
-  };
-  if (confidential && app.secretHash) metadata.client_secret = app.secretHash;
-  return metadata;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/**
- * OAuth 2.1 redirect URIs: absolute, no fragment, https (http only on loopback), or a
- * private-use scheme with a reverse-domain name for native apps (RFC 8252 §7.1).
- */
-export function redirectUriProblem(value: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute URL';
-  }
-  if (url.hash || value.includes('#')) return 'must not contain a fragment';
-  const scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (scheme === 'https') return null;
-  if (scheme === 'http') return LOOPBACK_HOSTS.has(url.hostname) ? null : 'must use https (http only for loopback)';
-  if (['javascript', 'data', 'file', 'vbscript', 'ftp', 'ws', 'wss'].includes(scheme))
-    return `${scheme}: is not allowed`;
-  return scheme.includes('.') ? null : 'a custom scheme must be a reverse domain name (com.example.app:/callback)';
-}
+import { newOAuthAppId, newSecret, redirectUriProblem } from '../oauth-store/clients.js';
+import { type ClientType, type OAuthApp, OAuthAppSchema } from '../oauth-store/entities.js';
+import { deleteRecords, destroyGrants } from '../oauth-store/grants.js';
+import { presentOAuthApp } from './present.js';
 
 function checkRedirectUris(uris: string[]): string[] {
   const errors: FieldError[] = [];
@@ -93,16 +39,6 @@ function checkAllowedScopes(requested: string[]): string[] {
   return scopes;
 }
 
-/** What is stored of a secret: its hash, and its first characters to recognise it by. */
-function storedSecret(secret: string): { secretHash: string; secretStart: string } {
-  return { secretHash: hashSecret(secret), secretStart: secret.slice(0, SECRET_START_LENGTH) };
-}
-
-function newSecret(): { secret: string; secretHash: string; secretStart: string } {
-  const secret = `${CLIENT_SECRET_PREFIX}${randomSecret(32)}`;
-  return { secret, ...storedSecret(secret) };
-}
-
 export interface OAuthAppInput {
   name: string;
   redirectUris: string[];
@@ -117,7 +53,7 @@ function mintingKey(principal: AuthenticatedPrincipal): string | null {
 
 /**
  * An app is a credential: registered with a key, it is allowed at most the key's scopes and is
- * pinned to the key's organization (DESIGN.md rule 7).
+ * pinned to the key's organization (docs/oauth.md "Credential rules").
  */
 export async function createOAuthApp(ctx: IdentityContext, principal: AuthenticatedPrincipal, input: OAuthAppInput) {
   const redirectUris = checkRedirectUris(input.redirectUris);
@@ -242,7 +178,7 @@ export async function deleteOAuthApp(
 
 async function deleteAppRecords(em: EntityManager, app: OAuthApp, requestId?: string): Promise<void> {
   await destroyGrants(em, { clientId: app.id }, requestId);
-  await em.nativeDelete(OidcPayloadSchema, { clientId: app.id });
+  await deleteRecords(em, { clientId: app.id });
   await em.nativeDelete(OAuthAppSchema, { id: app.id });
   if (app.ownerUserId) {
     announceRevocation(em, { kind: 'oauth', id: app.id, userId: app.ownerUserId }, requestId);
@@ -250,52 +186,15 @@ async function deleteAppRecords(em: EntityManager, app: OAuthApp, requestId?: st
 }
 
 /** Account deletion: the user's own apps (with every grant to them) and the grants they gave. */
-export async function deleteOAuthForUser(em: EntityManager, userId: string, requestId?: string): Promise<void> {
+export async function deleteForUser(em: EntityManager, userId: string, requestId?: string): Promise<void> {
   const apps = await em.find(OAuthAppSchema, { ownerUserId: userId });
   for (const app of apps) await deleteAppRecords(em, app, requestId);
   await destroyGrants(em, { accountId: userId }, requestId);
-  await em.nativeDelete(OidcPayloadSchema, { accountId: userId });
+  await deleteRecords(em, { accountId: userId });
 }
 
-/**
- * RFC 7591 dynamic registration (when enabled): oidc-provider has validated the metadata
- * and generated the secret; only its hash is kept. Registered apps have no owner.
- */
-export async function registerClient(ctx: IdentityContext, id: string, payload: AdapterPayload): Promise<void> {
-  const metadata = payload as ClientMetadata;
-  const method = String(metadata.token_endpoint_auth_method ?? 'client_secret_basic');
-  if (!AUTH_METHODS.has(method)) throw new errors.InvalidClientMetadata(`unsupported token_endpoint_auth_method`);
-  // The same rules as apps made through the API (oidc-provider's own are looser).
-  const redirectUris = (metadata.redirect_uris ?? []) as string[];
-  for (const uri of redirectUris) {
-    const problem = redirectUriProblem(uri);
-    if (problem) throw new errors.InvalidRedirectUri(`redirect_uris: ${uri} ${problem}`);
-  }
-  const requested = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : [];
-  const unknown = requested.filter((scope) => !isOAuthScope(scope));
-  if (unknown.length > 0) throw new errors.InvalidClientMetadata(`unknown scope: ${unknown.join(' ')}`);
-  const secret = method !== 'none' && typeof metadata.client_secret === 'string' ? metadata.client_secret : null;
-  const stored = secret ? storedSecret(secret) : { secretHash: null, secretStart: null };
-  const now = new Date();
-  const em = ctx.deps.orm.em.fork();
-  await em.upsert(
-    OAuthAppSchema,
-    {
-      id,
-      ownerUserId: null,
-      name: (typeof metadata.client_name === 'string' ? metadata.client_name : 'Registered app').slice(0, 100),
-      clientType: method === 'none' ? 'public' : 'confidential',
-      redirectUris,
-      allowedScopes: requested.length > 0 ? requested : [...TOKEN_SCOPES, ...OIDC_SCOPES],
-      ...stored,
-      secretChangedAt: now,
-      tokenAuthMethod: method,
-      registered: true,
-      organizationId: null,
-      registeredByKeyId: null,
-      createdAt: now,
-      updatedAt: now,
-    },
-    { onConflictFields: ['id'], onConflictExcludeFields: ['createdAt'] },
-  );
+/** The account export: the apps this credential may list, as the list shows them. */
+export async function exportForUser(em: EntityManager, principal: AuthenticatedPrincipal) {
+  const apps = await em.find(OAuthAppSchema, appsVisibleTo(principal), { orderBy: { createdAt: 'desc' } });
+  return apps.map(presentOAuthApp);
 }

@@ -1,44 +1,9 @@
 import { type AuthenticatedPrincipal, notFound } from '@gatehouse/contracts';
 import { findPage, likePattern, type PageRequest } from '@gatehouse/service-kit';
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
-import { announceRevocation } from '../credentials/revocation.js';
-import { type OidcPayload, OidcPayloadSchema } from '../oauth/entities.js';
-import { OAuthAppSchema } from '../oauth-apps/entities.js';
-
-/** The parts of oidc-provider's Grant payload Gatehouse reads. */
-export interface GrantPayload {
-  accountId?: string;
-  clientId?: string;
-  openid?: { scope?: string };
-  resources?: Record<string, string>;
-}
-
-/** Every scope a grant holds: OpenID scopes plus the API scopes granted for this API. */
-export function grantedScopes(payload: GrantPayload, resource: string): string[] {
-  const openid = payload.openid?.scope?.split(' ') ?? [];
-  const api = payload.resources?.[resource]?.split(' ') ?? [];
-  return [...new Set([...openid, ...api].filter(Boolean))];
-}
-
-/**
- * Deletes a grant and every token issued under it, and announces it so gateways stop
- * accepting its access tokens. One transaction: the event exists if and only if the grant is gone.
- */
-export async function destroyGrant(em: EntityManager, grantId: string, requestId?: string): Promise<boolean> {
-  const grant = await em.findOne(OidcPayloadSchema, { model: 'Grant', id: grantId });
-  await em.nativeDelete(OidcPayloadSchema, { grantId });
-  if (!grant) return false;
-  await em.nativeDelete(OidcPayloadSchema, { model: 'Grant', id: grantId });
-  if (grant.accountId) {
-    announceRevocation(em, { kind: 'oauth', id: grantId, userId: grant.accountId }, requestId);
-  }
-  return true;
-}
-
-function liveGrantsOf(userId: string): FilterQuery<OidcPayload> & Record<string, unknown> {
-  return { model: 'Grant', accountId: userId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] };
-}
+import { OAuthAppSchema, type OidcPayload, OidcPayloadSchema } from '../oauth-store/entities.js';
+import { destroyGrant, type GrantPayload, grantedScopes, liveGrantsOf } from '../oauth-store/grants.js';
 
 /** A grant as its user sees it: which app, which scopes, since and until when. */
 async function presentGrants(ctx: IdentityContext, em: EntityManager, grants: OidcPayload[]) {
@@ -52,16 +17,6 @@ async function presentGrants(ctx: IdentityContext, em: EntityManager, grants: Oi
     createdAt: grant.createdAt.toISOString(),
     expiresAt: grant.expiresAt?.toISOString() ?? null,
   }));
-}
-
-/** Destroys every grant matching `where` (one app's, or one user's), each announced. */
-export async function destroyGrants(
-  em: EntityManager,
-  where: { clientId: string } | { accountId: string },
-  requestId?: string,
-): Promise<void> {
-  const grants = await em.find(OidcPayloadSchema, { model: 'Grant', ...where }, { fields: ['id'] });
-  for (const grant of grants) await destroyGrant(em, grant.id, requestId);
 }
 
 /** The apps the user has let in, a page at a time (newest first unless sorted otherwise). */
@@ -81,7 +36,7 @@ export async function listGrants(ctx: IdentityContext, userId: string, query: Pa
 }
 
 /** Every live grant of the user (the account export). */
-export async function allGrants(ctx: IdentityContext, userId: string) {
+export async function exportForUser(ctx: IdentityContext, userId: string) {
   const em = readEm(ctx);
   return presentGrants(
     ctx,

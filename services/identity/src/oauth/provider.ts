@@ -1,15 +1,16 @@
 import { isOAuthScope, OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
-import { counter, hashSecret, isDatabaseUnavailable, randomSecret, sameDigest } from '@gatehouse/service-kit';
+import { counter, isDatabaseUnavailable } from '@gatehouse/service-kit';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { UserSchema } from '../accounts/entities.js';
 import { apiAudience, type IdentityContext, readEm } from '../context.js';
-import { CLIENT_SECRET_PREFIX, newOAuthAppId } from '../oauth-apps/service.js';
-import { postgresAdapter } from './adapter.js';
-import { endGatehouseSessionOnLogout, securePages } from './browser-pages.js';
+import { postgresAdapter } from '../oauth-store/adapter.js';
+import { newClientSecret, newOAuthAppId, sameClientSecret } from '../oauth-store/clients.js';
+import { findUserById } from '../users/queries.js';
+import { introspectAndRevokeJwts } from './jwt-introspection.js';
 import { signingKeysFromPem } from './keys.js';
 import { gatehouseLoginPolicy } from './login-policy.js';
+import { endGatehouseSessionOnLogout } from './logout.js';
+import { pageSecurityHeaders } from './page-headers.js';
 import { errorPage, logoutPage, signedOutPage } from './pages.js';
-import { handleStructuredTokens } from './structured-tokens.js';
 import { answerUnavailable } from './unavailable.js';
 import { refuseUnknownScopes } from './unknown-scopes.js';
 
@@ -63,7 +64,7 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     async findAccount(_ctx, sub) {
-      const user = await readEm(ctx).findOne(UserSchema, { id: sub });
+      const user = await findUserById(readEm(ctx), sub);
       if (!user?.isActive) return undefined;
       return {
         accountId: user.id,
@@ -114,7 +115,7 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
         enabled: config.OAUTH_DYNAMIC_REGISTRATION,
         initialAccessToken: config.OAUTH_REGISTRATION_TOKEN ?? false,
         idFactory: newOAuthAppId,
-        secretFactory: () => `${CLIENT_SECRET_PREFIX}${randomSecret(32)}`,
+        secretFactory: newClientSecret,
       },
       resourceIndicators: {
         enabled: true,
@@ -164,17 +165,13 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
     this: { clientSecret?: string },
     actual,
   ) {
-    return Promise.resolve(
-      typeof this.clientSecret === 'string' && typeof actual === 'string'
-        ? sameDigest(this.clientSecret, hashSecret(actual))
-        : false,
-    );
+    return Promise.resolve(sameClientSecret(this.clientSecret, actual));
   };
-  provider.use(securePages());
+  provider.use(pageSecurityHeaders());
   provider.use(answerUnavailable(provider));
   provider.use(endGatehouseSessionOnLogout(ctx));
   provider.use(refuseUnknownScopes(provider));
-  provider.use(handleStructuredTokens(ctx, keys, provider.issuer));
+  provider.use(introspectAndRevokeJwts(ctx, keys, provider.issuer));
   provider.on('server_error', (_koa, error) => {
     if (isDatabaseUnavailable(error)) ctx.deps.logger.warn({ err: error }, 'oauth: database unavailable');
     else ctx.deps.logger.error({ err: error }, 'oauth server error');

@@ -1,18 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
-import { AppError } from '@gatehouse/contracts';
-import { type HttpApp, isDatabaseUnavailable } from '@gatehouse/service-kit';
+import { AppError, AUTHORIZATION_SERVER_ENDPOINTS as ENDPOINTS } from '@gatehouse/contracts';
+import { type HttpApp, isDatabaseUnavailable, type RouteServer } from '@gatehouse/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Provider, { errors, type InteractionResults } from 'oidc-provider';
-import { UserSchema } from '../accounts/entities.js';
 import { type IdentityContext, readEm } from '../context.js';
-import { clientInfo, setSessionCookie } from '../sessions/cookie.js';
-import { signIn } from '../sessions/sign-in.js';
+import { setSessionCookie } from '../sessions/cookie.js';
+import { clientInfo, signIn } from '../sessions/sign-in.js';
+import { findUserById } from '../users/queries.js';
 import { GATEHOUSE_SESSION_REASON } from './login-policy.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 import { INTERACTION_PATH, OAUTH_PATH } from './provider.js';
-import { InteractionParams, LoginForm } from './schemas.js';
 import { UNAVAILABLE } from './unavailable.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -74,7 +73,12 @@ async function asPage(reply: FastifyReply, work: () => Promise<unknown>) {
  * prefix in `originalUrl` so discovery advertises full URLs). The login and consent pages
  * under /oauth2/interaction are fastify routes: they need identity's sign-in and its HTML.
  */
-export async function oauthRoutes(app: HttpApp, ctx: IdentityContext, provider: Provider): Promise<void> {
+export async function oauthRoutes(
+  app: HttpApp,
+  routes: RouteServer,
+  ctx: IdentityContext,
+  provider: Provider,
+): Promise<void> {
   const callback = provider.callback();
   await app.register(middie);
   app.use(OAUTH_PATH, (req: IncomingMessage, res: ServerResponse, next: () => void) => {
@@ -84,11 +88,11 @@ export async function oauthRoutes(app: HttpApp, ctx: IdentityContext, provider: 
   await app.register(async (pages) => {
     await pages.register(formbody, { bodyLimit: 16_384 });
     // register() hands the child scope fastify's default generics; it is the same app type.
-    interactionRoutes(pages as unknown as HttpApp, ctx, provider);
+    interactionRoutes(routes.within(pages as unknown as HttpApp), ctx, provider);
   });
 }
 
-function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provider): void {
+function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: Provider): void {
   const details = (request: FastifyRequest, reply: FastifyReply) => provider.interactionDetails(request.raw, reply.raw);
   const finish = async (request: FastifyRequest, reply: FastifyReply, result: InteractionResults) =>
     reply.redirect(
@@ -105,7 +109,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
     abort: `${INTERACTION_PATH}/${uid}/abort`,
   });
 
-  app.get(`${INTERACTION_PATH}/:uid`, { schema: { params: InteractionParams } }, (request, reply) =>
+  routes.serve(ENDPOINTS.showInteraction, (request, reply) =>
     asPage(reply, async () => {
       const interaction = await details(request, reply);
       const { uid } = request.params;
@@ -124,7 +128,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
       }
       if (interaction.prompt.name === 'consent') {
         const accountId = interaction.session?.accountId;
-        const user = accountId ? await readEm(ctx).findOne(UserSchema, { id: accountId }) : null;
+        const user = accountId ? await findUserById(readEm(ctx), accountId) : null;
         const scopes = scopesToConsent(interaction);
         const page = consentPage({
           confirmAction: actions(uid).confirm,
@@ -139,10 +143,8 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
     }),
   );
 
-  app.post(
-    `${INTERACTION_PATH}/:uid/login`,
-    // A form with a field missing is shown again with a message, not answered with JSON.
-    { schema: { params: InteractionParams, body: LoginForm }, attachValidation: true },
+  routes.serve(
+    ENDPOINTS.submitLogin,
     (request, reply) =>
       asPage(reply, async () => {
         const interaction = await details(request, reply);
@@ -170,9 +172,11 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
           return showAgain(error.message, error.status);
         }
       }),
+    // A form with a field missing is shown again with a message, not answered with JSON.
+    { attachValidation: true },
   );
 
-  app.post(`${INTERACTION_PATH}/:uid/confirm`, { schema: { params: InteractionParams } }, (request, reply) =>
+  routes.serve(ENDPOINTS.confirmConsent, (request, reply) =>
     asPage(reply, async () => {
       const interaction = await details(request, reply);
       if (interaction.prompt.name !== 'consent') throw new errors.InvalidRequest('this step is already complete');
@@ -181,7 +185,7 @@ function interactionRoutes(app: HttpApp, ctx: IdentityContext, provider: Provide
     }),
   );
 
-  app.post(`${INTERACTION_PATH}/:uid/abort`, { schema: { params: InteractionParams } }, (request, reply) =>
+  routes.serve(ENDPOINTS.abortInteraction, (request, reply) =>
     asPage(reply, async () => {
       await details(request, reply);
       return finish(request, reply, { error: 'access_denied', error_description: 'The user denied access' });

@@ -3,9 +3,9 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 /**
- * oidc-provider silently drops scopes it does not know; API.md refuses them. For an
- * authorization request from a known client to one of its registered redirect URIs, an
- * unknown scope sends the browser back with `invalid_scope` (RFC 6749 §4.1.2.1). Anything
+ * oidc-provider silently drops scopes it does not know; Gatehouse refuses them (docs/oauth.md
+ * "Scopes"). For an authorization request from a known client to one of its registered redirect
+ * URIs, an unknown scope sends the browser back with `invalid_scope` (RFC 6749 §4.1.2.1). Anything
  * else (unknown client, foreign redirect URI) is left to oidc-provider's own error page.
  */
 export function refuseUnknownScopes(provider: Provider) {

@@ -1,7 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { commit, type IdentityContext } from '../context.js';
+import type { FastifyReply } from 'fastify';
+import type { IdentityContext } from '../context.js';
 import type { Session } from './entities.js';
-import { SessionSchema } from './entities.js';
 
 /** The session cookie's attributes, wherever it is set or cleared (fastify here, Koa in OAuth). */
 export function sessionCookieOptions(ctx: IdentityContext) {
@@ -9,7 +8,7 @@ export function sessionCookieOptions(ctx: IdentityContext) {
     path: '/',
     httpOnly: true,
     sameSite: 'lax' as const,
-    // Secure everywhere but plain-http local development (API.md "Credentials").
+    // Secure everywhere but plain-http local development (docs/accounts.md "Sign-in and sessions").
     secure: new URL(ctx.config.PUBLIC_URL).protocol === 'https:',
   };
 }
@@ -24,17 +23,4 @@ export function setSessionCookie(ctx: IdentityContext, reply: FastifyReply, toke
 
 export function clearSessionCookie(ctx: IdentityContext, reply: FastifyReply) {
   reply.clearCookie(ctx.config.SESSION_COOKIE_NAME, sessionCookieOptions(ctx));
-}
-
-/** Signing out: the session is revoked and announced (gateways drop it at once). */
-export async function signOut(ctx: IdentityContext, sessionId: string, requestId?: string): Promise<void> {
-  await commit(ctx, async (em) => {
-    const session = await em.findOne(SessionSchema, { id: sessionId });
-    if (session) ctx.sessions.revoke(em, session, requestId);
-  });
-}
-
-export function clientInfo(request: FastifyRequest) {
-  const agent = request.headers['user-agent'];
-  return { ip: request.clientIp || null, userAgent: typeof agent === 'string' ? agent : null };
 }

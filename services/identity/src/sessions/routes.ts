@@ -1,16 +1,15 @@
-import { AppError, notFound } from '@gatehouse/contracts';
-import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
-import { presentUser } from '../accounts/entities.js';
-import { commit, type IdentityContext, readEm } from '../context.js';
+import { ACCOUNT_ROUTES, AppError, AUTH_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
+import { type IdentityContext, readEm } from '../context.js';
 import { requireAccountWide, requireCredentialManager } from '../credentials/limits.js';
 import { organizationCount } from '../memberships/service.js';
-import { clearSessionCookie, clientInfo, setSessionCookie, signOut } from './cookie.js';
-import { LoginEventSchema, presentSession, SessionSchema } from './entities.js';
-import { LoginHistoryQuery, SessionParams, SignInBody } from './schemas.js';
-import { signIn } from './sign-in.js';
+import { presentUser } from '../users/entities.js';
+import { clearSessionCookie, setSessionCookie } from './cookie.js';
+import { liveSessionsPage, loginHistoryPage, revokeUserSession, signOut } from './service.js';
+import { clientInfo, signIn } from './sign-in.js';
 
-export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
-  app.post('/api/auth/sign-in/email', { schema: { body: SignInBody } }, async (request, reply) => {
+export function sessionRoutes(routes: RouteServer, ctx: IdentityContext): void {
+  routes.serve(AUTH_ROUTES.signIn, async (request, reply) => {
     const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
     setSessionCookie(ctx, reply, token, session);
     const count = await organizationCount(readEm(ctx), user.id);
@@ -20,7 +19,7 @@ export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
     });
   });
 
-  app.post('/api/auth/sign-out', async (request, reply) => {
+  routes.serve(AUTH_ROUTES.signOut, async (request, reply) => {
     const principal = requireUser(request);
     if (principal.kind !== 'session') {
       throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only a session can sign out; revoke API keys instead');
@@ -30,55 +29,22 @@ export function sessionRoutes(app: HttpApp, ctx: IdentityContext): void {
     return ok(reply, 'Signed out', null);
   });
 
-  app.get('/api/user/sessions', async (request, reply) => {
+  routes.serve(ACCOUNT_ROUTES.listSessions, async (request, reply) => {
     const principal = requireAccountWide(requireCredentialManager(request));
     const current = principal.kind === 'session' ? principal.credentialId : null;
-    const sessions = await readEm(ctx).find(
-      SessionSchema,
-      {
-        userId: principal.userId,
-        revokedAt: null,
-        expiresAt: { $gt: new Date() },
-        absoluteExpiresAt: { $gt: new Date() },
-      },
-      { orderBy: { lastSeenAt: 'desc' } },
-    );
-    return ok(
-      reply,
-      'Sessions fetched successfully',
-      sessions.map((session) => presentSession(session, current)),
-    );
+    const { items, meta } = await liveSessionsPage(readEm(ctx), principal.userId, current, request.query);
+    return ok(reply, 'Sessions fetched successfully', items, { meta });
   });
 
-  app.delete('/api/user/sessions/:sessionId', { schema: { params: SessionParams } }, async (request, reply) => {
+  routes.serve(ACCOUNT_ROUTES.revokeSession, async (request, reply) => {
     const principal = requireAccountWide(requireCredentialManager(request));
-    await commit(ctx, async (em) => {
-      const session = await em.findOne(SessionSchema, { id: request.params.sessionId, userId: principal.userId });
-      if (!session || session.revokedAt) throw notFound('Session not found');
-      ctx.sessions.revoke(em, session, request.id);
-    });
+    await revokeUserSession(ctx, principal.userId, request.params.sessionId, request.id);
     return ok(reply, 'Session revoked', null);
   });
 
-  app.get('/api/user/me/login-history', { schema: { querystring: LoginHistoryQuery } }, async (request, reply) => {
+  routes.serve(ACCOUNT_ROUTES.listLoginHistory, async (request, reply) => {
     const principal = requireUser(request);
-    const { offset, limit } = request.query;
-    const em = readEm(ctx);
-    const [events, total] = await em.findAndCount(
-      LoginEventSchema,
-      { userId: principal.userId },
-      { orderBy: { at: request.query.sort === 'at' ? 'asc' : 'desc', id: 'desc' }, offset, limit },
-    );
-    const data = events.map((event) => ({
-      id: event.id,
-      at: event.at.toISOString(),
-      ip: event.ip,
-      userAgent: event.userAgent,
-      method: event.method,
-      success: event.success,
-    }));
-    return ok(reply, 'Login history fetched successfully', data, {
-      meta: { total, offset, limit, hasMore: offset + data.length < total },
-    });
+    const { items, meta } = await loginHistoryPage(readEm(ctx), principal.userId, request.query);
+    return ok(reply, 'Login history fetched successfully', items, { meta });
   });
 }

@@ -1,9 +1,10 @@
-import { newId } from '@gatehouse/contracts';
-import { hashSecret, randomSecret } from '@gatehouse/service-kit';
+import { newId, notFound } from '@gatehouse/contracts';
+import { findPage, hashSecret, type PageRequest, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { User } from '../accounts/entities.js';
+import { commit, type IdentityContext } from '../context.js';
 import { announceRevocation } from '../credentials/revocation.js';
-import { LoginEventSchema, type Session, SessionSchema } from './entities.js';
+import type { User } from '../users/entities.js';
+import { LoginEventSchema, presentSession, type Session, SessionSchema } from './entities.js';
 
 export interface SessionPolicy {
   idleSeconds: number;
@@ -86,4 +87,94 @@ export class SessionService {
       failureReason,
     });
   }
+}
+
+/** Signing out: the session is revoked and announced (gateways drop it at once). */
+export async function signOut(ctx: IdentityContext, sessionId: string, requestId?: string): Promise<void> {
+  await commit(ctx, async (em) => {
+    const session = await em.findOne(SessionSchema, { id: sessionId });
+    if (session) ctx.sessions.revoke(em, session, requestId);
+  });
+}
+
+/** Ends one of the user's own sessions (not found when it is someone else's or already ended). */
+export async function revokeUserSession(
+  ctx: IdentityContext,
+  userId: string,
+  sessionId: string,
+  requestId: string,
+): Promise<void> {
+  await commit(ctx, async (em) => {
+    const session = await em.findOne(SessionSchema, { id: sessionId, userId });
+    if (!session || session.revokedAt) throw notFound('Session not found');
+    ctx.sessions.revoke(em, session, requestId);
+  });
+}
+
+/** The sessions still in force, a page at a time (most recently used first unless sorted otherwise). */
+export async function liveSessionsPage(
+  em: EntityManager,
+  userId: string,
+  currentSessionId: string | null,
+  query: PageRequest,
+) {
+  const now = new Date();
+  const page = await findPage(
+    em,
+    SessionSchema,
+    { userId, revokedAt: null, expiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } },
+    query,
+    { sortable: { lastSeenAt: 'date', createdAt: 'date' }, defaultSort: '-lastSeenAt' },
+  );
+  return { items: page.items.map((session) => presentSession(session, currentSessionId)), meta: page.meta };
+}
+
+/** The session a cookie value names, whatever its state (the caller checks it is live). */
+export async function findSessionByToken(em: EntityManager, token: string): Promise<Session | null> {
+  const digest = hashSecret(token);
+  const session = await em.findOne(SessionSchema, { tokenHash: digest });
+  return session && sameDigest(session.tokenHash, digest) ? session : null;
+}
+
+/** Sign-in attempts, a page at a time (newest first unless sorted by `at`). */
+export async function loginHistoryPage(em: EntityManager, userId: string, query: PageRequest) {
+  const page = await findPage(em, LoginEventSchema, { userId }, query, {
+    sortable: { at: 'date' },
+    defaultSort: '-at',
+  });
+  const items = page.items.map((event) => ({
+    id: event.id,
+    at: event.at.toISOString(),
+    ip: event.ip,
+    userAgent: event.userAgent,
+    method: event.method,
+    success: event.success,
+  }));
+  return { items, meta: page.meta };
+}
+
+/** Account deletion: every session and sign-in record of the user. */
+export async function deleteForUser(em: EntityManager, userId: string): Promise<void> {
+  await em.nativeDelete(SessionSchema, { userId });
+  await em.nativeDelete(LoginEventSchema, { userId });
+}
+
+/** The account export: every session (ended ones too) and the last 500 sign-in attempts. */
+export async function exportForUser(em: EntityManager, userId: string, currentSessionId: string | null) {
+  const [sessions, logins] = await Promise.all([
+    em.find(SessionSchema, { userId }, { orderBy: { id: 'desc' } }),
+    em.find(LoginEventSchema, { userId }, { orderBy: { id: 'desc' }, limit: 500 }),
+  ]);
+  return {
+    sessions: sessions.map((session) => ({
+      ...presentSession(session, currentSessionId),
+      revokedAt: session.revokedAt?.toISOString() ?? null,
+    })),
+    loginHistory: logins.map((login) => ({
+      at: login.at.toISOString(),
+      ip: login.ip,
+      userAgent: login.userAgent,
+      success: login.success,
+    })),
+  };
 }

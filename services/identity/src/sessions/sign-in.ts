@@ -1,8 +1,14 @@
 import { AppError } from '@gatehouse/contracts';
-import { UserSchema } from '../accounts/entities.js';
-import { normalizeEmail } from '../accounts/service.js';
+import type { FastifyRequest } from 'fastify';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
 import type { ClientInfo, SignInResult } from './service.js';
+
+/** Where a sign-in comes from, as recorded on the session and in the login history. */
+export function clientInfo(request: FastifyRequest): ClientInfo {
+  const agent = request.headers['user-agent'];
+  return { ip: request.clientIp || null, userAgent: typeof agent === 'string' ? agent : null };
+}
 
 const INVALID = () => new AppError('INVALID_CREDENTIALS', 'Invalid email or password');
 
@@ -15,8 +21,7 @@ export async function signIn(
   input: { email: string; password: string },
   client: ClientInfo,
 ): Promise<SignInResult> {
-  const email = normalizeEmail(input.email);
-  const user = await readEm(ctx).findOne(UserSchema, { email });
+  const user = await findUserByEmail(readEm(ctx), input.email);
   const valid = await ctx.hasher.verify(user?.passwordHash ?? null, input.password);
   if (!user || !valid) {
     // Recorded after answering: a write only for existing accounts would make them slower to refuse.
@@ -29,7 +34,7 @@ export async function signIn(
   }
   const rehash = ctx.hasher.needsRehash(user.passwordHash) ? await ctx.hasher.hash(input.password) : null;
   return commit(ctx, async (em) => {
-    const fresh = await em.findOneOrFail(UserSchema, { id: user.id });
+    const fresh = await loadUserForUpdate(em, user.id);
     if (rehash) fresh.passwordHash = rehash;
     fresh.lastLoginAt = new Date();
     const { token, session } = ctx.sessions.create(em, fresh, client);

@@ -1,64 +1,29 @@
-import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
-import { type OrgContext, readEm } from '../context.js';
-import { loadAccess } from '../organizations/access.js';
-import {
-  CreateInviteBody,
-  InviteListQuery,
-  InviteParams,
-  InviteTokenParams,
-  OrganizationParams,
-} from '../organizations/schemas.js';
+import { ORGANIZATION_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
+import type { OrgContext } from '../context.js';
 import { acceptInvite, createInvite, listInvites, resendInvite, revokeInvite } from './service.js';
 
-export function inviteRoutes(app: HttpApp, ctx: OrgContext): void {
-  const access = async (organizationId: string, userId: string) => loadAccess(readEm(ctx), organizationId, userId);
+export function inviteRoutes(routes: RouteServer, ctx: OrgContext): void {
+  routes.serve(ORGANIZATION_ROUTES.listInvites, async (request, reply) => {
+    const { items, meta } = await listInvites(ctx, request.tenant, request.query);
+    return ok(reply, 'Invitations fetched successfully', items, { meta });
+  });
 
-  app.get(
-    '/api/user/organizations/:organizationId/invites',
-    { schema: { params: OrganizationParams, querystring: InviteListQuery } },
-    async (request, reply) => {
-      const found = await access(request.params.organizationId, requireUser(request).userId);
-      const { items, meta } = await listInvites(ctx, found, request.query);
-      return ok(reply, 'Invitations fetched successfully', items, { meta });
-    },
+  routes.serve(ORGANIZATION_ROUTES.createInvite, async (request, reply) => {
+    const input = { email: request.body.email, role: request.body.role ?? 'member' };
+    return ok(reply, 'Invitation sent', await createInvite(ctx, request.tenant, input), { status: 201 });
+  });
+
+  routes.serve(ORGANIZATION_ROUTES.revokeInvite, async (request, reply) => {
+    await revokeInvite(ctx, request.tenant, request.params.inviteId);
+    return ok(reply, 'Invitation revoked', null);
+  });
+
+  routes.serve(ORGANIZATION_ROUTES.resendInvite, async (request, reply) =>
+    ok(reply, 'Invitation sent again', await resendInvite(ctx, request.tenant, request.params.inviteId)),
   );
 
-  app.post(
-    '/api/user/organizations/:organizationId/invites',
-    { schema: { params: OrganizationParams, body: CreateInviteBody } },
-    async (request, reply) => {
-      const principal = requireUser(request);
-      const found = await access(request.params.organizationId, principal.userId);
-      const invite = await createInvite(
-        ctx,
-        found,
-        { email: request.body.email, role: request.body.role ?? 'member' },
-        principal,
-      );
-      return ok(reply, 'Invitation sent', invite, { status: 201 });
-    },
-  );
-
-  app.delete(
-    '/api/user/organizations/:organizationId/invites/:inviteId',
-    { schema: { params: InviteParams } },
-    async (request, reply) => {
-      const found = await access(request.params.organizationId, requireUser(request).userId);
-      await revokeInvite(ctx, found, request.params.inviteId);
-      return ok(reply, 'Invitation revoked', null);
-    },
-  );
-
-  app.post(
-    '/api/user/organizations/:organizationId/invites/:inviteId/resend',
-    { schema: { params: InviteParams } },
-    async (request, reply) => {
-      const found = await access(request.params.organizationId, requireUser(request).userId);
-      return ok(reply, 'Invitation sent again', await resendInvite(ctx, found, request.params.inviteId));
-    },
-  );
-
-  app.post('/api/user/invites/:token/accept', { schema: { params: InviteTokenParams } }, async (request, reply) =>
+  routes.serve(ORGANIZATION_ROUTES.acceptInvite, async (request, reply) =>
     ok(reply, 'Invitation accepted', await acceptInvite(ctx, requireUser(request), request.params.token, request.id)),
   );
 }

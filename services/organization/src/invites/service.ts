@@ -7,19 +7,21 @@ import {
   notFound,
   type Role,
 } from '@gatehouse/contracts';
-import { hashSecret, queueMail, randomSecret, recordEvent } from '@gatehouse/service-kit';
+import {
+  findPage,
+  hashSecret,
+  type PageRequest,
+  queueMail,
+  randomSecret,
+  recordEvent,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { DirectoryUserSchema } from '../directory/entities.js';
-import { type Access, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
-import { MemberSchema, OrganizationSchema } from '../organizations/entities.js';
+import { findOrganization, requireOwner, requireVerifiedEmail } from '../organizations/access.js';
+import { MemberSchema, OrganizationSchema, presentMembership } from '../organizations/entities.js';
 import { type Invite, InviteSchema, inviteStatus, presentInvite } from './entities.js';
-
-function requireOwnerForOwnerRole(access: Access, role: Role) {
-  if (role === 'owner' && access.member.role !== 'owner') {
-    throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only owners can invite owners', { requiredRole: 'owner' });
-  }
-}
 
 function inviteMail(ctx: OrgContext, to: string, organizationName: string, token: string, days: number) {
   const link = new URL(`/api/user/invites/${token}/accept`, ctx.config.PUBLIC_URL).toString();
@@ -41,22 +43,13 @@ async function issueInviteToken(ctx: OrgContext, em: EntityManager, invite: Invi
   );
 }
 
-export async function createInvite(
-  ctx: OrgContext,
-  access: Access,
-  input: { email: string; role: Role },
-  principal: AuthenticatedPrincipal,
-) {
-  requirePermission(access, 'organization:manage-members');
-  requireOwnerForOwnerRole(access, input.role);
+/** The tenant routes below run after the contract's permission (organization:manage-members) was checked. */
+export async function createInvite(ctx: OrgContext, tenant: TenantAccess, input: { email: string; role: Role }) {
+  if (input.role === 'owner') requireOwner(tenant.role, 'invite owners');
   const email = input.email.trim().toLowerCase();
   const invite = await commit(ctx, async (em) => {
-    await requireVerifiedEmail(em, access.member.userId, 'inviting people');
-    const org = await em.findOneOrFail(
-      OrganizationSchema,
-      { id: access.organization.id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
+    await requireVerifiedEmail(em, tenant.principal.userId, 'inviting people');
+    const org = await findOrganization(em, tenant.organizationId, { lock: true });
     const existingUser = await em.findOne(DirectoryUserSchema, { email });
     if (existingUser && (await em.findOne(MemberSchema, { organizationId: org.id, userId: existingUser.userId }))) {
       throw conflict('ALREADY_MEMBER', 'This person is already a member');
@@ -74,7 +67,7 @@ export async function createInvite(
       email,
       role: input.role,
       tokenHash: '',
-      invitedByUserId: principal.userId,
+      invitedByUserId: tenant.principal.userId,
       createdAt: new Date(),
       expiresAt: new Date(),
       acceptedAt: null,
@@ -86,17 +79,16 @@ export async function createInvite(
   return presentInvite(invite);
 }
 
-export async function listInvites(ctx: OrgContext, access: Access, query: { offset: number; limit: number }) {
-  requirePermission(access, 'organization:manage-members');
-  const [invites, total] = await readEm(ctx).findAndCount(
+/** Pending (unaccepted) invitations, newest first unless sorted otherwise; `q` matches the email. */
+export async function listInvites(ctx: OrgContext, tenant: TenantAccess, query: PageRequest) {
+  const page = await findPage(
+    readEm(ctx),
     InviteSchema,
-    { organizationId: access.organization.id, acceptedAt: null },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, offset: query.offset, limit: query.limit },
+    { organizationId: tenant.organizationId, acceptedAt: null },
+    query,
+    { sortable: { createdAt: 'date' }, defaultSort: '-createdAt', search: ['email'] },
   );
-  return {
-    items: invites.map(presentInvite),
-    meta: { total, offset: query.offset, limit: query.limit, hasMore: query.offset + invites.length < total },
-  };
+  return { items: page.items.map(presentInvite), meta: page.meta };
 }
 
 async function pendingInvite(em: EntityManager, organizationId: string, inviteId: string) {
@@ -105,20 +97,19 @@ async function pendingInvite(em: EntityManager, organizationId: string, inviteId
   return invite;
 }
 
-export async function revokeInvite(ctx: OrgContext, access: Access, inviteId: string) {
-  requirePermission(access, 'organization:manage-members');
+export async function revokeInvite(ctx: OrgContext, tenant: TenantAccess, inviteId: string) {
   await commit(ctx, async (em) => {
-    em.remove(await pendingInvite(em, access.organization.id, inviteId));
+    em.remove(await pendingInvite(em, tenant.organizationId, inviteId));
   });
 }
 
 /** A fresh token and expiry; the old link stops working. */
-export async function resendInvite(ctx: OrgContext, access: Access, inviteId: string) {
-  requirePermission(access, 'organization:manage-members');
+export async function resendInvite(ctx: OrgContext, tenant: TenantAccess, inviteId: string) {
   const invite = await commit(ctx, async (em) => {
-    await requireVerifiedEmail(em, access.member.userId, 'inviting people');
-    const found = await pendingInvite(em, access.organization.id, inviteId);
-    await issueInviteToken(ctx, em, found, access.organization.name);
+    await requireVerifiedEmail(em, tenant.principal.userId, 'inviting people');
+    const found = await pendingInvite(em, tenant.organizationId, inviteId);
+    const organization = await findOrganization(em, tenant.organizationId);
+    await issueInviteToken(ctx, em, found, organization.name);
     return found;
   });
   return presentInvite(invite);
@@ -163,12 +154,6 @@ export async function acceptInvite(
       { organizationId: invite.organizationId, userId: user.userId, role: invite.role },
       requestId,
     );
-    return {
-      id: member.id,
-      organizationId: member.organizationId,
-      userId: member.userId,
-      role: member.role,
-      joinedAt: member.joinedAt.toISOString(),
-    };
+    return presentMembership(member);
   });
 }

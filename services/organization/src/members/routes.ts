@@ -1,44 +1,21 @@
-import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
-import { type OrgContext, readEm } from '../context.js';
-import { loadAccess } from '../organizations/access.js';
-import { ChangeRoleBody, MemberListQuery, MemberParams, OrganizationParams } from '../organizations/schemas.js';
+import { ORGANIZATION_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer } from '@gatehouse/service-kit';
+import type { OrgContext } from '../context.js';
 import { changeRole, listMembers, removeMember } from './service.js';
 
-export function memberRoutes(app: HttpApp, ctx: OrgContext): void {
-  app.get(
-    '/api/user/organizations/:organizationId/members',
-    { schema: { params: OrganizationParams, querystring: MemberListQuery } },
-    async (request, reply) => {
-      const access = await loadAccess(readEm(ctx), request.params.organizationId, requireUser(request).userId);
-      const { items, meta } = await listMembers(ctx, access, request.query);
-      return ok(reply, 'Members fetched successfully', items, { meta });
-    },
-  );
+export function memberRoutes(routes: RouteServer, ctx: OrgContext): void {
+  routes.serve(ORGANIZATION_ROUTES.listMembers, async (request, reply) => {
+    const { items, meta } = await listMembers(ctx, request.tenant, request.query);
+    return ok(reply, 'Members fetched successfully', items, { meta });
+  });
 
-  app.put(
-    '/api/user/organizations/:organizationId/members/:memberId/role',
-    { schema: { params: MemberParams, body: ChangeRoleBody } },
-    async (request, reply) => {
-      const { organizationId, memberId } = request.params;
-      const member = await changeRole(
-        ctx,
-        requireUser(request),
-        organizationId,
-        memberId,
-        request.body.role,
-        request.id,
-      );
-      return ok(reply, 'Member role updated', member);
-    },
-  );
+  routes.serve(ORGANIZATION_ROUTES.changeMemberRole, async (request, reply) => {
+    const member = await changeRole(ctx, request.tenant, request.params.memberId, request.body.role, request.id);
+    return ok(reply, 'Member role updated', member);
+  });
 
-  app.delete(
-    '/api/user/organizations/:organizationId/members/:memberId',
-    { schema: { params: MemberParams } },
-    async (request, reply) => {
-      const { organizationId, memberId } = request.params;
-      await removeMember(ctx, requireUser(request), organizationId, memberId, request.id);
-      return ok(reply, 'Member removed', null);
-    },
-  );
+  routes.serve(ORGANIZATION_ROUTES.removeMember, async (request, reply) => {
+    await removeMember(ctx, request.tenant, request.params.memberId, request.id);
+    return ok(reply, 'Member removed', null);
+  });
 }

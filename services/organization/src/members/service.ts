@@ -1,48 +1,38 @@
-import {
-  AppError,
-  type AuthenticatedPrincipal,
-  conflict,
-  EVENT_SUBJECTS,
-  notFound,
-  type Role,
-} from '@gatehouse/contracts';
-import { likePattern, recordEvent } from '@gatehouse/service-kit';
+import { conflict, EVENT_SUBJECTS, notFound, type Role } from '@gatehouse/contracts';
+import { findRowsPage, type PageRequest, recordEvent, type TenantAccess } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
-import { type Access, loadAccess, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
-import { type Member, MemberSchema } from '../organizations/entities.js';
+import { lockedAccess, requireOwner, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
+import { type Member, MemberSchema, OrganizationSchema } from '../organizations/entities.js';
 
-export async function listMembers(
-  ctx: OrgContext,
-  access: Access,
-  query: { offset: number; limit: number; q?: string; sort?: string },
-) {
-  const em = readEm(ctx);
-  const params: unknown[] = [access.organization.id];
-  let filter = '';
-  if (query.q) {
-    filter = 'and (d.name ilike ? or d.email ilike ?)';
-    params.push(likePattern(query.q), likePattern(query.q));
-  }
-  const order = query.sort === '-joinedAt' ? 'm.joined_at desc, m.id desc' : 'm.joined_at asc, m.id asc';
-  const rows: Array<{
-    id: string;
-    user_id: string;
-    role: string;
-    joined_at: Date;
-    name: string | null;
-    email: string | null;
-    total: string;
-  }> = await em.execute(
-    `select m.id, m.user_id, m.role, m.joined_at, d.name, d.email, count(*) over () as total
-       from members m left join directory_users d on d.user_id = m.user_id
-       where m.organization_id = ? ${filter}
-       order by ${order} limit ? offset ?`,
-    [...params, query.limit, query.offset],
+interface MemberRow {
+  id: string;
+  user_id: string;
+  role: string;
+  /** Raw SQL reads timestamps as text. */
+  joined_at: string;
+  name: string | null;
+  email: string | null;
+}
+
+/** Members with the directory's name and email; `q` matches either. */
+export async function listMembers(ctx: OrgContext, tenant: TenantAccess, query: PageRequest) {
+  const page = await findRowsPage<MemberRow>(
+    readEm(ctx),
+    {
+      select: 'm.id, m.user_id, m.role, m.joined_at, d.name, d.email',
+      from: 'members m left join directory_users d on d.user_id = m.user_id',
+      where: 'm.organization_id = ?',
+      params: [tenant.organizationId],
+      id: 'm.id',
+      sortable: { joinedAt: { column: 'm.joined_at', kind: 'date' } },
+      defaultSort: 'joinedAt',
+      search: ['d.name', 'd.email'],
+    },
+    query,
   );
-  const total = rows.length > 0 ? Number(rows[0]!.total) : 0;
   return {
-    items: rows.map((row) => ({
+    items: page.items.map((row) => ({
       id: row.id,
       userId: row.user_id,
       name: row.name,
@@ -50,12 +40,17 @@ export async function listMembers(
       role: row.role,
       joinedAt: new Date(row.joined_at).toISOString(),
     })),
-    meta: { total, offset: query.offset, limit: query.limit, hasMore: query.offset + rows.length < total },
+    meta: page.meta,
   };
 }
 
-async function lockedTarget(em: EntityManager, organizationId: string, actorId: string, memberId: string) {
-  const access = await loadAccess(em, organizationId, actorId, { lock: true });
+/**
+ * The caller's membership read again under the organization's lock, not the request's: membership
+ * changes must see the roles as they are now, or two owners could demote each other (last-owner rule).
+ */
+async function lockedTarget(em: EntityManager, tenant: TenantAccess, memberId: string) {
+  const { organizationId } = tenant;
+  const access = await lockedAccess(em, organizationId, tenant.principal.userId);
   const target = await em.findOne(MemberSchema, { id: memberId, organizationId });
   if (!target) throw notFound('Member not found');
   return { access, target };
@@ -70,21 +65,17 @@ async function ensureAnotherOwner(em: EntityManager, target: Member) {
 /** Verified owners and admins manage members; only owners make or unmake owners; the last owner stays. */
 export async function changeRole(
   ctx: OrgContext,
-  principal: AuthenticatedPrincipal,
-  organizationId: string,
+  tenant: TenantAccess,
   memberId: string,
   role: Role,
   requestId: string,
 ) {
+  const { organizationId } = tenant;
   return commit(ctx, async (em) => {
-    const { access, target } = await lockedTarget(em, organizationId, principal.userId, memberId);
-    requirePermission(access, 'organization:manage-members');
-    await requireVerifiedEmail(em, principal.userId, 'changing roles');
-    if ((target.role === 'owner' || role === 'owner') && access.member.role !== 'owner') {
-      throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only owners can make or unmake owners', {
-        requiredRole: 'owner',
-      });
-    }
+    const { access, target } = await lockedTarget(em, tenant, memberId);
+    requirePermission(access.member.role, 'organization:manage-members');
+    await requireVerifiedEmail(em, access.member.userId, 'changing roles');
+    if (target.role === 'owner' || role === 'owner') requireOwner(access.member.role, 'make or unmake owners');
     if (target.role === role) return presentMember(target);
     if (role !== 'owner') await ensureAnotherOwner(em, target);
     target.role = role;
@@ -94,22 +85,15 @@ export async function changeRole(
 }
 
 /** Verified managers remove members (owners only remove owners); anyone may leave; the last owner stays. */
-export async function removeMember(
-  ctx: OrgContext,
-  principal: AuthenticatedPrincipal,
-  organizationId: string,
-  memberId: string,
-  requestId: string,
-) {
+export async function removeMember(ctx: OrgContext, tenant: TenantAccess, memberId: string, requestId: string) {
+  const { organizationId } = tenant;
   await commit(ctx, async (em) => {
-    const { access, target } = await lockedTarget(em, organizationId, principal.userId, memberId);
-    const leaving = target.userId === principal.userId;
+    const { access, target } = await lockedTarget(em, tenant, memberId);
+    const leaving = target.userId === access.member.userId;
     if (!leaving) {
-      requirePermission(access, 'organization:manage-members');
-      if (target.role === 'owner' && access.member.role !== 'owner') {
-        throw new AppError('INSUFFICIENT_PERMISSIONS', 'Only owners can remove owners', { requiredRole: 'owner' });
-      }
-      await requireVerifiedEmail(em, principal.userId, 'removing members');
+      requirePermission(access.member.role, 'organization:manage-members');
+      if (target.role === 'owner') requireOwner(access.member.role, 'remove owners');
+      await requireVerifiedEmail(em, access.member.userId, 'removing members');
     }
     await ensureAnotherOwner(em, target);
     em.remove(target);
@@ -129,4 +113,39 @@ export function presentMember(member: Member) {
     role: member.role,
     joinedAt: member.joinedAt.toISOString(),
   };
+}
+
+/**
+ * A deleted user leaves every organization. Where they were the last owner, the longest-standing
+ * remaining member becomes owner (an organization always keeps one); an empty organization is deleted.
+ */
+export async function removeUserEverywhere(em: EntityManager, userId: string, requestId?: string) {
+  const memberships = await em.find(MemberSchema, { userId });
+  for (const membership of memberships) {
+    const { organizationId } = membership;
+    em.remove(membership);
+    recordEvent(em, EVENT_SUBJECTS.memberRemoved, { organizationId, userId, role: membership.role }, requestId);
+    await em.flush();
+    const remaining = await em.find(MemberSchema, { organizationId }, { orderBy: { joinedAt: 'asc', id: 'asc' } });
+    const org = await em.findOne(OrganizationSchema, { id: organizationId });
+    if (!org) continue;
+    if (remaining.length === 0) {
+      recordEvent(
+        em,
+        EVENT_SUBJECTS.organizationDeleted,
+        { organizationId, name: org.name, slug: org.slug },
+        requestId,
+      );
+      em.remove(org);
+    } else if (!remaining.some((member) => member.role === 'owner')) {
+      const heir = remaining[0]!;
+      heir.role = 'owner';
+      recordEvent(
+        em,
+        EVENT_SUBJECTS.memberRoleChanged,
+        { organizationId, userId: heir.userId, role: 'owner' },
+        requestId,
+      );
+    }
+  }
 }

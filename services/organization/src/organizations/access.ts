@@ -1,45 +1,66 @@
-import { AppError, notFound, type RolePermission, roleHasPermission } from '@gatehouse/contracts';
+import { AppError, notFound, type Role, type RolePermission, roleHasPermission } from '@gatehouse/contracts';
+import type { TenantAccessLoader } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { type OrgContext, readEm } from '../context.js';
 import { DirectoryUserSchema } from '../directory/entities.js';
 import { type Member, MemberSchema, type Organization, OrganizationSchema } from './entities.js';
 
-export interface Access {
-  organization: Organization;
-  member: Member;
+/**
+ * Tenant routes' membership check, from organization's own members table (loaded once per request
+ * by service-kit's routeServer). Outsiders get 404, exactly as for an id that does not exist, so
+ * organization ids cannot be probed. A member row implies its organization (foreign key, cascade).
+ */
+export function tenantAccess(ctx: OrgContext): TenantAccessLoader {
+  return async (organizationId, principal) => {
+    const member = await readEm(ctx).findOne(MemberSchema, { organizationId, userId: principal.userId });
+    if (!member) throw notFound('Organization not found');
+    return member.role;
+  };
 }
 
-/**
- * The caller's membership in the organization. Outsiders get 404, exactly as for an id that
- * does not exist, so organization ids cannot be probed. `lock` serialises membership changes
- * per organization (the last-owner rule must not be raced).
- */
-export async function loadAccess(
+export async function findOrganization(
   em: EntityManager,
   organizationId: string,
-  userId: string,
   options: { lock?: boolean } = {},
-): Promise<Access> {
+): Promise<Organization> {
   const organization = await em.findOne(
     OrganizationSchema,
     { id: organizationId },
     options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
   );
-  const member = organization ? await em.findOne(MemberSchema, { organizationId, userId }) : null;
-  if (!organization || !member) throw notFound('Organization not found');
+  if (!organization) throw notFound('Organization not found');
+  return organization;
+}
+
+/** The caller's membership read under the organization's row lock. */
+export interface LockedAccess {
+  organization: Organization;
+  member: Member;
+}
+
+/**
+ * Membership changes lock the organization row and read the caller's membership again inside
+ * their transaction: the role the request was let in with may have changed since (two owners
+ * demoting each other at once), and the last-owner rule must not be raced.
+ */
+export async function lockedAccess(em: EntityManager, organizationId: string, userId: string): Promise<LockedAccess> {
+  const organization = await findOrganization(em, organizationId, { lock: true });
+  const member = await em.findOne(MemberSchema, { organizationId, userId });
+  if (!member) throw notFound('Organization not found');
   return { organization, member };
 }
 
-export function requirePermission(access: Access, permission: RolePermission): void {
-  if (!roleHasPermission(access.member.role, permission)) {
-    throw new AppError('INSUFFICIENT_PERMISSIONS', `Your role (${access.member.role}) cannot do this`, {
+export function requirePermission(role: Role, permission: RolePermission): void {
+  if (!roleHasPermission(role, permission)) {
+    throw new AppError('INSUFFICIENT_PERMISSIONS', `Your role (${role}) cannot do this`, {
       requiredPermission: permission,
     });
   }
 }
 
 /** Actions reserved to owners (deleting the organization, making owners). */
-export function requireOwner(access: Access, action: string): void {
-  if (access.member.role !== 'owner') {
+export function requireOwner(role: Role, action: string): void {
+  if (role !== 'owner') {
     throw new AppError('INSUFFICIENT_PERMISSIONS', `Only owners can ${action}`, { requiredRole: 'owner' });
   }
 }

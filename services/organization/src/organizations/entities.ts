@@ -44,7 +44,7 @@ export const MemberSchema = new EntitySchema<Member>({
   },
 });
 
-export function presentOrganization(organization: Organization, role: Role | null) {
+export function presentOrganization(organization: Organization, role: Role) {
   return {
     id: organization.id,
     name: organization.name,
@@ -53,5 +53,16 @@ export function presentOrganization(organization: Organization, role: Role | nul
     role,
     createdAt: organization.createdAt.toISOString(),
     updatedAt: organization.updatedAt.toISOString(),
+  };
+}
+
+/** One membership: the caller's, or the one an accepted invitation made. */
+export function presentMembership(member: Member) {
+  return {
+    id: member.id,
+    organizationId: member.organizationId,
+    userId: member.userId,
+    role: member.role,
+    joinedAt: member.joinedAt.toISOString(),
   };
 }

@@ -1,71 +1,41 @@
-import { type HttpApp, ok, requireUser } from '@gatehouse/service-kit';
-import { type OrgContext, readEm } from '../context.js';
-import { loadAccess } from './access.js';
-import { presentOrganization } from './entities.js';
-import {
-  CreateOrganizationBody,
-  OrganizationListQuery,
-  OrganizationParams,
-  UpdateOrganizationBody,
-} from './schemas.js';
+import { ORGANIZATION_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
+import type { OrgContext } from '../context.js';
 import {
   createOrganization,
   deleteOrganization,
+  getMyMembership,
+  getOrganization,
   listOrganizations,
-  presentMembership,
   updateOrganization,
 } from './service.js';
 
-export function organizationRoutes(app: HttpApp, ctx: OrgContext): void {
-  app.get('/api/user/organizations', { schema: { querystring: OrganizationListQuery } }, async (request, reply) => {
+export function organizationRoutes(routes: RouteServer, ctx: OrgContext): void {
+  routes.serve(ORGANIZATION_ROUTES.listOrganizations, async (request, reply) => {
     const { items, meta } = await listOrganizations(ctx, requireUser(request), request.query);
     return ok(reply, 'Organizations fetched successfully', items, { meta });
   });
 
-  app.post('/api/user/organizations', { schema: { body: CreateOrganizationBody } }, async (request, reply) =>
+  routes.serve(ORGANIZATION_ROUTES.createOrganization, async (request, reply) =>
     ok(reply, 'Organization created', await createOrganization(ctx, requireUser(request), request.body, request.id), {
       status: 201,
     }),
   );
 
-  app.get(
-    '/api/user/organizations/:organizationId',
-    { schema: { params: OrganizationParams } },
-    async (request, reply) => {
-      const access = await loadAccess(readEm(ctx), request.params.organizationId, requireUser(request).userId);
-      return ok(
-        reply,
-        'Organization fetched successfully',
-        presentOrganization(access.organization, access.member.role),
-      );
-    },
+  routes.serve(ORGANIZATION_ROUTES.getOrganization, async (request, reply) =>
+    ok(reply, 'Organization fetched successfully', await getOrganization(ctx, request.tenant)),
   );
 
-  app.put(
-    '/api/user/organizations/:organizationId',
-    { schema: { params: OrganizationParams, body: UpdateOrganizationBody } },
-    async (request, reply) => {
-      const access = await loadAccess(readEm(ctx), request.params.organizationId, requireUser(request).userId);
-      return ok(reply, 'Organization updated', await updateOrganization(ctx, access, request.body, request.id));
-    },
+  routes.serve(ORGANIZATION_ROUTES.updateOrganization, async (request, reply) =>
+    ok(reply, 'Organization updated', await updateOrganization(ctx, request.tenant, request.body, request.id)),
   );
 
-  app.delete(
-    '/api/user/organizations/:organizationId',
-    { schema: { params: OrganizationParams } },
-    async (request, reply) => {
-      const access = await loadAccess(readEm(ctx), request.params.organizationId, requireUser(request).userId);
-      await deleteOrganization(ctx, access, request.id);
-      return ok(reply, 'Organization deleted', null);
-    },
-  );
+  routes.serve(ORGANIZATION_ROUTES.deleteOrganization, async (request, reply) => {
+    await deleteOrganization(ctx, request.tenant, request.id);
+    return ok(reply, 'Organization deleted', null);
+  });
 
-  app.get(
-    '/api/user/organizations/:organizationId/my-membership',
-    { schema: { params: OrganizationParams } },
-    async (request, reply) => {
-      const access = await loadAccess(readEm(ctx), request.params.organizationId, requireUser(request).userId);
-      return ok(reply, 'Membership fetched successfully', presentMembership(access));
-    },
+  routes.serve(ORGANIZATION_ROUTES.getMyMembership, async (request, reply) =>
+    ok(reply, 'Membership fetched successfully', await getMyMembership(ctx, request.tenant)),
   );
 }

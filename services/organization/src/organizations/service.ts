@@ -3,16 +3,22 @@ import {
   conflict,
   EVENT_SUBJECTS,
   newId,
+  notFound,
   type ProvisionRequest,
   type Role,
 } from '@gatehouse/contracts';
-import { recordEvent } from '@gatehouse/service-kit';
+import { findRowsPage, type PageRequest, recordEvent, type TenantAccess } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { upsertDirectoryUser } from '../directory/service.js';
-import { InviteSchema } from '../invites/entities.js';
-import { type Access, requireOwner, requirePermission } from './access.js';
-import { MemberSchema, type Organization, OrganizationSchema, presentOrganization } from './entities.js';
+import { findOrganization, requireOwner } from './access.js';
+import {
+  MemberSchema,
+  type Organization,
+  OrganizationSchema,
+  presentMembership,
+  presentOrganization,
+} from './entities.js';
 import { availableSlug } from './slug.js';
 
 function eventData(organization: Organization) {
@@ -99,48 +105,70 @@ export async function provisionDefaultNow(ctx: OrgContext, user: ProvisionReques
   }
 }
 
-export async function listOrganizations(
-  ctx: OrgContext,
-  principal: AuthenticatedPrincipal,
-  query: { offset: number; limit: number; q?: string; sort?: string },
-) {
-  const em = readEm(ctx);
-  const where: Record<string, unknown> = { userId: principal.userId };
-  // A pinned key sees only its organization.
-  if (principal.organizationId) where.organizationId = principal.organizationId;
-  const memberships = await em.find(MemberSchema, where);
-  const roles = new Map(memberships.map((member) => [member.organizationId, member.role]));
-  const organizations = await em.find(OrganizationSchema, { id: { $in: [...roles.keys()] } });
-  const needle = query.q?.toLowerCase();
-  const filtered = needle ? organizations.filter((org) => org.name.toLowerCase().includes(needle)) : organizations;
-  const sort = query.sort ?? 'createdAt';
-  const field = sort.replace(/^-/, '') as 'name' | 'createdAt';
-  const direction = sort.startsWith('-') ? -1 : 1;
-  filtered.sort((a, b) =>
-    a[field] < b[field] ? -direction : a[field] > b[field] ? direction : a.id.localeCompare(b.id),
-  );
-  const page = filtered.slice(query.offset, query.offset + query.limit);
-  return {
-    items: page.map((org) => presentOrganization(org, roles.get(org.id) ?? null)),
-    meta: {
-      total: filtered.length,
-      offset: query.offset,
-      limit: query.limit,
-      hasMore: query.offset + page.length < filtered.length,
-    },
-  };
+interface OrganizationRow {
+  id: string;
+  name: string;
+  slug: string;
+  default_for_user_id: string | null;
+  /** Raw SQL reads timestamps as text. */
+  created_at: string;
+  updated_at: string;
+  role: Role;
 }
 
+/** The caller's organizations with their role in each; `q` matches the name. */
+export async function listOrganizations(ctx: OrgContext, principal: AuthenticatedPrincipal, query: PageRequest) {
+  const params: string[] = [principal.userId];
+  let where = 'm.user_id = ?';
+  // A pinned key sees only its organization.
+  if (principal.organizationId) {
+    where += ' and m.organization_id = ?';
+    params.push(principal.organizationId);
+  }
+  const page = await findRowsPage<OrganizationRow>(
+    readEm(ctx),
+    {
+      select: 'o.id, o.name, o.slug, o.default_for_user_id, o.created_at, o.updated_at, m.role',
+      from: 'members m join organizations o on o.id = m.organization_id',
+      where,
+      params,
+      id: 'o.id',
+      sortable: { name: { column: 'o.name', kind: 'string' }, createdAt: { column: 'o.created_at', kind: 'date' } },
+      defaultSort: 'createdAt',
+      search: ['o.name'],
+    },
+    query,
+  );
+  return { items: page.items.map(presentOrganizationRow), meta: page.meta };
+}
+
+function presentOrganizationRow(row: OrganizationRow) {
+  const organization: Organization = {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    defaultForUserId: row.default_for_user_id,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+  return presentOrganization(organization, row.role);
+}
+
+/** The caller is a member of `tenant.organizationId` (checked once per request, see service-kit routes.ts). */
+export async function getOrganization(ctx: OrgContext, tenant: TenantAccess) {
+  return presentOrganization(await findOrganization(readEm(ctx), tenant.organizationId), tenant.role);
+}
+
+/** The contract's permission (organization:manage-members) was checked before this runs. */
 export async function updateOrganization(
   ctx: OrgContext,
-  access: Access,
+  tenant: TenantAccess,
   input: { name?: string; slug?: string },
   requestId: string,
 ) {
-  requirePermission(access, 'organization:manage-members');
   try {
     const organization = await commit(ctx, async (em) => {
-      const org = await em.findOneOrFail(OrganizationSchema, { id: access.organization.id });
+      const org = await findOrganization(em, tenant.organizationId);
       if (input.slug && input.slug !== org.slug) {
         if (await em.findOne(OrganizationSchema, { slug: input.slug }))
           throw conflict('SLUG_TAKEN', 'This slug is taken');
@@ -151,7 +179,7 @@ export async function updateOrganization(
       recordEvent(em, EVENT_SUBJECTS.organizationUpdated, eventData(org), requestId);
       return org;
     });
-    return presentOrganization(organization, access.member.role);
+    return presentOrganization(organization, tenant.role);
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) throw conflict('SLUG_TAKEN', 'This slug is taken');
     throw error;
@@ -159,23 +187,24 @@ export async function updateOrganization(
 }
 
 /** Only owners delete; every service drops the organization's data on the event. */
-export async function deleteOrganization(ctx: OrgContext, access: Access, requestId: string) {
-  requireOwner(access, 'delete an organization');
+export async function deleteOrganization(ctx: OrgContext, tenant: TenantAccess, requestId: string) {
+  requireOwner(tenant.role, 'delete an organization');
   await commit(ctx, async (em) => {
-    const org = await em.findOneOrFail(OrganizationSchema, { id: access.organization.id });
-    await em.nativeDelete(InviteSchema, { organizationId: org.id });
+    const org = await findOrganization(em, tenant.organizationId);
+    // Its invitations go with it (on delete cascade), so this folder need not know them.
     await em.nativeDelete(MemberSchema, { organizationId: org.id });
     recordEvent(em, EVENT_SUBJECTS.organizationDeleted, eventData(org), requestId);
     em.remove(org);
   });
 }
 
-export function presentMembership(access: Access) {
-  return {
-    id: access.member.id,
-    organizationId: access.organization.id,
-    userId: access.member.userId,
-    role: access.member.role as Role,
-    joinedAt: access.member.joinedAt.toISOString(),
-  };
+/** The loader handed over only the role; the membership's id and join date are read here. */
+export async function getMyMembership(ctx: OrgContext, tenant: TenantAccess) {
+  const member = await readEm(ctx).findOne(MemberSchema, {
+    organizationId: tenant.organizationId,
+    userId: tenant.principal.userId,
+  });
+  // Gone since the request was let in (the member left or the organization was deleted meanwhile).
+  if (!member) throw notFound('Organization not found');
+  return presentMembership(member);
 }

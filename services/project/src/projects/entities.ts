@@ -1,7 +1,5 @@
+import type { ProjectStatus } from '@gatehouse/contracts';
 import { EntitySchema } from '@mikro-orm/postgresql';
-
-export const PROJECT_STATUSES = ['draft', 'active', 'paused'] as const;
-export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 
 export interface Project {
   id: string;

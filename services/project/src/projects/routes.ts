@@ -1,61 +1,40 @@
-import { type HttpApp, ok, requireUser, type ServiceDeps } from '@gatehouse/service-kit';
-import type { FastifyRequest } from 'fastify';
-import {
-  CreateProjectBody,
-  ListProjectsQuery,
-  OrganizationParams,
-  ProjectParams,
-  UpdateProjectBody,
-} from './schemas.js';
-import { createProject, deleteProject, getProject, listProjects, type ProjectScope, updateProject } from './service.js';
+import { PROJECT_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer, type ServiceDeps } from '@gatehouse/service-kit';
+import { createProject, deleteProject, getProject, listProjects, updateProject } from './service.js';
 
-const BASE = '/api/user/organizations/:organizationId/projects';
-
-export function projectRoutes(app: HttpApp, deps: ServiceDeps): void {
-  const scopeOf = (request: FastifyRequest, organizationId: string): ProjectScope => ({
-    deps,
-    organizationId,
-    principal: requireUser(request),
-  });
-
-  app.get(BASE, { schema: { params: OrganizationParams, querystring: ListProjectsQuery } }, async (request, reply) => {
-    const { items, meta } = await listProjects(scopeOf(request, request.params.organizationId), request.query);
+export function projectRoutes(routes: RouteServer, deps: ServiceDeps): void {
+  routes.serve(PROJECT_ROUTES.listProjects, async (request, reply) => {
+    const { items, meta } = await listProjects(deps, request.tenant, request.query);
     return ok(reply, 'Projects fetched successfully', items, { meta });
   });
 
-  app.post(BASE, { schema: { params: OrganizationParams, body: CreateProjectBody } }, async (request, reply) => {
-    const { project, etag } = await createProject(scopeOf(request, request.params.organizationId), request.body);
+  routes.serve(PROJECT_ROUTES.createProject, async (request, reply) => {
+    const { project, etag } = await createProject(deps, request.tenant, request.body);
     reply.header('etag', etag);
     return ok(reply, 'Project created', project, { status: 201 });
   });
 
-  app.get(`${BASE}/:projectId`, { schema: { params: ProjectParams } }, async (request, reply) => {
-    const { project, etag } = await getProject(
-      scopeOf(request, request.params.organizationId),
-      request.params.projectId,
-    );
+  routes.serve(PROJECT_ROUTES.getProject, async (request, reply) => {
+    const { project, etag } = await getProject(deps, request.tenant, request.params.projectId);
     reply.header('etag', etag);
     return ok(reply, 'Project fetched successfully', project);
   });
 
-  app.put(
-    `${BASE}/:projectId`,
-    { schema: { params: ProjectParams, body: UpdateProjectBody } },
-    async (request, reply) => {
-      const ifMatch = request.headers['if-match'];
-      const { project, etag } = await updateProject(
-        scopeOf(request, request.params.organizationId),
-        request.params.projectId,
-        request.body,
-        typeof ifMatch === 'string' ? ifMatch : undefined,
-      );
-      reply.header('etag', etag);
-      return ok(reply, 'Project updated', project);
-    },
-  );
+  routes.serve(PROJECT_ROUTES.updateProject, async (request, reply) => {
+    const ifMatch = request.headers['if-match'];
+    const { project, etag } = await updateProject(
+      deps,
+      request.tenant,
+      request.params.projectId,
+      request.body,
+      typeof ifMatch === 'string' ? ifMatch : undefined,
+    );
+    reply.header('etag', etag);
+    return ok(reply, 'Project updated', project);
+  });
 
-  app.delete(`${BASE}/:projectId`, { schema: { params: ProjectParams } }, async (request, reply) => {
-    await deleteProject(scopeOf(request, request.params.organizationId), request.params.projectId);
+  routes.serve(PROJECT_ROUTES.deleteProject, async (request, reply) => {
+    await deleteProject(deps, request.tenant, request.params.projectId);
     return ok(reply, 'Project deleted', null);
   });
 }

@@ -1,18 +1,19 @@
 import { randomInt } from 'node:crypto';
-import { AppError, type AuthenticatedPrincipal, conflict, newId, notFound } from '@gatehouse/contracts';
-import { findPage, likePattern, type PageRequest, type ServiceDeps, slugify } from '@gatehouse/service-kit';
+import { AppError, conflict, newId, notFound, type ProjectStatus } from '@gatehouse/contracts';
+import {
+  findPage,
+  likePattern,
+  type PageRequest,
+  type ServiceDeps,
+  slugify,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { type EntityManager, type FilterQuery, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { ProjectUserSchema } from '../memberships/entities.js';
-import { requireManager, roleIn } from '../memberships/service.js';
-import { etagOf, type Project, ProjectSchema, type ProjectStatus, presentProject } from './entities.js';
+import { etagOf, type Project, ProjectSchema, presentProject } from './entities.js';
 
-export interface ProjectScope {
-  deps: ServiceDeps;
-  organizationId: string;
-  principal: AuthenticatedPrincipal;
-}
-
-const em = (scope: ProjectScope) => scope.deps.orm.em.fork();
+/** The caller is a member of `tenant.organizationId` (checked once per request, see service-kit routes.ts). */
+const em = (deps: ServiceDeps) => deps.orm.em.fork();
 
 async function withCreators(manager: EntityManager, projects: Project[]) {
   const ids = [...new Set(projects.map((project) => project.createdByUserId))];
@@ -43,10 +44,13 @@ function slugTaken(error: unknown): never {
   throw error;
 }
 
-export async function listProjects(scope: ProjectScope, query: PageRequest & { q?: string; status?: ProjectStatus }) {
-  const manager = em(scope);
-  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
-  const where: Record<string, unknown> = { organizationId: scope.organizationId };
+export async function listProjects(
+  deps: ServiceDeps,
+  tenant: TenantAccess,
+  query: PageRequest & { q?: string; status?: ProjectStatus },
+) {
+  const manager = em(deps);
+  const where: Record<string, unknown> = { organizationId: tenant.organizationId };
   if (query.status) where.status = query.status;
   if (query.q) where.name = { $ilike: likePattern(query.q) };
   const page = await findPage(manager, ProjectSchema, where as FilterQuery<Project>, query, {
@@ -56,34 +60,36 @@ export async function listProjects(scope: ProjectScope, query: PageRequest & { q
   return { items: await withCreators(manager, page.items), meta: page.meta };
 }
 
-export async function getProject(scope: ProjectScope, projectId: string) {
-  const manager = em(scope);
-  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
-  const project = await findProject(manager, scope.organizationId, projectId);
+export async function getProject(deps: ServiceDeps, tenant: TenantAccess, projectId: string) {
+  const manager = em(deps);
+  const project = await findProject(manager, tenant.organizationId, projectId);
   const [presented] = await withCreators(manager, [project]);
   return { project: presented!, etag: etagOf(project) };
 }
 
 export async function createProject(
-  scope: ProjectScope,
+  deps: ServiceDeps,
+  tenant: TenantAccess,
   input: { name: string; slug?: string; description?: string | null; status?: ProjectStatus },
 ) {
-  const manager = em(scope);
-  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
+  const manager = em(deps);
   try {
     const project = await manager.transactional(async (tx) => {
-      if (input.slug && (await tx.findOne(ProjectSchema, { organizationId: scope.organizationId, slug: input.slug }))) {
+      if (
+        input.slug &&
+        (await tx.findOne(ProjectSchema, { organizationId: tenant.organizationId, slug: input.slug }))
+      ) {
         throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
       }
       const now = new Date();
       return tx.create(ProjectSchema, {
         id: newId(),
-        organizationId: scope.organizationId,
+        organizationId: tenant.organizationId,
         name: input.name.trim(),
-        slug: input.slug ?? (await availableSlug(tx, scope.organizationId, input.name)),
+        slug: input.slug ?? (await availableSlug(tx, tenant.organizationId, input.name)),
         description: input.description ?? null,
         status: input.status ?? 'draft',
-        createdByUserId: scope.principal.userId,
+        createdByUserId: tenant.principal.userId,
         version: 1,
         createdAt: now,
         updatedAt: now,
@@ -104,23 +110,23 @@ function matchesETag(ifMatch: string, project: Project): boolean {
 
 /** If-Match, when sent, must name the current version, so two clients never overwrite each other. */
 export async function updateProject(
-  scope: ProjectScope,
+  deps: ServiceDeps,
+  tenant: TenantAccess,
   projectId: string,
   input: { name?: string; slug?: string; description?: string | null; status?: ProjectStatus },
   ifMatch: string | undefined,
 ) {
-  const manager = em(scope);
-  await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId);
+  const manager = em(deps);
   try {
     const project = await manager.transactional(async (tx) => {
-      const found = await findProject(tx, scope.organizationId, projectId);
+      const found = await findProject(tx, tenant.organizationId, projectId);
       if (ifMatch !== undefined && !matchesETag(ifMatch, found)) {
         throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again', {
           currentETag: etagOf(found),
         });
       }
       if (input.slug && input.slug !== found.slug) {
-        if (await tx.findOne(ProjectSchema, { organizationId: scope.organizationId, slug: input.slug })) {
+        if (await tx.findOne(ProjectSchema, { organizationId: tenant.organizationId, slug: input.slug })) {
           throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
         }
         found.slug = input.slug;
@@ -144,7 +150,7 @@ export async function updateProject(
       if (updated === 0)
         throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again');
       tx.clear();
-      return findProject(tx, scope.organizationId, projectId);
+      return findProject(tx, tenant.organizationId, projectId);
     });
     const [presented] = await withCreators(manager, [project]);
     return { project: presented!, etag: etagOf(project) };
@@ -153,9 +159,8 @@ export async function updateProject(
   }
 }
 
-export async function deleteProject(scope: ProjectScope, projectId: string) {
-  const manager = em(scope);
-  requireManager(await roleIn(scope.deps, manager, scope.organizationId, scope.principal.userId));
-  const deleted = await manager.nativeDelete(ProjectSchema, { id: projectId, organizationId: scope.organizationId });
+export async function deleteProject(deps: ServiceDeps, tenant: TenantAccess, projectId: string) {
+  const manager = em(deps);
+  const deleted = await manager.nativeDelete(ProjectSchema, { id: projectId, organizationId: tenant.organizationId });
   if (deleted === 0) throw notFound('Project not found');
 }

@@ -1,0 +1,99 @@
+import type { ResolveCredentialReply, ResolveCredentialRequest, TokenScope } from '@gatehouse/contracts';
+import { TOKEN_SCOPES } from '@gatehouse/contracts';
+import { findLiveKeyBySecret } from '../api-keys/service.js';
+import { type IdentityContext, readEm } from '../context.js';
+import { accessTokenStatus } from '../oauth/token-status.js';
+import { findSessionByToken } from '../sessions/service.js';
+import { findUserById } from '../users/queries.js';
+
+const ALL_SCOPES: TokenScope[] = [...TOKEN_SCOPES];
+/** Sliding a session writes a row; doing it at most once a minute keeps resolution cheap. */
+const TOUCH_AFTER_MS = 60_000;
+
+/**
+ * Answers the gateway's `identity.credentials.resolve`: a session token or a PAT becomes a
+ * principal, or a reason the gateway maps to 401. Secrets arrive only here and are hashed at once.
+ */
+export async function resolveCredential(
+  ctx: IdentityContext,
+  request: ResolveCredentialRequest,
+): Promise<ResolveCredentialReply> {
+  if (request.kind === 'oauth') return resolveAccessToken(ctx, request);
+  return request.kind === 'session' ? resolveSession(ctx, request.secret) : resolveApiKey(ctx, request.secret);
+}
+
+/** The gateway has verified the JWT itself; what is asked here is whether it still stands. */
+async function resolveAccessToken(
+  ctx: IdentityContext,
+  request: Extract<ResolveCredentialRequest, { kind: 'oauth' }>,
+): Promise<ResolveCredentialReply> {
+  const status = await accessTokenStatus(ctx, request);
+  if (!status.live) return { ok: false, reason: status.reason };
+  return {
+    ok: true,
+    principal: {
+      kind: 'oauth',
+      userId: status.userId,
+      credentialId: status.credentialId,
+      clientId: request.clientId,
+      scopes: status.scopes,
+      organizationId: status.organizationId,
+      role: status.role,
+      ttlSeconds: cacheSeconds(ctx, status.standsUntil),
+    },
+  };
+}
+
+/** How long the gateway may keep the answer: never past the moment the credential ends by itself. */
+function cacheSeconds(ctx: IdentityContext, endsAt: Date | null): number {
+  if (!endsAt) return ctx.config.CREDENTIAL_CACHE_SECONDS;
+  const left = Math.floor((endsAt.getTime() - Date.now()) / 1000);
+  return Math.max(Math.min(ctx.config.CREDENTIAL_CACHE_SECONDS, left), 0);
+}
+
+async function resolveSession(ctx: IdentityContext, token: string): Promise<ResolveCredentialReply> {
+  const em = readEm(ctx);
+  const session = await findSessionByToken(em, token);
+  if (!session || !ctx.sessions.isLive(session)) return { ok: false, reason: 'INVALID_OR_EXPIRED_TOKEN' };
+  const user = await findUserById(em, session.userId);
+  if (!user) return { ok: false, reason: 'INVALID_OR_EXPIRED_TOKEN' };
+  if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
+  if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) {
+    ctx.sessions.touch(session);
+    await em.flush();
+  }
+  return {
+    ok: true,
+    principal: {
+      kind: 'session',
+      userId: user.id,
+      credentialId: session.id,
+      scopes: ALL_SCOPES,
+      organizationId: null,
+      role: user.role,
+      ttlSeconds: ctx.config.CREDENTIAL_CACHE_SECONDS,
+    },
+  };
+}
+
+async function resolveApiKey(ctx: IdentityContext, key: string): Promise<ResolveCredentialReply> {
+  const em = readEm(ctx);
+  const found = await findLiveKeyBySecret(em, key);
+  if (!found) return { ok: false, reason: 'INVALID_API_KEY' };
+  const user = await findUserById(em, found.userId);
+  if (!user) return { ok: false, reason: 'INVALID_API_KEY' };
+  if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
+  ctx.lastUsed.note(found.id);
+  return {
+    ok: true,
+    principal: {
+      kind: 'api_key',
+      userId: user.id,
+      credentialId: found.id,
+      scopes: found.scopes,
+      organizationId: found.organizationId,
+      role: user.role,
+      ttlSeconds: cacheSeconds(ctx, found.expiresAt),
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { AppError, validationError } from '@gatehouse/contracts';
+import { commit, type IdentityContext, readEm } from '../context.js';
+import { markVerified } from '../email-verification/service.js';
+import { queuePasswordReset } from '../one-time-tokens/links.js';
+import { consumeToken } from '../one-time-tokens/service.js';
+import { endEveryCredential } from '../recovery/end-every-credential.js';
+import { checkPasswordStrength, findUserByEmail, getUser, loadUserForUpdate } from '../users/queries.js';
+
+/** Always succeeds from the caller's view; mails a 1 h single-use link only to real, active accounts. */
+export async function requestPasswordReset(ctx: IdentityContext, email: string): Promise<void> {
+  const user = await findUserByEmail(readEm(ctx), email);
+  if (!user?.isActive) return;
+  await commit(ctx, async (em) => queuePasswordReset(ctx, em, user));
+}
+
+/**
+ * Sets the new password and ends every credential of the account: whoever held it before is out.
+ * The link reached the address, so the address counts as verified from here on.
+ */
+export async function resetPassword(ctx: IdentityContext, token: string, newPassword: string, requestId: string) {
+  await commit(ctx, async (em) => {
+    const userId = await consumeToken(em, 'reset_password', token);
+    const user = await getUser(em, userId);
+    checkPasswordStrength(newPassword, user.email);
+    // Hashed once the link proved valid, so unauthenticated guesses at tokens cost no argon2 work.
+    user.passwordHash = await ctx.hasher.hash(newPassword);
+    user.updatedAt = new Date();
+    if (!user.isVerified) markVerified(em, user, requestId);
+    await endEveryCredential(ctx, em, userId, { requestId });
+  });
+}
+
+/**
+ * Without `revokeOtherSessions` nothing ends. With it, every credential a person or a third party
+ * holds ends (other sessions, PATs, OAuth grants) but the calling session and the client secrets
+ * of the user's own apps (docs/accounts.md).
+ */
+export async function changePassword(
+  ctx: IdentityContext,
+  userId: string,
+  currentSessionId: string | null,
+  input: { currentPassword: string; newPassword: string; revokeOtherSessions?: boolean },
+  requestId: string,
+) {
+  const user = await getUser(readEm(ctx), userId);
+  if (!(await ctx.hasher.verify(user.passwordHash, input.currentPassword))) {
+    throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong', {
+      errors: [{ field: 'currentPassword', error: 'is wrong', location: 'body' }],
+    });
+  }
+  checkPasswordStrength(input.newPassword, user.email);
+  if (input.newPassword === input.currentPassword) {
+    throw validationError([{ field: 'newPassword', error: 'must differ from the current password', location: 'body' }]);
+  }
+  const newHash = await ctx.hasher.hash(input.newPassword);
+  await commit(ctx, async (em) => {
+    const fresh = await loadUserForUpdate(em, userId);
+    fresh.passwordHash = newHash;
+    fresh.updatedAt = new Date();
+    if (input.revokeOtherSessions) {
+      await endEveryCredential(ctx, em, userId, {
+        except: currentSessionId ?? undefined,
+        reach: 'sign-out-everywhere',
+        requestId,
+      });
+    }
+  });
+}

@@ -1,0 +1,46 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import * as apiKeys from '../api-keys/service.js';
+import type { IdentityContext } from '../context.js';
+import { voidClientSecrets } from '../oauth-store/clients.js';
+import { destroyGrants } from '../oauth-store/grants.js';
+import { consumeOutstandingTokens } from '../one-time-tokens/service.js';
+
+/**
+ * How far an ending reaches (docs/accounts.md "Recovery ends every credential").
+ * - `recovery`: someone else may have held the account (password reset, proof of the address,
+ *   deletion). Everything goes, including the client secrets of the user's confidential apps
+ *   (whoever held the account may have registered one) and the account's outstanding links.
+ * - `sign-out-everywhere`: the signed-in owner, who just proved the password, ends what people
+ *   and third parties hold (sessions, PATs, OAuth grants); the secrets their servers run on stay.
+ */
+export type EndingReach = 'recovery' | 'sign-out-everywhere';
+
+export interface EndingOptions {
+  requestId?: string;
+  /** A session that survives: the caller's own. */
+  except?: string;
+  reach?: EndingReach;
+}
+
+/**
+ * Ends the user's credentials in the caller's transaction, announcing each revocation so every
+ * gateway replica refuses it within a second (the events leave with the commit).
+ */
+export async function endEveryCredential(
+  ctx: IdentityContext,
+  em: EntityManager,
+  userId: string,
+  options: EndingOptions = {},
+): Promise<void> {
+  const { requestId, except, reach = 'recovery' } = options;
+  await ctx.sessions.revokeAllForUser(em, userId, { except, requestId });
+  // With the keys go the client-credentials tokens of app secrets a key minted (they stand while it does).
+  await apiKeys.deleteForUser(em, userId, requestId);
+  // Each grant goes with its refresh tokens, codes and access-token records.
+  await destroyGrants(em, { accountId: userId }, requestId);
+  if (reach === 'recovery') {
+    await voidClientSecrets(em, userId, requestId);
+    // A link mailed before the recovery was asked for by whoever held the account then.
+    await consumeOutstandingTokens(em, userId);
+  }
+}
