@@ -1,7 +1,8 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import httpProxy from '@fastify/http-proxy';
-import type { Upstream } from '@gatehouse/contracts';
+import { AppError, ROUTES, type Upstream } from '@gatehouse/contracts';
+import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
 import { counter, createHttpApp, createMetrics, type HttpApp, registerMetrics } from '@gatehouse/service-kit';
 import { Gauge } from 'prom-client';
 import { listOf } from './config.js';
@@ -9,6 +10,7 @@ import { AccessTokenVerifier } from './credentials/access-tokens.js';
 import { CredentialResolver } from './credentials/resolver.js';
 import { answerHeaders } from './credentials/revoked-on-answer.js';
 import type { GatewayDeps } from './deps.js';
+import { registerApiReference } from './docs/reference.js';
 import { limitConnections } from './edges/connections.js';
 import { registerGatewayHealth } from './health.js';
 import { ROUTE_TABLE } from './policy/route-table.js';
@@ -30,6 +32,8 @@ const EXPOSED_HEADERS = [
   'retry-after',
   'etag',
 ];
+
+const FORM = 'application/x-www-form-urlencoded';
 
 export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   const { config, logger } = deps;
@@ -126,7 +130,20 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   });
 
   registerGatewayHealth(app, deps, upstreams, breakers);
+  await registerApiReference(
+    app,
+    buildOpenApiDocument({ publicUrl: publicBase, cookieName: config.SESSION_COOKIE_NAME }),
+  );
 
+  // A form post to a route whose contract takes one (the SAML ACS, which an IdP's page submits) goes
+  // on as the text it is. Anywhere else it is a 415 here, before the pipeline spends any rate limit.
+  const formOperations = new Set(ROUTES.filter((route) => route.bodyContentType === FORM).map((r) => r.operationId));
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: config.BODY_LIMIT }, (request, body, done) => {
+    const match = pipelineDeps.matchRoute(request.method, request.url);
+    if (match && !formOperations.has(match.policy.operationId)) {
+      done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'This route takes JSON (Content-Type: application/json)'));
+    } else done(null, body);
+  });
   await app.register(httpProxy, {
     upstream: '',
     prefix: '/api',

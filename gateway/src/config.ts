@@ -51,6 +51,12 @@ export const GatewayConfig = Type.Object({
   RATE_LIMIT_SIGN_UP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_EMAIL_MAX: Type.Integer({ minimum: 1, default: 3 }),
   RATE_LIMIT_EMAIL_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  /** Starting an SSO sign-in (identify, discover), per IP and per email. */
+  RATE_LIMIT_SSO_START_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_SSO_START_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  /** An IdP's answer (OIDC callback, SAML ACS), per IP: each one costs a token redemption or a signature check. */
+  RATE_LIMIT_SSO_FINISH_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_SSO_FINISH_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_API_KEY_CREATE_MAX: Type.Integer({ minimum: 1, default: 20 }),
   RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   /** Redis keys are namespaced, so tests and deployments sharing a Redis do not collide. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,6 +53,52 @@ async function freshOAuthSecrets(): Promise<OAuthSecrets> {
   return { signingKeyPem: await exportPKCS8(privateKey), cookieKey: randomBytes(32).toString('base64url') };
 }
 
+export interface SsoSecrets {
+  /** SSO_SECRET_KEY: base64 of 32 bytes sealing OIDC client secrets. */
+  secretKey: string;
+  samlPrivateKeyPem: string;
+  samlCertificatePem: string;
+}
+
+/** identity's SSO secret key and SAML service-provider key pair, made once per checkout like the keys above. */
+export async function localSsoSecrets(directory: string): Promise<SsoSecrets> {
+  const secretPath = join(directory, 'sso-secret.key');
+  const keyPath = join(directory, 'saml-sp.key.pem');
+  const certificatePath = join(directory, 'saml-sp.cert.pem');
+  try {
+    return {
+      secretKey: (await readFile(secretPath, 'utf8')).trim(),
+      samlPrivateKeyPem: await readFile(keyPath, 'utf8'),
+      samlCertificatePem: await readFile(certificatePath, 'utf8'),
+    };
+  } catch {
+    const secrets = freshSsoSecrets();
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await writeFile(secretPath, secrets.secretKey, { mode: 0o600 });
+    await writeFile(keyPath, secrets.samlPrivateKeyPem, { mode: 0o600 });
+    await writeFile(certificatePath, secrets.samlCertificatePem);
+    return secrets;
+  }
+}
+
+/** A fresh SSO secret key and a self-signed RSA SAML SP certificate (node has no X.509 writer: openssl makes it). */
+export function freshSsoSecrets(): SsoSecrets {
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', '-', '-days', '3650', '-sha256'];
+  const pems = execFileSync('openssl', [...args, '-subj', '/CN=Gatehouse SAML SP'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString();
+  const block = (label: string) => {
+    const found = pems.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----\\n`));
+    if (!found) throw new Error(`openssl printed no ${label}`);
+    return found[0];
+  };
+  return {
+    secretKey: randomBytes(32).toString('base64'),
+    samlPrivateKeyPem: block('PRIVATE KEY'),
+    samlCertificatePem: block('CERTIFICATE'),
+  };
+}
+
 /** `pnpm keys`: prints fresh keys as .env lines (for docker compose or a secret store). */
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
@@ -61,6 +108,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`PRINCIPAL_PUBLIC_KEY="${oneLine(await exportSPKI(publicKey))}"`);
   console.log(`OAUTH_SIGNING_KEYS="${oneLine(oauth.signingKeyPem)}"`);
   console.log(`OAUTH_COOKIE_KEYS="${oauth.cookieKey}"`);
+  const sso = freshSsoSecrets();
+  console.log(`SSO_SECRET_KEY="${sso.secretKey}"`);
+  console.log(`SAML_SP_PRIVATE_KEY="${oneLine(sso.samlPrivateKeyPem)}"`);
+  console.log(`SAML_SP_CERTIFICATE="${oneLine(sso.samlCertificatePem)}"`);
   // Letters and digits, starting with a letter: safe in a URL and in nats-server's `$VAR` expansion.
   const password = () => `p${randomBytes(24).toString('hex')}`;
   for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'GATEWAY'])

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { localOAuthSecrets, localPrincipalKeys } from './keys.js';
+import { localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from './keys.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
@@ -68,9 +68,15 @@ async function main() {
 
   const keys = await localPrincipalKeys(join(root, '.data/keys'));
   const oauth = await localOAuthSecrets(join(root, '.data/keys'));
+  const sso = await localSsoSecrets(join(root, '.data/keys'));
   const identityOAuth = {
     OAUTH_SIGNING_KEYS: env.OAUTH_SIGNING_KEYS ?? oauth.signingKeyPem,
     OAUTH_COOKIE_KEYS: env.OAUTH_COOKIE_KEYS ?? oauth.cookieKey,
+    SSO_SECRET_KEY: env.SSO_SECRET_KEY ?? sso.secretKey,
+    SAML_SP_PRIVATE_KEY: env.SAML_SP_PRIVATE_KEY ?? sso.samlPrivateKeyPem,
+    SAML_SP_CERTIFICATE: env.SAML_SP_CERTIFICATE ?? sso.samlCertificatePem,
+    // A local IdP to try SSO against runs on this machine.
+    SSO_ALLOW_PRIVATE_IDP: env.SSO_ALLOW_PRIVATE_IDP ?? 'true',
   };
   const gatewayPort = env.GATEWAY_PORT ?? '8080';
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${gatewayPort}`;

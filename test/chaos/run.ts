@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@gatehouse/service-kit/testing';
-import { localOAuthSecrets, localPrincipalKeys } from '../../infra/local/keys.js';
+import { localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from '../../infra/local/keys.js';
 import { TestSmtpServer } from '../../services/identity/test/smtp.js';
 import { ConsistencyCheck } from './check.js';
 import { type Dependencies, destroyDependencies, startDependencies } from './deps.js';
@@ -60,6 +60,7 @@ const closeAll = (processes: Record<ProcessName, ManagedProcess>) =>
 async function startSystem(deps: Dependencies, smtpUrl: string, workDir: string, logDir: string) {
   const keys = await localPrincipalKeys(join(workDir, 'keys'));
   const oauth = await localOAuthSecrets(join(workDir, 'keys'));
+  const sso = await localSsoSecrets(join(workDir, 'keys'));
   const ports = {
     gateway: await freePort(),
     identity: await freePort(),
@@ -94,6 +95,9 @@ async function startSystem(deps: Dependencies, smtpUrl: string, workDir: string,
     identity: service('identity', {
       OAUTH_SIGNING_KEYS: oauth.signingKeyPem,
       OAUTH_COOKIE_KEYS: oauth.cookieKey,
+      SSO_SECRET_KEY: sso.secretKey,
+      SAML_SP_PRIVATE_KEY: sso.samlPrivateKeyPem,
+      SAML_SP_CERTIFICATE: sso.samlCertificatePem,
       SMTP_URL: smtpUrl,
       API_KEY_MAX_PER_USER: '1000',
     }),

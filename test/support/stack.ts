@@ -24,6 +24,7 @@ import { organizationService } from '../../services/organization/src/definition.
 import { buildApp as buildProject } from '../../services/project/src/app.js';
 import type { ProjectConfig } from '../../services/project/src/config.js';
 import { projectService } from '../../services/project/src/definition.js';
+import { checkAnswersFrom } from './contract-check.js';
 
 async function listen(app: HttpApp): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -130,6 +131,9 @@ export async function startStack(
       RATE_LIMIT_KEY_PREFIX: `gh:test:${ns.id}`,
       PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      // Suites run many SSO sign-ins from one address; the SSO limits are shown in gateway/test.
+      RATE_LIMIT_SSO_START_MAX: '1000',
+      RATE_LIMIT_SSO_FINISH_MAX: '1000',
       ...gatewayOverrides,
       ...overrides,
     });
@@ -138,6 +142,8 @@ export async function startStack(
     await app.listen({ host: '127.0.0.1', port });
     const address = app.server.address() as AddressInfo;
     const gateway = { app, deps, url: `http://127.0.0.1:${address.port}` };
+    // Every answer the suites get from it must be what the OpenAPI document declares.
+    checkAnswersFrom(gateway.url);
     gateways.push(gateway);
     return gateway;
   };

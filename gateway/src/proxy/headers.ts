@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER } from '@gatehouse/contracts';
+import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER, SSO_STATE_COOKIE } from '@gatehouse/contracts';
 
 /** Secrets the gateway has already resolved; services never see them. */
 const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization'];
@@ -26,6 +26,10 @@ export function upstreamHeaders(
     if (incoming.authorization) headers.authorization = incoming.authorization;
     const cookies = withoutCookie(incoming.cookie, oauth.sessionCookieName);
     if (cookies) headers.cookie = cookies;
+  } else {
+    // An SSO sign-in's state cookie is no credential of the gateway's: identity checks it against the sign-in.
+    const ssoState = onlyCookie(incoming.cookie, SSO_STATE_COOKIE);
+    if (ssoState) headers.cookie = ssoState;
   }
   headers[PRINCIPAL_HEADER] = extra.principalToken;
   headers['x-request-id'] = extra.requestId;
@@ -42,5 +46,13 @@ function withoutCookie(header: string | undefined, name: string): string | undef
     .split(';')
     .map((part) => part.trim())
     .filter((part) => part.length > 0 && part.slice(0, part.indexOf('=')).trim() !== name);
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+function onlyCookie(header: string | undefined, name: string): string | undefined {
+  const kept = (header ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.slice(0, part.indexOf('=')).trim() === name);
   return kept.length > 0 ? kept.join('; ') : undefined;
 }

@@ -58,7 +58,12 @@ export function createPipeline(deps: PipelineDeps) {
     await consume(request, {
       ip: request.ip,
       credential: credentialKey,
-      ...endpointLimitKeys(policy.limit, request.ip, request.body, undefined),
+      ...endpointLimitKeys(
+        policy.limit,
+        request.ip,
+        request.method === 'GET' ? request.query : request.body,
+        undefined,
+      ),
     });
 
     let principal: Principal = { kind: 'anonymous' };
@@ -70,7 +75,9 @@ export function createPipeline(deps: PipelineDeps) {
     }
     if (!credential || principal.kind === 'anonymous') {
       if (policy.auth === 'required') throw new AppError('AUTHENTICATION_REQUIRED', 'Sign in or send an API key');
-      if (request.headers.cookie) checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+      if (request.headers.cookie && !policy.crossSitePosts) {
+        checkCrossSite(request.method, request.headers, deps.allowedOrigins);
+      }
       return;
     }
     request.gateway.principal = principal;

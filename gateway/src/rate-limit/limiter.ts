@@ -23,7 +23,10 @@ export type LimitName =
   | 'signUp'
   | 'emailIp'
   | 'emailAddress'
-  | 'apiKeyCreate';
+  | 'apiKeyCreate'
+  | 'ssoStartIp'
+  | 'ssoStartEmail'
+  | 'ssoFinishIp';
 
 function buildLimiter(redis: Redis, prefix: string, name: string, points: number, duration: number): NamedLimiter {
   return {
@@ -91,6 +94,27 @@ export class RateLimits {
         config.RATE_LIMIT_API_KEY_CREATE_MAX,
         config.RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS,
       ),
+      ssoStartIp: buildLimiter(
+        redis,
+        p,
+        'sso-start-ip',
+        config.RATE_LIMIT_SSO_START_MAX,
+        config.RATE_LIMIT_SSO_START_WINDOW_SECONDS,
+      ),
+      ssoStartEmail: buildLimiter(
+        redis,
+        p,
+        'sso-start-email',
+        config.RATE_LIMIT_SSO_START_MAX,
+        config.RATE_LIMIT_SSO_START_WINDOW_SECONDS,
+      ),
+      ssoFinishIp: buildLimiter(
+        redis,
+        p,
+        'sso-finish-ip',
+        config.RATE_LIMIT_SSO_FINISH_MAX,
+        config.RATE_LIMIT_SSO_FINISH_WINDOW_SECONDS,
+      ),
     };
   }
 
@@ -147,7 +171,10 @@ function limitedEmail(body: unknown): string | undefined {
   return email.trim().toLowerCase();
 }
 
-/** Which endpoint limits apply, keyed by IP and, where the route has one, by the email in the body. */
+/**
+ * Which endpoint limits apply, keyed by IP and, where the route has one, by the email in the body
+ * (for a GET, the query: discover names the address there).
+ */
 export function endpointLimitKeys(
   limit: EndpointLimit | undefined,
   ip: string,
@@ -159,6 +186,11 @@ export function endpointLimitKeys(
       return { signInIp: ip, signInEmail: limitedEmail(body) };
     case 'signUp':
       return { signUp: ip };
+    case 'ssoStart':
+      // Its own budget: looking up how an address signs in must not spend its password attempts.
+      return { ssoStartIp: ip, ssoStartEmail: limitedEmail(body) };
+    case 'ssoFinish':
+      return { ssoFinishIp: ip };
     case 'passwordReset':
     case 'verificationEmail': {
       const email = limitedEmail(body);

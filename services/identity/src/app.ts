@@ -24,7 +24,7 @@ import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credential-resolution/resolve.js';
 import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocation.js';
 import { emailVerificationRoutes } from './email-verification/routes.js';
-import { membershipConsumer } from './memberships/service.js';
+import { membershipConsumer, tenantAccess } from './memberships/service.js';
 import { createOAuthProvider, OAUTH_PATH } from './oauth/provider.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { oauthAppRoutes } from './oauth-apps/routes.js';
@@ -32,6 +32,10 @@ import { oauthGrantRoutes } from './oauth-grants/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
+import { ssoAdminRoutes } from './sso/admin-routes.js';
+import { forgetOrganizationSso } from './sso/organization-deleted.js';
+import { samlRoutes } from './sso/saml/routes.js';
+import { ssoSignInRoutes } from './sso/sign-in-routes.js';
 import { PasswordHasher } from './users/passwords.js';
 
 export interface IdentityOptions {
@@ -78,6 +82,7 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   // most of those itself; the login and consent pages are identity's handlers).
   const routes = routeServer(app, {
     contracts: [...ROUTES.filter((route) => route.upstream === 'identity'), ...AUTHORIZATION_SERVER_ROUTES],
+    tenantAccess: tenantAccess(deps),
   });
   accountRoutes(routes, ctx);
   sessionRoutes(routes, ctx);
@@ -86,7 +91,10 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   apiKeyRoutes(routes, ctx);
   oauthAppRoutes(routes, ctx);
   oauthGrantRoutes(routes, ctx);
+  ssoAdminRoutes(routes, ctx);
+  ssoSignInRoutes(routes, ctx);
   await oauthRoutes(app, routes, ctx, await createOAuthProvider(ctx));
+  await samlRoutes(app, routes, ctx);
 
   const resolver = serveRpc<ResolveCredentialRequest, ResolveCredentialReply>(
     deps.messaging.nc,
@@ -94,7 +102,7 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     deps.logger,
     (request) => resolveCredential(ctx, request),
   );
-  const memberships = membershipConsumer(deps);
+  const memberships = membershipConsumer(deps, forgetOrganizationSso);
   await memberships.start();
   ctx.mail.start();
   ctx.lastUsed.start();

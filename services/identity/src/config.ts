@@ -38,5 +38,22 @@ export const IdentityConfig = Type.Object({
   /** When set, dynamic registration needs `Authorization: Bearer <this>` (an initial access token). */
   OAUTH_REGISTRATION_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
   OAUTH_APPS_MAX_PER_USER: Type.Integer({ minimum: 1, default: 25 }),
+  /** Base64 of 32 random bytes: the AES-256-GCM key sealing OIDC client secrets of SSO connections. */
+  SSO_SECRET_KEY: Type.String({ pattern: '^[A-Za-z0-9+/_-]{43}=?$' }),
+  /** PEM private key and X.509 certificate our SAML service provider signs metadata and AuthnRequests with. */
+  SAML_SP_PRIVATE_KEY: Type.String({ minLength: 100 }),
+  SAML_SP_CERTIFICATE: Type.String({ minLength: 100 }),
+  /** `host:port` list, comma-separated, for domain verification lookups; unset: the system's resolvers. */
+  DNS_SERVERS: Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]+(\\s*,\\s*[^,\\s]+)*\\s*$' })),
+  /**
+   * Lets an OIDC connection's issuer (and the endpoints its discovery names) be on a loopback,
+   * private, link-local or CGNAT address. Off in production, so an admin cannot point identity's
+   * fetches at its own network (SSRF); tests and `pnpm start` turn it on for their loopback IdPs.
+   */
+  SSO_ALLOW_PRIVATE_IDP: Type.Boolean({ default: false }),
+  /** Origins allowed as an SSO `returnTo` besides PUBLIC_URL's own, comma-separated. */
+  SSO_RETURN_TO_ORIGINS: Type.String({ default: '' }),
+  /** How long a started SSO sign-in may take (the login request and its state cookie). */
+  SSO_LOGIN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
 });
 export type IdentityConfig = Static<typeof IdentityConfig>;

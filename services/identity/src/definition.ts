@@ -5,6 +5,13 @@ import { UserMembershipSchema } from './memberships/entities.js';
 import { OAuthAppSchema, OidcPayloadSchema } from './oauth-store/entities.js';
 import { OneTimeTokenSchema } from './one-time-tokens/entities.js';
 import { LoginEventSchema, SessionSchema } from './sessions/entities.js';
+import {
+  OrganizationDomainSchema,
+  SamlAssertionReplaySchema,
+  SsoConnectionSchema,
+  SsoIdentitySchema,
+  SsoLoginRequestSchema,
+} from './sso/entities.js';
 import { UserSchema } from './users/entities.js';
 
 export const identityService: ServiceDefinition = {
@@ -19,6 +26,11 @@ export const identityService: ServiceDefinition = {
     UserMembershipSchema,
     OAuthAppSchema,
     OidcPayloadSchema,
+    OrganizationDomainSchema,
+    SsoConnectionSchema,
+    SsoIdentitySchema,
+    SsoLoginRequestSchema,
+    SamlAssertionReplaySchema,
   ],
   migrations,
   retention: [
@@ -32,5 +44,8 @@ export const identityService: ServiceDefinition = {
     { table: 'login_events', expired: "at < now() - interval '365 days'" },
     // oidc-provider rows are invisible once expired (the adapter filters them); a day later they go.
     { table: 'oidc_payloads', expired: "expires_at < now() - interval '1 day'" },
+    // A started SSO sign-in and a seen assertion id matter only until they expire.
+    { table: 'sso_login_requests', expired: "expires_at < now() - interval '1 day'" },
+    { table: 'saml_assertion_replays', expired: "expires_at < now() - interval '1 day'" },
   ],
 };

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { smtpMailer } from '@gatehouse/service-kit';
 import {
@@ -27,6 +28,21 @@ export const OAUTH_TEST_SIGNING_KEY = generateKeyPairSync('ed25519')
   .privateKey.export({ format: 'pem', type: 'pkcs8' })
   .toString();
 
+/** One SAML SP key pair per test process, made the way `pnpm keys` makes one (openssl writes the certificate). */
+export const SAML_TEST_SP = samlTestServiceProvider();
+
+function samlTestServiceProvider() {
+  const pems = execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', '-', '-subj', '/CN=Gatehouse test SP', '-days', '30'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  ).toString();
+  const [privateKeyPem] = pems.match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n/) ?? [];
+  const [certificatePem] = pems.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/) ?? [];
+  if (!privateKeyPem || !certificatePem) throw new Error('openssl made no SAML SP key pair');
+  return { privateKeyPem, certificatePem };
+}
+
 export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overrides: Record<string, unknown> = {}) {
   return testServiceConfig('identity', ns, keys, {
     PUBLIC_URL: 'http://localhost:8080',
@@ -52,6 +68,13 @@ export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overr
     OAUTH_GRANT_TTL_SECONDS: 365 * 24 * 3600,
     OAUTH_DYNAMIC_REGISTRATION: false,
     OAUTH_APPS_MAX_PER_USER: 25,
+    SSO_SECRET_KEY: randomBytes(32).toString('base64'),
+    SAML_SP_PRIVATE_KEY: SAML_TEST_SP.privateKeyPem,
+    SAML_SP_CERTIFICATE: SAML_TEST_SP.certificatePem,
+    SSO_RETURN_TO_ORIGINS: '',
+    SSO_LOGIN_TTL_SECONDS: 600,
+    // The tests' IdPs are on loopback.
+    SSO_ALLOW_PRIVATE_IDP: true,
     ...overrides,
   }) as unknown as IdentityConfig;
 }

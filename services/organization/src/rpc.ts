@@ -1,4 +1,6 @@
 import {
+  type MemberProvisionReply,
+  type MemberProvisionRequest,
   type MembershipReply,
   type MembershipRequest,
   type ProvisionReply,
@@ -8,6 +10,7 @@ import {
 import { serveRpc } from '@gatehouse/service-kit';
 import type { Subscription } from 'nats';
 import { type OrgContext, readEm } from './context.js';
+import { provisionMember } from './members/service.js';
 import { MemberSchema, OrganizationSchema } from './organizations/entities.js';
 import { provisionDefaultNow } from './organizations/service.js';
 
@@ -31,6 +34,13 @@ export function serveOrganizationRpc(ctx: OrgContext): Subscription[] {
         ok: true,
         organizationId: await provisionDefaultNow(ctx, request),
       }),
+    ),
+    // SSO sign-ins: identity asks for the membership the connection's role mapping gives.
+    serveRpc<MemberProvisionRequest, MemberProvisionReply>(
+      nc,
+      subject(RPC_SUBJECTS.provisionMember),
+      logger,
+      (request) => provisionMember(ctx, request),
     ),
   ];
 }

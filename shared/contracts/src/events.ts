@@ -26,6 +26,7 @@ export const RPC_SUBJECTS = {
   resolveCredential: 'identity.credentials.resolve',
   getMembership: 'organization.membership.get',
   provisionDefaultOrganization: 'organization.default.provision',
+  provisionMember: 'organization.member.provision',
 } as const;
 
 export const RoleSchema = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });
@@ -148,3 +149,19 @@ export interface ProvisionRequest {
   name: string;
 }
 export type ProvisionReply = { ok: true; organizationId: string } | { ok: false };
+
+/**
+ * An SSO sign-in's membership (identity asks, organization decides): added with the role, or moved to it,
+ * with the same events an invitation or a role change records. An owner stays owner (owners are managed by
+ * people, and the last-owner rule must hold). Email and name fill the member directory at once.
+ */
+export interface MemberProvisionRequest {
+  organizationId: string;
+  userId: string;
+  role: Role;
+  email?: string;
+  name?: string;
+}
+export type MemberProvisionReply =
+  | { ok: true; role: Role }
+  | { ok: false; reason: 'ORGANIZATION_NOT_FOUND' | 'ROLE_NOT_PROVISIONABLE' };

@@ -12,7 +12,11 @@ export type EndpointLimit =
   | 'verificationEmail'
   | 'apiKeyCreate'
   /** A route that checks the current password: limited per user like sign-in is per email. */
-  | 'passwordCheck';
+  | 'passwordCheck'
+  /** Starting an SSO sign-in (identify, discover): per IP and per email, apart from the password budget. */
+  | 'ssoStart'
+  /** An IdP's answer coming back (OIDC callback, SAML ACS): per IP; each one costs a verification. */
+  | 'ssoFinish';
 
 /**
  * One line of the gateway's route table, compiled from a route contract: the only routes that reach a service.
@@ -37,4 +41,6 @@ export interface RoutePolicy {
    * pinned to one organization may not call it.
    */
   accountWide?: boolean;
+  /** Another site's page posts here by design (an IdP's form to a SAML ACS): no cookie CSRF check. */
+  crossSitePosts?: boolean;
 }

@@ -25,7 +25,7 @@ function handleBase(name: string, email: string): string {
   return base.length >= 3 ? base : `user${base}`;
 }
 
-async function uniqueHandle(em: EntityManager, name: string, email: string): Promise<string> {
+export async function uniqueHandle(em: EntityManager, name: string, email: string): Promise<string> {
   const base = handleBase(name, email);
   if (!(await isHandleTaken(em, base))) return base;
   for (let attempt = 0; attempt < 8; attempt++) {

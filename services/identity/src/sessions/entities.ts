@@ -14,6 +14,8 @@ export interface Session {
   ip: string | null;
   userAgent: string | null;
   revokedAt: Date | null;
+  /** The SSO connection the session came through (null for a password sign-in); for `ssoRequired`. */
+  ssoConnectionId?: string | null;
 }
 
 export const SessionSchema = new EntitySchema<Session>({
@@ -30,6 +32,7 @@ export const SessionSchema = new EntitySchema<Session>({
     ip: { type: 'string', nullable: true },
     userAgent: { type: 'string', nullable: true },
     revokedAt: { type: 'Date', nullable: true },
+    ssoConnectionId: { type: 'string', nullable: true },
   },
 });
 
@@ -39,7 +42,7 @@ export interface LoginEvent {
   at: Date;
   ip: string | null;
   userAgent: string | null;
-  method: 'password';
+  method: 'password' | 'sso';
   success: boolean;
   /** Why a failed attempt failed (wrong password, deactivated), for the account owner. */
   failureReason: string | null;

@@ -1,7 +1,16 @@
-import { conflict, EVENT_SUBJECTS, notFound, type Role } from '@gatehouse/contracts';
+import {
+  conflict,
+  EVENT_SUBJECTS,
+  type MemberProvisionReply,
+  type MemberProvisionRequest,
+  newId,
+  notFound,
+  type Role,
+} from '@gatehouse/contracts';
 import { findRowsPage, type PageRequest, recordEvent, type TenantAccess } from '@gatehouse/service-kit';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
+import { upsertDirectoryUser } from '../directory/service.js';
 import { lockedAccess, requireOwner, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
 import { type Member, MemberSchema, OrganizationSchema } from '../organizations/entities.js';
 
@@ -103,6 +112,39 @@ export async function removeMember(ctx: OrgContext, tenant: TenantAccess, member
       { organizationId, userId: target.userId, role: target.role },
       requestId,
     );
+  });
+}
+
+/**
+ * An SSO sign-in's membership (identity's organization.member.provision): added with the mapped role, or
+ * moved to it, under the organization's lock, recording member.added / member.role_changed as an
+ * invitation or a role change would. An owner is left as is: owners are made and unmade by people, and
+ * a mapping must not demote the last one.
+ */
+export async function provisionMember(ctx: OrgContext, request: MemberProvisionRequest): Promise<MemberProvisionReply> {
+  const { organizationId, userId, role } = request;
+  // Owners are made by people in the organization, never by a sign-in (whatever asks).
+  if (role === 'owner') return { ok: false, reason: 'ROLE_NOT_PROVISIONABLE' };
+  return commit(ctx, async (em) => {
+    const organization = await em.findOne(
+      OrganizationSchema,
+      { id: organizationId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!organization) return { ok: false, reason: 'ORGANIZATION_NOT_FOUND' };
+    if (request.email && request.name) {
+      await upsertDirectoryUser(em, { userId, email: request.email, name: request.name });
+    }
+    const member = await em.findOne(MemberSchema, { organizationId, userId });
+    if (!member) {
+      em.create(MemberSchema, { id: newId(), organizationId, userId, role, joinedAt: new Date() });
+      recordEvent(em, EVENT_SUBJECTS.memberAdded, { organizationId, userId, role });
+      return { ok: true, role };
+    }
+    if (member.role === role || member.role === 'owner') return { ok: true, role: member.role };
+    member.role = role;
+    recordEvent(em, EVENT_SUBJECTS.memberRoleChanged, { organizationId, userId, role });
+    return { ok: true, role };
   });
 }
 

@@ -57,6 +57,11 @@ export interface RouteContract {
   credentials?: readonly CredentialKind[];
   /** The route acts on the whole account, so a credential pinned to one organization may not call it. */
   accountWide?: boolean;
+  /**
+   * Another site's page posts here by design (a SAML IdP's auto-submitting form), so the gateway's
+   * cookie CSRF check does not apply: the route authenticates the post itself.
+   */
+  crossSitePosts?: boolean;
   /** A tighter, per-endpoint rate limit class. */
   limit?: EndpointLimit;
   /** On a tenant route: the role permission the caller's membership must grant (checked by the service). */
@@ -118,5 +123,6 @@ export function policyOf(route: NamedRouteContract): RoutePolicy {
   if (route.limit) policy.limit = route.limit;
   if (route.credentials) policy.credentials = [...route.credentials];
   if (route.accountWide) policy.accountWide = true;
+  if (route.crossSitePosts) policy.crossSitePosts = true;
   return policy;
 }

@@ -89,7 +89,8 @@ export const AUTHORIZATION_SERVER_ENDPOINTS = defineRoutes({
     auth: 'optional',
     query: AuthorizationQuery,
     response: { status: 303, headers: { location: 'The login or consent page, or the redirect URI with the result' } },
-    errorResponse: pageErrors([400]),
+    // 503: identity's database is away; a person gets a page saying so.
+    errorResponse: pageErrors([400, 503]),
   },
   resumeAuthorization: {
     ...provider,
@@ -100,7 +101,7 @@ export const AUTHORIZATION_SERVER_ENDPOINTS = defineRoutes({
     auth: 'optional',
     params: Type.Object({ uid: Type.String() }),
     response: { status: 303, headers: { location: 'The next page, or the redirect URI with the result' } },
-    errorResponse: pageErrors([400]),
+    errorResponse: pageErrors([400, 503]),
   },
   pushAuthorizationRequest: {
     ...provider,

@@ -2,6 +2,9 @@ import { ACCOUNT_ROUTES } from './account.js';
 import { API_KEY_ROUTES } from './api-keys.js';
 import { AUTH_ROUTES } from './auth.js';
 import { OAUTH_APP_ROUTES } from './oauth-management.js';
+import { SSO_ADMIN_ROUTES } from './sso-admin.js';
+import { SSO_SAML_ROUTES } from './sso-saml.js';
+import { SSO_SIGN_IN_ROUTES } from './sso-sign-in.js';
 
 export * from './account.js';
 export * from './api-keys.js';
@@ -10,6 +13,17 @@ export * from './authorization-server.js';
 export * from './oauth-answers.js';
 export * from './oauth-management.js';
 export * from './schemas.js';
+export * from './sso-admin.js';
+export * from './sso-saml.js';
+export * from './sso-sign-in.js';
 
 /** identity's routes in the gateway's route table, in the order the reference lists them. */
-export const IDENTITY_ROUTES = { ...AUTH_ROUTES, ...API_KEY_ROUTES, ...ACCOUNT_ROUTES, ...OAUTH_APP_ROUTES } as const;
+export const IDENTITY_ROUTES = {
+  ...AUTH_ROUTES,
+  ...API_KEY_ROUTES,
+  ...ACCOUNT_ROUTES,
+  ...OAUTH_APP_ROUTES,
+  ...SSO_ADMIN_ROUTES,
+  ...SSO_SIGN_IN_ROUTES,
+  ...SSO_SAML_ROUTES,
+} as const;

@@ -117,7 +117,7 @@ export const LoginEvent = Type.Object(
     at: Timestamp,
     ip: Nullable(Type.String()),
     userAgent: Nullable(Type.String()),
-    method: Type.Literal('password'),
+    method: Type.Union([Type.Literal('password'), Type.Literal('sso')]),
     success: Type.Boolean(),
   },
   { additionalProperties: false },

@@ -1,0 +1,34 @@
+import { SSO_SIGN_IN_ROUTES } from '@gatehouse/contracts';
+import { ok, type RouteServer } from '@gatehouse/service-kit';
+import type { IdentityContext } from '../context.js';
+import { setSessionCookie } from '../sessions/cookie.js';
+import { clientInfo } from '../sessions/sign-in.js';
+import { clearStateCookie, SSO_STATE_COOKIE, setStateCookie, startSsoSignIn } from './discover.js';
+import { identifyEmail } from './identify.js';
+import { finishOidcSignIn } from './oidc.js';
+
+/** identify, discover and the OIDC callback (the SAML ACS is sso/saml's). */
+export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void {
+  routes.serve(SSO_SIGN_IN_ROUTES.identify, async (request, reply) =>
+    ok(reply, 'Sign-in method found', await identifyEmail(ctx, request.body.email, request.body.returnTo)),
+  );
+
+  routes.serve(SSO_SIGN_IN_ROUTES.discoverSso, async (request, reply) => {
+    const { location, state } = await startSsoSignIn(ctx, request.query.email, request.query.returnTo);
+    setStateCookie(ctx, reply, state);
+    return reply.header('cache-control', 'no-store').redirect(location, 302);
+  });
+
+  routes.serve(SSO_SIGN_IN_ROUTES.ssoOidcCallback, async (request, reply) => {
+    // Spent or not, the state is good for one try: the cookie goes either way.
+    clearStateCookie(reply);
+    const signedIn = await finishOidcSignIn(
+      ctx,
+      request.query as Record<string, string | undefined>,
+      request.cookies[SSO_STATE_COOKIE],
+      clientInfo(request),
+    );
+    setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
+    return reply.header('cache-control', 'no-store').redirect(signedIn.returnTo, 302);
+  });
+}
