@@ -8,9 +8,12 @@
  *   3. a bare fastify hello-world (the floor)
  *   4. projects list and create, through the gateway and straight to the project service
  *   5. GET /api/user/me with an OAuth access token (JWT verified at the gateway) vs. the PAT
- * and the ratios between them are printed.
+ * and the ratios between them are printed; then
+ *   6. sign-ins per second: password, SAML and OIDC (bench/sign-ins.ts), people signing in concurrently.
+ * `BENCH_ONLY=sign-ins pnpm bench` runs only the sign-ins.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +21,7 @@ import { createPrincipalSigner, natsConnectionOptions } from '@gatehouse/service
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { localPrincipalKeys } from '../infra/local/keys.js';
+import { type FlowResult, measureFlow, passwordFlow, printSignIns, ssoBench } from './sign-ins.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -29,6 +33,10 @@ const PORTS = { gateway: 18080, identity: 18001, organization: 18002, project: 1
 const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const run = Date.now().toString(36);
+const PASSWORD = 'a-long-secure-passphrase';
+const ONLY_SIGN_INS = process.env.BENCH_ONLY === 'sign-ins';
+/** Ours, so the bench can seal the OIDC connection's client secret as identity would. */
+const SSO_SECRET_KEY = randomBytes(32).toString('base64');
 
 function databaseUrl(service: string): string {
   const url = new URL(SERVER);
@@ -156,6 +164,10 @@ async function main() {
     RATE_LIMIT_KEY_PREFIX: `gh:bench:${run}`,
     RATE_LIMIT_IP_MAX: '1000000000',
     RATE_LIMIT_CREDENTIAL_MAX: '1000000000',
+    RATE_LIMIT_SIGN_IN_MAX: '1000000000',
+    RATE_LIMIT_SSO_START_MAX: '1000000000',
+    RATE_LIMIT_SSO_FINISH_MAX: '1000000000',
+    SSO_SECRET_KEY,
     MAIL_OUTBOX_DIR: '.data/bench-mail',
   };
   start(['--import', 'tsx', 'infra/local/start.ts'], env);
@@ -167,8 +179,8 @@ async function main() {
   await waitFor(`http://127.0.0.1:${PORTS.hello}/hello`);
 
   const email = `bench-${run}@example.com`;
-  await json('POST', '/api/auth/sign-up/email', { email, password: 'a-long-secure-passphrase', name: 'Bench User' });
-  const signIn = await json('POST', '/api/auth/sign-in/email', { email, password: 'a-long-secure-passphrase' });
+  await json('POST', '/api/auth/sign-up/email', { email, password: PASSWORD, name: 'Bench User' });
+  const signIn = await json('POST', '/api/auth/sign-in/email', { email, password: PASSWORD });
   const cookie = (signIn.res.headers.getSetCookie()[0] ?? '').split(';')[0]!;
   const created = await json(
     'POST',
@@ -206,15 +218,16 @@ async function main() {
   const body = JSON.stringify({ name: 'Bench project' });
   const jsonHeaders = { 'content-type': 'application/json' };
 
-  console.log(
-    `\nGatehouse bench — ${CONNECTIONS} connections; a ${WARMUP}s warm-up pass over all targets, then per target ${WARMUP}s warm-up + ${DURATION}s measured; one run, same machine\n`,
-  );
+  if (!ONLY_SIGN_INS)
+    console.log(
+      `\nGatehouse bench — ${CONNECTIONS} connections; a ${WARMUP}s warm-up pass over all targets, then per target ${WARMUP}s warm-up + ${DURATION}s measured; one run, same machine\n`,
+    );
   const apiKeyHeaders = async () => ({ headers: { 'x-api-key': apiKey } });
   const withPrincipal = async (extra: Target = {}) => ({
     ...extra,
     headers: { ...(await signed()), ...extra.headers },
   });
-  const targets: Array<{ name: string; url: string; options: () => Promise<Target> }> = [
+  const targets: TargetSpec[] = [
     { name: 'PAT GET /api/user/me via gateway', url: `${GATEWAY}/api/user/me`, options: apiKeyHeaders },
     {
       name: 'GET /api/user/me direct to identity',
@@ -244,6 +257,13 @@ async function main() {
       options: () => withPrincipal({ method: 'POST', body, headers: jsonHeaders }),
     },
   ];
+  if (!ONLY_SIGN_INS) await requestTargets(targets);
+  await signIns(email, organizationId);
+}
+
+type TargetSpec = { name: string; url: string; options: () => Promise<Target> };
+
+async function requestTargets(targets: TargetSpec[]) {
   // One untimed pass over every target first, so JIT, pools and caches are warm for all of them
   // and the order targets are measured in does not decide which looks fastest (it did: the first
   // measured target came out ~1.5x slower than the same request measured later).
@@ -280,6 +300,33 @@ async function main() {
   console.log(`  /me via gateway / hello-world:            ${ratio(viaGateway, hello)}`);
   console.log(`  projects list via gateway / direct:       ${ratio(listGw, listDirect)}`);
   console.log(`  projects create via gateway / direct:     ${ratio(createGw, createDirect)}`);
+}
+
+/** Password, SAML and OIDC sign-ins, each by CONNECTIONS people at once: a warm-up (SSO's first sign-ins create the accounts), then measured. */
+async function signIns(email: string, organizationId: string) {
+  const sso = await ssoBench({
+    gateway: GATEWAY,
+    identityDatabaseUrl: databaseUrl('identity'),
+    organizationId,
+    ssoSecretKey: SSO_SECRET_KEY,
+  });
+  const flows = [{ name: 'password sign-in', flow: passwordFlow(GATEWAY, email, PASSWORD) }, ...sso.flows];
+  const results: FlowResult[] = [];
+  try {
+    for (const { name, flow } of flows) {
+      // Every person's first SSO sign-in creates the account: done before any timing, so what is
+      // measured is people signing in again, as the password sign-ins are.
+      await Promise.all(Array.from({ length: CONNECTIONS }, (_, person) => flow(person, {})));
+      await measureFlow(name, flow, CONNECTIONS, WARMUP);
+      results.push(await measureFlow(name, flow, CONNECTIONS, DURATION));
+    }
+  } finally {
+    await sso.close();
+  }
+  printSignIns(
+    results,
+    `${CONNECTIONS} people signing in at once, each again and again; ${WARMUP}s warm-up + ${DURATION}s measured each`,
+  );
 }
 
 try {

@@ -165,6 +165,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
           clientIp: request.ip,
           proto: request.protocol,
           host: request.headers.host,
+          path: request.url,
         }),
     },
   });

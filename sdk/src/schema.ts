@@ -38,7 +38,7 @@ export interface paths {
      * Sign in with email and password
      * @description Sets the session cookie. An unknown email and a wrong password get the same answer.
      *
-     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `USER_NOT_ACTIVE`.
+     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `USER_NOT_ACTIVE`, `SSO_REQUIRED`.
      */
     post: operations['signIn'];
     delete?: never;
@@ -141,7 +141,7 @@ export interface paths {
      * Set a new password from a reset link
      * @description Ends every session, key and OAuth grant of the account, and counts the address as verified.
      *
-     *     Errors of this route beyond the common ones: `INVALID_OR_EXPIRED_TOKEN`.
+     *     Errors of this route beyond the common ones: `INVALID_OR_EXPIRED_TOKEN`, `SSO_REQUIRED`.
      */
     post: operations['resetPassword'];
     delete?: never;
@@ -185,7 +185,7 @@ export interface paths {
      * Create an API key (Personal Access Token)
      * @description A key creating a key gives it at most its own scopes, pin and expiry. `expiresIn` is in seconds; null or absent means no expiry where the deployment allows it (a child key expires with its parent). `metadata.organizationId` pins the key to one organization.
      *
-     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `FORBIDDEN`, `CONFLICT`, `INVALID_API_KEY`.
+     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `FORBIDDEN`, `CONFLICT`, `INVALID_API_KEY`, `SSO_REQUIRED`.
      */
     post: operations['createApiKey'];
     delete?: never;
@@ -1969,6 +1969,7 @@ export interface components {
      *     | `TENANT_CONTEXT_MISSING` | 403 |
      *     | `MFA_REQUIRED` | 403 |
      *     | `EMAIL_NOT_VERIFIED` | 403 |
+     *     | `SSO_REQUIRED` | 403 |
      *     | `NOT_FOUND` | 404 |
      *     | `CONFLICT` | 409 |
      *     | `PRECONDITION_FAILED` | 412 |
@@ -1997,6 +1998,7 @@ export interface components {
       | 'TENANT_CONTEXT_MISSING'
       | 'MFA_REQUIRED'
       | 'EMAIL_NOT_VERIFIED'
+      | 'SSO_REQUIRED'
       | 'NOT_FOUND'
       | 'CONFLICT'
       | 'PRECONDITION_FAILED'
@@ -2070,7 +2072,8 @@ export interface components {
         | 'FORBIDDEN'
         | 'TENANT_CONTEXT_MISSING'
         | 'MFA_REQUIRED'
-        | 'EMAIL_NOT_VERIFIED';
+        | 'EMAIL_NOT_VERIFIED'
+        | 'SSO_REQUIRED';
     };
     NotFoundError: components['schemas']['ErrorEnvelope'] & {
       /** @constant */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { eventually } from '@gatehouse/service-kit/testing';
 import { type MutableResponse, type MutableToken, OAuth2Issuer, OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -561,5 +561,33 @@ describe('emails an OIDC IdP sends', () => {
     const me = await browser.get('/api/user/me');
     expect(me.body.data.id).toBe(existing.userId);
     expect(me.body.data.email).toBe(email);
+  });
+});
+
+describe('OIDC proof of possession (PKCE)', () => {
+  it('redeems the code with the verifier of the challenge it sent, and a fresh pair each sign-in', async () => {
+    const org = await organizationWithOidc();
+    const email = `pkce@${org.domain}`;
+    claims = person(email);
+    const verifiers: string[] = [];
+    // The token request as the IdP receives it: a naive client sends a challenge and never proves it.
+    const recordVerifier = (_response: MutableResponse, request: { body?: Record<string, unknown> }) => {
+      if (typeof request.body?.code_verifier === 'string') verifiers.push(request.body.code_verifier);
+    };
+    idp.service.on('beforeResponse', recordVerifier);
+    try {
+      const challenges: string[] = [];
+      for (let round = 0; round < 2; round++) {
+        const { authorize, finished } = await ssoSignIn(new ApiClient(stack.urls.gateway), email);
+        expect(finished.status, JSON.stringify(finished.body)).toBe(302);
+        challenges.push(authorize.searchParams.get('code_challenge') as string);
+      }
+      expect(verifiers).toHaveLength(2);
+      const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+      expect(verifiers.map(s256)).toEqual(challenges);
+      expect(new Set(verifiers).size).toBe(2);
+    } finally {
+      idp.service.off('beforeResponse', recordVerifier);
+    }
   });
 });

@@ -4,14 +4,30 @@ import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER, SSO_STATE_COOKIE } from '@gat
 /** Secrets the gateway has already resolved; services never see them. */
 const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization'];
 
+/** The only routes that read the SSO state cookie: discover, the OIDC callback, the SAML ACS. */
+const SSO_PATH_PREFIX = '/api/auth/sso/';
+
+/** The request's path without its query; a path of another route never carries the sign-in's state. */
+export function isSsoPath(url: string | undefined): boolean {
+  return url !== undefined && (url.split('?')[0] ?? '').startsWith(SSO_PATH_PREFIX);
+}
+
 /**
  * The headers an upstream receives: the client's, minus anything claiming to be internal and
  * minus raw credentials, plus the signed principal, the request id and the client address.
- * For the authorization server (`oauth`), client credentials and its own cookies pass.
+ * For the authorization server (`oauth`), client credentials and its own cookies pass; the SSO
+ * state cookie passes only to the SSO sign-in routes (`path`, the request's URL).
  */
 export function upstreamHeaders(
   incoming: IncomingHttpHeaders,
-  extra: { principalToken: string; requestId: string; clientIp: string; proto: string; host: string | undefined },
+  extra: {
+    principalToken: string;
+    requestId: string;
+    clientIp: string;
+    proto: string;
+    host: string | undefined;
+    path?: string;
+  },
   oauth?: { sessionCookieName: string },
 ): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
@@ -26,8 +42,9 @@ export function upstreamHeaders(
     if (incoming.authorization) headers.authorization = incoming.authorization;
     const cookies = withoutCookie(incoming.cookie, oauth.sessionCookieName);
     if (cookies) headers.cookie = cookies;
-  } else {
-    // An SSO sign-in's state cookie is no credential of the gateway's: identity checks it against the sign-in.
+  } else if (isSsoPath(extra.path)) {
+    // An SSO sign-in's state cookie is no credential of the gateway's: identity checks it against the
+    // sign-in. Other upstreams and routes have no use for it, so they never see it.
     const ssoState = onlyCookie(incoming.cookie, SSO_STATE_COOKIE);
     if (ssoState) headers.cookie = ssoState;
   }

@@ -14,6 +14,7 @@ import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import { isMember } from '../memberships/service.js';
 import { appsMintedBy } from '../oauth-store/clients.js';
+import { checkKeyCreationAllowed } from '../sso-policy/policy.js';
 import { type ApiKey, ApiKeySchema, isLiveKey, presentApiKey } from './entities.js';
 
 export const API_KEY_PREFIX = 'ba_';
@@ -96,6 +97,7 @@ async function delegatingKey(em: EntityManager, principal: AuthenticatedPrincipa
 export async function createApiKey(ctx: IdentityContext, principal: AuthenticatedPrincipal, input: CreateApiKeyInput) {
   const scopes = checkScopes(input.scopes);
   checkHeldScopes(principal, scopes, 'a new key');
+  await checkKeyCreationAllowed(ctx, principal);
   const pin = checkCreatorPin(principal, input.metadata?.organizationId ?? null);
   if (pin && !(await isMember(ctx.deps, readEm(ctx), pin, principal.userId))) {
     throw new AppError('FORBIDDEN', 'You are not a member of that organization');

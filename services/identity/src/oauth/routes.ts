@@ -167,7 +167,10 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
           setSessionCookie(ctx, reply, token, session);
           return await finish(request, reply, { login: { accountId: user.id } });
         } catch (error) {
-          if (!(error instanceof AppError) || !['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE'].includes(error.code))
+          if (
+            !(error instanceof AppError) ||
+            !['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE', 'SSO_REQUIRED'].includes(error.code)
+          )
             throw error;
           return showAgain(error.message, error.status);
         }

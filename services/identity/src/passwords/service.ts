@@ -4,12 +4,17 @@ import { markVerified } from '../email-verification/service.js';
 import { queuePasswordReset } from '../one-time-tokens/links.js';
 import { consumeToken } from '../one-time-tokens/service.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
+import { checkPasswordAllowed, passwordRefusal } from '../sso-policy/policy.js';
 import { checkPasswordStrength, findUserByEmail, getUser, loadUserForUpdate } from '../users/queries.js';
 
 /** Always succeeds from the caller's view; mails a 1 h single-use link only to real, active accounts. */
 export async function requestPasswordReset(ctx: IdentityContext, email: string): Promise<void> {
   const user = await findUserByEmail(readEm(ctx), email);
   if (!user?.isActive) return;
+  // A password is no way into an account whose organization requires SSO, so no link is mailed (its
+  // use would be refused with 403). The answer stays the same 200: it never tells whether the account
+  // exists. The organization's owners still get theirs (break-glass).
+  if (await passwordRefusal(ctx, user.email, user.id)) return;
   await commit(ctx, async (em) => queuePasswordReset(ctx, em, user));
 }
 
@@ -21,6 +26,8 @@ export async function resetPassword(ctx: IdentityContext, token: string, newPass
   await commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'reset_password', token);
     const user = await getUser(em, userId);
+    // Refused before anything is written: the transaction rolls back and the link stays unspent.
+    await checkPasswordAllowed(ctx, user.email, user.id, em);
     checkPasswordStrength(newPassword, user.email);
     // Hashed once the link proved valid, so unauthenticated guesses at tokens cost no argon2 work.
     user.passwordHash = await ctx.hasher.hash(newPassword);

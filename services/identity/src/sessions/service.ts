@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext } from '../context.js';
 import { announceRevocation } from '../credentials/revocation.js';
 import type { User } from '../users/entities.js';
-import { LoginEventSchema, presentSession, type Session, SessionSchema } from './entities.js';
+import { type LoginEvent, LoginEventSchema, presentSession, type Session, SessionSchema } from './entities.js';
 
 export interface SessionPolicy {
   idleSeconds: number;
@@ -75,6 +75,7 @@ export class SessionService {
     client: ClientInfo,
     success: boolean,
     failureReason: string | null = null,
+    method: LoginEvent['method'] = 'password',
   ) {
     em.create(LoginEventSchema, {
       id: newId(),
@@ -82,7 +83,7 @@ export class SessionService {
       at: new Date(),
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-      method: 'password',
+      method,
       success,
       failureReason,
     });

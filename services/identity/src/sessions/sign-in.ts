@@ -1,6 +1,7 @@
 import { AppError } from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
 import { commit, type IdentityContext, readEm } from '../context.js';
+import { passwordRefusal } from '../sso-policy/policy.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
 import type { ClientInfo, SignInResult } from './service.js';
 
@@ -23,6 +24,13 @@ export async function signIn(
 ): Promise<SignInResult> {
   const user = await findUserByEmail(readEm(ctx), input.email);
   const valid = await ctx.hasher.verify(user?.passwordHash ?? null, input.password);
+  // Asked after the hash check, whatever its outcome, so the cost stays the same; only a proven
+  // owner gets past it (break-glass), and every other address of the domain meets the same 403.
+  const ssoRefusal = await passwordRefusal(ctx, input.email, user && valid ? user.id : null);
+  if (ssoRefusal) {
+    if (user) recordFailureLater(ctx, user.id, client, 'sso_required');
+    throw ssoRefusal;
+  }
   if (!user || !valid) {
     // Recorded after answering: a write only for existing accounts would make them slower to refuse.
     if (user) recordFailureLater(ctx, user.id, client, 'wrong_password');

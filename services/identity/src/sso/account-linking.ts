@@ -88,7 +88,12 @@ async function linkInTransaction(
   if (identity) {
     identity.lastSignInAt = now;
     const user = requireActive(await loadUserForUpdate(em, identity.userId));
-    refreshName(em, user, profile);
+    const renamed = takeIdpName(user, profile);
+    const verified = await takeIdpVerification(em, connection, user, profile);
+    if (renamed || verified) {
+      user.updatedAt = now;
+      announceUser(em, user);
+    }
     return { user, isNew: false };
   }
   const email = normalizeIdpEmail(profile.email);
@@ -170,13 +175,31 @@ async function createUser(
   return user;
 }
 
-/** Later sign-ins bring the IdP's current name. */
-function refreshName(em: EntityManager, user: User, profile: IdpProfile): void {
+/** Later sign-ins bring the IdP's current name; true when it changed. */
+function takeIdpName(user: User, profile: IdpProfile): boolean {
   const name = profile.name?.trim().slice(0, 100);
-  if (!name || name === user.fullName) return;
+  if (!name || name === user.fullName) return false;
   user.fullName = name;
-  user.updatedAt = new Date();
-  announceUser(em, user);
+  return true;
+}
+
+/**
+ * A JIT account made while the IdP did not vouch for the address (OIDC email_verified false) is verified
+ * by a later sign-in where it does: for the account's own address, in a domain still verified for the
+ * connection (the same proof a first sign-in needs). True when it changed.
+ */
+async function takeIdpVerification(
+  em: EntityManager,
+  connection: SsoConnection,
+  user: User,
+  profile: IdpProfile,
+): Promise<boolean> {
+  if (user.isVerified || !profile.emailVerified) return false;
+  if (normalizeIdpEmail(profile.email) !== user.email) return false;
+  if (!(await isDomainVerifiedFor(em, connection, user.email))) return false;
+  user.isVerified = true;
+  user.verifiedAt = new Date();
+  return true;
 }
 
 function announceUser(em: EntityManager, user: User): void {

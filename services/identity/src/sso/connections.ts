@@ -10,7 +10,7 @@ import { findPage, type PageRequest, type TenantAccess } from '@gatehouse/servic
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
 import { type ConnectionInput, connectionColumns } from './connection-input.js';
-import { type SsoConnection, SsoConnectionSchema } from './entities.js';
+import { type SsoConnection, SsoConnectionSchema, SsoIdentitySchema } from './entities.js';
 import { readCertificate } from './metadata-input.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -157,6 +157,18 @@ function matchesETag(ifMatch: string, connection: SsoConnection): boolean {
   return tags.some((tag) => tag === '*' || tag === connectionETag(connection) || tag === `"${connection.version}"`);
 }
 
+/** Who the connection trusts: its OIDC issuer or SAML IdP entity id. */
+const idpOf = (connection: SsoConnection) => `${connection.oidcIssuer ?? ''}\n${connection.samlIdpEntityId ?? ''}`;
+
+/**
+ * Account links are (connection, IdP subject): a subject means someone only at the IdP that issued it.
+ * Another IdP's subjects would land on the old IdP's people, so its links go with the old IdP, and each
+ * person links again on their next sign-in, under the rules of a first one.
+ */
+async function forgetLinks(em: EntityManager, connectionId: string): Promise<void> {
+  await em.nativeDelete(SsoIdentitySchema, { connectionId });
+}
+
 export async function updateConnection(
   ctx: IdentityContext,
   tenant: TenantAccess,
@@ -172,7 +184,9 @@ export async function updateConnection(
       });
     }
     const columns = await columnsOrThrow(ctx, em, tenant.organizationId, found.type, input, false);
+    const before = idpOf(found);
     Object.assign(found, columns, { updatedAt: new Date(), version: found.version + 1 });
+    if (idpOf(found) !== before) await forgetLinks(em, found.id);
     return found;
   });
   return { connection: presentConnection(ctx, connection), etag: connectionETag(connection) };

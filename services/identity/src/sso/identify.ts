@@ -1,16 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type IdentityContext, readEm } from '../context.js';
-import { normalizeEmail } from '../users/queries.js';
+import { discoverUrl } from '../sso-policy/policy.js';
+import { emailDomain } from '../users/queries.js';
 import { OrganizationDomainSchema, type SsoConnection, SsoConnectionSchema } from './entities.js';
 import { checkReturnTo } from './return-to.js';
-
-export const DISCOVER_PATH = '/api/auth/sso/discover';
-
-/** The part after the last `@`, lower-case, without a trailing dot (as domains are stored). */
-export function emailDomain(email: string): string {
-  const normalized = normalizeEmail(email);
-  return normalized.slice(normalized.lastIndexOf('@') + 1).replace(/\.$/, '');
-}
 
 /** Does the connection serve this address's domain, and has its organization proven that domain by DNS? */
 export async function isDomainVerifiedFor(em: EntityManager, connection: SsoConnection, email: string) {
@@ -51,8 +44,7 @@ export async function identifyEmail(ctx: IdentityContext, email: string, returnT
   const target = checkReturnTo(ctx.config, returnTo, 'body');
   const connection = await connectionForEmail(readEm(ctx), email);
   if (!connection) return { method: 'password' };
-  const discover = new URL(DISCOVER_PATH, ctx.config.PUBLIC_URL);
-  discover.searchParams.set('email', normalizeEmail(email));
+  const discover = discoverUrl(ctx, email);
   if (returnTo) discover.searchParams.set('returnTo', target);
   return {
     method: 'sso',

@@ -2,14 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '@gatehouse/contracts';
 import * as oidc from 'openid-client';
 import type { IdentityContext } from '../context.js';
-import type { Session } from '../sessions/entities.js';
-import type { ClientInfo } from '../sessions/service.js';
 import type { SsoConnection } from './entities.js';
 import { loadLiveConnection } from './live-connection.js';
 import { outboundUrlProblem } from './outbound-url.js';
 import { ssoRefused } from './refusal.js';
 import { openSecret } from './secrets.js';
-import { completeSsoSignIn, type IdpProfile, takeAnyLoginRequest } from './sign-in.js';
+import { type IdpProfile, readLoginRequest, spendLoginRequest } from './sign-in.js';
 
 export const OIDC_CALLBACK_PATH = '/api/auth/sso/callback';
 
@@ -133,28 +131,35 @@ function sameState(fromCookie: string, fromQuery: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A callback that proved itself: its sign-in is spent, the person is who the IdP's ID token says. */
+export interface AcceptedOidcCallback {
+  connection: SsoConnection;
+  profile: IdpProfile;
+  returnTo: string;
+}
+
 /**
  * The IdP came back. The browser's cookie must name a started, unused sign-in and equal the `state` the
  * IdP returned (a callback URL sent to someone else's browser fails). openid-client then checks `iss`
  * (RFC 9207), redeems the code with the PKCE verifier, and verifies the ID token: signature by the IdP's
- * JWKS, issuer, audience, expiry, and the nonce bound to this sign-in.
+ * JWKS, issuer, audience, expiry, and the nonce bound to this sign-in. Only then is the sign-in spent:
+ * any page can send the browser to the callback URL, and such a visit must not cancel a sign-in.
  */
-export async function finishOidcSignIn(
+export async function acceptOidcCallback(
   ctx: IdentityContext,
   query: Record<string, string | undefined>,
   stateFromCookie: string | undefined,
-  client: ClientInfo,
-): Promise<{ sessionToken: string; session: Session; returnTo: string }> {
+): Promise<AcceptedOidcCallback> {
   if (!stateFromCookie) throw ssoRefused('SSO_STATE_MISSING', 'This sign-in was not started in this browser');
   if (!query.state || !sameState(stateFromCookie, query.state)) {
     throw ssoRefused('SSO_STATE_INVALID', 'This sign-in was not started in this browser');
   }
-  const request = await takeAnyLoginRequest(ctx, stateFromCookie);
+  const request = await readLoginRequest(ctx, stateFromCookie);
   const connection = await loadLiveConnection(ctx, request.connectionId);
   const config = await configurationFor(ctx, connection);
   const profile = await redeem(ctx, config, connection, query, { ...request, state: stateFromCookie });
-  const result = await completeSsoSignIn(ctx, connection, profile, client);
-  return { sessionToken: result.sessionToken, session: result.session, returnTo: request.returnTo };
+  await spendLoginRequest(ctx, request);
+  return { connection, profile, returnTo: request.returnTo };
 }
 
 async function redeem(

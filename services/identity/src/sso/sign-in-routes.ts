@@ -5,7 +5,8 @@ import { setSessionCookie } from '../sessions/cookie.js';
 import { clientInfo } from '../sessions/sign-in.js';
 import { clearStateCookie, SSO_STATE_COOKIE, setStateCookie, startSsoSignIn } from './discover.js';
 import { identifyEmail } from './identify.js';
-import { finishOidcSignIn } from './oidc.js';
+import { acceptOidcCallback } from './oidc.js';
+import { completeSsoSignIn } from './sign-in.js';
 
 /** identify, discover and the OIDC callback (the SAML ACS is sso/saml's). */
 export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void {
@@ -20,15 +21,15 @@ export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void
   });
 
   routes.serve(SSO_SIGN_IN_ROUTES.ssoOidcCallback, async (request, reply) => {
-    // Spent or not, the state is good for one try: the cookie goes either way.
-    clearStateCookie(reply);
-    const signedIn = await finishOidcSignIn(
+    const accepted = await acceptOidcCallback(
       ctx,
       request.query as Record<string, string | undefined>,
       request.cookies[SSO_STATE_COOKIE],
-      clientInfo(request),
     );
+    // Only a verified answer spent the state: a refused visit leaves the browser's sign-in running.
+    clearStateCookie(reply);
+    const signedIn = await completeSsoSignIn(ctx, accepted.connection, accepted.profile, clientInfo(request));
     setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
-    return reply.header('cache-control', 'no-store').redirect(signedIn.returnTo, 302);
+    return reply.header('cache-control', 'no-store').redirect(accepted.returnTo, 302);
   });
 }

@@ -1,6 +1,7 @@
 import { newId } from '@gatehouse/contracts';
 import { hashSecret, randomSecret } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { deleteMe } from '../accounts/deletion.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import type { Session } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
@@ -88,15 +89,6 @@ export async function takeLoginRequest(
   stateFromCookie: string,
   connectionId: string,
 ): Promise<SsoLoginRequest> {
-  return takeAnyLoginRequest(ctx, stateFromCookie, connectionId);
-}
-
-/** The same, for the OIDC callback, whose URL names no connection: the stored request does. */
-export async function takeAnyLoginRequest(
-  ctx: IdentityContext,
-  stateFromCookie: string,
-  connectionId?: string,
-): Promise<SsoLoginRequest> {
   return commit(ctx, async (em) => {
     const request = await findLoginRequest(em, stateFromCookie, connectionId, LockMode.PESSIMISTIC_WRITE);
     request.usedAt = new Date();
@@ -105,14 +97,14 @@ export async function takeAnyLoginRequest(
 }
 
 /**
- * The started sign-in named by the state cookie, checked (unexpired, unused, this connection) but not
- * spent: the SAML ACS spends it only once the response proved itself, so junk posted with the
- * browser's cookie cannot cancel a sign-in in progress.
+ * The started sign-in named by the state cookie, checked (unexpired, unused, this connection if named)
+ * but not spent: the SAML ACS and the OIDC callback spend it only once the IdP's answer proved itself,
+ * so junk sent with the browser's cookie cannot cancel a sign-in in progress.
  */
 export async function readLoginRequest(
   ctx: IdentityContext,
   stateFromCookie: string,
-  connectionId: string,
+  connectionId?: string,
 ): Promise<SsoLoginRequest> {
   return findLoginRequest(readEm(ctx), stateFromCookie, connectionId);
 }
@@ -161,11 +153,30 @@ export async function completeSsoSignIn(
 ): Promise<{ sessionToken: string; session: Session; userId: string }> {
   const profile = { ...given, email: normalizeIdpEmail(given.email) };
   const live = await loadLiveConnection(ctx, connection.id);
-  const { user } = await linkOrCreateAccount(ctx, live, profile);
-  await provisionMembership(ctx, live, user, profile);
-  const { token, session } = await commit(ctx, async (em: EntityManager) => {
-    await loadLiveConnection(ctx, live.id, em);
-    return openSsoSession(ctx, em, live, user.id, client);
-  });
-  return { sessionToken: token, session, userId: user.id };
+  const { user, isNew } = await linkOrCreateAccount(ctx, live, profile);
+  try {
+    await provisionMembership(ctx, live, user, profile);
+    const { token, session } = await commit(ctx, async (em: EntityManager) => {
+      await loadLiveConnection(ctx, live.id, em);
+      return openSsoSession(ctx, em, live, user.id, client);
+    });
+    return { sessionToken: token, session, userId: user.id };
+  } catch (error) {
+    // A refused sign-in leaves nothing behind: the account it just made (and its link) goes again.
+    if (isNew) await forgetFreshAccount(ctx, user.id);
+    throw error;
+  }
+}
+
+/**
+ * Deleted as an account deletion does it, announced, so a membership organization may already have
+ * provisioned goes too. Never hides the refusal it follows: a failure here is logged.
+ */
+async function forgetFreshAccount(ctx: IdentityContext, userId: string): Promise<void> {
+  try {
+    // No request id, as its user.registered had none: both come from the sign-in, not from a request.
+    await deleteMe(ctx, userId, '');
+  } catch (error) {
+    ctx.deps.logger.error({ err: error, userId }, 'SSO: a refused sign-in’s new account could not be removed');
+  }
 }

@@ -1,7 +1,6 @@
-import { newId } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IdentityContext } from '../context.js';
-import { LoginEventSchema, type Session } from '../sessions/entities.js';
+import type { Session } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
 import { loadUserForUpdate } from '../users/queries.js';
 import type { SsoConnection } from './entities.js';
@@ -23,15 +22,6 @@ export async function openSsoSession(
   user.lastLoginAt = new Date();
   const { token, session } = ctx.sessions.create(em, user, client);
   session.ssoConnectionId = connection.id;
-  em.create(LoginEventSchema, {
-    id: newId(),
-    userId,
-    at: new Date(),
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 512) ?? null,
-    method: 'sso',
-    success: true,
-    failureReason: null,
-  });
+  ctx.sessions.recordLogin(em, userId, client, true, null, 'sso');
   return { token, session };
 }

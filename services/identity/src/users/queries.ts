@@ -7,6 +7,12 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** The part after the last `@`, lower-case, without a trailing dot (as verified domains are stored). */
+export function emailDomain(email: string): string {
+  const normalized = normalizeEmail(email);
+  return normalized.slice(normalized.lastIndexOf('@') + 1).replace(/\.$/, '');
+}
+
 export function checkPasswordStrength(password: string, email: string): void {
   if (normalizeEmail(password) === normalizeEmail(email)) {
     throw validationError([{ field: 'password', error: 'must not be the email address', location: 'body' }]);

@@ -49,7 +49,7 @@ export const API_KEY_ROUTES = defineRoutes({
       { additionalProperties: false },
     ),
     response: { status: 200, data: CreatedApiKey },
-    errors: ['INVALID_SCOPE', 'FORBIDDEN', 'CONFLICT', 'INVALID_API_KEY'],
+    errors: ['INVALID_SCOPE', 'FORBIDDEN', 'CONFLICT', 'INVALID_API_KEY', 'SSO_REQUIRED'],
   },
   listApiKeys: {
     method: 'GET',

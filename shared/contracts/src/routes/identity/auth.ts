@@ -60,7 +60,7 @@ export const AUTH_ROUTES = defineRoutes({
       ),
       headers: SESSION_COOKIE,
     },
-    errors: ['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE'],
+    errors: ['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE', 'SSO_REQUIRED'],
   },
   signOut: {
     method: 'POST',
@@ -131,7 +131,7 @@ export const AUTH_ROUTES = defineRoutes({
     auth: 'none',
     body: Type.Object({ token: LinkToken, newPassword: Password }, { additionalProperties: false }),
     response: { status: 200, data: NoData },
-    errors: ['INVALID_OR_EXPIRED_TOKEN'],
+    errors: ['INVALID_OR_EXPIRED_TOKEN', 'SSO_REQUIRED'],
   },
   changePassword: {
     method: 'POST',
