@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import type { IdentityContext } from '../context.js';
 import type { SsoConnection } from './entities.js';
 import { loadLiveConnection } from './live-connection.js';
-import { outboundUrlProblem } from './outbound-url.js';
+import { idpDispatcher, outboundUrlProblem } from './outbound-url.js';
 import { ssoRefused } from './refusal.js';
 import { openSecret } from './secrets.js';
 import { type IdpProfile, readLoginRequest, spendLoginRequest } from './sign-in.js';
@@ -44,12 +44,24 @@ function refusedConnection(ctx: IdentityContext, connection: SsoConnection, refu
  * followed, so an allowed URL cannot bounce the request inside.
  */
 function guardedFetch(allowPrivate: boolean): oidc.CustomFetch {
+  const dispatcher = allowPrivate ? LENIENT_DISPATCHER : STRICT_DISPATCHER;
   return async (url, options) => {
     const problem = await outboundUrlProblem(url, allowPrivate);
     if (problem) throw new RefusedIdpUrl(url, problem);
-    return fetch(url, { ...options, redirect: 'manual' } as RequestInit);
+    try {
+      // The connection checks its addresses again (idpDispatcher): the name may resolve elsewhere by now.
+      return await fetch(url, { ...options, redirect: 'manual', dispatcher } as RequestInit);
+    } catch (error) {
+      if ((error as { cause?: { code?: string } }).cause?.code === 'EREFUSEDINTERNAL') {
+        throw new RefusedIdpUrl(url, 'resolved to an internal address when connecting');
+      }
+      throw error;
+    }
   };
 }
+
+const STRICT_DISPATCHER = idpDispatcher(false);
+const LENIENT_DISPATCHER = idpDispatcher(true);
 
 /** The endpoints the discovery document names are held to the issuer's rule too. */
 async function checkEndpoints(config: oidc.Configuration, allowPrivate: boolean): Promise<void> {

@@ -1,5 +1,7 @@
+import { lookup as lookupCallback } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent } from 'undici';
 
 /** What a host name resolves to: every address, as `dns.lookup` (and so `fetch`) would connect. */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
@@ -84,4 +86,34 @@ export async function outboundUrlProblem(
     return 'must not point to a loopback, private or link-local address';
   }
   return null;
+}
+
+/**
+ * The look-up the connection itself uses: the addresses it is about to connect to are checked again,
+ * so a name that resolved to a public address for outboundUrlProblem and to an internal one a moment
+ * later (DNS rebinding) is still refused.
+ */
+export function pinnedLookup(allowPrivate: boolean, resolve: typeof lookupCallback = lookupCallback): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true, verbatim: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const found = addresses as unknown as { address: string; family: number }[];
+      if (!allowPrivate && found.some((entry) => isInternalAddress(entry.address))) {
+        const refused = Object.assign(new Error(`${hostname} resolves to an internal address`), {
+          code: 'EREFUSEDINTERNAL',
+        });
+        return callback(refused, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: typeof found) => void)(null, found);
+      const first = found[0];
+      if (!first)
+        return callback(Object.assign(new Error(`${hostname} did not resolve`), { code: 'ENOTFOUND' }), '', 0);
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** The dispatcher every IdP request goes through: its connections use pinnedLookup. */
+export function idpDispatcher(allowPrivate: boolean): Agent {
+  return new Agent({ connect: { lookup: pinnedLookup(allowPrivate) } });
 }
