@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { newId } from '@gatehouse/contracts';
+import { createLogger } from '@gatehouse/service-kit';
 import { eventually } from '@gatehouse/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verificationResolver } from '../../services/identity/src/sso/dns.js';
+import { DOMAIN_RECHECK_FAILURES, recheckVerifiedDomains } from '../../services/identity/src/sso/domain-recheck.js';
 import { openSecret } from '../../services/identity/src/sso/secrets.js';
 import { ApiClient } from '../support/client.js';
 import { TestDnsServer } from '../support/dns-server.js';
@@ -250,6 +253,55 @@ describe('domains', () => {
     expect((await owner.client.delete(`${domains}/${first.body.data.id}`)).status).toBe(200);
     expect((await owner.client.delete(`${domains}/${first.body.data.id}`)).status).toBe(404);
     expect((await owner.client.post(`${domains}/${newId()}/verify`)).status).toBe(404);
+  });
+});
+
+describe('verified domains are checked again', () => {
+  /** One pass of identity's re-check over every verified domain, as its hourly pump runs it. */
+  const recheck = () =>
+    recheckVerifiedDomains(stack.identity.deps.orm.em, verificationResolver(dns.address), createLogger('t', 'silent'), {
+      checkedBefore: new Date(Date.now() + 60_000),
+    });
+  const stateOf = async (id: string) =>
+    (await owner.client.get(`${domains}?limit=100`)).body.data.find((d: { id: string }) => d.id === id);
+
+  it('unverifies a domain whose record is gone for several checks in a row, and frees it for another organization', async () => {
+    const domain = uniqueDomain('lapsed');
+    const id = await verifiedDomain(owner, domain);
+    const name = `_gatehouse-challenge.${domain}`;
+    dns.txt.delete(name);
+    for (let check = 1; check < DOMAIN_RECHECK_FAILURES; check++) {
+      await recheck();
+      expect((await stateOf(id)).verified, `after ${check} failed checks`).toBe(true);
+    }
+    await recheck();
+    expect(await stateOf(id)).toMatchObject({ verified: false, verifiedAt: null });
+    // Whoever holds the domain now can prove it.
+    const outsiderDomains = `/api/user/organizations/${outsider.organizationId}/domains`;
+    const claim = await outsider.client.post(outsiderDomains, { domain });
+    expect(claim.status).toBe(201);
+    dns.publish(claim.body.data.verification.name, claim.body.data.verification.value);
+    expect((await outsider.client.post(`${outsiderDomains}/${claim.body.data.id}/verify`)).status).toBe(200);
+  });
+
+  it('keeps a domain whose record is back, or whose DNS did not answer, verified', async () => {
+    const domain = uniqueDomain('steady');
+    const id = await verifiedDomain(owner, domain);
+    const name = `_gatehouse-challenge.${domain}`;
+    const value = dns.txt.get(name);
+    dns.txt.delete(name);
+    for (let check = 1; check < DOMAIN_RECHECK_FAILURES; check++) await recheck();
+    // Back before the last strike: the count starts again.
+    dns.txt.set(name, value ?? []);
+    await recheck();
+    dns.txt.delete(name);
+    for (let check = 1; check < DOMAIN_RECHECK_FAILURES; check++) await recheck();
+    expect((await stateOf(id)).verified).toBe(true);
+    // No answer at all is no evidence either way.
+    dns.failing.add(name);
+    for (let check = 0; check < DOMAIN_RECHECK_FAILURES + 1; check++) await recheck();
+    expect((await stateOf(id)).verified).toBe(true);
+    dns.failing.delete(name);
   });
 });
 

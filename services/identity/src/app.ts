@@ -12,6 +12,7 @@ import {
   type HttpApp,
   type Mailer,
   MailRelay,
+  Pump,
   routeServer,
   type ServiceDeps,
   serveRpc,
@@ -33,6 +34,8 @@ import { passwordRoutes } from './passwords/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { ssoAdminRoutes } from './sso/admin-routes.js';
+import { verificationResolver } from './sso/dns.js';
+import { recheckVerifiedDomains } from './sso/domain-recheck.js';
 import { forgetOrganizationSso } from './sso/organization-deleted.js';
 import { samlRoutes } from './sso/saml/routes.js';
 import { ssoSignInRoutes } from './sso/sign-in-routes.js';
@@ -106,12 +109,29 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   await memberships.start();
   ctx.mail.start();
   ctx.lastUsed.start();
+  const domainRecheck = domainRecheckPump(ctx);
+  domainRecheck.start();
 
   app.addHook('onClose', async () => {
     resolver.unsubscribe();
+    await domainRecheck.stop();
     await memberships.stop();
     await ctx.mail.stop();
     await ctx.lastUsed.stop();
   });
   return app;
+}
+
+/** Verified domains are looked up again every SSO_DOMAIN_RECHECK_HOURS; a pass an hour walks those due. */
+function domainRecheckPump(ctx: IdentityContext): Pump {
+  const dns = verificationResolver(ctx.config.DNS_SERVERS);
+  return new Pump({
+    name: 'sso-domain-recheck',
+    logger: ctx.deps.logger,
+    intervalMs: 60 * 60_000,
+    pass: async () => {
+      const checkedBefore = new Date(Date.now() - ctx.config.SSO_DOMAIN_RECHECK_HOURS * 3600_000);
+      await recheckVerifiedDomains(ctx.deps.orm.em, dns, ctx.deps.logger, { checkedBefore });
+    },
+  });
 }

@@ -55,5 +55,7 @@ export const IdentityConfig = Type.Object({
   SSO_RETURN_TO_ORIGINS: Type.String({ default: '' }),
   /** How long a started SSO sign-in may take (the login request and its state cookie). */
   SSO_LOGIN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
+  /** How often each verified domain's TXT record is looked up again (sso/domain-recheck.ts). */
+  SSO_DOMAIN_RECHECK_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 24 }),
 });
 export type IdentityConfig = Static<typeof IdentityConfig>;

@@ -69,6 +69,8 @@ export async function addDomain(ctx: IdentityContext, tenant: TenantAccess, inpu
           domain,
           verificationToken: randomSecret(32),
           verifiedAt: null,
+          checkedAt: null,
+          failedChecks: 0,
           createdAt: new Date(),
         };
         em.create(OrganizationDomainSchema, row);

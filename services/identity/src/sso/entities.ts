@@ -9,6 +9,10 @@ export interface OrganizationDomain {
   /** The random value the organization publishes in `_gatehouse-challenge.<domain>`. */
   verificationToken: string;
   verifiedAt: Date | null;
+  /** When a verified domain's record was last looked at again (domain-recheck.ts). */
+  checkedAt: Date | null;
+  /** Re-checks in a row that found no record; at DOMAIN_RECHECK_FAILURES the domain is unverified. */
+  failedChecks: number;
   createdAt: Date;
 }
 
@@ -21,6 +25,8 @@ export const OrganizationDomainSchema = new EntitySchema<OrganizationDomain>({
     domain: { type: 'string' },
     verificationToken: { type: 'string', hidden: true },
     verifiedAt: { type: 'Date', nullable: true },
+    checkedAt: { type: 'Date', nullable: true },
+    failedChecks: { type: 'integer', default: 0 },
     createdAt: { type: 'Date' },
   },
 });
