@@ -81,10 +81,13 @@ export async function localSsoSecrets(directory: string): Promise<SsoSecrets> {
   }
 }
 
-/** A fresh SSO secret key and a self-signed RSA SAML SP certificate (node has no X.509 writer: openssl makes it). */
-export function freshSsoSecrets(): SsoSecrets {
-  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', '-', '-days', '3650', '-sha256'];
-  const pems = execFileSync('openssl', [...args, '-subj', '/CN=Gatehouse SAML SP'], {
+/**
+ * A fresh RSA key and a self-signed certificate valid for `days` (node has no X.509 writer: openssl
+ * makes it). The SAML SP's pair, and every test IdP's.
+ */
+export function selfSignedKeyPair(commonName: string, days = 30): { privateKeyPem: string; certificatePem: string } {
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', '-', '-days', String(days), '-sha256'];
+  const pems = execFileSync('openssl', [...args, '-subj', `/CN=${commonName}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
   }).toString();
   const block = (label: string) => {
@@ -92,10 +95,16 @@ export function freshSsoSecrets(): SsoSecrets {
     if (!found) throw new Error(`openssl printed no ${label}`);
     return found[0];
   };
+  return { privateKeyPem: block('PRIVATE KEY'), certificatePem: block('CERTIFICATE') };
+}
+
+/** A fresh SSO secret key and the SAML SP's key pair. */
+export function freshSsoSecrets(): SsoSecrets {
+  const sp = selfSignedKeyPair('Gatehouse SAML SP', 3650);
   return {
     secretKey: randomBytes(32).toString('base64'),
-    samlPrivateKeyPem: block('PRIVATE KEY'),
-    samlCertificatePem: block('CERTIFICATE'),
+    samlPrivateKeyPem: sp.privateKeyPem,
+    samlCertificatePem: sp.certificatePem,
   };
 }
 

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { newId } from '@gatehouse/contracts';
 import { createLogger } from '@gatehouse/service-kit';
 import { eventually } from '@gatehouse/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedKeyPair } from '../../infra/local/keys.js';
 import { verificationResolver } from '../../services/identity/src/sso/dns.js';
 import { DOMAIN_RECHECK_FAILURES, recheckVerifiedDomains } from '../../services/identity/src/sso/domain-recheck.js';
 import { openSecret } from '../../services/identity/src/sso/secrets.js';
@@ -73,26 +73,7 @@ async function join(inviter: User, invitee: User, role: 'admin' | 'member') {
 const uniqueDomain = (label: string) => `${label}-${randomBytes(4).toString('hex')}.example`;
 
 /** A self-signed certificate valid for `days` (openssl, independent of our parser). */
-function certificate(days: number, name = 'Test IdP'): string {
-  const pems = execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-noenc',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      `/CN=${name}`,
-      '-days',
-      String(days),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  ).toString();
-  return pems.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/)![0];
-}
+const certificate = (days: number, name = 'Test IdP') => selfSignedKeyPair(name, days).certificatePem;
 
 const base64Body = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 

@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { createVerify, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSignedKeyPair } from '../../infra/local/keys.js';
 
 /**
  * A SAML identity provider on loopback for the SSO tests, built from the `saml-idp` package's own
@@ -39,31 +36,8 @@ export interface KeyPair {
 
 /** A fresh RSA key and self-signed certificate, by the openssl CLI. */
 export function keyPair(commonName = 'Test IdP'): KeyPair {
-  const dir = mkdtempSync(join(tmpdir(), 'saml-idp-'));
-  try {
-    execFileSync(
-      '/usr/bin/openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        `/CN=${commonName}`,
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const pair = selfSignedKeyPair(commonName);
+  return { key: pair.privateKeyPem, cert: pair.certificatePem };
 }
 
 /** The person the IdP signs in (saml-idp's profile shape; each group its own AttributeValue). */

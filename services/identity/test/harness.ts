@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { smtpMailer } from '@gatehouse/service-kit';
 import {
@@ -10,6 +9,7 @@ import {
   testNamespace,
   testServiceConfig,
 } from '@gatehouse/service-kit/testing';
+import { selfSignedKeyPair } from '../../../infra/local/keys.js';
 import { buildApp } from '../src/app.js';
 import type { IdentityConfig } from '../src/config.js';
 import { identityService } from '../src/definition.js';
@@ -28,20 +28,8 @@ export const OAUTH_TEST_SIGNING_KEY = generateKeyPairSync('ed25519')
   .privateKey.export({ format: 'pem', type: 'pkcs8' })
   .toString();
 
-/** One SAML SP key pair per test process, made the way `pnpm keys` makes one (openssl writes the certificate). */
-export const SAML_TEST_SP = samlTestServiceProvider();
-
-function samlTestServiceProvider() {
-  const pems = execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-noenc', '-keyout', '-', '-subj', '/CN=Gatehouse test SP', '-days', '30'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  ).toString();
-  const [privateKeyPem] = pems.match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n/) ?? [];
-  const [certificatePem] = pems.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/) ?? [];
-  if (!privateKeyPem || !certificatePem) throw new Error('openssl made no SAML SP key pair');
-  return { privateKeyPem, certificatePem };
-}
+/** One SAML SP key pair per test process, made the way `pnpm keys` makes one. */
+export const SAML_TEST_SP = selfSignedKeyPair('Gatehouse test SP');
 
 export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overrides: Record<string, unknown> = {}) {
   return testServiceConfig('identity', ns, keys, {

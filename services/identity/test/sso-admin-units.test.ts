@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { selfSignedKeyPair } from '../../../infra/local/keys.js';
 import { idpUrlProblem } from '../src/sso/connection-input.js';
 import { normalizeDomain } from '../src/sso/domains.js';
 import { InputProblem, parseIdpMetadata, pemOf, readCertificate } from '../src/sso/metadata-input.js';
@@ -8,26 +8,8 @@ import { openSecret, sealSecret } from '../src/sso/secrets.js';
 
 const key = randomBytes(32).toString('base64');
 
-function certificate(days: number): string {
-  const pems = execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-noenc',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=Unit IdP',
-      '-days',
-      String(days),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  ).toString();
-  return pems.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/)![0];
-}
+/** A self-signed certificate valid for `days` (openssl, independent of our parser). */
+const certificate = (days: number, name = 'Unit IdP') => selfSignedKeyPair(name, days).certificatePem;
 const body = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 
 describe('sealed secrets (AES-256-GCM)', () => {
