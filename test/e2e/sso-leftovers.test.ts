@@ -6,6 +6,7 @@ import { ApiClient, type ApiResponse, type Json } from '../support/client.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { signedInUser, verifiedUser } from '../support/flows.js';
 import { keyPair } from '../support/saml-idp.js';
+import { addVerifiedDomain, uniqueDomain } from '../support/sso.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -54,7 +55,6 @@ afterAll(async () => {
   await dns?.close();
 });
 
-const uniqueDomain = (label: string) => `${label}-${randomBytes(5).toString('hex')}.test`;
 const subject = () => `idp-${randomBytes(6).toString('hex')}`;
 
 interface Organization {
@@ -69,10 +69,7 @@ async function organizationWithOidc(): Promise<Organization> {
   const owner = await verifiedUser(stack, 'Olga Owner');
   const base = `/api/user/organizations/${owner.organizationId}`;
   const domain = uniqueDomain('acme');
-  const added = await owner.client.post(`${base}/domains`, { domain });
-  expect(added.status, JSON.stringify(added.body)).toBe(201);
-  dns.publish(added.body.data.verification.name, added.body.data.verification.value);
-  expect((await owner.client.post(`${base}/domains/${added.body.data.id}/verify`)).status).toBe(200);
+  await addVerifiedDomain(owner.client, dns, base, domain);
   const created = await owner.client.post(`${base}/sso-connections`, {
     type: 'oidc',
     name: 'Acme IdP',

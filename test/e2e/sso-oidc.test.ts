@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ApiClient, type ApiResponse, type Json } from '../support/client.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { PASSWORD, signedInUser, verifiedUser } from '../support/flows.js';
+import { addVerifiedDomain, uniqueDomain } from '../support/sso.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -54,10 +55,6 @@ beforeEach(() => {
   replaceIdToken = null;
 });
 
-function uniqueDomain(label: string): string {
-  return `${label}-${randomBytes(5).toString('hex')}.test`;
-}
-
 interface Organization {
   owner: Awaited<ReturnType<typeof verifiedUser>>;
   base: string;
@@ -73,7 +70,7 @@ async function organizationWithOidc(
   const owner = await verifiedUser(stack, 'Olga Owner', options.ownerEmail);
   const base = `/api/user/organizations/${owner.organizationId}`;
   const domain = options.domain ?? uniqueDomain('acme');
-  await addVerifiedDomain(owner.client, base, domain);
+  await addVerifiedDomain(owner.client, dns, base, domain);
   const created = await owner.client.post(`${base}/sso-connections`, {
     type: 'oidc',
     name: 'Acme IdP',
@@ -91,14 +88,6 @@ async function addDomain(client: ApiClient, base: string, domain: string) {
   const added = await client.post(`${base}/domains`, { domain });
   expect(added.status, JSON.stringify(added.body)).toBe(201);
   return added.body.data as { id: string; verification: { name: string; value: string } };
-}
-
-async function addVerifiedDomain(client: ApiClient, base: string, domain: string) {
-  const added = await addDomain(client, base, domain);
-  dns.publish(added.verification.name, added.verification.value);
-  const verified = await client.post(`${base}/domains/${added.id}/verify`);
-  expect(verified.status, JSON.stringify(verified.body)).toBe(200);
-  return added.id;
 }
 
 function person(email: string, extra: Record<string, unknown> = {}) {

@@ -13,6 +13,7 @@ import {
   uniqueEmail,
   verifiedUser,
 } from '../support/flows.js';
+import { addVerifiedDomain, uniqueDomain } from '../support/sso.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -47,10 +48,6 @@ afterAll(async () => {
   await dns?.close();
 });
 
-function uniqueDomain(label: string): string {
-  return `${label}-${randomBytes(5).toString('hex')}.test`;
-}
-
 interface Organization {
   owner: Awaited<ReturnType<typeof verifiedUser>>;
   base: string;
@@ -63,11 +60,7 @@ async function organizationWithOidc(): Promise<Organization> {
   const domain = uniqueDomain('strict');
   const owner = await verifiedUser(stack, 'Olga Owner', `boss@${domain}`);
   const base = `/api/user/organizations/${owner.organizationId}`;
-  const added = await owner.client.post(`${base}/domains`, { domain });
-  expect(added.status, JSON.stringify(added.body)).toBe(201);
-  dns.publish(added.body.data.verification.name, added.body.data.verification.value);
-  const verified = await owner.client.post(`${base}/domains/${added.body.data.id}/verify`);
-  expect(verified.status, JSON.stringify(verified.body)).toBe(200);
+  await addVerifiedDomain(owner.client, dns, base, domain);
   const created = await owner.client.post(`${base}/sso-connections`, {
     type: 'oidc',
     name: 'Strict IdP',
