@@ -7,6 +7,8 @@ export default defineConfig({
     // Integration suites isolate themselves (own databases, subjects, streams), so files run in parallel.
     fileParallelism: true,
     maxWorkers: 3,
+    // The console is built once per run; every stack's gateway serves it at /.
+    globalSetup: ['test/support/build-console.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', 'json'],

@@ -16,6 +16,7 @@ import { registerGatewayHealth } from './health.js';
 import { ROUTE_TABLE } from './policy/route-table.js';
 import { compileRouteTable } from './policy/router.js';
 import { isAuthorizationServerPath, OAUTH_PREFIX, registerAuthorizationServer } from './proxy/authorization-server.js';
+import { registerConsole } from './proxy/console.js';
 import { API_ANSWERS, guardAnswers } from './proxy/envelope-guard.js';
 import { upstreamHeaders } from './proxy/headers.js';
 import { createOAuthPipeline } from './proxy/oauth-pipeline.js';
@@ -179,6 +180,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     handler: breakers.handler(() => 'identity'),
     answerHeaders: (headers) => answerHeaders(headers, resolver.cache),
   });
+
+  await registerConsole(app, { consoleUrl: config.CONSOLE_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
 
   app.addHook('onClose', async () => {
     resolver.stop();

@@ -18,6 +18,11 @@ export interface GatehouseClientOptions {
   sessionCookieName?: string;
   /** An existing session cookie value to send (a server acting for a signed-in user). */
   session?: string;
+  /**
+   * In a browser page on the API's own origin: the browser keeps the HttpOnly session cookie and
+   * sends it itself (no jar, nothing a script could read).
+   */
+  browser?: boolean;
   fetch?: typeof globalThis.fetch;
   headers?: Record<string, string>;
 }
@@ -25,7 +30,8 @@ export interface GatehouseClientOptions {
 /**
  * A typed client of the whole API (paths, parameters, bodies and answers from the OpenAPI
  * document). With `apiKey` or `accessToken` it sends that credential; without, it keeps the
- * session cookie sign-in sets and sends it back, as a browser or curl's cookie jar would.
+ * session cookie sign-in sets and sends it back, as a browser or curl's cookie jar would (in a
+ * browser, with `browser: true`, the browser itself keeps it).
  */
 export function createGatehouseClient(options: GatehouseClientOptions): GatehouseClient {
   if (options.apiKey && options.accessToken) throw new Error('Give one credential: apiKey or accessToken');
@@ -33,11 +39,12 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.browser ? { credentials: 'same-origin' as const } : {}),
   });
   let sessionJar: SessionJar | undefined;
   if (options.apiKey) client.use(apiKeyAuth(options.apiKey));
   else if (options.accessToken) client.use(bearerAuth(options.accessToken));
-  else {
+  else if (!options.browser) {
     sessionJar = new SessionJar(options.sessionCookieName);
     sessionJar.set(options.session);
     client.use(sessionJar.middleware());

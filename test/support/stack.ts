@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { type HttpApp, loadConfig, type ServiceDeps, smtpMailer } from '@gatehouse/service-kit';
+import { createLogger, type HttpApp, loadConfig, type ServiceDeps, smtpMailer } from '@gatehouse/service-kit';
 import {
   freePort,
   generatePrincipalKeys,
@@ -10,9 +10,11 @@ import {
   testNamespace,
   testServiceConfig,
 } from '@gatehouse/service-kit/testing';
+import { inject } from 'vitest';
 import { buildGateway } from '../../gateway/src/app.js';
 import { GatewayConfig } from '../../gateway/src/config.js';
 import { createGatewayDeps, type GatewayDeps } from '../../gateway/src/deps.js';
+import { buildConsole } from '../../services/console/src/app.js';
 import { buildApp as buildIdentity } from '../../services/identity/src/app.js';
 import type { IdentityConfig } from '../../services/identity/src/config.js';
 import { identityService } from '../../services/identity/src/definition.js';
@@ -41,7 +43,7 @@ export interface Stack {
   identity: TestService<IdentityConfig>;
   organization: TestService<OrganizationConfig>;
   project: TestService<ProjectConfig>;
-  urls: { gateway: string; identity: string; organization: string; project: string };
+  urls: { gateway: string; identity: string; organization: string; project: string; console: string };
   gateways: Array<{ app: HttpApp; deps: GatewayDeps; url: string }>;
   /** Starts one more gateway replica on the same services, Redis and NATS. */
   addGateway(
@@ -116,6 +118,11 @@ export async function startStack(
   const identityUrl = await listen(identity.app);
   const organizationUrl = await listen(organization.app);
   const projectUrl = await listen(project.app);
+  const consoleApp = await buildConsole(
+    { HOST: '127.0.0.1', PORT: 0, CONSOLE_DIST_DIR: inject('consoleDistDir'), LOG_LEVEL: 'silent' },
+    createLogger('console', process.env.TEST_LOG_LEVEL ?? 'silent'),
+  );
+  const consoleUrl = await listen(consoleApp);
 
   const gateways: Stack['gateways'] = [];
   const addGateway = async (overrides: Record<string, string> = {}, port = 0) => {
@@ -125,6 +132,7 @@ export async function startStack(
       IDENTITY_URL: identityUrl,
       ORGANIZATION_URL: organizationUrl,
       PROJECT_URL: projectUrl,
+      CONSOLE_URL: consoleUrl,
       NATS_URL: natsUrlOf('gateway'),
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       NATS_SUBJECT_PREFIX: ns.subjectPrefix,
@@ -156,7 +164,13 @@ export async function startStack(
     identity,
     organization,
     project,
-    urls: { gateway: first.url, identity: identityUrl, organization: organizationUrl, project: projectUrl },
+    urls: {
+      gateway: first.url,
+      identity: identityUrl,
+      organization: organizationUrl,
+      project: projectUrl,
+      console: consoleUrl,
+    },
     gateways,
     addGateway,
     async close() {
@@ -164,6 +178,7 @@ export async function startStack(
         await gateway.app.close();
         await gateway.deps.close();
       }
+      await consoleApp.close();
       await project.close();
       await organization.close();
       await identity.close();

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import { LOG_LEVELS, type LogLevel } from '@gatehouse/service-kit';
+import { type Static, Type } from 'typebox';
+
+/** Where `pnpm build` writes the single-page app (services/console/dist). */
+export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+
+export const ConsoleConfig = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 4004 }),
+  /** The built app: index.html and its hashed assets. */
+  CONSOLE_DIST_DIR: Type.String({ minLength: 1, default: DEFAULT_DIST_DIR }),
+  LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
+});
+export type ConsoleConfig = Static<typeof ConsoleConfig>;

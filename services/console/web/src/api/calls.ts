@@ -1,0 +1,82 @@
+import type { Middleware } from '@gatehouse/sdk';
+import { useSyncExternalStore } from 'react';
+
+/** One request the console made, as the "Use the API" panel shows it. */
+export interface ApiCall {
+  method: string;
+  /** Path and query, e.g. /api/user/organizations/…/projects?limit=20. */
+  path: string;
+  /** The JSON body with secrets (passwords, tokens) blanked. */
+  body?: string;
+}
+
+/** Fields never shown, even to their owner: the panel is for copying, and copies travel. */
+const SECRET_FIELDS = /password|token|secret|key$/i;
+const MAX_CALLS = 8;
+
+let calls: ApiCall[] = [];
+const listeners = new Set<() => void>();
+
+function publish(next: ApiCall[]): void {
+  calls = next;
+  for (const listener of listeners) listener();
+}
+
+/** Forgets the previous screen's calls: the panel shows what the current one makes. */
+export function clearCalls(): void {
+  if (calls.length > 0) publish([]);
+}
+
+export function recordCall(call: ApiCall): void {
+  const rest = calls.filter((c) => !(c.method === call.method && c.path === call.path && c.body === call.body));
+  publish([...rest, call].slice(-MAX_CALLS));
+}
+
+export function useApiCalls(): ApiCall[] {
+  return useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    () => calls,
+  );
+}
+
+export function redactBody(text: string): string | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.stringify(
+      JSON.parse(text),
+      (name, value) => (name && SECRET_FIELDS.test(name) && typeof value === 'string' ? '…' : value),
+      2,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records every request of the console's API client. */
+export const recordingMiddleware: Middleware = {
+  async onRequest({ request }) {
+    const url = new URL(request.url);
+    const body = request.method === 'GET' ? undefined : redactBody(await request.clone().text());
+    recordCall({ method: request.method, path: url.pathname + url.search, ...(body ? { body } : {}) });
+    return request;
+  },
+};
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The same call with curl, the way the Quick Start makes it: the session in a cookie jar
+ * (`-c` keeps it at sign-in, `-b` sends it back).
+ */
+export function curlOf(call: ApiCall, origin: string): string {
+  const lines = [`curl${call.method === 'GET' ? '' : ` -X ${call.method}`} ${shellQuote(origin + call.path)}`];
+  if (call.body) lines.push(`-H 'Content-Type: application/json'`);
+  lines.push(call.path.startsWith('/api/auth/sign-in/') ? '-c cookies.txt' : '-b cookies.txt');
+  if (call.body) lines.push(`-d ${shellQuote(call.body)}`);
+  return lines.join(' \\\n  ');
+}

@@ -1,0 +1,46 @@
+import { useState } from 'react';
+
+/**
+ * Cursor paging: the cursors of the pages seen so far, so Previous goes back without an offset.
+ * Reset it (a new key) when the filters or the sort change: a cursor is only good for its own.
+ */
+export function useCursorPages() {
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  return {
+    cursor,
+    page: cursors.length,
+    next: (nextCursor: string) => setCursors((seen) => [...seen, nextCursor]),
+    previous: () => setCursors((seen) => (seen.length > 1 ? seen.slice(0, -1) : seen)),
+    reset: () => setCursors([undefined]),
+  };
+}
+
+export function Pager({
+  page,
+  nextCursor,
+  onNext,
+  onPrevious,
+}: {
+  page: number;
+  nextCursor: string | null | undefined;
+  onNext: (cursor: string) => void;
+  onPrevious: () => void;
+}) {
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" className="button button-small" disabled={page <= 1} onClick={onPrevious}>
+        Previous
+      </button>
+      <span aria-live="polite">Page {page}</span>
+      <button
+        type="button"
+        className="button button-small"
+        disabled={!nextCursor}
+        onClick={() => nextCursor && onNext(nextCursor)}
+      >
+        Next
+      </button>
+    </nav>
+  );
+}

@@ -1,0 +1,29 @@
+import { useState } from 'react';
+
+/**
+ * A secret the API shows exactly once (a new PAT, an OAuth client secret). It lives only in this
+ * component's state: never stored, gone when the person leaves the screen.
+ */
+export function SecretOnce({ label, value }: { label: string; value: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    await navigator.clipboard.writeText(value);
+    setCopied(true);
+  };
+  return (
+    <section className="secret" aria-label={label}>
+      <p>
+        <strong>{label}.</strong> Copy it now: it is shown only this once and Gatehouse keeps only a hash of it.
+      </p>
+      <div className="secret-value">
+        <code data-testid="secret-value">{value}</code>
+        <button type="button" className="button button-small" onClick={copy}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      <span className="visually-hidden" role="status">
+        {copied ? 'Copied to the clipboard' : ''}
+      </span>
+    </section>
+  );
+}

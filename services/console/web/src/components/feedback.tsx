@@ -1,0 +1,36 @@
+import type { ReactNode } from 'react';
+import { messageOf } from '../api/errors';
+
+export function Notice({ kind, children }: { kind: 'success' | 'error' | 'info'; children: ReactNode }) {
+  return (
+    <div className={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+export function Loading({ what = 'Loading' }: { what?: string }) {
+  return (
+    <p className="loading" role="status">
+      {what}…
+    </p>
+  );
+}
+
+/** A query that failed: what went wrong, and a way to try again. */
+export function LoadError({ error, retry }: { error: unknown; retry?: () => void }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <span>{messageOf(error)}</span>
+      {retry ? (
+        <button type="button" className="button button-small" onClick={retry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function EmptyState({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}

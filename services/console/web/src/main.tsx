@@ -1,0 +1,34 @@
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { RouterProvider } from 'react-router/dom';
+import { GatehouseError } from './api/client';
+import { ME_KEY } from './api/session';
+import { router } from './routes';
+
+/** A 401 anywhere means the session ended (expired, revoked elsewhere): the screens fall back to sign-in. */
+function onApiError(error: unknown) {
+  if (error instanceof GatehouseError && error.status === 401) queryClient.setQueryData(ME_KEY, null);
+}
+
+const queryClient = new QueryClient({
+  queryCache: new QueryCache({ onError: onApiError }),
+  mutationCache: new MutationCache({ onError: onApiError }),
+  defaultOptions: {
+    queries: {
+      // A 4xx is an answer, not a hiccup: asking again would get the same one.
+      retry: (failures, error) => !(error instanceof GatehouseError && error.status < 500) && failures < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root');
+createRoot(root).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,14 @@
+/**
+ * What the gateway keeps for the API; every other GET is the web console's (services/console),
+ * so the console can never shadow an API path and an unknown API path is an API 404.
+ */
+export const API_PREFIXES = ['/api', '/oauth2', '/scim', '/.well-known'] as const;
+
+/** The gateway's own pages and probes, besides the API prefixes. */
+const GATEWAY_PATHS = ['/docs', '/openapi.json', '/livez', '/healthz', '/readyz', '/metrics'];
+
+export function isConsolePath(path: string): boolean {
+  const pathname = path.split('?')[0] ?? '';
+  const under = (prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
+  return !API_PREFIXES.some(under) && !GATEWAY_PATHS.some(under);
+}

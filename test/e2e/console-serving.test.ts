@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from '../support/stack.js';
+
+/** The console behind the gateway at `/`: its pages, its files, its headers, and the API kept apart. */
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the console at the gateway URL', () => {
+  it('serves the app at / and at every page path, with a strict CSP and no caching of the page', async () => {
+    for (const path of ['/', '/sign-in', '/orgs/01ARZ3NDEKTSV4RRFFQ69G5FAV/projects', '/account/api-keys?x=1']) {
+      const res = await fetch(`${stack.urls.gateway}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      const html = await res.text();
+      expect(html).toMatch(/<script type="module" crossorigin src="\/assets\/[^"]+\.js"><\/script>/);
+      expect(html).not.toMatch(/<script>(?!<)/);
+    }
+  });
+
+  it('serves hashed assets as immutable, and a missing file is a 404 envelope, not the app', async () => {
+    const html = await (await fetch(`${stack.urls.gateway}/`)).text();
+    const script = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    const asset = await fetch(`${stack.urls.gateway}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    for (const path of [
+      '/assets/nope.js',
+      '/favicon.ico',
+      '/assets/..%2f..%2fpackage.json',
+      '/%2e%2e%2fpackage.json',
+    ]) {
+      const res = await fetch(`${stack.urls.gateway}${path}`);
+      expect([400, 404], path).toContain(res.status);
+      expect((await res.json()).success).toBe(false);
+    }
+    // A path that climbs is the app's page at most (URLs resolve `..` before any file is looked up).
+    const climbing = await fetch(`${stack.urls.gateway}/assets/../../../../etc/passwd`);
+    expect(await climbing.text()).not.toContain('root:');
+    const stylesheet = await fetch(`${stack.urls.gateway}/styles/gatehouse.css`);
+    expect(stylesheet.status).toBe(200);
+    expect(stylesheet.headers.get('content-type')).toMatch(/text\/css/);
+  });
+
+  it('never answers an API path with the app: unknown API routes stay API 404s', async () => {
+    for (const path of ['/api/nope', '/scim/v2/Users', '/.well-known/nope', '/api']) {
+      const res = await fetch(`${stack.urls.gateway}${path}`);
+      expect(res.status, path).toBe(404);
+      expect((await res.json()).success).toBe(false);
+    }
+  });
+
+  it('serves only GET and HEAD; a write to a console path is refused', async () => {
+    expect((await fetch(`${stack.urls.gateway}/sign-in`, { method: 'HEAD' })).status).toBe(200);
+    const post = await fetch(`${stack.urls.gateway}/sign-in`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(404);
+  });
+
+  it('sends the console no credential: cookies and keys stay at the gateway', async () => {
+    const res = await fetch(`${stack.urls.console}/livez`);
+    expect(res.status).toBe(200);
+    // Through the gateway a page loads the same with or without a session cookie.
+    const withCookie = await fetch(`${stack.urls.gateway}/`, {
+      headers: { cookie: 'gatehouse_session=abc', 'x-api-key': 'ba_x' },
+    });
+    expect(withCookie.status).toBe(200);
+  });
+});
