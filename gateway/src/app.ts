@@ -181,7 +181,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     answerHeaders: (headers) => answerHeaders(headers, resolver.cache),
   });
 
-  await registerConsole(app, { consoleUrl: config.CONSOLE_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  await registerConsole(app, {
+    consoleUrl: config.CONSOLE_URL,
+    publicUrl: publicBase,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  });
 
   app.addHook('onClose', async () => {
     resolver.stop();

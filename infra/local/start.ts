@@ -1,8 +1,9 @@
 /**
  * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS (one that is
  * not up yet is reported, not fatal: every process waits for its dependencies), makes the principal
- * and OAuth signing keys once, starts identity, organization, project and the gateway as their own
- * processes (each migrates its own database, created if missing), and prints the URL once all are ready.
+ * and OAuth signing keys once, builds the web console, starts identity, organization, project, the
+ * console and the gateway as their own processes (each service migrates its own database, created if
+ * missing), and prints the URL once all are ready.
  * Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildConsoleApp } from '../../services/console/scripts/build.js';
 import { localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from './keys.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,6 +86,7 @@ async function main() {
     identity: env.IDENTITY_PORT ?? '4001',
     organization: env.ORGANIZATION_PORT ?? '4002',
     project: env.PROJECT_PORT ?? '4003',
+    console: env.CONSOLE_PORT ?? '4004',
   };
   const common = {
     NATS_URL: natsUrl,
@@ -116,8 +119,19 @@ async function main() {
       IDENTITY_URL: `http://127.0.0.1:${ports.identity}`,
       ORGANIZATION_URL: `http://127.0.0.1:${ports.organization}`,
       PROJECT_URL: `http://127.0.0.1:${ports.project}`,
+      CONSOLE_URL: `http://127.0.0.1:${ports.console}`,
+      // `pnpm dev:console` serves the console with hot reload from Vite's own origin.
+      CORS_ORIGINS: env.CORS_ORIGINS ?? 'http://localhost:5173',
     },
   };
+  const consoleServer = {
+    name: 'console',
+    entry: 'services/console/src/main.ts',
+    env: { PORT: ports.console, LOG_LEVEL: common.LOG_LEVEL, LOG_PRETTY: common.LOG_PRETTY },
+  };
+  // Built at every start (about a second): what the console serves is what is in the tree.
+  console.log('… building the console');
+  await buildConsoleApp();
 
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -152,11 +166,13 @@ async function main() {
   };
 
   for (const service of services) start(service);
+  start(consoleServer);
   start(gateway);
   const readiness: Array<[string, string]> = [
     ...services.map((service): [string, string] => [service.name, service.env.PORT ?? '']),
     ['gateway', gatewayPort],
   ];
+  await waitReady('console', `http://127.0.0.1:${ports.console}/livez`);
   await Promise.all(readiness.map(([name, port]) => waitReady(name, `http://127.0.0.1:${port}/readyz`)));
   console.log(`\n  Gatehouse is running at ${publicUrl}   (Ctrl-C stops everything)\n`);
 }

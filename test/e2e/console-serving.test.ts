@@ -21,6 +21,7 @@ describe('the console at the gateway URL', () => {
       expect(csp).toContain("script-src 'self'");
       expect(csp).not.toContain('unsafe-inline');
       expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("require-trusted-types-for 'script'");
       expect(res.headers.get('cache-control')).toBe('no-cache');
       const html = await res.text();
       expect(html).toMatch(/<script type="module" crossorigin src="\/assets\/[^"]+\.js"><\/script>/);
@@ -59,6 +60,20 @@ describe('the console at the gateway URL', () => {
       expect(res.status, path).toBe(404);
       expect((await res.json()).success).toBe(false);
     }
+  });
+
+  it('judges a path as the console upstream would receive it: encoded API paths are never the app', async () => {
+    for (const path of ['/%2e/api/user/me', '/api%5Cuser%5Cme', '/%73cim/v2/Users', '/%2Ewell-known/x', '/docs%2fx']) {
+      const res = await fetch(`${stack.urls.gateway}${path}`);
+      expect(res.headers.get('content-type'), path).not.toMatch(/text\/html/);
+      expect((await res.json()).success, path).toBe(false);
+    }
+  });
+
+  it('never repeats a query string in its 404 message (it may carry a token)', async () => {
+    const res = await fetch(`${stack.urls.gateway}/scim/x?access_token=LEAKED`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('LEAKED');
   });
 
   it('serves only GET and HEAD; a write to a console path is refused', async () => {

@@ -6,6 +6,8 @@ import { neverRetry } from './upstream-failure.js';
 
 export interface ConsoleProxyOptions {
   consoleUrl: string;
+  /** The forwarded host is pinned to it: a client's Host header never reaches the console. */
+  publicUrl: string;
   timeoutMs: number;
 }
 
@@ -15,14 +17,16 @@ export interface ConsoleProxyOptions {
  * public files, and the browser calls the API itself with its session cookie.
  */
 export async function registerConsole(app: HttpApp, options: ConsoleProxyOptions): Promise<void> {
+  const publicUrl = new URL(options.publicUrl);
   await app.register(httpProxy, {
     upstream: options.consoleUrl,
     prefix: '/',
     httpMethods: ['GET', 'HEAD'],
     preHandler: async (request) => {
-      // An unknown path under an API prefix is the API's 404, never a console page.
+      // An unknown path under an API prefix is the API's 404, never a console page. The query is
+      // left out of the message: it may carry a token.
       if (!isConsolePath(request.url))
-        throw new AppError('NOT_FOUND', `Route ${request.method} ${request.url} not found`);
+        throw new AppError('NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`);
     },
     replyOptions: {
       timeout: options.timeoutMs,
@@ -33,8 +37,8 @@ export async function registerConsole(app: HttpApp, options: ConsoleProxyOptions
           principalToken: '',
           requestId: request.id,
           clientIp: request.ip,
-          proto: request.protocol,
-          host: request.headers.host,
+          proto: publicUrl.protocol.slice(0, -1),
+          host: publicUrl.host,
         }),
     },
   });

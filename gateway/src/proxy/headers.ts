@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER, SSO_STATE_COOKIE } from '@gatehouse/contracts';
 
 /** Secrets the gateway has already resolved; services never see them. */
-const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization'];
+const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization', 'proxy-authorization'];
 
 /** The only routes that read the SSO state cookie: discover, the OIDC callback, the SAML ACS. */
 const SSO_PATH_PREFIX = '/api/auth/sso/';

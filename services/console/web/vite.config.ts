@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 
 /** `pnpm dev:console`: the app with hot reload on :5173, the API through the local gateway. */
 const gateway = process.env.GATEHOUSE_URL ?? 'http://localhost:8080';
-const API_PATHS = ['/api', '/oauth2', '/.well-known', '/docs', '/openapi.json'];
+const API_PATHS = ['/api', '/oauth2', '/scim', '/.well-known', '/docs', '/openapi.json'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

@@ -7,8 +7,17 @@ export const API_PREFIXES = ['/api', '/oauth2', '/scim', '/.well-known'] as cons
 /** The gateway's own pages and probes, besides the API prefixes. */
 const GATEWAY_PATHS = ['/docs', '/openapi.json', '/livez', '/healthz', '/readyz', '/metrics'];
 
+/**
+ * Judged on the path as the upstream will receive it (the proxy resolves `%2e`, `\\` and dot
+ * segments), decoded, so `/%2e/api/…` or `/%73cim` is an API path here too. Unreadable: not the console's.
+ */
 export function isConsolePath(path: string): boolean {
-  const pathname = path.split('?')[0] ?? '';
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(path, 'http://console.invalid').pathname).replaceAll('\\', '/');
+  } catch {
+    return false;
+  }
   const under = (prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
   return !API_PREFIXES.some(under) && !GATEWAY_PATHS.some(under);
 }

@@ -10,8 +10,12 @@ export interface ApiCall {
   body?: string;
 }
 
-/** Fields never shown, even to their owner: the panel is for copying, and copies travel. */
-const SECRET_FIELDS = /password|token|secret|key$/i;
+/**
+ * Names never shown, even to their owner: the panel is for copying, and copies travel. A value
+ * under such a name is blanked whatever it is (a string, an array of codes, an object).
+ */
+const SECRET_NAMES =
+  /password|passphrase|token|secret|key$|^code$|otp|recovery|credential|assertion|^pin$|authorization|cookie/i;
 const MAX_CALLS = 8;
 
 let calls: ApiCall[] = [];
@@ -45,22 +49,26 @@ export function useApiCalls(): ApiCall[] {
 export function redactBody(text: string): string | undefined {
   if (!text) return undefined;
   try {
-    return JSON.stringify(
-      JSON.parse(text),
-      (name, value) => (name && SECRET_FIELDS.test(name) && typeof value === 'string' ? '…' : value),
-      2,
-    );
+    return JSON.stringify(JSON.parse(text), (name, value) => (name && SECRET_NAMES.test(name) ? '…' : value), 2);
   } catch {
     return undefined;
   }
 }
 
+/** Path and query with secrets blanked: a mailed token in the query, an invitation token in the path. */
+export function redactPath(url: URL): string {
+  const path = url.pathname.replace(/(\/invites\/)[^/]+(?=\/accept)/, '$1…');
+  const search = url.search.replace(/([?&])([^=&]+)=[^&]*/g, (pair, separator: string, name: string) =>
+    SECRET_NAMES.test(decodeURIComponent(name)) ? `${separator}${name}=…` : pair,
+  );
+  return path + search;
+}
+
 /** Records every request of the console's API client. */
 export const recordingMiddleware: Middleware = {
   async onRequest({ request }) {
-    const url = new URL(request.url);
     const body = request.method === 'GET' ? undefined : redactBody(await request.clone().text());
-    recordCall({ method: request.method, path: url.pathname + url.search, ...(body ? { body } : {}) });
+    recordCall({ method: request.method, path: redactPath(new URL(request.url)), ...(body ? { body } : {}) });
     return request;
   },
 };

@@ -1,8 +1,12 @@
 import { type ReactNode, useEffect, useRef } from 'react';
+import { useLocation } from 'react-router';
+
+/** The history entry the page was loaded at: it starts at the top (the skip link first). */
+let loadedAt: string | undefined;
 
 /**
- * A screen's title: the document title follows it, and it takes focus when the screen opens, so a
- * screen reader announces where a link led (a single-page app loads no new page to announce).
+ * A screen's title: the document title follows it, and it takes focus when a link opens the
+ * screen, so a screen reader announces where it led (a single-page app loads no new page to announce).
  */
 export function PageHeader({
   title,
@@ -14,10 +18,13 @@ export function PageHeader({
   actions?: ReactNode;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const { key } = useLocation();
+  loadedAt ??= key;
   useEffect(() => {
     document.title = `${title} · Gatehouse`;
-    heading.current?.focus({ preventScroll: true });
-  }, [title]);
+    // Only a screen a link (or a redirect) opened moves focus; the page as loaded does not.
+    if (key !== loadedAt) heading.current?.focus({ preventScroll: true });
+  }, [title, key]);
   return (
     <header className="page-header">
       <div>

@@ -1,8 +1,17 @@
 /**
- * Where to go after signing in: the `next` the sign-in redirect carried, when it is a path of the
- * console itself (never another origin: `//evil.example` and `/\evil` are not paths here).
+ * Where to go after signing in: the `next` the sign-in redirect carried, only when it is a path of
+ * the console itself. Browsers drop tabs and newlines and read `\` as `/` anywhere in a URL, so
+ * those are refused outright; what is checked (the resolved URL) is what is used.
  */
 export function safeNextPath(next: string | null): string {
-  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (!next?.startsWith('/') || /[\u0000-\u0020\u007f\\]/.test(next)) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, window.location.origin);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== window.location.origin || url.pathname.startsWith('//')) return '/';
+  return url.pathname + url.search + url.hash;
 }
