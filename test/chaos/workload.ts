@@ -260,11 +260,7 @@ export class Workload {
             if (res.status === 409) invitee = null; // a retried invite already exists: start over
             continue;
           }
-          inviteToken = await this.mailedToken(
-            invitee.email,
-            '/api/user/invites/',
-            (link) => link.split('/api/user/invites/')[1]?.split(/[/?]/)[0],
-          );
+          inviteToken = await this.mailedToken(invitee.email, '/accept-invite?token=');
           if (!inviteToken) invitee = null;
           continue;
         }
@@ -287,7 +283,7 @@ export class Workload {
 
   /** Follows the mailed verification link; null when no mail came within the bound. */
   private async verify(client: HttpClient, account: Account): Promise<boolean | null> {
-    const token = await this.mailedToken(account.email, '/api/auth/verify-email');
+    const token = await this.mailedToken(account.email, '/verify-email?token=');
     if (!token) return null;
     // With its own session: verifying from elsewhere would end every credential of the account.
     const res = await client.call('verify-email', 'GET', `/api/auth/verify-email?token=${token}`, {

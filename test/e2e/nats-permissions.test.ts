@@ -89,7 +89,7 @@ describe('the whole stack, each process on its own NATS user', () => {
     // Sign-up provisions the organization over RPC (identity → organization).
     const alice = await signedInUser(stack, 'Alice Allowed');
     expect(alice.organizationId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
-    await mailedToken(stack, alice.email, '/api/auth/verify-email');
+    await mailedToken(stack, alice.email, '/verify-email?token=');
     const key = await createKey(alice.client, {
       name: 'CI deploy bot',
       expiresIn: 2592000,

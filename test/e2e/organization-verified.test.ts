@@ -86,11 +86,11 @@ describe('an account whose email is not verified', () => {
       await squatter.client.post(`${org}/invites`, { email: uniqueEmail('attacker-c'), role: 'owner' }),
       'inviting people',
     );
-    expect(stack.smtp.linkTo(attackerB.email, '/api/user/invites/')).toBeFalsy();
+    expect(stack.smtp.linkTo(attackerB.email, '/accept-invite')).toBeFalsy();
 
     // The real owner proves the address (no session: the squatter's credentials end) and sets a password
     // from the reset link that verification mails.
-    const verifyToken = await mailedToken(stack, victimEmail, '/api/auth/verify-email');
+    const verifyToken = await mailedToken(stack, victimEmail, '/verify-email?token=');
     const verified = await new ApiClient(stack.urls.gateway).get(`/api/auth/verify-email?token=${verifyToken}`);
     expect(verified.body.data).toMatchObject({ isVerified: true, credentialsEnded: true });
     const resetToken = await mailedToken(stack, victimEmail, '/reset-password');

@@ -26,7 +26,7 @@ async function join(owner: User, invitee: User, role: 'admin' | 'member' | 'owne
     role,
   });
   expect(invite.status).toBe(201);
-  const token = await mailedToken(stack, invitee.email, '/api/user/invites/');
+  const token = await mailedToken(stack, invitee.email, '/accept-invite?token=');
   const accepted = await invitee.client.post(`/api/user/invites/${token}/accept`);
   expect(accepted.status).toBe(200);
   return accepted.body.data.id;
@@ -203,7 +203,7 @@ describe('invitations', () => {
     expect(invite.body.data).toMatchObject({ email: invitee.email, role: 'member', status: 'pending' });
     const duplicate = await owner.client.post(`${org}/invites`, { email: invitee.email });
     expect(duplicate.status).toBe(409);
-    const token = await mailedToken(stack, invitee.email, '/api/user/invites/');
+    const token = await mailedToken(stack, invitee.email, '/accept-invite?token=');
     const unverified = await invitee.client.post(`/api/user/invites/${token}/accept`);
     expect(unverified.body.code).toBe('EMAIL_NOT_VERIFIED');
     await verify(invitee);
@@ -221,7 +221,7 @@ describe('invitations', () => {
     await verify(invitee);
     const org = `/api/user/organizations/${owner.organizationId}`;
     const invite = await owner.client.post(`${org}/invites`, { email: invitee.email });
-    const oldToken = await mailedToken(stack, invitee.email, '/api/user/invites/');
+    const oldToken = await mailedToken(stack, invitee.email, '/accept-invite?token=');
     await stack.organization.deps.orm.em
       .fork()
       .execute("update invites set expires_at = now() - interval '1 second' where id = ?", [invite.body.data.id]);
@@ -231,7 +231,7 @@ describe('invitations', () => {
     const resent = await owner.client.post(`${org}/invites/${invite.body.data.id}/resend`);
     expect(resent.body.data.status).toBe('pending');
     const newToken = await eventually(async () => {
-      const token = await mailedToken(stack, invitee.email, '/api/user/invites/');
+      const token = await mailedToken(stack, invitee.email, '/accept-invite?token=');
       if (token === oldToken) throw new Error('not resent yet');
       return token;
     });

@@ -163,7 +163,7 @@ describe('recovery: pre-account takeover (issue #12 item 4)', () => {
       { email: victimEmail, role: 'member' },
     );
     expect(invite.status).toBe(201);
-    const inviteToken = await mailedToken(stack, victimEmail, '/api/user/invites/');
+    const inviteToken = await mailedToken(stack, victimEmail, '/accept-invite?token=');
     // The organization service learns of the verification from the event; under a loaded CI box that can take seconds.
     await eventually(async () => {
       expect((await victim.post(`/api/user/invites/${inviteToken}/accept`)).status).toBe(200);
@@ -193,7 +193,7 @@ describe('recovery: pre-account takeover (issue #12 item 4)', () => {
     const held = await holdEveryCredential(attacker);
     expect(await answers(held)).toEqual(every(200));
 
-    const token = await mailedToken(stack, victimEmail, '/api/auth/verify-email');
+    const token = await mailedToken(stack, victimEmail, '/verify-email?token=');
     const verified = await new ApiClient(stack.urls.gateway).get(`/api/auth/verify-email?token=${token}`);
     expect(verified.status).toBe(200);
     expect(verified.body.data).toMatchObject({ email: victimEmail, isVerified: true, credentialsEnded: true });
@@ -222,7 +222,7 @@ describe('recovery: pre-account takeover (issue #12 item 4)', () => {
     const victimEmail = uniqueEmail('victim');
     const attacker = await signedInUser(stack, 'Not The Owner', victimEmail);
     const key = await createKey(attacker.client, { name: 'squatter', scopes: ['user:read'] });
-    const token = await mailedToken(stack, victimEmail, '/api/auth/verify-email');
+    const token = await mailedToken(stack, victimEmail, '/verify-email?token=');
     const verified = await organizationOwner.client.get(`/api/auth/verify-email?token=${token}`);
     expect(verified.body.data).toMatchObject({ isVerified: true, credentialsEnded: true });
     await eventually(
@@ -236,7 +236,7 @@ describe('recovery: pre-account takeover (issue #12 item 4)', () => {
   it("verifying with the account's own session keeps its credentials (the Quick Start order)", async () => {
     const user = await signedInUser(stack, 'Real Owner');
     const held = await holdEveryCredential(user);
-    const token = await mailedToken(stack, user.email, '/api/auth/verify-email');
+    const token = await mailedToken(stack, user.email, '/verify-email?token=');
     const verified = await user.client.get(`/api/auth/verify-email?token=${token}`);
     expect(verified.status).toBe(200);
     expect(verified.body.data).toMatchObject({ isVerified: true, credentialsEnded: false });

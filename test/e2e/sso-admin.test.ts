@@ -66,7 +66,7 @@ async function join(inviter: User, invitee: User, role: 'admin' | 'member') {
     role,
   });
   expect(invite.status).toBe(201);
-  const token = await mailedToken(stack, invitee.email, '/api/user/invites/');
+  const token = await mailedToken(stack, invitee.email, '/accept-invite?token=');
   expect((await invitee.client.post(`/api/user/invites/${token}/accept`)).status).toBe(200);
 }
 

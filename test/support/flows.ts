@@ -27,7 +27,7 @@ export async function signedInUser(stack: Stack, name = 'Test User', email = uni
  * account's credentials), then waits until the organization service's directory has learnt it.
  */
 export async function verifyEmail(stack: Stack, user: { client: ApiClient; email: string; userId: string }) {
-  const token = await mailedToken(stack, user.email, '/api/auth/verify-email');
+  const token = await mailedToken(stack, user.email, '/verify-email?token=');
   const verified = await user.client.get(`/api/auth/verify-email?token=${token}`);
   if (verified.status !== 200) throw new Error(`verification failed: ${JSON.stringify(verified.body)}`);
   await eventually(async () => {

@@ -99,7 +99,7 @@ export async function startStack(
     SMTP_URL: smtpUrl,
     MAIL_FROM: 'Gatehouse <no-reply@example.test>',
     MAIL_OUTBOX_DIR: '.data/test-mail',
-    PUBLIC_URL: 'http://localhost:8080',
+    PUBLIC_URL: publicUrl,
     INVITE_TTL_SECONDS: 7 * 24 * 3600,
     NATS_URL: natsUrlOf('organization'),
   }) as unknown as OrganizationConfig;

@@ -11,10 +11,14 @@ export interface LinkRecipient {
   fullName: string;
 }
 
-/** Mails a fresh email-verification link (the previous one stops working). */
+/**
+ * Mails a fresh email-verification link (the previous one stops working). The link opens the
+ * console's page, which calls GET /api/auth/verify-email from the browser: a person following it
+ * gets a page rather than a JSON answer, and the browser's session (if it is the account's) counts.
+ */
 export async function queueVerification(ctx: IdentityContext, em: EntityManager, user: LinkRecipient): Promise<void> {
   const token = await issueToken(em, user.id, 'verify_email', ctx.config.VERIFY_EMAIL_TTL_SECONDS);
-  const link = publicLink(ctx, '/api/auth/verify-email', token);
+  const link = publicLink(ctx, '/verify-email', token);
   queueMail(
     em,
     verificationMail(user.email, user.fullName, link, Math.round(ctx.config.VERIFY_EMAIL_TTL_SECONDS / 3600)),

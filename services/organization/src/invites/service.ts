@@ -23,14 +23,25 @@ import { findOrganization, requireOwner, requireVerifiedEmail } from '../organiz
 import { MemberSchema, OrganizationSchema, presentMembership } from '../organizations/entities.js';
 import { type Invite, InviteSchema, inviteStatus, presentInvite } from './entities.js';
 
+/**
+ * The link opens the console's accept page (it signs the person in first, then accepts with
+ * POST /api/user/invites/:token/accept); the mail names that API call for apps that accept themselves.
+ */
 function inviteMail(ctx: OrgContext, to: string, organizationName: string, token: string, days: number) {
-  const link = new URL(`/api/user/invites/${token}/accept`, ctx.config.PUBLIC_URL).toString();
+  const link = publicInviteLink(ctx, token);
   const text =
     `You are invited to join ${organizationName} on Gatehouse.\n\n` +
     `Sign in with this email address, then accept: ${link}\n\n` +
-    `(Your app accepts it with POST ${link} while signed in.) The invitation works once and expires in ${days} days.\n`;
+    `(An app accepts it with POST /api/user/invites/<token>/accept while signed in, <token> being the one in the link.) ` +
+    `The invitation works once and expires in ${days} days.\n`;
   const html = `<p>You are invited to join <strong>${organizationName.replace(/[&<>"']/g, '')}</strong> on Gatehouse.</p><p>Sign in with this email address, then accept the invitation.</p><p><a href="${link}">Accept the invitation</a></p>`;
   return { to, subject: `Join ${organizationName} on Gatehouse`, text, html };
+}
+
+function publicInviteLink(ctx: OrgContext, token: string): string {
+  const url = new URL('/accept-invite', ctx.config.PUBLIC_URL);
+  url.searchParams.set('token', token);
+  return url.toString();
 }
 
 async function issueInviteToken(ctx: OrgContext, em: EntityManager, invite: Invite, organizationName: string) {
