@@ -51,7 +51,15 @@ export function roleHasPermission(role: Role, permission: RolePermission): boole
   return (ROLE_PERMISSIONS[permission] as readonly Role[]).includes(role);
 }
 
-/** Plain-words descriptions, used in docs and on consent screens. */
+/** What an OpenID scope lets an app do, in the words of the consent page and the console. */
+export const OIDC_SCOPE_DESCRIPTIONS: Record<(typeof OIDC_SCOPES)[number], string> = {
+  openid: 'Know who you are (your Gatehouse user id)',
+  profile: 'See your name and handle',
+  email: 'See your email address and whether it is verified',
+  offline_access: 'Stay connected when you are not using it (until you revoke access)',
+};
+
+/** Plain-words descriptions, used in docs, on consent screens and in the console. */
 export const SCOPE_DESCRIPTIONS: Record<TokenScope, string> = {
   'user:read': 'Read your profile, sessions and organization list',
   'user:write': 'Change your profile and delete your account',

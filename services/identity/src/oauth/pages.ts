@@ -1,73 +1,71 @@
-import { isTokenScope, SCOPE_DESCRIPTIONS } from '@gatehouse/contracts';
+import { isTokenScope, OIDC_SCOPE_DESCRIPTIONS, SCOPE_DESCRIPTIONS } from '@gatehouse/contracts';
 
 /**
- * The authorization server's pages: plain server-rendered HTML with inline styles, no
- * scripts and no external assets, so they work with JavaScript off and leak nothing to
- * third parties.
+ * The authorization server's pages: plain server-rendered HTML, no scripts and nothing from
+ * another origin (their only asset is the console's stylesheet, on this origin), so they work
+ * with JavaScript off and leak nothing to third parties.
  */
-
-const OIDC_SCOPE_DESCRIPTIONS: Record<string, string> = {
-  openid: 'Know who you are (your Gatehouse user id)',
-  profile: 'See your name and handle',
-  email: 'See your email address and whether it is verified',
-  offline_access: 'Stay connected when you are not using it (until you revoke access)',
-};
 
 export function describeScope(scope: string): string {
   if (isTokenScope(scope)) return SCOPE_DESCRIPTIONS[scope];
-  return OIDC_SCOPE_DESCRIPTIONS[scope] ?? scope;
+  return OIDC_SCOPE_DESCRIPTIONS[scope as keyof typeof OIDC_SCOPE_DESCRIPTIONS] ?? scope;
 }
 
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-const STYLE = `
-:root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-body{margin:0;min-height:100vh;display:grid;place-items:center;background:Canvas;color:CanvasText}
-main{width:min(26rem,92vw);padding:2rem;border:1px solid GrayText;border-radius:.75rem}
-h1{font-size:1.4rem;margin:0 0 1rem}
-p{line-height:1.5}
-label{display:block;margin:1rem 0 .25rem;font-weight:600}
-input{width:100%;box-sizing:border-box;padding:.6rem;font:inherit;border:1px solid GrayText;border-radius:.4rem}
-button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid GrayText;cursor:pointer}
-button.primary{background:#1d4ed8;color:#fff;border-color:#1d4ed8}
-button:focus-visible,input:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
-.actions{display:flex;gap:.75rem;margin-top:1.5rem;flex-wrap:wrap}
-.error{padding:.75rem;border-radius:.4rem;background:#fee2e2;color:#7f1d1d}
-ul{padding-left:1.2rem}li{margin:.35rem 0}
-small{color:GrayText}`;
+/** The console's logo, inline so the page needs no image request (and says nothing to a screen reader). */
+const LOGO =
+  '<svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true" focusable="false"><rect width="32" height="32" rx="7" fill="#3b4fd8"/><path d="M9 25V13l7-5 7 5v12h-5v-7h-4v7z" fill="#fff"/></svg>';
 
+/**
+ * One look with the console: its stylesheet, served on this same origin by the gateway, and its
+ * public-page markup (a centred card). Without the stylesheet the page is still plain, readable HTML.
+ */
 function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)} · Gatehouse</title>
-<style>${STYLE}</style>
+<link rel="stylesheet" href="/styles/gatehouse.css">
 </head>
 <body>
-<main>
+<div class="public">
+<header class="public-brand"><span class="brand">${LOGO} Gatehouse</span></header>
+<main id="main" class="card">
 ${body}
 </main>
+</div>
 </body>
 </html>`;
 }
 
+function heading(text: string): string {
+  return `<header class="page-header"><h1>${text}</h1></header>`;
+}
+
 export function loginPage(input: { action: string; appName: string; email?: string; error?: string }): string {
-  const error = input.error ? `<p class="error" role="alert" id="form-error">${escapeHtml(input.error)}</p>` : '';
+  const error = input.error
+    ? `<div class="notice notice-error" role="alert" id="form-error">${escapeHtml(input.error)}</div>\n`
+    : '';
   const describedBy = input.error ? ' aria-describedby="form-error"' : '';
   return layout(
     'Sign in',
-    `<h1>Sign in to continue to ${escapeHtml(input.appName)}</h1>
-${error}
-<form method="post" action="${escapeHtml(input.action)}"${describedBy}>
+    `${heading(`Sign in to continue to ${escapeHtml(input.appName)}`)}
+${error}<form method="post" action="${escapeHtml(input.action)}"${describedBy}>
+<div class="field">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(input.email ?? '')}"${input.email ? '' : ' autofocus'}>
+</div>
+<div class="field">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${input.email ? ' autofocus' : ''}>
-<div class="actions"><button class="primary" type="submit">Sign in</button></div>
+</div>
+<div class="actions"><button class="button button-primary" type="submit">Sign in</button></div>
 </form>`,
   );
 }
@@ -80,20 +78,23 @@ export function consentPage(input: {
   scopes: string[];
 }): string {
   const items = input.scopes
-    .map((scope) => `<li>${escapeHtml(describeScope(scope))} <small>(${escapeHtml(scope)})</small></li>`)
+    .map(
+      (scope) =>
+        `<li>${escapeHtml(describeScope(scope))} <span class="muted">(<code>${escapeHtml(scope)}</code>)</span></li>`,
+    )
     .join('\n');
   return layout(
     'Allow access',
-    `<h1>${escapeHtml(input.appName)} wants to access your Gatehouse account</h1>
+    `${heading(`${escapeHtml(input.appName)} wants to access your Gatehouse account`)}
 <p>Signed in as <strong>${escapeHtml(input.userLabel)}</strong>.</p>
 <p id="scopes-heading">If you allow it, ${escapeHtml(input.appName)} will be able to:</p>
 <ul aria-labelledby="scopes-heading">
 ${items}
 </ul>
-<p><small>You can revoke this access at any time from your account.</small></p>
+<p class="muted">You can revoke this access at any time from your account, under Authorized apps.</p>
 <div class="actions">
-<form method="post" action="${escapeHtml(input.confirmAction)}"><button class="primary" type="submit">Allow</button></form>
-<form method="post" action="${escapeHtml(input.abortAction)}"><button type="submit">Deny</button></form>
+<form method="post" action="${escapeHtml(input.confirmAction)}"><button class="button button-primary" type="submit">Allow</button></form>
+<form method="post" action="${escapeHtml(input.abortAction)}"><button class="button" type="submit">Deny</button></form>
 </div>`,
   );
 }
@@ -101,8 +102,8 @@ ${items}
 export function errorPage(message: string): string {
   return layout(
     'Something went wrong',
-    `<h1>Something went wrong</h1>
-<p class="error" role="alert">${escapeHtml(message)}</p>
+    `${heading('Something went wrong')}
+<div class="notice notice-error" role="alert">${escapeHtml(message)}</div>
 <p>Return to the application and try again.</p>`,
   );
 }
@@ -112,12 +113,12 @@ export function logoutPage(input: { form: string; appName: string | null }): str
   const from = input.appName ? ` (asked by ${escapeHtml(input.appName)})` : '';
   return layout(
     'Sign out',
-    `<h1>Sign out of Gatehouse?</h1>
+    `${heading('Sign out of Gatehouse?')}
 <p>You are about to sign out of Gatehouse in this browser${from}.</p>
 ${input.form}
 <div class="actions">
-<button class="primary" type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
-<button type="submit" form="op.logoutForm">Stay signed in</button>
+<button class="button button-primary" type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+<button class="button" type="submit" form="op.logoutForm">Stay signed in</button>
 </div>`,
   );
 }
@@ -125,7 +126,7 @@ ${input.form}
 export function signedOutPage(appName: string | null): string {
   return layout(
     'Signed out',
-    `<h1>You are signed out</h1>
+    `${heading('You are signed out')}
 <p>${appName ? `You have signed out of ${escapeHtml(appName)}. ` : ''}You can close this window.</p>`,
   );
 }

@@ -44,9 +44,10 @@ function sendPage(reply: FastifyReply, html: string, interaction?: Interaction, 
       // Not no-referrer: with it browsers send `Origin: null` on the form posts, which the
       // cross-site check must refuse. same-origin still tells other sites nothing.
       .header('referrer-policy', 'same-origin')
+      // style-src 'self': the console's stylesheet, which the gateway serves on this origin.
       .header(
         'content-security-policy',
-        `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
+        `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
       )
       .send(html)
   );
