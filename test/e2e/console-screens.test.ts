@@ -112,6 +112,14 @@ describe('every console screen', () => {
         await expectAccessible(page, `${name} (${scheme}, ${width} px)`);
         await screenshot(page, `screen-${name}-${scheme}-${width}`);
       }
+      if (scheme === 'light' && width === 1280) {
+        // The picture on the README: a screen with its "Use the API" panel open.
+        await page.goto(`/orgs/${owner.organizationId}/projects`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        await page.getByText('Use the API').click();
+        await screenshot(page, 'console-projects-with-api-panel');
+      }
       await session.close();
       const signedOut = await openConsole(browser, stack, { colorScheme: scheme, width });
       for (const { name, path } of screens.filter((s) => !s.signedIn)) {

@@ -1,21 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
+import { launchBrowser } from '../support/console.js';
 import { PASSWORD, signedInUser } from '../support/flows.js';
 import { authorizationRequest, clientFor, exchangeCode, type RegisteredApp, registerApp } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
-
-/** STACK.md: the Debian chromium, driven by playwright-core (no browser download). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-];
 
 let stack: Stack;
 let browser: Browser;
@@ -35,7 +26,7 @@ beforeAll(async () => {
   redirectUri = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback`;
   user = await signedInUser(stack, 'Grace Browser');
   app = await registerApp(user.client, { name: 'Acme Calendar', redirectUri });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  browser = await launchBrowser();
 }, 60_000);
 
 afterAll(async () => {

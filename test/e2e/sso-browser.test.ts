@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '@gatehouse/contracts';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealSecret } from '../../services/identity/src/sso/secrets.js';
+import { launchBrowser } from '../support/console.js';
 import { signedInUser } from '../support/flows.js';
 import { OidcTestIdp } from '../support/oidc-test-idp.js';
 import { SamlIdpServer } from '../support/saml-idp-server.js';
@@ -15,15 +16,6 @@ import { type Stack, startStack } from '../support/stack.js';
  * callback → signed in. The browser keeps the `__Host-gatehouse_sso` state cookie (Secure) on plain
  * http://127.0.0.1: Chromium counts loopback as a secure context for cookies.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-];
 
 let stack: Stack;
 let browser: Browser;
@@ -42,7 +34,7 @@ beforeAll(async () => {
   oidcIdp = new OidcTestIdp();
   await oidcIdp.start();
   oidc = await oidcConnection();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import type { Stack } from './stack.js';
  * The console in headless Chromium (the system's /usr/bin/chromium, driven by playwright-core),
  * against the real stack through the gateway's one URL.
  */
+/** STACK.md: the Debian chromium package, driven by playwright-core (never a downloaded browser). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
   '--headless',

@@ -6,9 +6,13 @@ import { GatehouseError } from './api/client';
 import { ME_KEY } from './api/session';
 import { router } from './routes';
 
-/** A 401 anywhere means the session ended (expired, revoked elsewhere): the screens fall back to sign-in. */
+/**
+ * A 401 may mean the session ended (expired, revoked elsewhere) — or only that a typed password or
+ * a mailed token was wrong. Asking who is signed in tells them apart: when nobody is, every
+ * screen falls back to sign-in.
+ */
 function onApiError(error: unknown) {
-  if (error instanceof GatehouseError && error.status === 401) queryClient.setQueryData(ME_KEY, null);
+  if (error instanceof GatehouseError && error.status === 401) void queryClient.invalidateQueries({ queryKey: ME_KEY });
 }
 
 const queryClient = new QueryClient({

@@ -49,7 +49,12 @@ export function useApiCalls(): ApiCall[] {
 export function redactBody(text: string): string | undefined {
   if (!text) return undefined;
   try {
-    return JSON.stringify(JSON.parse(text), (name, value) => (name && SECRET_NAMES.test(name) ? '…' : value), 2);
+    // A flag such as `rotateSecret: true` is no secret, and blanking it would change the call.
+    return JSON.stringify(
+      JSON.parse(text),
+      (name, value) => (name && SECRET_NAMES.test(name) && typeof value !== 'boolean' ? '…' : value),
+      2,
+    );
   } catch {
     return undefined;
   }

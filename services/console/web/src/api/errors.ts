@@ -6,15 +6,15 @@ interface FieldProblem {
 }
 
 /**
- * A 400's problems by field (`body.email` → `email`), for the inputs that caused them. Only the
- * top-level name is kept: each form's inputs are named as the body's fields.
+ * A 400's problems by field (`body.email` → `email`, `redirectUris/0` → `redirectUris`), for the
+ * inputs that caused them. Only the top-level name is kept: each form's inputs are named as the body's fields.
  */
 export function fieldErrorsOf(error: unknown): Record<string, string> {
   if (!(error instanceof GatehouseError)) return {};
   const problems = (error.meta?.errors ?? []) as FieldProblem[];
   const byField: Record<string, string> = {};
   for (const problem of problems) {
-    const name = (problem.field ?? '').replace(/^(body|query|params)\.?/, '').split('.')[0];
+    const name = (problem.field ?? '').replace(/^(body|query|params)\.?/, '').split(/[./]/)[0];
     if (name && problem.error && !byField[name]) byField[name] = problem.error;
   }
   return byField;

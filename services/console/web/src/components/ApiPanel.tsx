@@ -11,9 +11,9 @@ export function ApiPanel() {
     <details className="api-panel">
       <summary>Use the API</summary>
       <p>
-        What this screen just asked the API, with a session cookie jar as in the <a href="/docs">Quick Start</a>. From a
-        script, send a Personal Access Token instead: replace <code>-b cookies.txt</code> with{' '}
-        <code>-H "X-Api-Key: $GATEHOUSE_API_KEY"</code>.
+        What this screen just asked the API, with a session cookie jar as the Quick Start keeps one. From a script, send
+        a Personal Access Token instead: replace <code>-b cookies.txt</code> with{' '}
+        <code>-H "X-Api-Key: $GATEHOUSE_API_KEY"</code>. Every route is in the <a href="/docs">API reference</a>.
       </p>
       {calls.length === 0 ? (
         <p className="empty">No API call yet.</p>

@@ -17,27 +17,24 @@ export function useCursorPages() {
 }
 
 export function Pager({
-  page,
+  pages,
   nextCursor,
-  onNext,
-  onPrevious,
 }: {
-  page: number;
+  pages: ReturnType<typeof useCursorPages>;
+  /** The answer's `meta.nextCursor`: null on the last page. */
   nextCursor: string | null | undefined;
-  onNext: (cursor: string) => void;
-  onPrevious: () => void;
 }) {
   return (
     <nav className="pager" aria-label="Pages">
-      <button type="button" className="button button-small" disabled={page <= 1} onClick={onPrevious}>
+      <button type="button" className="button button-small" disabled={pages.page <= 1} onClick={pages.previous}>
         Previous
       </button>
-      <span aria-live="polite">Page {page}</span>
+      <span aria-live="polite">Page {pages.page}</span>
       <button
         type="button"
         className="button button-small"
         disabled={!nextCursor}
-        onClick={() => nextCursor && onNext(nextCursor)}
+        onClick={() => nextCursor && pages.next(nextCursor)}
       >
         Next
       </button>

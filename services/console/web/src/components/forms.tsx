@@ -1,5 +1,41 @@
-import { type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from 'react';
+import {
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+  useId,
+} from 'react';
 import { messageOf } from '../api/errors';
+
+interface FieldFrameProps {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  /** The control, given the ids of its hint and error to point at (aria-describedby). */
+  children: (described: string | undefined) => ReactNode;
+}
+
+/** A label, the control, its hint and its error, tied together for screen readers. */
+function FieldFrame({ id, label, error, hint, children }: FieldFrameProps) {
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(described || undefined)}
+      {hint ? (
+        <p className="field-hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   name: string;
@@ -13,27 +49,32 @@ interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
 export function Field({ label, error, hint, id, ...input }: FieldProps) {
   const ownId = useId();
   const inputId = id ?? ownId;
-  const described = [hint ? `${inputId}-hint` : '', error ? `${inputId}-error` : ''].filter(Boolean).join(' ');
   return (
-    <div className="field">
-      <label htmlFor={inputId}>{label}</label>
-      <input
-        id={inputId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described || undefined}
-        {...input}
-      />
-      {hint ? (
-        <p className="field-hint" id={`${inputId}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p className="field-error" id={`${inputId}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <FieldFrame id={inputId} label={label} error={error} hint={hint}>
+      {(described) => (
+        <input id={inputId} aria-invalid={error ? true : undefined} aria-describedby={described} {...input} />
+      )}
+    </FieldFrame>
+  );
+}
+
+interface TextAreaFieldProps extends TextareaHTMLAttributes<HTMLTextAreaElement> {
+  name: string;
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+}
+
+/** Field's counterpart for several lines (a description, metadata XML, a PEM). */
+export function TextAreaField({ label, error, hint, id, ...textarea }: TextAreaFieldProps) {
+  const ownId = useId();
+  const inputId = id ?? ownId;
+  return (
+    <FieldFrame id={inputId} label={label} error={error} hint={hint}>
+      {(described) => (
+        <textarea id={inputId} aria-invalid={error ? true : undefined} aria-describedby={described} {...textarea} />
+      )}
+    </FieldFrame>
   );
 }
 
@@ -48,26 +89,17 @@ export function SelectField({ label, error, options, id, ...select }: SelectFiel
   const ownId = useId();
   const selectId = id ?? ownId;
   return (
-    <div className="field">
-      <label htmlFor={selectId}>{label}</label>
-      <select
-        id={selectId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${selectId}-error` : undefined}
-        {...select}
-      >
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-      {error ? (
-        <p className="field-error" id={`${selectId}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <FieldFrame id={selectId} label={label} error={error}>
+      {(described) => (
+        <select id={selectId} aria-invalid={error ? true : undefined} aria-describedby={described} {...select}>
+          {options.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </FieldFrame>
   );
 }
 

@@ -44,9 +44,16 @@ export function RequireSession({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** The organization the navigation points at: the screen's own, else the default one. */
+function useNavOrganization(): string | undefined {
+  const { organizationId } = useCurrentOrganization();
+  const { data: organizations } = useOrganizations();
+  return organizationId || organizations?.find((org) => org.isDefault)?.id || organizations?.[0]?.id;
+}
+
 function OrganizationSwitcher() {
   const { data: organizations } = useOrganizations();
-  const { organizationId } = useCurrentOrganization();
+  const organizationId = useNavOrganization() ?? '';
   const navigate = useNavigate();
   if (!organizations) return null;
   return (
@@ -55,9 +62,10 @@ function OrganizationSwitcher() {
       <select
         id="organization-switcher"
         value={organizationId}
-        onChange={(event) =>
-          navigate(event.target.value === 'new' ? '/orgs/new' : `/orgs/${event.target.value}/projects`)
-        }
+        onChange={(event) => {
+          const chosen = event.target.value;
+          if (chosen) navigate(chosen === 'new' ? '/orgs/new' : `/orgs/${chosen}/projects`);
+        }}
       >
         {organizationId ? null : <option value="">Choose…</option>}
         {organizations.map((org) => (
@@ -120,9 +128,7 @@ export function AppLayout() {
   const me = useMe();
   const signOut = useSignOut();
   const navigate = useNavigate();
-  const { organizationId } = useCurrentOrganization();
-  const { data: organizations } = useOrganizations();
-  const navOrganization = organizationId || organizations?.find((org) => org.isDefault)?.id || organizations?.[0]?.id;
+  const navOrganization = useNavOrganization();
   return (
     <RequireSession>
       <SkipLink />

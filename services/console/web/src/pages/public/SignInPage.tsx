@@ -2,16 +2,31 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, call } from '../../api/client';
-import { fieldErrorsOf } from '../../api/errors';
+import { codeOf, fieldErrorsOf } from '../../api/errors';
 import { ME_KEY } from '../../api/session';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
 import { safeNextPath } from '../../lib/next-path';
+import { SsoRequiredNotice, ssoRedirectOf, withNext } from './parts';
+
+/** The form's error, unless an input shows it; a deactivated account is told what is left to do. */
+function SignInError({ error, field }: { error: unknown; field: string | undefined }) {
+  const sso = ssoRedirectOf(error);
+  if (sso) return <SsoRequiredNotice url={sso} />;
+  if (field) return null;
+  if (codeOf(error) === 'USER_NOT_ACTIVE')
+    return (
+      <div className="notice notice-error" role="alert">
+        This account is deactivated. Ask your organization's administrator to restore it.
+      </div>
+    );
+  return <FormError error={error} />;
+}
 
 /**
  * Identify first (POST /api/auth/identify): an address whose organization requires its identity
  * provider goes there; any other gets the password step. The answer says nothing about whether
- * an account exists.
+ * an account exists. `next` (a path of the console only) is where a successful sign-in goes.
  */
 export function SignInPage() {
   const [params] = useSearchParams();
@@ -52,7 +67,7 @@ export function SignInPage() {
       <PageHeader title="Sign in" description="Welcome back to Gatehouse." />
       {step === 'email' ? (
         <form onSubmit={submitEmail} noValidate>
-          <FormError error={identify.error} />
+          <SignInError error={identify.error} field={fieldErrorsOf(identify.error).email} />
           <Field
             name="email"
             label="Email"
@@ -66,7 +81,7 @@ export function SignInPage() {
         </form>
       ) : (
         <form onSubmit={submitPassword} noValidate>
-          <FormError error={signIn.error} />
+          <SignInError error={signIn.error} field={fieldErrorsOf(signIn.error).password} />
           <p>
             Signing in as <strong>{email}</strong>.{' '}
             <button type="button" className="button button-small" onClick={() => setStep('email')}>
@@ -88,7 +103,7 @@ export function SignInPage() {
       )}
       <p className="muted">
         <Link to="/forgot-password">Forgot your password?</Link> · New here?{' '}
-        <Link to="/sign-up">Create an account</Link>
+        <Link to={withNext('/sign-up', next)}>Create an account</Link>
       </p>
     </>
   );

@@ -1,6 +1,30 @@
+import { useLocation } from 'react-router';
+import { Notice } from '../../components/feedback';
 import { PageHeader } from '../../components/PageHeader';
+import { ConnectionsSection } from './ConnectionsSection';
+import { DomainsSection } from './DomainsSection';
+import { OwnersOnly } from './OwnersOnly';
+import './sso.css';
 
-// Placeholder until this screen lands.
+const TITLE = 'Single sign-on';
+
+/** `/orgs/:organizationId/sso`: the organization's proven domains and its identity provider connections. */
 export function SsoPage() {
-  return <PageHeader title="SsoPage" />;
+  // The connection page comes back here after deleting one, naming it.
+  const deleted = (useLocation().state as { deleted?: string } | null)?.deleted;
+  return (
+    <OwnersOnly title={TITLE}>
+      {(organizationId) => (
+        <>
+          <PageHeader
+            title={TITLE}
+            description="Sign your people in through your own identity provider, over OpenID Connect or SAML 2.0."
+          />
+          {deleted ? <Notice kind="success">Deleted the connection {deleted}.</Notice> : null}
+          <DomainsSection organizationId={organizationId} />
+          <ConnectionsSection organizationId={organizationId} />
+        </>
+      )}
+    </OwnersOnly>
+  );
 }
