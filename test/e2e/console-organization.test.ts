@@ -272,6 +272,9 @@ describe('organization lifecycle', () => {
     const { page } = session;
     await signInByForm(page, owner.email, PASSWORD);
     await page.getByLabel('Organization', { exact: true }).selectOption({ label: '+ New organization' });
+    // Choosing alone moves nowhere (a keyboard user steps through the options); Open does.
+    await expect(page.waitForURL(/\/orgs\/new$/, { timeout: 500 })).rejects.toThrow();
+    await page.getByRole('button', { name: 'Open the chosen organization' }).click();
     await page.waitForURL(/\/orgs\/new$/);
     await page.getByRole('heading', { level: 1, name: 'New organization' }).waitFor();
     await expectAccessible(page, 'the new-organization screen');

@@ -56,7 +56,7 @@ afterAll(async () => {
   await stack?.close();
   await idp?.stop();
   await dns?.close();
-});
+}, 120_000);
 
 async function identify(email: string): Promise<string> {
   const answer = await new ApiClient(stack.urls.gateway).post('/api/auth/identify', { email });
@@ -332,6 +332,27 @@ describe('the SSO screens', { timeout: 60_000 }, () => {
     await page.locator('.sso-certificates').getByText('Console IdP').waitFor();
     await expectAccessible(page, 'the SAML connection page');
     await screenshot(page, 'sso-connection-saml-1280');
+
+    // A certificate rotation from the console: the next certificate added beside the current one…
+    const next = selfSignedKeyPair('Console IdP next', 365);
+    const settings = page.getByRole('form', { name: 'Settings of Corp SAML' });
+    await settings.getByLabel("Add the IdP's next signing certificate (PEM)").fill(next.certificatePem);
+    await settings.getByRole('button', { name: 'Save changes' }).click();
+    await expect
+      .poll(async () => (await owner.client.get(`${base}/sso-connections/${samlId}`)).body.data.idpCertificates.length)
+      .toBe(2);
+    // …then the old one removed once the IdP signs with the new: the API keeps exactly the next one.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Corp SAML' }).waitFor();
+    await settings.getByRole('checkbox', { name: /Console IdP, valid/ }).uncheck();
+    await settings.getByRole('button', { name: 'Save changes' }).click();
+    await expect
+      .poll(async () =>
+        (await owner.client.get(`${base}/sso-connections/${samlId}`)).body.data.idpCertificates.map(
+          (certificate: { subject: string }) => certificate.subject,
+        ),
+      )
+      .toEqual([expect.stringContaining('Console IdP next')]);
     await ownerSession.close();
   });
 });

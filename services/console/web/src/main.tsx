@@ -12,7 +12,9 @@ import { router } from './routes';
  * screen falls back to sign-in.
  */
 function onApiError(error: unknown) {
-  if (error instanceof GatehouseError && error.status === 401) void queryClient.invalidateQueries({ queryKey: ME_KEY });
+  // Signed out already (a wrong password at sign-in): there is nothing to ask.
+  if (error instanceof GatehouseError && error.status === 401 && queryClient.getQueryData(ME_KEY))
+    void queryClient.invalidateQueries({ queryKey: ME_KEY });
 }
 
 const queryClient = new QueryClient({

@@ -1,6 +1,7 @@
 import { useLayoutEffect } from 'react';
 import { createBrowserRouter, Outlet, useLocation } from 'react-router';
 import { clearCalls } from './api/calls';
+import { useFocusRecovery } from './components/focus-recovery';
 import { AppLayout, PublicLayout } from './components/layouts';
 import { ApiKeysPage } from './pages/account/ApiKeysPage';
 import { AuthorizedAppsPage } from './pages/account/AuthorizedAppsPage';
@@ -31,6 +32,7 @@ function Root() {
   useLayoutEffect(() => {
     clearCalls();
   }, [pathname]);
+  useFocusRecovery();
   return <Outlet />;
 }
 

@@ -1,6 +1,6 @@
 import { GatehouseError } from '@gatehouse/sdk';
 
-interface FieldProblem {
+export interface FieldProblem {
   field?: string;
   error?: string;
 }
@@ -36,4 +36,11 @@ export function isStatus(error: unknown, status: number): boolean {
 
 export function codeOf(error: unknown): string | undefined {
   return error instanceof GatehouseError ? error.code : undefined;
+}
+
+/** The API's reason for a CONFLICT (LAST_OWNER, SLUG_TAKEN, HANDLE_TAKEN, DOMAIN_NOT_VERIFIED, …). */
+export function reasonOf(error: unknown): string | undefined {
+  if (!(error instanceof GatehouseError)) return undefined;
+  const reason = error.meta?.reason;
+  return typeof reason === 'string' ? reason : undefined;
 }

@@ -1,8 +1,11 @@
 import { type ReactNode, useEffect, useRef } from 'react';
 import { useLocation } from 'react-router';
 
-/** The history entry the page was loaded at: it starts at the top (the skip link first). */
-let loadedAt: string | undefined;
+/**
+ * The path whose title last took focus. The page as loaded starts at the top (the skip link
+ * first); a query-only change (a search, a sort) or a retitled screen keeps focus where it is.
+ */
+let focusedPath: string | undefined;
 
 /**
  * A screen's title: the document title follows it, and it takes focus when a link opens the
@@ -18,13 +21,17 @@ export function PageHeader({
   actions?: ReactNode;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
-  const { key } = useLocation();
-  loadedAt ??= key;
+  const { pathname } = useLocation();
+  focusedPath ??= pathname;
   useEffect(() => {
     document.title = `${title} · Gatehouse`;
-    // Only a screen a link (or a redirect) opened moves focus; the page as loaded does not.
-    if (key !== loadedAt) heading.current?.focus({ preventScroll: true });
-  }, [title, key]);
+  }, [title]);
+  useEffect(() => {
+    // Only a new screen (a link or a redirect to another path) moves focus.
+    if (pathname === focusedPath) return;
+    focusedPath = pathname;
+    heading.current?.focus({ preventScroll: true });
+  }, [pathname]);
   return (
     <header className="page-header">
       <div>

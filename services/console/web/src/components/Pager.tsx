@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 
 /**
  * Cursor paging: the cursors of the pages seen so far, so Previous goes back without an offset.
@@ -19,13 +19,16 @@ export function useCursorPages() {
 export function Pager({
   pages,
   nextCursor,
+  label = 'Pages',
 }: {
   pages: ReturnType<typeof useCursorPages>;
   /** The answer's `meta.nextCursor`: null on the last page. */
   nextCursor: string | null | undefined;
+  /** Names the list when a screen has more than one ("Pages of sessions"). */
+  label?: string;
 }) {
   return (
-    <nav className="pager" aria-label="Pages">
+    <nav className="pager" aria-label={label}>
       <button type="button" className="button button-small" disabled={pages.page <= 1} onClick={pages.previous}>
         Previous
       </button>
@@ -39,5 +42,27 @@ export function Pager({
         Next
       </button>
     </nav>
+  );
+}
+
+/**
+ * An empty answer: on the first page the list is empty (the message says so); on a later page,
+ * emptied by deletions meanwhile, the way back stays.
+ */
+export function EmptyList({
+  pages,
+  nextCursor,
+  children,
+}: {
+  pages: ReturnType<typeof useCursorPages>;
+  nextCursor: string | null | undefined;
+  children: ReactNode;
+}) {
+  if (pages.page === 1) return <p className="empty">{children}</p>;
+  return (
+    <>
+      <p className="empty">Nothing more on this page.</p>
+      <Pager pages={pages} nextCursor={nextCursor} />
+    </>
   );
 }

@@ -1,15 +1,11 @@
-import { useState } from 'react';
+import { useCopy } from './useCopy';
 
 /**
  * A secret the API shows exactly once (a new PAT, an OAuth client secret). It lives only in this
  * component's state: never stored, gone when the person leaves the screen.
  */
 export function SecretOnce({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    await navigator.clipboard.writeText(value);
-    setCopied(true);
-  };
+  const { copy, buttonText, announcement } = useCopy(value);
   return (
     <section className="secret" aria-label={label}>
       <p>
@@ -18,11 +14,11 @@ export function SecretOnce({ label, value }: { label: string; value: string }) {
       <div className="secret-value">
         <code data-testid="secret-value">{value}</code>
         <button type="button" className="button button-small" onClick={copy}>
-          {copied ? 'Copied' : 'Copy'}
+          {buttonText}
         </button>
       </div>
       <span className="visually-hidden" role="status">
-        {copied ? 'Copied to the clipboard' : ''}
+        {announcement}
       </span>
     </section>
   );

@@ -1,6 +1,10 @@
 import type { ReactNode } from 'react';
 import { messageOf } from '../api/errors';
 
+/**
+ * An outcome shown on the screen: an error is an alert (read out at once), anything else a status.
+ * (A status inserted together with its text is not read out by every screen reader: see docs/console.md.)
+ */
 export function Notice({ kind, children }: { kind: 'success' | 'error' | 'info'; children: ReactNode }) {
   return (
     <div className={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>

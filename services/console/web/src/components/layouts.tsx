@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { FormEvent, ReactNode } from 'react';
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useCurrentOrganization, useOrganizations } from '../api/organizations';
 import { useMe, useSignOut } from '../api/session';
@@ -51,22 +51,25 @@ function useNavOrganization(): string | undefined {
   return organizationId || organizations?.find((org) => org.isDefault)?.id || organizations?.[0]?.id;
 }
 
+/**
+ * Choosing an organization moves only when asked (Open): a select that navigated on every change
+ * would carry a keyboard user away at the first arrow key (WCAG 3.2.2).
+ */
 function OrganizationSwitcher() {
   const { data: organizations } = useOrganizations();
   const organizationId = useNavOrganization() ?? '';
   const navigate = useNavigate();
   if (!organizations) return null;
+  const open = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const chosen = new FormData(event.currentTarget).get('organization');
+    if (typeof chosen === 'string' && chosen) navigate(chosen === 'new' ? '/orgs/new' : `/orgs/${chosen}/projects`);
+  };
   return (
-    <div className="switcher">
+    // Keyed by the screen's organization: the select shows where one is, after every move.
+    <form className="switcher" onSubmit={open} key={organizationId}>
       <label htmlFor="organization-switcher">Organization</label>
-      <select
-        id="organization-switcher"
-        value={organizationId}
-        onChange={(event) => {
-          const chosen = event.target.value;
-          if (chosen) navigate(chosen === 'new' ? '/orgs/new' : `/orgs/${chosen}/projects`);
-        }}
-      >
+      <select id="organization-switcher" name="organization" defaultValue={organizationId}>
         {organizationId ? null : <option value="">Choose…</option>}
         {organizations.map((org) => (
           <option key={org.id} value={org.id}>
@@ -75,7 +78,10 @@ function OrganizationSwitcher() {
         ))}
         <option value="new">+ New organization</option>
       </select>
-    </div>
+      <button type="submit" className="button button-small" aria-label="Open the chosen organization">
+        Open
+      </button>
+    </form>
   );
 }
 

@@ -5,10 +5,10 @@ import { api, call, callList } from '../../api/client';
 import { codeOf, fieldErrorsOf, messageOf } from '../../api/errors';
 import { useOrganizations } from '../../api/organizations';
 import { ConfirmButton } from '../../components/ConfirmButton';
-import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
+import { LoadError, Loading, Notice } from '../../components/feedback';
 import { Field, FormError, SelectField, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { EmptyList, Pager, useCursorPages } from '../../components/Pager';
 import { SecretOnce } from '../../components/SecretOnce';
 import { When } from '../../components/When';
 import { TOKEN_SCOPES } from './scopes';
@@ -200,7 +200,9 @@ function KeysSection() {
       ) : keys.isError ? (
         <LoadError error={keys.error} retry={() => keys.refetch()} />
       ) : keys.data.items.length === 0 ? (
-        <EmptyState>No key yet. Create one above to call the API from a script.</EmptyState>
+        <EmptyList pages={pages} nextCursor={keys.data.nextCursor}>
+          No key yet. Create one above to call the API from a script.
+        </EmptyList>
       ) : (
         <>
           <div className="table-wrap account-table-wrap">

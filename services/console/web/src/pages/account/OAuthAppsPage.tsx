@@ -1,7 +1,7 @@
 import type { components } from '@gatehouse/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
-import { Link, useLocation } from 'react-router';
+import { Link } from 'react-router';
 import { api, call, callList } from '../../api/client';
 import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
 import { SubmitButton } from '../../components/forms';
@@ -19,6 +19,7 @@ import {
   readAppForm,
 } from './oauth-form';
 import './oauth.css';
+import { useHandedOver } from '../../lib/handed-over';
 
 type CreatedApp = components['schemas']['OAuthApp'] & { clientSecret: string | null };
 
@@ -27,7 +28,7 @@ const PAGE_SIZE = 20;
 /** `/account/oauth-apps`: the apps I own, and registering one. */
 export function OAuthAppsPage() {
   // The app page sends its name here after deleting it.
-  const deleted = (useLocation().state as { deleted?: string } | null)?.deleted;
+  const deleted = useHandedOver<string>('deleted');
   return (
     <>
       <PageHeader

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { api, call, GatehouseError } from '../../api/client';
-import { fieldErrorsOf } from '../../api/errors';
-import { ME_KEY, type User, useMe } from '../../api/session';
+import { api, call } from '../../api/client';
+import { fieldErrorsOf, messageOf, reasonOf } from '../../api/errors';
+import { forgetSession, ME_KEY, type User, useMe } from '../../api/session';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
@@ -40,8 +40,7 @@ function ProfileForm({ me }: { me: User }) {
   };
   const fieldErrors = fieldErrorsOf(save.error);
   // A taken handle is a 409 (reason HANDLE_TAKEN) without field details: it belongs next to the handle.
-  const handleTaken =
-    save.error instanceof GatehouseError && save.error.meta?.reason === 'HANDLE_TAKEN' ? save.error.message : undefined;
+  const handleTaken = reasonOf(save.error) === 'HANDLE_TAKEN' ? messageOf(save.error) : undefined;
   return (
     <section className="section" aria-labelledby="profile-heading">
       <h2 id="profile-heading">Your profile</h2>
@@ -61,7 +60,7 @@ function ProfileForm({ me }: { me: User }) {
           <Field
             name="handle"
             label="Handle"
-            autoComplete="username"
+            autoComplete="nickname"
             autoCapitalize="none"
             spellCheck={false}
             required
@@ -147,6 +146,8 @@ function downloadJson(data: unknown, fileName: string): void {
 
 function ExportSection() {
   const exportData = useMutation({
+    // The whole export is the answer: not kept once it is downloaded and the screen left.
+    gcTime: 0,
     mutationFn: () => call(api.GET('/api/user/me/export')),
     onSuccess: (data) => downloadJson(data, `gatehouse-account-${data.exportedAt.slice(0, 10)}.json`),
   });
@@ -182,8 +183,7 @@ function DeleteAccountSection() {
     onSuccess: async () => {
       // Leave the signed-in screens first, then forget everything the session could read.
       await navigate('/sign-in', { replace: true });
-      queryClient.clear();
-      queryClient.setQueryData(ME_KEY, null);
+      forgetSession(queryClient);
     },
   });
   return (

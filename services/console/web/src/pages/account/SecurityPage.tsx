@@ -4,12 +4,12 @@ import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, call, callList } from '../../api/client';
 import { codeOf, fieldErrorsOf, messageOf } from '../../api/errors';
-import { ME_KEY, useMe } from '../../api/session';
+import { forgetSession, useMe } from '../../api/session';
 import { ConfirmButton } from '../../components/ConfirmButton';
-import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
+import { LoadError, Loading, Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { EmptyList, Pager, useCursorPages } from '../../components/Pager';
 import { formatDateTime, When } from '../../components/When';
 import { deviceOf } from './device';
 import './account.css';
@@ -37,6 +37,8 @@ function ChangePasswordForm() {
   const me = useMe().data;
   const [endedOthers, setEndedOthers] = useState(false);
   const change = useMutation({
+    // The typed passwords are in the variables: gone as soon as the screen is.
+    gcTime: 0,
     mutationFn: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
       call(api.POST('/api/auth/change-password', { body })),
     onSuccess: (_data, body) => {
@@ -139,8 +141,7 @@ function SessionsSection() {
       if (session.current) {
         // This very session ended: what the app holds belonged to it.
         await navigate('/sign-in', { replace: true });
-        queryClient.clear();
-        queryClient.setQueryData(ME_KEY, null);
+        forgetSession(queryClient);
         return;
       }
       setRevoked(sessionName(session));
@@ -159,7 +160,9 @@ function SessionsSection() {
       ) : sessions.isError ? (
         <LoadError error={sessions.error} retry={() => sessions.refetch()} />
       ) : sessions.data.items.length === 0 ? (
-        <EmptyState>No other session.</EmptyState>
+        <EmptyList pages={pages} nextCursor={sessions.data.nextCursor}>
+          No other session.
+        </EmptyList>
       ) : (
         <>
           <div className="table-wrap account-table-wrap">
@@ -223,7 +226,7 @@ function SessionsSection() {
               </tbody>
             </table>
           </div>
-          <Pager pages={pages} nextCursor={sessions.data.nextCursor} />
+          <Pager pages={pages} nextCursor={sessions.data.nextCursor} label="Pages of sessions" />
         </>
       )}
     </section>
@@ -250,7 +253,9 @@ function LoginHistorySection() {
       ) : history.isError ? (
         <LoadError error={history.error} retry={() => history.refetch()} />
       ) : history.data.items.length === 0 ? (
-        <EmptyState>No sign-in yet.</EmptyState>
+        <EmptyList pages={pages} nextCursor={history.data.nextCursor}>
+          No sign-in yet.
+        </EmptyList>
       ) : (
         <>
           {/* Focusable so keyboard users can scroll it sideways on a narrow screen. */}
@@ -287,7 +292,7 @@ function LoginHistorySection() {
               </tbody>
             </table>
           </section>
-          <Pager pages={pages} nextCursor={history.data.nextCursor} />
+          <Pager pages={pages} nextCursor={history.data.nextCursor} label="Pages of sign-ins" />
         </>
       )}
     </section>

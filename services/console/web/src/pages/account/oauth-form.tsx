@@ -1,7 +1,7 @@
 import type { components } from '@gatehouse/sdk';
 import { useId } from 'react';
 import { GatehouseError } from '../../api/client';
-import { fieldErrorsOf } from '../../api/errors';
+import { type FieldProblem, fieldErrorsOf } from '../../api/errors';
 import { Notice } from '../../components/feedback';
 import { Field, FormError, SelectField } from '../../components/forms';
 import { OAUTH_SCOPES, type OAuthScope } from './oauth-scopes';
@@ -40,11 +40,6 @@ export function readAppForm(form: HTMLFormElement): AppFormValues & { type: Clie
       .filter(Boolean),
     allowedScopes: data.getAll('allowedScopes').filter((scope): scope is OAuthScope => typeof scope === 'string'),
   };
-}
-
-interface FieldProblem {
-  field?: string;
-  error?: string;
 }
 
 /**

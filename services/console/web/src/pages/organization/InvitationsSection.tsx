@@ -1,23 +1,14 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, call } from '../../api/client';
-import { codeOf, fieldErrorsOf, isStatus, messageOf } from '../../api/errors';
+import { codeOf, fieldErrorsOf, isStatus, messageOf, reasonOf } from '../../api/errors';
 import { ConfirmButton } from '../../components/ConfirmButton';
-import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
+import { LoadError, Loading, Notice } from '../../components/feedback';
 import { Field, formValues, SelectField, SubmitButton } from '../../components/forms';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { EmptyList, Pager, useCursorPages } from '../../components/Pager';
+import { formatDate } from '../../components/When';
 import { ActionOutcome, ApiRefusal, type Outcome } from './ActionOutcome';
-import {
-  assignableRoles,
-  fetchInvites,
-  formatDate,
-  type Invite,
-  invitesKey,
-  membersKey,
-  ROLE_LABELS,
-  type Role,
-  reasonOf,
-} from './queries';
+import { assignableRoles, fetchInvites, type Invite, invitesKey, membersKey, ROLE_LABELS, type Role } from './queries';
 
 const PAGE_SIZE = 20;
 
@@ -82,7 +73,11 @@ export function InvitationsSection({ organizationId, myRole }: { organizationId:
         <ActionOutcome outcome={outcome} />
         {invites.isPending ? <Loading what="Loading invitations" /> : null}
         {invites.isError ? <LoadError error={invites.error} retry={() => invites.refetch()} /> : null}
-        {invites.data && invites.data.items.length === 0 ? <EmptyState>No pending invitations.</EmptyState> : null}
+        {invites.data && invites.data.items.length === 0 ? (
+          <EmptyList pages={pages} nextCursor={invites.data.nextCursor}>
+            No pending invitations.
+          </EmptyList>
+        ) : null}
         {invites.data && invites.data.items.length > 0 ? (
           <>
             <div className="table-wrap">

@@ -2,21 +2,20 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, call } from '../../api/client';
-import { canManageMembers, ORGANIZATIONS_KEY } from '../../api/organizations';
+import { canManageMembers, forgetOrganization, ORGANIZATIONS_KEY } from '../../api/organizations';
 import { ConfirmButton } from '../../components/ConfirmButton';
-import { EmptyState, LoadError, Loading } from '../../components/feedback';
+import { LoadError, Loading } from '../../components/feedback';
 import { Field, formValues } from '../../components/forms';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { EmptyList, Pager, useCursorPages } from '../../components/Pager';
+import { formatDate } from '../../components/When';
 import { ActionOutcome, type Outcome } from './ActionOutcome';
 import {
   assignableRoles,
   fetchMembers,
-  formatDate,
   type Member,
   type Membership,
   membershipKey,
   membersKey,
-  organizationKey,
   ROLE_LABELS,
   type Role,
 } from './queries';
@@ -83,9 +82,7 @@ export function MembersSection({
     onSuccess: async (_answer, member) => {
       if (member.userId === me.userId) {
         // I left: nothing of this organization is mine to see any more.
-        queryClient.removeQueries({ queryKey: organizationKey(organizationId) });
-        await queryClient.invalidateQueries({ queryKey: ORGANIZATIONS_KEY });
-        navigate('/', { replace: true });
+        await forgetOrganization(queryClient, navigate, organizationId);
         return;
       }
       await queryClient.invalidateQueries({ queryKey: membersKey(organizationId) });
@@ -116,7 +113,9 @@ export function MembersSection({
       {members.isPending ? <Loading what="Loading members" /> : null}
       {members.isError ? <LoadError error={members.error} retry={() => members.refetch()} /> : null}
       {members.data && members.data.items.length === 0 ? (
-        <EmptyState>{search ? `No member matches “${search}”.` : 'No members.'}</EmptyState>
+        <EmptyList pages={pages} nextCursor={members.data.nextCursor}>
+          {search ? `No member matches “${search}”.` : 'No members.'}
+        </EmptyList>
       ) : null}
       {members.data && members.data.items.length > 0 ? (
         <>

@@ -2,11 +2,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, call } from '../../api/client';
-import { fieldErrorsOf, messageOf } from '../../api/errors';
+import { fieldErrorsOf, messageOf, reasonOf } from '../../api/errors';
 import { ORGANIZATIONS_KEY } from '../../api/organizations';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { reasonOf } from './queries';
 
 /** A new organization (POST /api/user/organizations): I become its owner and land on its projects. */
 export function NewOrganizationPage() {

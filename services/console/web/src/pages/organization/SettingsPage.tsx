@@ -2,13 +2,21 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, call } from '../../api/client';
-import { fieldErrorsOf, messageOf } from '../../api/errors';
-import { canManageMembers, ORGANIZATIONS_KEY, useCurrentOrganization } from '../../api/organizations';
+import { fieldErrorsOf, messageOf, reasonOf } from '../../api/errors';
+import {
+  canManageMembers,
+  forgetOrganization,
+  ORGANIZATIONS_KEY,
+  organizationKey,
+  useCurrentOrganization,
+  useOrganization,
+} from '../../api/organizations';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { LoadError, Loading, Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { formatDate, organizationKey, ROLE_LABELS, reasonOf, useMyMembership, useOrganization } from './queries';
+import { formatDate } from '../../components/When';
+import { ROLE_LABELS, useMyMembership } from './queries';
 
 type Organization = NonNullable<ReturnType<typeof useOrganization>['data']>;
 
@@ -151,11 +159,7 @@ function DeleteOrganization({ organization }: { organization: Organization }) {
           params: { path: { organizationId: organization.id } },
         }),
       ),
-    onSuccess: async () => {
-      queryClient.removeQueries({ queryKey: organizationKey(organization.id) });
-      await queryClient.invalidateQueries({ queryKey: ORGANIZATIONS_KEY });
-      navigate('/', { replace: true });
-    },
+    onSuccess: () => forgetOrganization(queryClient, navigate, organization.id),
   });
   return (
     <section className="section" aria-labelledby="delete-heading">

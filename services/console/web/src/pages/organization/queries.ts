@@ -1,8 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, call, callList, GatehouseError } from '../../api/client';
+import { api, call, callList } from '../../api/client';
+import { organizationKey } from '../../api/organizations';
 
-/** Everything cached about one organization starts with this key, so one call forgets it all. */
-export const organizationKey = (organizationId: string) => ['organization', organizationId] as const;
 export const membershipKey = (organizationId: string) => [...organizationKey(organizationId), 'my-membership'] as const;
 export const membersKey = (organizationId: string) => [...organizationKey(organizationId), 'members'] as const;
 export const invitesKey = (organizationId: string) => [...organizationKey(organizationId), 'invites'] as const;
@@ -16,14 +15,6 @@ export function assignableRoles(myRole: Role | undefined): Array<{ value: Role; 
   return roles.map((value) => ({ value, label: ROLE_LABELS[value] }));
 }
 
-export function useOrganization(organizationId: string) {
-  return useQuery({
-    queryKey: organizationKey(organizationId),
-    queryFn: () => call(api.GET('/api/user/organizations/{organizationId}', { params: { path: { organizationId } } })),
-    enabled: Boolean(organizationId),
-  });
-}
-
 /**
  * My own membership, read fresh: the role decides which controls a screen offers, and a role
  * changed by someone else must show without waiting for the organization list to be re-read.
@@ -35,17 +26,6 @@ export function useMyMembership(organizationId: string) {
       call(api.GET('/api/user/organizations/{organizationId}/my-membership', { params: { path: { organizationId } } })),
     enabled: Boolean(organizationId),
   });
-}
-
-/** The API's reason for a CONFLICT (LAST_OWNER, SLUG_TAKEN, INVITE_PENDING, …). */
-export function reasonOf(error: unknown): string | undefined {
-  if (!(error instanceof GatehouseError)) return undefined;
-  const reason = (error.meta as { reason?: unknown } | undefined)?.reason;
-  return typeof reason === 'string' ? reason : undefined;
-}
-
-export function formatDate(iso: string): string {
-  return new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
 /** A page of the organization's members (`q` matches the name or the email). */

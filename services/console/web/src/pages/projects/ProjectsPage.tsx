@@ -1,5 +1,4 @@
-import { useEffect, useState } from 'react';
-import { useLocation, useNavigate } from 'react-router';
+import { useState } from 'react';
 import { canManageMembers, useCurrentOrganization } from '../../api/organizations';
 import { Notice } from '../../components/feedback';
 import { PageHeader } from '../../components/PageHeader';
@@ -8,6 +7,7 @@ import { NewProjectForm } from './NewProjectForm';
 import { ProjectFilters } from './ProjectFilters';
 import { ProjectTable } from './ProjectTable';
 import './projects.css';
+import { useHandedOver } from '../../lib/handed-over';
 
 /** What the project screen hands over after deleting (router state: it names no secret). */
 export interface DeletedProjectState {
@@ -18,14 +18,8 @@ export interface DeletedProjectState {
 export function ProjectsPage() {
   const { organizationId, organization } = useCurrentOrganization();
   const [params, update] = useListParams();
-  const location = useLocation();
-  const navigate = useNavigate();
-  const handedOver = (location.state as DeletedProjectState | null)?.deletedProject;
+  const handedOver = useHandedOver<DeletedProjectState['deletedProject']>('deletedProject');
   const [deleted, setDeleted] = useState<string | undefined>(handedOver);
-  // Said once: a reload of the list must not announce the deletion again.
-  useEffect(() => {
-    if (handedOver) navigate({ search: location.search }, { replace: true, state: null });
-  }, [handedOver, location.search, navigate]);
   const filtered = params.q !== '' || params.status !== '';
   // Deleting is organization:manage-members (owners and admins); members still read, create and edit.
   const canDelete = canManageMembers(organization?.role);

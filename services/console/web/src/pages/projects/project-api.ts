@@ -1,11 +1,12 @@
 import { unwrap } from '@gatehouse/sdk';
 import { api } from '../../api/client';
+import { organizationKey } from '../../api/organizations';
 import type { Project } from './project-parts';
 
 /** Every list of an organization's projects (any filter, any page), for invalidation after a change. */
-export const projectListsKey = (organizationId: string) => ['projects', organizationId] as const;
+export const projectListsKey = (organizationId: string) => [...organizationKey(organizationId), 'projects'] as const;
 export const projectKey = (organizationId: string, projectId: string) =>
-  ['project', organizationId, projectId] as const;
+  [...organizationKey(organizationId), 'project', projectId] as const;
 
 /** A project as read, with the version (ETag) the next update must name in If-Match. */
 export interface ProjectVersion {

@@ -19,6 +19,8 @@ export function ResetPasswordPage() {
   const queryClient = useQueryClient();
   const [mismatch, setMismatch] = useState(false);
   const reset = useMutation({
+    // The typed password is in the variables: gone as soon as the screen is.
+    gcTime: 0,
     mutationFn: (newPassword: string) => call(api.POST('/api/auth/reset-password', { body: { token, newPassword } })),
     // Every session of the account ended, maybe this browser's; a refused token (a 401) is no word on
     // this browser's session either way: ask again.

@@ -3,10 +3,11 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, call } from '../../api/client';
 import { codeOf, fieldErrorsOf } from '../../api/errors';
-import { ME_KEY } from '../../api/session';
+import { startSession } from '../../api/session';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
 import { safeNextPath } from '../../lib/next-path';
+import { webUrl } from '../../lib/web-url';
 import { SsoRequiredNotice, ssoRedirectOf, withNext } from './parts';
 
 /** The form's error, unless an input shows it; a deactivated account is told what is left to do. */
@@ -39,14 +40,17 @@ export function SignInPage() {
   const identify = useMutation({
     mutationFn: (address: string) => call(api.POST('/api/auth/identify', { body: { email: address, returnTo: next } })),
     onSuccess: (answer) => {
-      if (answer.method === 'sso') window.location.assign(answer.ssoRedirectUrl);
+      const sso = answer.method === 'sso' ? webUrl(answer.ssoRedirectUrl) : null;
+      if (sso) window.location.assign(sso);
       else setStep('password');
     },
   });
   const signIn = useMutation({
+    // The typed password is in the variables: gone as soon as the screen is.
+    gcTime: 0,
     mutationFn: (body: { email: string; password: string }) => call(api.POST('/api/auth/sign-in/email', { body })),
     onSuccess: (answer) => {
-      queryClient.setQueryData(ME_KEY, answer.user);
+      startSession(queryClient, answer.user);
       navigate(next, { replace: true });
     },
   });
@@ -77,7 +81,8 @@ export function SignInPage() {
             defaultValue={email}
             error={fieldErrorsOf(identify.error).email}
           />
-          <SubmitButton pending={identify.isPending}>Continue</SubmitButton>
+          {/* Still pending while the browser leaves for the identity provider: a second click would start a second sign-in. */}
+          <SubmitButton pending={identify.isPending || identify.data?.method === 'sso'}>Continue</SubmitButton>
         </form>
       ) : (
         <form onSubmit={submitPassword} noValidate>
@@ -85,7 +90,7 @@ export function SignInPage() {
           <p>
             Signing in as <strong>{email}</strong>.{' '}
             <button type="button" className="button button-small" onClick={() => setStep('email')}>
-              Change
+              Change email
             </button>
           </p>
           <input type="hidden" name="email" autoComplete="username" value={email} />

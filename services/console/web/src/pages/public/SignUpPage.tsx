@@ -3,7 +3,7 @@ import type { FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, call, GatehouseError } from '../../api/client';
 import { fieldErrorsOf } from '../../api/errors';
-import { ME_KEY } from '../../api/session';
+import { startSession } from '../../api/session';
 import { Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
@@ -31,13 +31,15 @@ export function SignUpPage() {
   const queryClient = useQueryClient();
 
   const signUp = useMutation({
+    // The typed password is in the variables: gone as soon as the screen is.
+    gcTime: 0,
     mutationFn: async (body: SignUpBody) => {
       const user = await call(api.POST('/api/auth/sign-up/email', { body }));
       try {
         const answer = await call(
           api.POST('/api/auth/sign-in/email', { body: { email: body.email, password: body.password } }),
         );
-        queryClient.setQueryData(ME_KEY, answer.user);
+        startSession(queryClient, answer.user);
         return { email: user.email, signedIn: true };
       } catch {
         // The account exists either way; signing in by hand is what is left (SSO may require otherwise).

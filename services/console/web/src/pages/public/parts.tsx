@@ -4,6 +4,7 @@ import { api, call, GatehouseError } from '../../api/client';
 import { codeOf, fieldErrorsOf } from '../../api/errors';
 import { Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
+import { webUrl } from '../../lib/web-url';
 
 /** The password rule of the API contract (identity's `Password`: 8–128 characters, not the email). */
 export const PASSWORD_HINT = 'At least 8 characters (at most 128), and not your email address.';
@@ -24,13 +25,7 @@ export function isDeadLink(error: unknown): boolean {
  */
 export function ssoRedirectOf(error: unknown): string | null {
   if (!(error instanceof GatehouseError) || error.code !== 'SSO_REQUIRED') return null;
-  const url = error.meta?.ssoRedirectUrl;
-  if (typeof url !== 'string') return null;
-  try {
-    return ['http:', 'https:'].includes(new URL(url, window.location.origin).protocol) ? url : null;
-  } catch {
-    return null;
-  }
+  return webUrl(error.meta?.ssoRedirectUrl);
 }
 
 export function SsoRequiredNotice({ url }: { url: string }) {

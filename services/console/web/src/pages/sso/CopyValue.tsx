@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCopy } from '../../components/useCopy';
 
 /**
  * A value someone pastes elsewhere (a DNS record, a URL for the IdP): labelled, in a code block,
@@ -7,27 +7,18 @@ import { useState } from 'react';
 export function CopyValue({ label, value, subject }: { label: string; value: string; subject?: string }) {
   // Several blocks share a label on one screen: the button names whose value it copies.
   const name = subject ? `${label} for ${subject}` : label;
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    await navigator.clipboard.writeText(value);
-    setCopied(true);
-  };
+  const { copy, buttonText, announcement } = useCopy(value);
   return (
     <div className="copy-value">
       <span className="copy-value-label">{label}</span>
       <div className="copy-value-row">
         <code>{value}</code>
-        <button
-          type="button"
-          className="button button-small"
-          aria-label={`${copied ? 'Copied' : 'Copy'} ${name}`}
-          onClick={copy}
-        >
-          {copied ? 'Copied' : 'Copy'}
+        <button type="button" className="button button-small" aria-label={`${buttonText} ${name}`} onClick={copy}>
+          {buttonText}
         </button>
       </div>
       <span className="visually-hidden" role="status">
-        {copied ? `${name} copied to the clipboard` : ''}
+        {announcement ? `${name}: ${announcement}` : ''}
       </span>
     </div>
   );

@@ -5,6 +5,7 @@ import { api } from '../../api/client';
 import { fieldErrorsOf, isStatus } from '../../api/errors';
 import { Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SelectField, SubmitButton, TextAreaField } from '../../components/forms';
+import { formatDate } from '../../components/When';
 import { DomainChoices } from './DomainChoices';
 import { ROLE_OPTIONS } from './NewConnectionForm';
 import { type Connection, connectionKey, connectionsKey, listFieldError, useDomains } from './sso-api';
@@ -59,8 +60,12 @@ export function EditConnectionForm({
     event.preventDefault();
     setNotice(null);
     const form = event.currentTarget;
-    const chosenDomains = new FormData(form).getAll('domains').filter((value) => typeof value === 'string');
-    const changes = changesOf(connection, formValues(form), chosenDomains as string[]);
+    // Without the domain list loaded there are no checkboxes: "none chosen" would wipe every domain.
+    const chosenDomains = domains.isSuccess
+      ? (new FormData(form).getAll('domains').filter((value) => typeof value === 'string') as string[])
+      : null;
+    const keptCertificates = new FormData(form).getAll('keepCertificate').map(String);
+    const changes = changesOf(connection, formValues(form), chosenDomains, keptCertificates);
     if (Object.keys(changes).length === 0) {
       setNotice('Nothing to save: no setting was changed.');
       return;
@@ -141,14 +146,40 @@ export function EditConnectionForm({
           />
         </>
       ) : (
-        <TextAreaField
-          spellCheck={false}
-          name="idpMetadataXml"
-          label="New IdP metadata XML"
-          rows={4}
-          hint="Leave empty to keep the IdP's entity ID, sign-in URL and certificates as they are."
-          error={errors.idpMetadataXml ?? listFieldError(errors, 'idpCertificates')}
-        />
+        <>
+          <fieldset>
+            <legend>Certificates it trusts</legend>
+            <p className="field-hint">
+              During a rotation keep the current one and add the next; remove the old one once the IdP signs with the
+              new.
+            </p>
+            {connection.idpCertificates.map((certificate) => (
+              <label key={certificate.fingerprint} className="checkbox">
+                <input type="checkbox" name="keepCertificate" value={certificate.fingerprint} defaultChecked />
+                <span>
+                  {certificate.subject}, valid until {formatDate(certificate.notAfter)}{' '}
+                  <code className="muted">{certificate.fingerprint.slice(0, 23)}…</code>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          <TextAreaField
+            spellCheck={false}
+            name="nextIdpCertificate"
+            label="Add the IdP's next signing certificate (PEM)"
+            rows={4}
+            hint="Leave empty to add none."
+            error={listFieldError(errors, 'idpCertificates')}
+          />
+          <TextAreaField
+            spellCheck={false}
+            name="idpMetadataXml"
+            label="Or replace everything with new IdP metadata XML"
+            rows={4}
+            hint="Leave empty to keep the IdP's entity ID, sign-in URL and certificates as they are."
+            error={errors.idpMetadataXml}
+          />
+        </>
       )}
       <div className="actions">
         <SubmitButton pending={save.isPending}>Save changes</SubmitButton>
@@ -157,7 +188,13 @@ export function EditConnectionForm({
   );
 }
 
-function changesOf(connection: Connection, values: Record<string, string>, domains: string[]) {
+/** What the form changed, field by field; `domains` null when the choice was not on screen. */
+function changesOf(
+  connection: Connection,
+  values: Record<string, string>,
+  domains: string[] | null,
+  keptCertificates: string[],
+) {
   const changes: Record<string, unknown> = {};
   const name = values.name?.trim() ?? '';
   if (name !== connection.name) changes.name = name;
@@ -166,7 +203,8 @@ function changesOf(connection: Connection, values: Record<string, string>, domai
   const ssoRequired = values.ssoRequired === 'on';
   if (ssoRequired !== connection.ssoRequired) changes.ssoRequired = ssoRequired;
   const sameDomains =
-    domains.length === connection.domains.length && domains.every((domain) => connection.domains.includes(domain));
+    domains === null ||
+    (domains.length === connection.domains.length && domains.every((domain) => connection.domains.includes(domain)));
   if (!sameDomains) changes.domains = domains;
   if (values.defaultRole && values.defaultRole !== connection.defaultRole) changes.defaultRole = values.defaultRole;
   if (connection.type === 'oidc') {
@@ -177,6 +215,12 @@ function changesOf(connection: Connection, values: Record<string, string>, domai
     if (values.clientSecret) changes.clientSecret = values.clientSecret;
   } else if (values.idpMetadataXml?.trim()) {
     changes.idpMetadataXml = values.idpMetadataXml.trim();
+  } else {
+    // The list is replaced whole: the kept certificates, then the one added.
+    const kept = connection.idpCertificates.filter((certificate) => keptCertificates.includes(certificate.fingerprint));
+    const added = values.nextIdpCertificate?.trim();
+    if (added || kept.length !== connection.idpCertificates.length)
+      changes.idpCertificates = [...kept.map((certificate) => certificate.pem), ...(added ? [added] : [])];
   }
   return changes;
 }

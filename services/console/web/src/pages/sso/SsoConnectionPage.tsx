@@ -12,6 +12,8 @@ import { EditConnectionForm } from './EditConnectionForm';
 import { OwnersOnly } from './OwnersOnly';
 import { type Connection, connectionKey, connectionsKey, useConnection } from './sso-api';
 import './sso.css';
+import { formatDate } from '../../components/When';
+import { useHandedOver } from '../../lib/handed-over';
 
 /** `/orgs/:organizationId/sso/:connectionId`: what to enter at the IdP, the connection's settings, and deleting it. */
 export function SsoConnectionPage() {
@@ -24,8 +26,8 @@ export function SsoConnectionPage() {
 
 function ConnectionScreen({ organizationId }: { organizationId: string }) {
   const { connectionId = '' } = useParams();
-  const location = useLocation();
-  const justCreated = (location.state as { created?: boolean } | null)?.created === true;
+  const _location = useLocation();
+  const justCreated = useHandedOver<boolean>('created') === true;
   const query = useConnection(organizationId, connectionId);
   const [saved, setSaved] = useState(false);
   const back = (
@@ -159,7 +161,7 @@ function Details({ connection }: { connection: Connection }) {
               <ul className="sso-certificates">
                 {connection.idpCertificates.map((certificate) => (
                   <li key={certificate.fingerprint}>
-                    {certificate.subject} · valid until {new Date(certificate.notAfter).toLocaleDateString()}{' '}
+                    {certificate.subject} · valid until {formatDate(certificate.notAfter)}{' '}
                     {certificate.expired ? (
                       <span className="badge badge-warning">Expired</span>
                     ) : certificate.expiresSoon ? (

@@ -1,17 +1,17 @@
-import { useLocation } from 'react-router';
 import { Notice } from '../../components/feedback';
 import { PageHeader } from '../../components/PageHeader';
 import { ConnectionsSection } from './ConnectionsSection';
 import { DomainsSection } from './DomainsSection';
 import { OwnersOnly } from './OwnersOnly';
 import './sso.css';
+import { useHandedOver } from '../../lib/handed-over';
 
 const TITLE = 'Single sign-on';
 
 /** `/orgs/:organizationId/sso`: the organization's proven domains and its identity provider connections. */
 export function SsoPage() {
   // The connection page comes back here after deleting one, naming it.
-  const deleted = (useLocation().state as { deleted?: string } | null)?.deleted;
+  const deleted = useHandedOver<string>('deleted');
   return (
     <OwnersOnly title={TITLE}>
       {(organizationId) => (

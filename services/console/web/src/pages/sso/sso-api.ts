@@ -1,6 +1,7 @@
 import { unwrap } from '@gatehouse/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { api, callList } from '../../api/client';
+import { organizationKey } from '../../api/organizations';
 
 /** The SSO screens' reads: an organization's domains and connections, and one connection with its version. */
 
@@ -10,10 +11,11 @@ const CONNECTION = '/api/user/organizations/{organizationId}/sso-connections/{co
 /** An organization has a handful of each; following cursors past this many pages would be a bug. */
 const MAX_PAGES = 20;
 
-export const domainsKey = (organizationId: string) => ['sso', organizationId, 'domains'] as const;
-export const connectionsKey = (organizationId: string) => ['sso', organizationId, 'connections'] as const;
+export const domainsKey = (organizationId: string) => [...organizationKey(organizationId), 'sso', 'domains'] as const;
+export const connectionsKey = (organizationId: string) =>
+  [...organizationKey(organizationId), 'sso', 'connections'] as const;
 export const connectionKey = (organizationId: string, connectionId: string) =>
-  ['sso', organizationId, 'connections', connectionId] as const;
+  [...connectionsKey(organizationId), connectionId] as const;
 
 async function allDomains(organizationId: string) {
   const loaded = [];
