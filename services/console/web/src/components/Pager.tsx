@@ -1,3 +1,4 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 
 /**
@@ -16,27 +17,49 @@ export function useCursorPages() {
   };
 }
 
+/**
+ * One list read page by page: the cursors seen (useCursorPages) and the query of the current page.
+ * While the next page loads, the current one stays on screen (and the Pager's focused button with
+ * it); `query.isPlaceholderData` says it is the previous page still.
+ */
+export function usePagedQuery<Page>(
+  queryKey: readonly unknown[],
+  fetchPage: (cursor: string | undefined) => Promise<Page>,
+) {
+  const pages = useCursorPages();
+  const query = useQuery({
+    queryKey: [...queryKey, pages.cursor ?? null],
+    queryFn: () => fetchPage(pages.cursor),
+    placeholderData: keepPreviousData,
+  });
+  return { pages, query };
+}
+
 export function Pager({
   pages,
   nextCursor,
   label = 'Pages',
+  busy = false,
 }: {
   pages: ReturnType<typeof useCursorPages>;
   /** The answer's `meta.nextCursor`: null on the last page. */
   nextCursor: string | null | undefined;
   /** Names the list when a screen has more than one ("Pages of sessions"). */
   label?: string;
+  /** The next page is loading: a second click would skip one. */
+  busy?: boolean;
 }) {
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" className="button button-small" disabled={pages.page <= 1} onClick={pages.previous}>
+      <button type="button" className="button button-small" disabled={busy || pages.page <= 1} onClick={pages.previous}>
         Previous
       </button>
       <span aria-live="polite">Page {pages.page}</span>
       <button
         type="button"
         className="button button-small"
-        disabled={!nextCursor}
+        disabled={busy || !nextCursor}
+        aria-busy={busy || undefined}
         onClick={() => nextCursor && pages.next(nextCursor)}
       >
         Next

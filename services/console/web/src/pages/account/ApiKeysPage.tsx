@@ -1,5 +1,5 @@
 import type { components } from '@gatehouse/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { api, call, callList } from '../../api/client';
 import { codeOf, fieldErrorsOf, messageOf } from '../../api/errors';
@@ -8,7 +8,7 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { LoadError, Loading, Notice } from '../../components/feedback';
 import { Field, FormError, SelectField, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { EmptyList, Pager, useCursorPages } from '../../components/Pager';
+import { EmptyList, Pager, usePagedQuery } from '../../components/Pager';
 import { SecretOnce } from '../../components/SecretOnce';
 import { When } from '../../components/When';
 import { TOKEN_SCOPES } from './scopes';
@@ -160,17 +160,14 @@ function CreateKeySection({ onCreated }: { onCreated: (key: string) => void }) {
 function KeysSection() {
   const queryClient = useQueryClient();
   const organizations = useOrganizations();
-  const pages = useCursorPages();
   const [done, setDone] = useState<string | null>(null);
-  const keys = useQuery({
-    queryKey: [...KEYS_KEY, pages.cursor],
-    queryFn: () =>
-      callList(
-        api.GET('/api/auth/api-key/list', {
-          params: { query: { limit: 20, sort: '-createdAt', ...(pages.cursor ? { cursor: pages.cursor } : {}) } },
-        }),
-      ),
-  });
+  const { pages, query: keys } = usePagedQuery(KEYS_KEY, (cursor) =>
+    callList(
+      api.GET('/api/auth/api-key/list', {
+        params: { query: { limit: 20, sort: '-createdAt', ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
   const setEnabled = useMutation({
     mutationFn: (input: { key: ApiKey; enabled: boolean }) =>
       call(api.POST('/api/auth/api-key/update', { body: { keyId: input.key.id, enabled: input.enabled } })),
@@ -280,7 +277,7 @@ function KeysSection() {
               </tbody>
             </table>
           </div>
-          <Pager pages={pages} nextCursor={keys.data.nextCursor} />
+          <Pager pages={pages} nextCursor={keys.data.nextCursor} busy={keys.isPlaceholderData} />
         </>
       )}
     </section>

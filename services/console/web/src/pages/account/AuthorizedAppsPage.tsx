@@ -1,12 +1,12 @@
 import type { components } from '@gatehouse/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, call, callList } from '../../api/client';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
 import { FormError } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { Pager, usePagedQuery } from '../../components/Pager';
 import { When } from '../../components/When';
 import { ScopeBadges } from './oauth-form';
 import './oauth.css';
@@ -24,17 +24,14 @@ function appNameOf(grant: Grant): string {
 /** `/account/authorized-apps`: the apps I let act for me, and taking that back. */
 export function AuthorizedAppsPage() {
   const queryClient = useQueryClient();
-  const pages = useCursorPages();
   const [revoked, setRevoked] = useState<string | null>(null);
-  const grants = useQuery({
-    queryKey: [...GRANTS_KEY, pages.cursor],
-    queryFn: () =>
-      callList(
-        api.GET('/api/user/oauth-grants', {
-          params: { query: { limit: PAGE_SIZE, ...(pages.cursor ? { cursor: pages.cursor } : {}) } },
-        }),
-      ),
-  });
+  const { pages, query: grants } = usePagedQuery(GRANTS_KEY, (cursor) =>
+    callList(
+      api.GET('/api/user/oauth-grants', {
+        params: { query: { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
   const revoke = useMutation({
     mutationFn: (grant: Grant) =>
       call(api.DELETE('/api/user/oauth-grants/{grantId}', { params: { path: { grantId: grant.id } } })),
@@ -115,7 +112,7 @@ export function AuthorizedAppsPage() {
           </div>
         ) : null}
         {grants.data && (pages.page > 1 || grants.data.nextCursor) ? (
-          <Pager pages={pages} nextCursor={grants.data.nextCursor} />
+          <Pager pages={pages} nextCursor={grants.data.nextCursor} busy={grants.isPlaceholderData} />
         ) : null}
       </section>
     </>

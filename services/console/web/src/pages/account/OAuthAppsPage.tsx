@@ -1,12 +1,12 @@
 import type { components } from '@gatehouse/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, call, callList } from '../../api/client';
 import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
 import { SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { Pager, usePagedQuery } from '../../components/Pager';
 import { SecretOnce } from '../../components/SecretOnce';
 import { When } from '../../components/When';
 import {
@@ -43,16 +43,13 @@ export function OAuthAppsPage() {
 }
 
 function AppsList() {
-  const pages = useCursorPages();
-  const apps = useQuery({
-    queryKey: [...OAUTH_APPS_KEY, 'list', pages.cursor],
-    queryFn: () =>
-      callList(
-        api.GET('/api/user/oauth-apps', {
-          params: { query: { limit: PAGE_SIZE, ...(pages.cursor ? { cursor: pages.cursor } : {}) } },
-        }),
-      ),
-  });
+  const { pages, query: apps } = usePagedQuery([...OAUTH_APPS_KEY, 'list'], (cursor) =>
+    callList(
+      api.GET('/api/user/oauth-apps', {
+        params: { query: { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
   return (
     <section className="section" aria-labelledby="apps-heading">
       <h2 id="apps-heading">Your apps</h2>
@@ -95,7 +92,7 @@ function AppsList() {
         </div>
       ) : null}
       {apps.data && (pages.page > 1 || apps.data.nextCursor) ? (
-        <Pager pages={pages} nextCursor={apps.data.nextCursor} />
+        <Pager pages={pages} nextCursor={apps.data.nextCursor} busy={apps.isPlaceholderData} />
       ) : null}
     </section>
   );

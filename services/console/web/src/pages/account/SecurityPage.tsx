@@ -1,5 +1,5 @@
 import type { components } from '@gatehouse/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, call, callList } from '../../api/client';
@@ -9,7 +9,7 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { LoadError, Loading, Notice } from '../../components/feedback';
 import { Field, FormError, formValues, SubmitButton } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
-import { EmptyList, Pager, useCursorPages } from '../../components/Pager';
+import { EmptyList, Pager, usePagedQuery } from '../../components/Pager';
 import { formatDateTime, When } from '../../components/When';
 import { deviceOf } from './device';
 import './account.css';
@@ -120,20 +120,17 @@ function sessionName(session: Session): string {
 function SessionsSection() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const pages = useCursorPages();
   const [revoked, setRevoked] = useState<string | null>(null);
   // By creation time: the default order (last seen) moves under the cursor as sessions are used.
-  const sessions = useQuery({
-    queryKey: [...SESSIONS_KEY, pages.cursor],
-    queryFn: () =>
-      callList(
-        api.GET('/api/user/sessions', {
-          params: {
-            query: { limit: PAGE_SIZE, sort: '-createdAt', ...(pages.cursor ? { cursor: pages.cursor } : {}) },
-          },
-        }),
-      ),
-  });
+  const { pages, query: sessions } = usePagedQuery(SESSIONS_KEY, (cursor) =>
+    callList(
+      api.GET('/api/user/sessions', {
+        params: {
+          query: { limit: PAGE_SIZE, sort: '-createdAt', ...(cursor ? { cursor } : {}) },
+        },
+      }),
+    ),
+  );
   const revoke = useMutation({
     mutationFn: (session: Session) =>
       call(api.DELETE('/api/user/sessions/{sessionId}', { params: { path: { sessionId: session.id } } })),
@@ -226,7 +223,12 @@ function SessionsSection() {
               </tbody>
             </table>
           </div>
-          <Pager pages={pages} nextCursor={sessions.data.nextCursor} label="Pages of sessions" />
+          <Pager
+            pages={pages}
+            nextCursor={sessions.data.nextCursor}
+            busy={sessions.isPlaceholderData}
+            label="Pages of sessions"
+          />
         </>
       )}
     </section>
@@ -234,16 +236,13 @@ function SessionsSection() {
 }
 
 function LoginHistorySection() {
-  const pages = useCursorPages();
-  const history = useQuery({
-    queryKey: [...LOGIN_HISTORY_KEY, pages.cursor],
-    queryFn: () =>
-      callList(
-        api.GET('/api/user/me/login-history', {
-          params: { query: { limit: PAGE_SIZE, ...(pages.cursor ? { cursor: pages.cursor } : {}) } },
-        }),
-      ),
-  });
+  const { pages, query: history } = usePagedQuery(LOGIN_HISTORY_KEY, (cursor) =>
+    callList(
+      api.GET('/api/user/me/login-history', {
+        params: { query: { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
   return (
     <section className="section" aria-labelledby="history-heading">
       <h2 id="history-heading">Sign-in history</h2>
@@ -292,7 +291,12 @@ function LoginHistorySection() {
               </tbody>
             </table>
           </section>
-          <Pager pages={pages} nextCursor={history.data.nextCursor} label="Pages of sign-ins" />
+          <Pager
+            pages={pages}
+            nextCursor={history.data.nextCursor}
+            busy={history.isPlaceholderData}
+            label="Pages of sign-ins"
+          />
         </>
       )}
     </section>

@@ -138,7 +138,7 @@ export function InvitationsSection({ organizationId, myRole }: { organizationId:
                 </tbody>
               </table>
             </div>
-            <Pager pages={pages} nextCursor={invites.data.nextCursor} />
+            <Pager pages={pages} nextCursor={invites.data.nextCursor} busy={invites.isPlaceholderData} />
           </>
         ) : null}
       </section>

@@ -193,7 +193,7 @@ export function MembersSection({
               </tbody>
             </table>
           </div>
-          <Pager pages={pages} nextCursor={members.data.nextCursor} />
+          <Pager pages={pages} nextCursor={members.data.nextCursor} busy={members.isPlaceholderData} />
         </>
       ) : null}
     </section>
