@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api, call, callList } from '../../api/client';
@@ -6,7 +6,7 @@ import { isStatus } from '../../api/errors';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { EmptyState, LoadError, Loading } from '../../components/feedback';
 import { FormError } from '../../components/forms';
-import { Pager, useCursorPages } from '../../components/Pager';
+import { Pager, usePagedQuery } from '../../components/Pager';
 import { When } from '../../components/When';
 import type { ListParams } from './list-params';
 import { projectKey, projectListsKey } from './project-api';
@@ -33,20 +33,19 @@ export function ProjectTable({
   onClearFilters,
   onDeleted,
 }: ProjectTableProps) {
-  const pages = useCursorPages();
   const { q, sort, status, limit } = params;
-  const list = useQuery({
-    queryKey: [...projectListsKey(organizationId), { q, sort, status, limit, cursor: pages.cursor }],
-    queryFn: () =>
+  const { pages, query: list } = usePagedQuery(
+    [...projectListsKey(organizationId), { q, sort, status, limit }],
+    (cursor) =>
       callList(
         api.GET('/api/user/organizations/{organizationId}/projects', {
           params: {
             path: { organizationId },
-            query: { limit, sort, cursor: pages.cursor, q: q || undefined, status: status || undefined },
+            query: { limit, sort, cursor, q: q || undefined, status: status || undefined },
           },
         }),
       ),
-  });
+  );
   // Only the first page counts the matches (counting is O(n) and cursor pages skip it).
   const [total, setTotal] = useState<number>();
   useEffect(() => {
@@ -79,7 +78,7 @@ export function ProjectTable({
     );
   }
 
-  const pager = <Pager pages={pages} nextCursor={list.data.nextCursor} />;
+  const pager = <Pager pages={pages} nextCursor={list.data.nextCursor} busy={list.isPlaceholderData} />;
   // A later page emptied by deletions meanwhile: the way back stays.
   if (list.data.items.length === 0) {
     return (
