@@ -1,14 +1,12 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, call } from '../../api/client';
 import { isStatus } from '../../api/errors';
 import { canManageMembers, useCurrentOrganization } from '../../api/organizations';
-import { ConfirmButton } from '../../components/ConfirmButton';
 import { LoadError, Loading, Notice } from '../../components/feedback';
-import { FormError } from '../../components/forms';
 import { PageHeader } from '../../components/PageHeader';
 import { When } from '../../components/When';
+import { DeleteProjectButton } from './DeleteProjectButton';
 import { type ConflictedChanges, ProjectEditor } from './ProjectEditor';
 import type { DeletedProjectState } from './ProjectsPage';
 import { projectKey, projectListsKey, readProject } from './project-api';
@@ -29,6 +27,7 @@ export function ProjectPage() {
 function ProjectScreen({ projectId }: { projectId: string }) {
   const { organizationId, organization } = useCurrentOrganization();
   const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const key = projectKey(organizationId, projectId);
   const version = useQuery({ queryKey: key, queryFn: () => readProject(organizationId, projectId) });
   // Kept here, not in the editor: the editor is mounted anew for each version it edits.
@@ -76,7 +75,14 @@ function ProjectScreen({ projectId }: { projectId: string }) {
         description={<Link to={listPath}>All projects</Link>}
         actions={
           canManageMembers(organization?.role) ? (
-            <DeleteProject organizationId={organizationId} project={project} listPath={listPath} />
+            <DeleteProjectButton
+              organizationId={organizationId}
+              project={project}
+              label="Delete project"
+              onDeleted={({ name }) =>
+                navigate(listPath, { state: { deletedProject: name } satisfies DeletedProjectState })
+              }
+            />
           ) : null
         }
       />
@@ -141,49 +147,5 @@ function ProjectDetails({ project }: { project: Project }) {
         </dd>
       </dl>
     </section>
-  );
-}
-
-function DeleteProject({
-  organizationId,
-  project,
-  listPath,
-}: {
-  organizationId: string;
-  project: Project;
-  listPath: string;
-}) {
-  const queryClient = useQueryClient();
-  const navigate = useNavigate();
-  const remove = useMutation({
-    mutationFn: () =>
-      call(
-        api.DELETE('/api/user/organizations/{organizationId}/projects/{projectId}', {
-          params: { path: { organizationId, projectId: project.id } },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: projectListsKey(organizationId) });
-      const state: DeletedProjectState = { deletedProject: project.name };
-      navigate(listPath, { state });
-      queryClient.removeQueries({ queryKey: projectKey(organizationId, project.id) });
-    },
-  });
-  return (
-    <>
-      <FormError error={remove.error} />
-      <ConfirmButton
-        label="Delete project"
-        accessibleLabel={`Delete project ${project.name}`}
-        title={`Delete project “${project.name}”?`}
-        confirmLabel="Delete project"
-        pending={remove.isPending}
-        onConfirm={() => remove.mutate()}
-      >
-        <p>
-          The project <strong>{project.name}</strong> goes for good, for everyone in this organization.
-        </p>
-      </ConfirmButton>
-    </>
   );
 }

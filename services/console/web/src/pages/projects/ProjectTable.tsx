@@ -1,15 +1,13 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, call, callList } from '../../api/client';
+import { api, callList } from '../../api/client';
 import { isStatus } from '../../api/errors';
-import { ConfirmButton } from '../../components/ConfirmButton';
 import { EmptyState, LoadError, Loading } from '../../components/feedback';
-import { FormError } from '../../components/forms';
 import { Pager, usePagedQuery } from '../../components/Pager';
 import { When } from '../../components/When';
+import { DeleteProjectButton } from './DeleteProjectButton';
 import type { ListParams } from './list-params';
-import { projectKey, projectListsKey } from './project-api';
+import { projectListsKey } from './project-api';
 import { type Project, StatusBadge } from './project-parts';
 
 interface ProjectTableProps {
@@ -129,7 +127,12 @@ export function ProjectTable({
                 </td>
                 {canDelete ? (
                   <td className="projects-row-actions">
-                    <DeleteProjectButton organizationId={organizationId} project={project} onDeleted={onDeleted} />
+                    <DeleteProjectButton
+                      organizationId={organizationId}
+                      project={project}
+                      label="Delete"
+                      onDeleted={onDeleted}
+                    />
                   </td>
                 ) : null}
               </tr>
@@ -138,48 +141,6 @@ export function ProjectTable({
         </table>
       </div>
       {pager}
-    </>
-  );
-}
-
-function DeleteProjectButton({
-  organizationId,
-  project,
-  onDeleted,
-}: {
-  organizationId: string;
-  project: Project;
-  onDeleted: (project: Project) => void;
-}) {
-  const queryClient = useQueryClient();
-  const remove = useMutation({
-    mutationFn: () =>
-      call(
-        api.DELETE('/api/user/organizations/{organizationId}/projects/{projectId}', {
-          params: { path: { organizationId, projectId: project.id } },
-        }),
-      ),
-    onSuccess: () => {
-      onDeleted(project);
-      queryClient.removeQueries({ queryKey: projectKey(organizationId, project.id) });
-      return queryClient.invalidateQueries({ queryKey: projectListsKey(organizationId) });
-    },
-  });
-  return (
-    <>
-      <FormError error={remove.error} />
-      <ConfirmButton
-        label="Delete"
-        accessibleLabel={`Delete project ${project.name}`}
-        title={`Delete project “${project.name}”?`}
-        confirmLabel="Delete project"
-        pending={remove.isPending}
-        onConfirm={() => remove.mutate()}
-      >
-        <p>
-          The project <strong>{project.name}</strong> goes for good, for everyone in this organization.
-        </p>
-      </ConfirmButton>
     </>
   );
 }
