@@ -56,44 +56,30 @@ const ConnectionSettings = {
 };
 const optional = <K extends keyof typeof ConnectionSettings>(key: K) => Type.Optional(ConnectionSettings[key]);
 
+/** Every setting but the protocol and the name: optional when creating and when changing alike. */
+const optionalSettings = {
+  enabled: optional('enabled'),
+  domains: optional('domains'),
+  defaultRole: optional('defaultRole'),
+  roleMapping: optional('roleMapping'),
+  ssoRequired: optional('ssoRequired'),
+  allowIdpInitiated: optional('allowIdpInitiated'),
+  idpMetadataXml: optional('idpMetadataXml'),
+  idpEntityId: optional('idpEntityId'),
+  idpSsoUrl: optional('idpSsoUrl'),
+  idpCertificates: optional('idpCertificates'),
+  issuer: optional('issuer'),
+  clientId: optional('clientId'),
+  clientSecret: optional('clientSecret'),
+};
+
 const CreateConnectionBody = Type.Object(
-  {
-    type: ConnectionType,
-    name: ConnectionSettings.name,
-    enabled: optional('enabled'),
-    domains: optional('domains'),
-    defaultRole: optional('defaultRole'),
-    roleMapping: optional('roleMapping'),
-    ssoRequired: optional('ssoRequired'),
-    allowIdpInitiated: optional('allowIdpInitiated'),
-    idpMetadataXml: optional('idpMetadataXml'),
-    idpEntityId: optional('idpEntityId'),
-    idpSsoUrl: optional('idpSsoUrl'),
-    idpCertificates: optional('idpCertificates'),
-    issuer: optional('issuer'),
-    clientId: optional('clientId'),
-    clientSecret: optional('clientSecret'),
-  },
+  { type: ConnectionType, name: ConnectionSettings.name, ...optionalSettings },
   { additionalProperties: false },
 );
 
 const UpdateConnectionBody = Type.Object(
-  {
-    name: optional('name'),
-    enabled: optional('enabled'),
-    domains: optional('domains'),
-    defaultRole: optional('defaultRole'),
-    roleMapping: optional('roleMapping'),
-    ssoRequired: optional('ssoRequired'),
-    allowIdpInitiated: optional('allowIdpInitiated'),
-    idpMetadataXml: optional('idpMetadataXml'),
-    idpEntityId: optional('idpEntityId'),
-    idpSsoUrl: optional('idpSsoUrl'),
-    idpCertificates: optional('idpCertificates'),
-    issuer: optional('issuer'),
-    clientId: optional('clientId'),
-    clientSecret: optional('clientSecret'),
-  },
+  { name: optional('name'), ...optionalSettings },
   { additionalProperties: false, minProperties: 1 },
 );
 
