@@ -91,4 +91,14 @@ describe('the console at the gateway URL', () => {
     });
     expect(withCookie.status).toBe(200);
   });
+
+  it('answers 503 SERVICE_UNAVAILABLE when the console is down, and the API goes on', async () => {
+    // Port 9 (discard) has no listener here: the console's upstream refuses the connection.
+    const gateway = await stack.addGateway({ CONSOLE_URL: 'http://127.0.0.1:9' });
+    const page = await fetch(`${gateway.url}/sign-in`);
+    expect(page.status).toBe(503);
+    expect(await page.json()).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE' });
+    expect((await fetch(`${gateway.url}/api/user/me`)).status).toBe(401);
+    expect((await fetch(`${gateway.url}/livez`)).status).toBe(200);
+  });
 });
