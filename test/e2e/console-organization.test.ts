@@ -298,7 +298,8 @@ describe('organization lifecycle', () => {
       (org) => org.id === createdId,
     );
     expect(created).toMatchObject({ name: 'Acme Rockets', role: 'owner' });
-    await expect(page.getByLabel('Organization', { exact: true }).inputValue()).resolves.toBe(createdId);
+    // The URL changes first; the switcher follows when the new screen renders (a transition).
+    await expect.poll(() => page.getByLabel('Organization', { exact: true }).inputValue()).toBe(createdId);
 
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('heading', { level: 1, name: 'Organization settings' }).waitFor();

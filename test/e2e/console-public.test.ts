@@ -355,7 +355,7 @@ describe('invitations', () => {
     await page.getByRole('button', { name: 'Accept invitation' }).click();
 
     await page.waitForURL((url) => url.pathname === `/orgs/${owner.organizationId}/projects`);
-    await expect(page.locator('#organization-switcher option:checked').textContent()).resolves.toBe(name);
+    await expect.poll(() => page.locator('#organization-switcher option:checked').textContent()).toBe(name);
     const joined = (await invitee.client.get('/api/user/organizations')).body.data as Array<{ id: string }>;
     expect(joined.map((org) => org.id)).toContain(owner.organizationId);
 
