@@ -168,6 +168,7 @@ async function main() {
     RATE_LIMIT_SSO_START_MAX: '1000000000',
     RATE_LIMIT_SSO_FINISH_MAX: '1000000000',
     SSO_SECRET_KEY,
+    MFA_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')}`,
     MAIL_OUTBOX_DIR: '.data/bench-mail',
   };
   start(['--import', 'tsx', 'infra/local/start.ts'], env);

@@ -98,6 +98,24 @@ export function selfSignedKeyPair(commonName: string, days = 30): { privateKeyPe
   return { privateKeyPem: block('PRIVATE KEY'), certificatePem: block('CERTIFICATE') };
 }
 
+/** MFA_ENCRYPTION_KEY: `kid:base64(32 bytes)`, sealing authenticator-app secrets (docs/mfa.md rotates it). */
+export function freshMfaKey(): string {
+  return `k${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;
+}
+
+/** identity's MFA key, made once per checkout like the keys above. */
+export async function localMfaKey(directory: string): Promise<string> {
+  const path = join(directory, 'mfa.key');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const key = freshMfaKey();
+    await mkdir(directory, { recursive: true });
+    await writeFile(path, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
+}
+
 /** A fresh SSO secret key and the SAML SP's key pair. */
 export function freshSsoSecrets(): SsoSecrets {
   const sp = selfSignedKeyPair('Gatehouse SAML SP', 3650);
@@ -121,6 +139,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`SSO_SECRET_KEY="${sso.secretKey}"`);
   console.log(`SAML_SP_PRIVATE_KEY="${oneLine(sso.samlPrivateKeyPem)}"`);
   console.log(`SAML_SP_CERTIFICATE="${oneLine(sso.samlCertificatePem)}"`);
+  console.log(`MFA_ENCRYPTION_KEY="${freshMfaKey()}"`);
   // Letters and digits, starting with a letter: safe in a URL and in nats-server's `$VAR` expansion.
   const password = () => `p${randomBytes(24).toString('hex')}`;
   for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'GATEWAY'])

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildConsoleApp } from '../../services/console/scripts/build.js';
-import { localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from './keys.js';
+import { localMfaKey, localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from './keys.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = process.env;
@@ -71,10 +71,12 @@ async function main() {
   const keys = await localPrincipalKeys(join(root, '.data/keys'));
   const oauth = await localOAuthSecrets(join(root, '.data/keys'));
   const sso = await localSsoSecrets(join(root, '.data/keys'));
+  const mfaKey = await localMfaKey(join(root, '.data/keys'));
   const identityOAuth = {
     OAUTH_SIGNING_KEYS: env.OAUTH_SIGNING_KEYS ?? oauth.signingKeyPem,
     OAUTH_COOKIE_KEYS: env.OAUTH_COOKIE_KEYS ?? oauth.cookieKey,
     SSO_SECRET_KEY: env.SSO_SECRET_KEY ?? sso.secretKey,
+    MFA_ENCRYPTION_KEY: env.MFA_ENCRYPTION_KEY ?? mfaKey,
     SAML_SP_PRIVATE_KEY: env.SAML_SP_PRIVATE_KEY ?? sso.samlPrivateKeyPem,
     SAML_SP_CERTIFICATE: env.SAML_SP_CERTIFICATE ?? sso.samlCertificatePem,
     // A local IdP to try SSO against runs on this machine.

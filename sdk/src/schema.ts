@@ -36,7 +36,7 @@ export interface paths {
     put?: never;
     /**
      * Sign in with email and password
-     * @description Sets the session cookie. An unknown email and a wrong password get the same answer.
+     * @description Sets the session cookie. An unknown email and a wrong password get the same answer. An account with a second factor gets `{mfaRequired: true, challengeId, factors}` and no cookie: answer it at `POST /api/auth/mfa/verify`.
      *
      *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `USER_NOT_ACTIVE`, `SSO_REQUIRED`.
      */
@@ -163,9 +163,375 @@ export interface paths {
      * Change the password (signed in)
      * @description With `revokeOtherSessions`, every other session, key and OAuth grant ends; the calling session stays.
      *
-     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `FORBIDDEN`.
+     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `FORBIDDEN`, `MFA_REQUIRED`.
      */
     post: operations['changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/mfa/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Prove the second factor of a challenge (sign-in or step-up)
+     * @description A challenge allows 5 attempts in 5 minutes and is spent by the first right answer. A sign-in challenge sets the session cookie; a step-up challenge (from `POST /api/user/mfa/step-up`) must be answered by the same session and refreshes its second factor. Each authenticator code works once.
+     *
+     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `INVALID_OR_EXPIRED_TOKEN`, `USER_NOT_ACTIVE`, `FORBIDDEN`.
+     */
+    post: operations['verifyMfa'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/mfa/challenge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Read a challenge again (after an SSO sign-in or a reload)
+     * @description Errors of this route beyond the common ones: `INVALID_OR_EXPIRED_TOKEN`.
+     */
+    post: operations['describeMfaChallenge'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/passkey/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start a passwordless sign-in with a passkey
+     * @description Discoverable credentials: no account is named, so the browser offers the passkeys it has for this site (conditional UI works with these options).
+     */
+    post: operations['passkeyOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/passkey/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with a passkey
+     * @description A passkey with user verification is two factors in one: the session counts as MFA.
+     *
+     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `INVALID_OR_EXPIRED_TOKEN`, `USER_NOT_ACTIVE`, `SSO_REQUIRED`.
+     */
+    post: operations['passkeySignIn'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/magic-link': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mail a sign-in link
+     * @description Answers the same whether or not the address has an account. The link works once, for 15 minutes; a newer one replaces it. An account with a second factor still meets that step.
+     */
+    post: operations['requestMagicLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/magic-link/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with a mailed link
+     * @description A POST (the console page asks for a click) so mail scanners that open links do not spend it. Following the link proves the address: an unverified account is verified, and what a stranger set up on it (password, sessions, factors) ends.
+     *
+     *     Errors of this route beyond the common ones: `INVALID_OR_EXPIRED_TOKEN`, `USER_NOT_ACTIVE`, `SSO_REQUIRED`.
+     */
+    post: operations['verifyMagicLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Which second factors the account has */
+    get: operations['getMfaStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/totp/enroll': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start setting up an authenticator app
+     * @description Answers a new secret (RFC 6238: SHA-1, 6 digits, 30 seconds) as text, as an `otpauth://` URI and as a QR code; nothing changes until `confirm`. Starting again replaces a pending secret.
+     *
+     *     Errors of this route beyond the common ones: `CONFLICT`, `MFA_REQUIRED`.
+     */
+    post: operations['enrollTotp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/totp/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Turn the authenticator app on with a code from it
+     * @description The first factor of an account also answers its 10 recovery codes, shown this once.
+     *
+     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `NOT_FOUND`, `CONFLICT`, `MFA_REQUIRED`.
+     */
+    post: operations['confirmTotp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/totp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Turn the authenticator app off
+     * @description When it was the last factor, the recovery codes go too.
+     *
+     *     Errors of this route beyond the common ones: `NOT_FOUND`, `MFA_REQUIRED`.
+     */
+    delete: operations['deleteTotp'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/passkeys/register/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start adding a passkey
+     * @description Discoverable, with user verification; the account’s passkeys are excluded.
+     *
+     *     Errors of this route beyond the common ones: `CONFLICT`, `MFA_REQUIRED`.
+     */
+    post: operations['passkeyRegistrationOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/passkeys/register/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add the passkey the browser created
+     * @description The first factor of an account also answers its 10 recovery codes, shown this once.
+     *
+     *     Errors of this route beyond the common ones: `INVALID_CREDENTIALS`, `INVALID_OR_EXPIRED_TOKEN`, `CONFLICT`, `FORBIDDEN`.
+     */
+    post: operations['passkeyRegistrationVerify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/passkeys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the account’s passkeys
+     * @description **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     */
+    get: operations['listPasskeys'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/passkeys/{passkeyId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove a passkey
+     * @description When it was the last factor, the recovery codes go too.
+     *
+     *     Errors of this route beyond the common ones: `MFA_REQUIRED`.
+     */
+    delete: operations['deletePasskey'];
+    options?: never;
+    head?: never;
+    /** Rename a passkey */
+    patch: operations['renamePasskey'];
+    trace?: never;
+  };
+  '/api/user/mfa/recovery-codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make 10 new recovery codes (the old ones stop working)
+     * @description Errors of this route beyond the common ones: `NOT_FOUND`, `MFA_REQUIRED`.
+     */
+    post: operations['regenerateRecoveryCodes'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/mfa/step-up': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Confirm it is you before a sensitive change
+     * @description Opens a challenge for this session; answering it (`POST /api/auth/mfa/verify`) lets the session make sensitive changes for 10 minutes (MFA_REQUIRED with `meta.reason: "step_up"` says when one is needed).
+     *
+     *     Errors of this route beyond the common ones: `NOT_FOUND`.
+     */
+    post: operations['startStepUp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/settings/security': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The organization's security settings
+     * @description Needs a membership whose role grants `organization:read`.
+     */
+    get: operations['getSecuritySettings'];
+    /**
+     * Require a second factor of every member
+     * @description With `mfaRequired`, a member without a second factor gets 403 MFA_REQUIRED on the organization’s routes (a session that did not prove one too, and the member’s keys and app tokens until they enrol). Turning it on needs a factor of your own.
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    put: operations['updateSecuritySettings'];
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -185,7 +551,7 @@ export interface paths {
      * Create an API key (Personal Access Token)
      * @description A key creating a key gives it at most its own scopes, pin and expiry. `expiresIn` is in seconds; null or absent means no expiry where the deployment allows it (a child key expires with its parent). `metadata.organizationId` pins the key to one organization.
      *
-     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `FORBIDDEN`, `CONFLICT`, `INVALID_API_KEY`, `SSO_REQUIRED`.
+     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `FORBIDDEN`, `CONFLICT`, `INVALID_API_KEY`, `SSO_REQUIRED`, `MFA_REQUIRED`.
      */
     post: operations['createApiKey'];
     delete?: never;
@@ -251,7 +617,7 @@ export interface paths {
      * Rename, disable or enable an API key
      * @description Disabling a key disables every key it created, down the generations. A disabled child cannot be enabled while its parent is off.
      *
-     *     Errors of this route beyond the common ones: `FORBIDDEN`, `CONFLICT`.
+     *     Errors of this route beyond the common ones: `FORBIDDEN`, `CONFLICT`, `MFA_REQUIRED`.
      */
     post: operations['updateApiKey'];
     delete?: never;
@@ -301,7 +667,7 @@ export interface paths {
      * Delete your account
      * @description Ends every session, key, OAuth app and grant of the account.
      *
-     *     Errors of this route beyond the common ones: `FORBIDDEN`.
+     *     Errors of this route beyond the common ones: `FORBIDDEN`, `MFA_REQUIRED`.
      */
     delete: operations['deleteMe'];
     options?: never;
@@ -416,7 +782,7 @@ export interface paths {
      * Register an OAuth app
      * @description Redirect URIs are matched exactly: https, http only on loopback, or a reverse-domain custom scheme; no fragments. Registered with a key, the app is allowed at most the key’s API scopes and carries its pin.
      *
-     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `CONFLICT`, `FORBIDDEN`.
+     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `CONFLICT`, `FORBIDDEN`, `MFA_REQUIRED`.
      */
     post: operations['createOAuthApp'];
     delete?: never;
@@ -441,7 +807,7 @@ export interface paths {
      * Change an OAuth app
      * @description `rotateSecret: true` issues a new secret (shown once in this answer); the old one, and the client-credentials tokens obtained with it, stop working at once.
      *
-     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `FORBIDDEN`.
+     *     Errors of this route beyond the common ones: `INVALID_SCOPE`, `FORBIDDEN`, `MFA_REQUIRED`.
      */
     put: operations['updateOAuthApp'];
     post?: never;
@@ -524,7 +890,7 @@ export interface paths {
      * Add a SAML 2.0 or OIDC connection to the organization’s identity provider
      * @description SAML: `idpMetadataXml`, or `idpEntityId`, `idpSsoUrl` and `idpCertificates` (PEM; several during a rotation). OIDC: `issuer`, `clientId`, `clientSecret` (sealed at rest, never answered). URLs must be https (http only for a loopback host). `domains` must be domains of this organization (`POST …/domains`); people are routed to the connection only for verified ones. `roleMapping` rules are tried in order; the first whose attribute holds the value gives the role, else `defaultRole`. The answer’s `serviceProvider` holds the values to copy into the IdP.
      *
-     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`.
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
      *
      *     Needs a membership whose role grants `organization:manage-security`.
      */
@@ -553,7 +919,7 @@ export interface paths {
      * Change an SSO connection
      * @description Only the fields sent change; the type cannot. `idpCertificates` replaces the whole list (send the old and the new one during a rotation). `clientSecret` absent keeps the stored one. Send the ETag as If-Match so a concurrent change is refused (412) instead of overwritten.
      *
-     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `PRECONDITION_FAILED`.
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `PRECONDITION_FAILED`, `MFA_REQUIRED`.
      *
      *     Needs a membership whose role grants `organization:manage-security`.
      */
@@ -563,7 +929,7 @@ export interface paths {
      * Delete an SSO connection
      * @description Sign-ins through it stop at once, and the accounts it linked are unlinked (they stay, with their memberships).
      *
-     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`.
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
      *
      *     Needs a membership whose role grants `organization:manage-security`.
      */
@@ -1407,6 +1773,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/oauth2/interaction/{uid}/mfa': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Prove the second factor from the login page
+     * @description The step after the password when the account has a second factor: an authenticator code, a recovery code, or a passkey assertion (`credential`, the JSON the page script puts there). Limited per IP and per account like `POST /api/auth/mfa/verify`; a wrong code shows the page again with the attempts left.
+     */
+    post: operations['submitMfa'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/oauth2/interaction/{uid}/confirm': {
     parameters: {
       query?: never;
@@ -1628,6 +2014,21 @@ export interface components {
       }[];
       oauthApps: components['schemas']['OAuthApp'][];
       oauthGrants: components['schemas']['OAuthGrant'][];
+      mfa: {
+        totp: {
+          /** Format: date-time */
+          confirmedAt: string;
+        } | null;
+        passkeys: {
+          name: string;
+          /** Format: date-time */
+          createdAt: string;
+          lastUsedAt: string | null;
+          deviceType: string;
+          backedUp: boolean;
+        }[];
+        recoveryCodesLeft: number;
+      };
     };
     ApiKey: {
       id: string;
@@ -1722,6 +2123,8 @@ export interface components {
       expiresAt: string;
       ip: string | null;
       userAgent: string | null;
+      amr: ('pwd' | 'otp' | 'hwk' | 'swk' | 'mfa' | 'sso' | 'email')[];
+      secondFactorAt: string | null;
       revokedAt: string | null;
     };
     IntrospectionResponse: {
@@ -1755,8 +2158,31 @@ export interface components {
       at: string;
       ip: string | null;
       userAgent: string | null;
-      method: 'password' | 'sso';
+      /** @enum {string} */
+      method: 'password' | 'sso' | 'passkey' | 'magic_link';
+      secondFactor: ('totp' | 'passkey' | 'recovery_code') | null;
       success: boolean;
+    };
+    MfaChallenge: {
+      /** @constant */
+      mfaRequired: true;
+      challengeId: string;
+      factors: ('totp' | 'passkey' | 'recovery_code')[];
+      /** Format: date-time */
+      expiresAt: string;
+      attemptsLeft: number;
+      passkeyOptions?: {
+        [key: string]: unknown;
+      };
+    };
+    MfaStatus: {
+      enabled: boolean;
+      factors: ('totp' | 'passkey' | 'recovery_code')[];
+      totp: {
+        confirmedAt: string | null;
+      };
+      passkeyCount: number;
+      recoveryCodesLeft: number;
     };
     OAuthApp: {
       id: string;
@@ -1844,6 +2270,17 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
     };
+    Passkey: {
+      id: string;
+      name: string;
+      /** Format: date-time */
+      createdAt: string;
+      lastUsedAt: string | null;
+      /** @enum {string} */
+      deviceType: 'singleDevice' | 'multiDevice';
+      backedUp: boolean;
+      transports: string[];
+    };
     Project: {
       id: string;
       organizationId: string;
@@ -1862,6 +2299,10 @@ export interface components {
       /** Format: date-time */
       updatedAt: string;
     };
+    SecuritySettings: {
+      mfaRequired: boolean;
+      updatedAt: string | null;
+    };
     Session: {
       id: string;
       current: boolean;
@@ -1873,6 +2314,16 @@ export interface components {
       expiresAt: string;
       ip: string | null;
       userAgent: string | null;
+      amr: ('pwd' | 'otp' | 'hwk' | 'swk' | 'mfa' | 'sso' | 'email')[];
+      secondFactorAt: string | null;
+    };
+    SignedIn: {
+      user: components['schemas']['User'];
+      session: {
+        id: string;
+        /** Format: date-time */
+        expiresAt: string;
+      };
     };
     SsoConnection: {
       id: string;
@@ -1948,6 +2399,22 @@ export interface components {
       createdAt: string;
       /** Format: date-time */
       updatedAt: string;
+    };
+    WebAuthnCredentialJson: {
+      id: string;
+      rawId: string;
+      /** @constant */
+      type: 'public-key';
+      response: {
+        [key: string]: unknown;
+      };
+      clientExtensionResults: {
+        [key: string]: unknown;
+      };
+      authenticatorAttachment?: string | null;
+    };
+    WebAuthnOptionsJson: {
+      [key: string]: unknown;
     };
     /**
      * @description Every error code, with the HTTP status it always travels with:
@@ -2422,14 +2889,7 @@ export interface operations {
             /** @constant */
             code: 'OK';
             message: string;
-            data: {
-              user: components['schemas']['User'];
-              session: {
-                id: string;
-                /** Format: date-time */
-                expiresAt: string;
-              };
-            };
+            data: components['schemas']['SignedIn'] | components['schemas']['MfaChallenge'];
             meta?: Record<string, never>;
           };
         };
@@ -2713,6 +3173,952 @@ export interface operations {
             code: 'OK';
             message: string;
             data: null;
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  verifyMfa: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          | {
+              challengeId: string;
+              /** @constant */
+              type: 'totp';
+              code: string;
+            }
+          | {
+              challengeId: string;
+              /** @constant */
+              type: 'recovery_code';
+              code: string;
+            }
+          | {
+              challengeId: string;
+              /** @constant */
+              type: 'passkey';
+              credential: components['schemas']['WebAuthnCredentialJson'];
+            };
+      };
+    };
+    responses: {
+      /** @description Prove the second factor of a challenge (sign-in or step-up) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          /** @description The session cookie, when a sign-in challenge completes */
+          'set-cookie'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              user: components['schemas']['User'];
+              session: {
+                id: string;
+                /** Format: date-time */
+                expiresAt: string;
+              };
+              redirectTo?: string;
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  describeMfaChallenge: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          challengeId: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Read a challenge again (after an SSO sign-in or a reload) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['MfaChallenge'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  passkeyOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Start a passwordless sign-in with a passkey */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              ceremonyId: string;
+              options: components['schemas']['WebAuthnOptionsJson'];
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  passkeySignIn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          ceremonyId: string;
+          credential: components['schemas']['WebAuthnCredentialJson'];
+        };
+      };
+    };
+    responses: {
+      /** @description Sign in with a passkey */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          /** @description The session cookie, when a sign-in challenge completes */
+          'set-cookie'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['SignedIn'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  requestMagicLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EmailOnlyBody'];
+      };
+    };
+    responses: {
+      /** @description Mail a sign-in link */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: null;
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  verifyMagicLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Sign in with a mailed link */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          /** @description The session cookie, when a sign-in challenge completes */
+          'set-cookie'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['SignedIn'] | components['schemas']['MfaChallenge'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getMfaStatus: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Which second factors the account has */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['MfaStatus'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  enrollTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Start setting up an authenticator app */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              secret: string;
+              otpauthUri: string;
+              qrCodeDataUrl: string;
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  confirmTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Turn the authenticator app on with a code from it */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              recoveryCodes: string[] | null;
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  deleteTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Turn the authenticator app off */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: null;
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  passkeyRegistrationOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Start adding a passkey */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              ceremonyId: string;
+              options: components['schemas']['WebAuthnOptionsJson'];
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  passkeyRegistrationVerify: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          ceremonyId: string;
+          credential: components['schemas']['WebAuthnCredentialJson'];
+          name?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Add the passkey the browser created */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 201;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              passkey: components['schemas']['Passkey'];
+              recoveryCodes: string[] | null;
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listPasskeys: {
+    parameters: {
+      query?: {
+        /** @description Items to skip (offset paging; `meta.total` counts every match). */
+        offset?: number;
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+        /** @description A field, ascending, or `-field`, descending. */
+        sort?: 'createdAt' | '-createdAt' | 'lastUsedAt' | '-lastUsedAt' | 'name' | '-name';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description List the account’s passkeys */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Passkey'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  deletePasskey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        passkeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Remove a passkey */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: null;
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  renamePasskey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        passkeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Rename a passkey */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Passkey'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  regenerateRecoveryCodes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Make 10 new recovery codes (the old ones stop working) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              recoveryCodes: string[];
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  startStepUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Confirm it is you before a sensitive change */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['MfaChallenge'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getSecuritySettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The organization's security settings */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['SecuritySettings'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  updateSecuritySettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          mfaRequired: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Require a second factor of every member */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['SecuritySettings'];
             meta?: Record<string, never>;
           };
         };
@@ -4824,6 +6230,7 @@ export interface operations {
               role: 'owner' | 'admin' | 'member';
               /** Format: date-time */
               joinedAt: string;
+              mfaEnabled: boolean;
             }[];
             meta: components['schemas']['ListMeta'];
           };
@@ -6904,6 +8311,148 @@ export interface operations {
     };
     responses: {
       /** @description Sign in from the login page */
+      303: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          /** @description The authorization, resumed */
+          location?: string;
+          /** @description The session cookie */
+          'set-cookie'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error page for the person at the browser. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description An error page for the person at the browser. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description An error page for the person at the browser. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  submitMfa: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        uid: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          challengeId: string;
+          type: 'totp' | 'recovery_code' | 'passkey';
+          code?: string;
+          credential?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Prove the second factor from the login page */
       303: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];

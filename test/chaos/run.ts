@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@gatehouse/service-kit/testing';
-import { localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from '../../infra/local/keys.js';
+import { freshMfaKey, localOAuthSecrets, localPrincipalKeys, localSsoSecrets } from '../../infra/local/keys.js';
 import { TestSmtpServer } from '../../services/identity/test/smtp.js';
 import { ConsistencyCheck } from './check.js';
 import { type Dependencies, destroyDependencies, startDependencies } from './deps.js';
@@ -96,6 +96,7 @@ async function startSystem(deps: Dependencies, smtpUrl: string, workDir: string,
       OAUTH_SIGNING_KEYS: oauth.signingKeyPem,
       OAUTH_COOKIE_KEYS: oauth.cookieKey,
       SSO_SECRET_KEY: sso.secretKey,
+      MFA_ENCRYPTION_KEY: freshMfaKey(),
       SAML_SP_PRIVATE_KEY: sso.samlPrivateKeyPem,
       SAML_SP_CERTIFICATE: sso.samlCertificatePem,
       SMTP_URL: smtpUrl,

@@ -67,6 +67,11 @@ export async function startStack(
     unprefixedSubjects?: boolean;
     /** Identity reaches PostgreSQL through this port (a TcpRelay). */
     identityDatabasePort?: number;
+    /**
+     * The public URL's host (default 127.0.0.1). Passkey suites use `localhost`: WebAuthn refuses an IP
+     * address as the relying-party id, and Chromium counts http://localhost as a secure context.
+     */
+    publicHost?: '127.0.0.1' | 'localhost';
   } = {},
 ): Promise<Stack> {
   const ns = options.unprefixedSubjects
@@ -81,7 +86,7 @@ export async function startStack(
   const smtpUrl = await smtp.start();
   // The first gateway's address is the public URL: the OAuth issuer and token audience.
   const gatewayPort = await freePort();
-  const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+  const publicUrl = `http://${options.publicHost ?? '127.0.0.1'}:${gatewayPort}`;
   const identityDatabase = new URL(ns.databaseUrl('identity'));
   if (options.identityDatabasePort) identityDatabase.port = String(options.identityDatabasePort);
   const identityConfig = identityTestConfig(ns, keys, {

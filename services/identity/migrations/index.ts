@@ -5,6 +5,7 @@ import { Migration20261128130000_oauth_secret_changed } from './Migration2026112
 import { Migration20261201000000_credential_lineage } from './Migration20261201000000_credential_lineage.js';
 import { Migration20261201120000_sso } from './Migration20261201120000_sso.js';
 import { Migration20261202000000_domain_recheck } from './Migration20261202000000_domain_recheck.js';
+import { Migration20261203000000_mfa } from './Migration20261203000000_mfa.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201000000_credential_lineage', class: Migration20261201000000_credential_lineage },
   { name: 'Migration20261201120000_sso', class: Migration20261201120000_sso },
   { name: 'Migration20261202000000_domain_recheck', class: Migration20261202000000_domain_recheck },
+  { name: 'Migration20261203000000_mfa', class: Migration20261203000000_mfa },
 ];

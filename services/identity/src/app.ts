@@ -25,12 +25,17 @@ import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credential-resolution/resolve.js';
 import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocation.js';
 import { emailVerificationRoutes } from './email-verification/routes.js';
+import { magicLinkRoutes } from './magic-links/routes.js';
 import { membershipConsumer, tenantAccess } from './memberships/service.js';
+import { mfaEnrolmentRoutes } from './mfa/enrolment-routes.js';
+import { mfaSignInRoutes } from './mfa/sign-in-routes.js';
 import { createOAuthProvider, OAUTH_PATH } from './oauth/provider.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { oauthAppRoutes } from './oauth-apps/routes.js';
 import { oauthGrantRoutes } from './oauth-grants/routes.js';
+import { organizationSecurityRoutes } from './organization-security/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
+import { Keyring } from './sealing/keyring.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { ssoAdminRoutes } from './sso/admin-routes.js';
@@ -63,6 +68,7 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     }),
     mail: new MailRelay(deps.orm.em, mailer, deps.logger),
     lastUsed: new LastUsedTracker(deps.orm.em, deps.logger),
+    mfaKeys: Keyring.parse(config.MFA_ENCRYPTION_KEY),
   };
 
   // The JWKS is public by nature: the gateway fetches it directly to verify access tokens.
@@ -96,6 +102,10 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   oauthGrantRoutes(routes, ctx);
   ssoAdminRoutes(routes, ctx);
   ssoSignInRoutes(routes, ctx);
+  mfaEnrolmentRoutes(routes, ctx);
+  mfaSignInRoutes(routes, ctx);
+  magicLinkRoutes(routes, ctx);
+  organizationSecurityRoutes(routes, ctx);
   await oauthRoutes(app, routes, ctx, await createOAuthProvider(ctx));
   await samlRoutes(app, routes, ctx);
 

@@ -57,5 +57,26 @@ export const IdentityConfig = Type.Object({
   SSO_LOGIN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
   /** How often each verified domain's TXT record is looked up again (sso/domain-recheck.ts). */
   SSO_DOMAIN_RECHECK_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 24 }),
+  /**
+   * Keys sealing authenticator-app secrets (AES-256-GCM): `kid:base64(32 bytes)`, comma-separated. The first
+   * seals, every one opens (docs/mfa.md "Rotating the key"); a bare key is kid `k1`.
+   */
+  MFA_ENCRYPTION_KEY: Type.String({
+    pattern: '^(?:[A-Za-z0-9_-]{1,16}:)?[A-Za-z0-9+/_-]{43}=?(?:,(?:[A-Za-z0-9_-]{1,16}:)?[A-Za-z0-9+/_-]{43}=?)*$',
+  }),
+  /** The issuer an authenticator app shows next to the account. */
+  MFA_TOTP_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'Gatehouse' }),
+  /** How long a second-factor challenge (and a WebAuthn ceremony) may be answered. */
+  MFA_CHALLENGE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 300 }),
+  /** Wrong answers a challenge allows; the next one is refused even when right. */
+  MFA_CHALLENGE_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  /** How recent a session's second factor must be for a sensitive change (step-up). */
+  MFA_STEP_UP_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
+  /** The relying party name a passkey prompt shows; the RP id is PUBLIC_URL's host. */
+  WEBAUTHN_RP_NAME: Type.String({ minLength: 1, maxLength: 64, default: 'Gatehouse' }),
+  /** Origins besides PUBLIC_URL's own that may present passkeys (comma-separated; e.g. the console's dev server). */
+  WEBAUTHN_EXTRA_ORIGINS: Type.String({ default: '' }),
+  /** How long a mailed sign-in link works. */
+  MAGIC_LINK_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
 });
 export type IdentityConfig = Static<typeof IdentityConfig>;

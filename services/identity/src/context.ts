@@ -2,6 +2,7 @@ import { commitAndKick, type MailRelay, type ServiceDeps } from '@gatehouse/serv
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LastUsedTracker } from './api-keys/last-used.js';
 import type { IdentityConfig } from './config.js';
+import type { Keyring } from './sealing/keyring.js';
 import type { SessionService } from './sessions/service.js';
 import type { PasswordHasher } from './users/passwords.js';
 
@@ -13,6 +14,8 @@ export interface IdentityContext {
   sessions: SessionService;
   mail: MailRelay;
   lastUsed: LastUsedTracker;
+  /** MFA_ENCRYPTION_KEY: seals authenticator-app secrets and keys account tags. */
+  mfaKeys: Keyring;
 }
 
 /** One transaction; its events and mail leave right after it commits. */

@@ -1,7 +1,10 @@
 import { MAIL_RETENTION, QueuedMailSchema, type ServiceDefinition } from '@gatehouse/service-kit';
 import { migrations } from '../migrations/index.js';
 import { ApiKeySchema } from './api-keys/entities.js';
+import { MfaPasskeySchema, MfaRecoveryCodeSchema, MfaTotpSchema } from './factors/entities.js';
 import { UserMembershipSchema } from './memberships/entities.js';
+import { MfaChallengeSchema } from './mfa-challenges/entities.js';
+import { OrganizationSecuritySchema } from './mfa-policy/entities.js';
 import { OAuthAppSchema, OidcPayloadSchema } from './oauth-store/entities.js';
 import { OneTimeTokenSchema } from './one-time-tokens/entities.js';
 import { LoginEventSchema, SessionSchema } from './sessions/entities.js';
@@ -31,6 +34,11 @@ export const identityService: ServiceDefinition = {
     SsoIdentitySchema,
     SsoLoginRequestSchema,
     SamlAssertionReplaySchema,
+    MfaTotpSchema,
+    MfaPasskeySchema,
+    MfaRecoveryCodeSchema,
+    MfaChallengeSchema,
+    OrganizationSecuritySchema,
   ],
   migrations,
   retention: [
@@ -47,5 +55,7 @@ export const identityService: ServiceDefinition = {
     // A started SSO sign-in and a seen assertion id matter only until they expire.
     { table: 'sso_login_requests', expired: "expires_at < now() - interval '1 day'" },
     { table: 'saml_assertion_replays', expired: "expires_at < now() - interval '1 day'" },
+    // Challenges and ceremonies last minutes; a day later they go.
+    { table: 'mfa_challenges', expired: "expires_at < now() - interval '1 day'" },
   ],
 };

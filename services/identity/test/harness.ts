@@ -57,6 +57,7 @@ export function identityTestConfig(ns: TestNamespace, keys: PrincipalKeys, overr
     OAUTH_DYNAMIC_REGISTRATION: false,
     OAUTH_APPS_MAX_PER_USER: 25,
     SSO_SECRET_KEY: randomBytes(32).toString('base64'),
+    MFA_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')}`,
     SAML_SP_PRIVATE_KEY: SAML_TEST_SP.privateKeyPem,
     SAML_SP_CERTIFICATE: SAML_TEST_SP.certificatePem,
     SSO_RETURN_TO_ORIGINS: '',

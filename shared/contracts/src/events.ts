@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import type { AccessTokenFacts } from './access-tokens.js';
+import type { Amr } from './principal.js';
 import { ROLES, type Role } from './scopes.js';
 
 /**
@@ -11,6 +12,10 @@ export const EVENT_SUBJECTS = {
   userUpdated: 'events.identity.user.updated',
   userDeleted: 'events.identity.user.deleted',
   credentialRevoked: 'events.identity.credential.revoked',
+  /** A second factor was added, removed or proven: gateways drop every cached credential of the user. */
+  userSecurityChanged: 'events.identity.user.security_changed',
+  /** An organization's security settings changed (MFA required): gateways drop their whole cache. */
+  organizationSecurityUpdated: 'events.identity.organization.security_updated',
   organizationCreated: 'events.organization.created',
   organizationUpdated: 'events.organization.updated',
   organizationDeleted: 'events.organization.deleted',
@@ -43,12 +48,31 @@ export const UserUpdatedData = Type.Object({
   handle: Type.String(),
   /** Added after the first cut: invitations need to know whether the email is proven. */
   isVerified: Type.Optional(Type.Boolean()),
+  /** Added with MFA: whether the account has a confirmed second factor (the members list shows it). */
+  mfaEnabled: Type.Optional(Type.Boolean()),
 });
 export const UserDeletedData = Type.Object({ userId: Type.String() });
 export const CredentialRevokedData = Type.Object({
   kind: Type.Union([Type.Literal('session'), Type.Literal('api_key'), Type.Literal('oauth')]),
   id: Type.String(),
   userId: Type.String(),
+});
+/** The second factors an account can have. */
+export const MFA_FACTORS = ['totp', 'passkey', 'recovery_code'] as const;
+export type MfaFactor = (typeof MFA_FACTORS)[number];
+/**
+ * `change` is a plain string (totp_enabled, totp_removed, passkey_added, passkey_removed, passkey_renamed,
+ * recovery_codes_regenerated, factors_cleared, second_factor_verified) so a newer value never holds a consumer back.
+ */
+export const UserSecurityChangedData = Type.Object({
+  userId: Type.String(),
+  mfaEnabled: Type.Boolean(),
+  factors: Type.Array(Type.String()),
+  change: Type.String(),
+});
+export const OrganizationSecurityData = Type.Object({
+  organizationId: Type.String(),
+  mfaRequired: Type.Boolean(),
 });
 export const OrganizationData = Type.Object({
   organizationId: Type.String(),
@@ -75,6 +99,8 @@ export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.userUpdated]: UserUpdatedData,
   [EVENT_SUBJECTS.userDeleted]: UserDeletedData,
   [EVENT_SUBJECTS.credentialRevoked]: CredentialRevokedData,
+  [EVENT_SUBJECTS.userSecurityChanged]: UserSecurityChangedData,
+  [EVENT_SUBJECTS.organizationSecurityUpdated]: OrganizationSecurityData,
   [EVENT_SUBJECTS.organizationCreated]: OrganizationData,
   [EVENT_SUBJECTS.organizationUpdated]: OrganizationData,
   [EVENT_SUBJECTS.organizationDeleted]: OrganizationData,
@@ -88,6 +114,8 @@ export interface EventDataBySubject {
   [EVENT_SUBJECTS.userUpdated]: Static<typeof UserUpdatedData>;
   [EVENT_SUBJECTS.userDeleted]: Static<typeof UserDeletedData>;
   [EVENT_SUBJECTS.credentialRevoked]: Static<typeof CredentialRevokedData>;
+  [EVENT_SUBJECTS.userSecurityChanged]: Static<typeof UserSecurityChangedData>;
+  [EVENT_SUBJECTS.organizationSecurityUpdated]: Static<typeof OrganizationSecurityData>;
   [EVENT_SUBJECTS.organizationCreated]: Static<typeof OrganizationData>;
   [EVENT_SUBJECTS.organizationUpdated]: Static<typeof OrganizationData>;
   [EVENT_SUBJECTS.organizationDeleted]: Static<typeof OrganizationData>;
@@ -128,6 +156,10 @@ export type ResolveCredentialReply =
         scopes: string[];
         organizationId: string | null;
         role: 'user' | 'admin';
+        amr?: Amr[];
+        secondFactorAt?: number | null;
+        mfaEnrolled?: boolean;
+        mfaBlockedIn?: string[];
         /** Seconds the gateway may cache this answer. */
         ttlSeconds: number;
       };

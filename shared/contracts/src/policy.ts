@@ -16,7 +16,16 @@ export type EndpointLimit =
   /** Starting an SSO sign-in (identify, discover): per IP and per email, apart from the password budget. */
   | 'ssoStart'
   /** An IdP's answer coming back (OIDC callback, SAML ACS): per IP; each one costs a verification. */
-  | 'ssoFinish';
+  | 'ssoFinish'
+  /**
+   * Proving a second factor (and starting a step-up): per IP and per account — the account tag leads the
+   * `challengeId` (`<tag>.<secret>`), or the signed-in user when there is no challenge in the body.
+   */
+  | 'mfaVerify'
+  /** Mailing a sign-in link: per IP and per email, a budget of its own. */
+  | 'magicLink'
+  /** Starting or finishing a passwordless passkey sign-in: per IP (there is no account yet). */
+  | 'passkeyStart';
 
 /**
  * One line of the gateway's route table, compiled from a route contract: the only routes that reach a service.

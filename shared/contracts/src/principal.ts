@@ -3,6 +3,14 @@ import type { TokenScope } from './scopes.js';
 export type CredentialKind = 'session' | 'api_key' | 'oauth';
 
 /**
+ * How a session was signed in to (RFC 8176 values, plus `sso` and `email` for a magic link):
+ * `pwd` password, `otp` authenticator code or recovery code, `hwk`/`swk` a device-bound or a synced
+ * passkey, `mfa` two different kinds proven (or a passkey with user verification).
+ */
+export type Amr = 'pwd' | 'otp' | 'hwk' | 'swk' | 'mfa' | 'sso' | 'email';
+export const AMR_VALUES: readonly Amr[] = ['pwd', 'otp', 'hwk', 'swk', 'mfa', 'sso', 'email'];
+
+/**
  * Who is calling, as the gateway resolved it. Services receive it inside a signed,
  * short-lived token and never trust any other header for identity.
  */
@@ -17,6 +25,17 @@ export interface AuthenticatedPrincipal {
   /** Set when a PAT is pinned to one organization. */
   organizationId?: string | null;
   role: 'user' | 'admin';
+  /** How the session was signed in to (sessions only). */
+  amr?: Amr[];
+  /** Unix seconds of the session's last second-factor proof (sessions only; null: never). */
+  secondFactorAt?: number | null;
+  /** The account has a confirmed second factor (an authenticator app or a passkey). */
+  mfaEnrolled?: boolean;
+  /**
+   * Organizations the user belongs to whose `mfaRequired` policy this credential does not meet:
+   * their tenant routes answer 403 MFA_REQUIRED (service-kit). Optional so a rolling deploy mixes versions.
+   */
+  mfaBlockedIn?: string[];
 }
 
 export interface AnonymousPrincipal {

@@ -43,5 +43,7 @@ export async function exportMe(ctx: IdentityContext, principal: AuthenticatedPri
     })),
     oauthApps: apps,
     oauthGrants: grants,
+    // WP1 replaces this with factors.exportForUser (metadata only).
+    mfa: { totp: null, passkeys: [], recoveryCodesLeft: 0 },
   };
 }

@@ -180,6 +180,11 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
     { attachValidation: true },
   );
 
+  // The second-factor step of the login page (WP3 builds it).
+  routes.serve(ENDPOINTS.submitMfa, async () => {
+    throw new AppError('SERVICE_UNAVAILABLE', 'Not built yet');
+  });
+
   routes.serve(ENDPOINTS.confirmConsent, (request, reply) =>
     asPage(reply, async () => {
       const interaction = await details(request, reply);

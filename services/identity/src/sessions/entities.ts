@@ -1,4 +1,5 @@
-import { EntitySchema } from '@mikro-orm/postgresql';
+import type { Amr, LoginMethodName, MfaFactor } from '@gatehouse/contracts';
+import { ArrayType, EntitySchema } from '@mikro-orm/postgresql';
 
 export interface Session {
   id: string;
@@ -16,6 +17,10 @@ export interface Session {
   revokedAt: Date | null;
   /** The SSO connection the session came through (null for a password sign-in); for `ssoRequired`. */
   ssoConnectionId?: string | null;
+  /** How it was signed in to (RFC 8176 values plus `sso` and `email`), e.g. ['pwd', 'otp', 'mfa']. */
+  amr: Amr[];
+  /** When a second factor was last proven in it (sign-in, enrolment, step-up); null: never. */
+  secondFactorAt: Date | null;
 }
 
 export const SessionSchema = new EntitySchema<Session>({
@@ -33,6 +38,8 @@ export const SessionSchema = new EntitySchema<Session>({
     userAgent: { type: 'string', nullable: true },
     revokedAt: { type: 'Date', nullable: true },
     ssoConnectionId: { type: 'string', nullable: true },
+    amr: { type: ArrayType },
+    secondFactorAt: { type: 'Date', nullable: true },
   },
 });
 
@@ -42,7 +49,9 @@ export interface LoginEvent {
   at: Date;
   ip: string | null;
   userAgent: string | null;
-  method: 'password' | 'sso';
+  method: LoginMethodName;
+  /** The second factor proven (or tried, when it failed), when one was asked for. */
+  secondFactor: MfaFactor | null;
   success: boolean;
   /** Why a failed attempt failed (wrong password, deactivated), for the account owner. */
   failureReason: string | null;
@@ -58,6 +67,7 @@ export const LoginEventSchema = new EntitySchema<LoginEvent>({
     ip: { type: 'string', nullable: true },
     userAgent: { type: 'string', nullable: true },
     method: { type: 'string' },
+    secondFactor: { type: 'string', nullable: true },
     success: { type: 'boolean' },
     failureReason: { type: 'string', nullable: true },
   },
@@ -72,5 +82,7 @@ export function presentSession(session: Session, currentSessionId: string | null
     expiresAt: session.expiresAt.toISOString(),
     ip: session.ip,
     userAgent: session.userAgent,
+    amr: session.amr,
+    secondFactorAt: session.secondFactorAt?.toISOString() ?? null,
   };
 }

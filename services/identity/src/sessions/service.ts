@@ -1,3 +1,4 @@
+import type { Amr } from '@gatehouse/contracts';
 import { newId, notFound } from '@gatehouse/contracts';
 import { findPage, hashSecret, type PageRequest, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -16,6 +17,22 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
+/** How a session was signed in to: recorded on it (`amr`) and used by step-up (`secondFactorAt`). */
+export interface SessionAuth {
+  amr: Amr[];
+  secondFactorAt?: Date | null;
+  /** The SSO connection it came through. */
+  ssoConnectionId?: string | null;
+}
+
+/** One row of the login history. */
+export interface LoginRecord {
+  success: boolean;
+  method?: LoginEvent['method'];
+  failureReason?: string | null;
+  secondFactor?: LoginEvent['secondFactor'];
+}
+
 export interface SignInResult {
   token: string;
   session: Session;
@@ -26,7 +43,7 @@ export class SessionService {
   constructor(private readonly policy: SessionPolicy) {}
 
   /** Issues a 256-bit session token; only its hash is persisted. */
-  create(em: EntityManager, user: User, client: ClientInfo): { token: string; session: Session } {
+  create(em: EntityManager, user: User, client: ClientInfo, auth: SessionAuth): { token: string; session: Session } {
     const token = randomSecret(32);
     const now = new Date();
     const session = em.create(SessionSchema, {
@@ -40,6 +57,9 @@ export class SessionService {
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       revokedAt: null,
+      ssoConnectionId: auth.ssoConnectionId ?? null,
+      amr: auth.amr,
+      secondFactorAt: auth.secondFactorAt ?? null,
     });
     return { token, session };
   }
@@ -69,23 +89,17 @@ export class SessionService {
     }
   }
 
-  recordLogin(
-    em: EntityManager,
-    userId: string,
-    client: ClientInfo,
-    success: boolean,
-    failureReason: string | null = null,
-    method: LoginEvent['method'] = 'password',
-  ) {
+  recordLogin(em: EntityManager, userId: string, client: ClientInfo, record: LoginRecord) {
     em.create(LoginEventSchema, {
       id: newId(),
       userId,
       at: new Date(),
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-      method,
-      success,
-      failureReason,
+      method: record.method ?? 'password',
+      secondFactor: record.secondFactor ?? null,
+      success: record.success,
+      failureReason: record.failureReason ?? null,
     });
   }
 }
@@ -149,6 +163,7 @@ export async function loginHistoryPage(em: EntityManager, userId: string, query:
     ip: event.ip,
     userAgent: event.userAgent,
     method: event.method,
+    secondFactor: event.secondFactor,
     success: event.success,
   }));
   return { items, meta: page.meta };

@@ -45,16 +45,16 @@ export async function signIn(
     const fresh = await loadUserForUpdate(em, user.id);
     if (rehash) fresh.passwordHash = rehash;
     fresh.lastLoginAt = new Date();
-    const { token, session } = ctx.sessions.create(em, fresh, client);
-    ctx.sessions.recordLogin(em, fresh.id, client, true);
+    const { token, session } = ctx.sessions.create(em, fresh, client, { amr: ['pwd'] });
+    ctx.sessions.recordLogin(em, fresh.id, client, { success: true });
     return { token, session, user: fresh };
   });
 }
 
 function recordFailureLater(ctx: IdentityContext, userId: string, client: ClientInfo, reason: string): void {
   setImmediate(() => {
-    commit(ctx, async (em) => ctx.sessions.recordLogin(em, userId, client, false, reason)).catch((error: unknown) =>
-      ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'),
-    );
+    commit(ctx, async (em) =>
+      ctx.sessions.recordLogin(em, userId, client, { success: false, failureReason: reason }),
+    ).catch((error: unknown) => ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'));
   });
 }

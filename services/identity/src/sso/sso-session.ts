@@ -20,8 +20,7 @@ export async function openSsoSession(
   const user = await loadUserForUpdate(em, userId);
   if (!user.isActive) throw ssoRefused('USER_NOT_ACTIVE', 'This account is deactivated');
   user.lastLoginAt = new Date();
-  const { token, session } = ctx.sessions.create(em, user, client);
-  session.ssoConnectionId = connection.id;
-  ctx.sessions.recordLogin(em, userId, client, true, null, 'sso');
+  const { token, session } = ctx.sessions.create(em, user, client, { amr: ['sso'], ssoConnectionId: connection.id });
+  ctx.sessions.recordLogin(em, userId, client, { success: true, method: 'sso' });
   return { token, session };
 }

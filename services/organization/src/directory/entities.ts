@@ -6,6 +6,8 @@ export interface DirectoryUser {
   email: string;
   name: string;
   isVerified: boolean;
+  /** The user has a second factor (identity's `user.security_changed`, or `user.updated` when it carries it). */
+  mfaEnabled: boolean;
 }
 
 export const DirectoryUserSchema = new EntitySchema<DirectoryUser>({
@@ -16,5 +18,6 @@ export const DirectoryUserSchema = new EntitySchema<DirectoryUser>({
     email: { type: 'string', index: true },
     name: { type: 'string' },
     isVerified: { type: 'boolean' },
+    mfaEnabled: { type: 'boolean', default: false },
   },
 });

@@ -22,6 +22,7 @@ interface MemberRow {
   joined_at: string;
   name: string | null;
   email: string | null;
+  mfa_enabled: boolean | null;
 }
 
 /** Members with the directory's name and email; `q` matches either. */
@@ -29,7 +30,7 @@ export async function listMembers(ctx: OrgContext, tenant: TenantAccess, query: 
   const page = await findRowsPage<MemberRow>(
     readEm(ctx),
     {
-      select: 'm.id, m.user_id, m.role, m.joined_at, d.name, d.email',
+      select: 'm.id, m.user_id, m.role, m.joined_at, d.name, d.email, d.mfa_enabled',
       from: 'members m left join directory_users d on d.user_id = m.user_id',
       where: 'm.organization_id = ?',
       params: [tenant.organizationId],
@@ -48,6 +49,7 @@ export async function listMembers(ctx: OrgContext, tenant: TenantAccess, query: 
       email: row.email,
       role: row.role,
       joinedAt: new Date(row.joined_at).toISOString(),
+      mfaEnabled: row.mfa_enabled === true,
     })),
     meta: page.meta,
   };

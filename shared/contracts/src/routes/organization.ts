@@ -48,6 +48,8 @@ const Member = Type.Object(
     email: Nullable(Type.String()),
     role: RoleSchema,
     joinedAt: Timestamp,
+    /** The member has a second factor (from identity's security events; false until one arrives). */
+    mfaEnabled: Type.Boolean(),
   },
   { additionalProperties: false },
 );

@@ -53,7 +53,7 @@ export const ACCOUNT_ROUTES = defineRoutes({
     scopes: ['user:write'],
     credentials: PERSON_ONLY,
     response: { status: 200, data: NoData },
-    errors: ['FORBIDDEN'],
+    errors: ['FORBIDDEN', 'MFA_REQUIRED'],
   },
   exportMe: {
     method: 'GET',

@@ -49,7 +49,7 @@ export const API_KEY_ROUTES = defineRoutes({
       { additionalProperties: false },
     ),
     response: { status: 200, data: CreatedApiKey },
-    errors: ['INVALID_SCOPE', 'FORBIDDEN', 'CONFLICT', 'INVALID_API_KEY', 'SSO_REQUIRED'],
+    errors: ['INVALID_SCOPE', 'FORBIDDEN', 'CONFLICT', 'INVALID_API_KEY', 'SSO_REQUIRED', 'MFA_REQUIRED'],
   },
   listApiKeys: {
     method: 'GET',
@@ -94,7 +94,7 @@ export const API_KEY_ROUTES = defineRoutes({
       { additionalProperties: false },
     ),
     response: { status: 200, data: ApiKey },
-    errors: ['FORBIDDEN', 'CONFLICT'],
+    errors: ['FORBIDDEN', 'CONFLICT', 'MFA_REQUIRED'],
   },
   deleteApiKey: {
     method: 'POST',

@@ -1,7 +1,17 @@
 import { Type } from 'typebox';
 import { NoData, Nullable, Timestamp, Ulid } from '../common.js';
 import { defineRoutes } from '../contract.js';
-import { CallbackUrl, CurrentPassword, Email, FullName, LinkToken, Password, PERSON_ONLY, User } from './schemas.js';
+import {
+  CallbackUrl,
+  CurrentPassword,
+  Email,
+  FullName,
+  LinkToken,
+  Password,
+  PERSON_ONLY,
+  SignInAnswer,
+  User,
+} from './schemas.js';
 
 /** Both mail-sending routes take an address and answer the same whether or not it has an account. */
 export const EmailOnlyBody = Type.Object(
@@ -37,7 +47,8 @@ export const AUTH_ROUTES = defineRoutes({
     upstream: 'identity',
     tag,
     summary: 'Sign in with email and password',
-    description: 'Sets the session cookie. An unknown email and a wrong password get the same answer.',
+    description:
+      'Sets the session cookie. An unknown email and a wrong password get the same answer. An account with a second factor gets `{mfaRequired: true, challengeId, factors}` and no cookie: answer it at `POST /api/auth/mfa/verify`.',
     auth: 'none',
     limit: 'signIn',
     body: Type.Object(
@@ -49,17 +60,7 @@ export const AUTH_ROUTES = defineRoutes({
       },
       { additionalProperties: false },
     ),
-    response: {
-      status: 200,
-      data: Type.Object(
-        {
-          user: User,
-          session: Type.Object({ id: Ulid, expiresAt: Timestamp }, { additionalProperties: false }),
-        },
-        { additionalProperties: false },
-      ),
-      headers: SESSION_COOKIE,
-    },
+    response: { status: 200, data: SignInAnswer, headers: SESSION_COOKIE },
     errors: ['INVALID_CREDENTIALS', 'USER_NOT_ACTIVE', 'SSO_REQUIRED'],
   },
   signOut: {
@@ -150,6 +151,6 @@ export const AUTH_ROUTES = defineRoutes({
       { additionalProperties: false },
     ),
     response: { status: 200, data: NoData },
-    errors: ['INVALID_CREDENTIALS', 'FORBIDDEN'],
+    errors: ['INVALID_CREDENTIALS', 'FORBIDDEN', 'MFA_REQUIRED'],
   },
 });

@@ -376,6 +376,31 @@ export const AUTHORIZATION_SERVER_ENDPOINTS = defineRoutes({
     response: { status: 303, headers: { location: 'The authorization, resumed', 'set-cookie': 'The session cookie' } },
     errorResponse: pageErrors([400, 401, 503]),
   },
+  submitMfa: {
+    upstream: 'identity',
+    tag,
+    routedBy: 'authorization-server',
+    method: 'POST',
+    path: '/oauth2/interaction/:uid/mfa',
+    summary: 'Prove the second factor from the login page',
+    description:
+      'The step after the password when the account has a second factor: an authenticator code, a recovery code, or a passkey assertion (`credential`, the JSON the page script puts there). Limited per IP and per account like `POST /api/auth/mfa/verify`; a wrong code shows the page again with the attempts left.',
+    auth: 'optional',
+    limit: 'mfaVerify',
+    params: InteractionParams,
+    bodyContentType: FORM,
+    body: Type.Object(
+      {
+        challengeId: Type.String({ minLength: 1, maxLength: 200 }),
+        type: Type.Union([Type.Literal('totp'), Type.Literal('recovery_code'), Type.Literal('passkey')]),
+        code: Type.Optional(Type.String({ maxLength: 64 })),
+        credential: Type.Optional(Type.String({ maxLength: 16_384 })),
+      },
+      { additionalProperties: false },
+    ),
+    response: { status: 303, headers: { location: 'The authorization, resumed', 'set-cookie': 'The session cookie' } },
+    errorResponse: pageErrors([400, 401, 503]),
+  },
   confirmConsent: {
     upstream: 'identity',
     tag,

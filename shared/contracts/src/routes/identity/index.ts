@@ -1,6 +1,7 @@
 import { ACCOUNT_ROUTES } from './account.js';
 import { API_KEY_ROUTES } from './api-keys.js';
 import { AUTH_ROUTES } from './auth.js';
+import { MFA_ROUTES } from './mfa.js';
 import { OAUTH_APP_ROUTES } from './oauth-management.js';
 import { SSO_ADMIN_ROUTES } from './sso-admin.js';
 import { SSO_SAML_ROUTES } from './sso-saml.js';
@@ -10,6 +11,7 @@ export * from './account.js';
 export * from './api-keys.js';
 export * from './auth.js';
 export * from './authorization-server.js';
+export * from './mfa.js';
 export * from './oauth-answers.js';
 export * from './oauth-management.js';
 export * from './schemas.js';
@@ -20,6 +22,7 @@ export * from './sso-sign-in.js';
 /** identity's routes in the gateway's route table, in the order the reference lists them. */
 export const IDENTITY_ROUTES = {
   ...AUTH_ROUTES,
+  ...MFA_ROUTES,
   ...API_KEY_ROUTES,
   ...ACCOUNT_ROUTES,
   ...OAUTH_APP_ROUTES,

@@ -60,7 +60,7 @@ export const OAUTH_APP_ROUTES = defineRoutes({
       { additionalProperties: false },
     ),
     response: { status: 201, data: CreatedOAuthApp },
-    errors: ['INVALID_SCOPE', 'CONFLICT', 'FORBIDDEN'],
+    errors: ['INVALID_SCOPE', 'CONFLICT', 'FORBIDDEN', 'MFA_REQUIRED'],
   },
   getOAuthApp: {
     ...reading,
@@ -92,7 +92,7 @@ export const OAUTH_APP_ROUTES = defineRoutes({
       { additionalProperties: false, minProperties: 1 },
     ),
     response: { status: 200, data: UpdatedOAuthApp },
-    errors: ['INVALID_SCOPE', 'FORBIDDEN'],
+    errors: ['INVALID_SCOPE', 'FORBIDDEN', 'MFA_REQUIRED'],
   },
   deleteOAuthApp: {
     ...writing,

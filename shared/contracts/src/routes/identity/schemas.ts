@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
+import { MFA_FACTORS, type MfaFactor } from '../../events.js';
 import { API_KEY_ID_PREFIX } from '../../ids.js';
-import type { CredentialKind } from '../../principal.js';
+import { AMR_VALUES, type Amr, type CredentialKind } from '../../principal.js';
 import { OIDC_SCOPES, ROLES, type Role, TOKEN_SCOPES, type TokenScope } from '../../scopes.js';
 import { Nullable, Timestamp, Ulid } from '../common.js';
 
@@ -47,6 +48,10 @@ export const RequestedScopes = Type.Array(Type.String({ minLength: 1, maxLength:
 export const TokenScopeName = Type.Unsafe<TokenScope>({ type: 'string', enum: [...TOKEN_SCOPES] });
 /** What an OAuth app may be allowed or granted: API scopes plus the OpenID ones. */
 export const OAuthScopeName = Type.Unsafe<string>({ type: 'string', enum: [...TOKEN_SCOPES, ...OIDC_SCOPES] });
+export const AmrName = Type.Unsafe<Amr>({ type: 'string', enum: [...AMR_VALUES] });
+export const LOGIN_METHODS = ['password', 'sso', 'passkey', 'magic_link'] as const;
+export type LoginMethodName = (typeof LOGIN_METHODS)[number];
+export const LoginMethod = Type.Unsafe<LoginMethodName>({ type: 'string', enum: [...LOGIN_METHODS] });
 export const RoleName = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });
 export const ClientType = Type.Unsafe<OAuthClientType>({ type: 'string', enum: [...OAUTH_CLIENT_TYPES] });
 
@@ -101,6 +106,10 @@ const sessionFields = {
   expiresAt: Timestamp,
   ip: Nullable(Type.String()),
   userAgent: Nullable(Type.String()),
+  /** How it was signed in to (RFC 8176 values plus `sso` and `email`). */
+  amr: Type.Array(AmrName),
+  /** When a second factor was last proven in it; null: never. */
+  secondFactorAt: Nullable(Timestamp),
 };
 
 /** presentSession. */
@@ -117,7 +126,9 @@ export const LoginEvent = Type.Object(
     at: Timestamp,
     ip: Nullable(Type.String()),
     userAgent: Nullable(Type.String()),
-    method: Type.Union([Type.Literal('password'), Type.Literal('sso')]),
+    method: LoginMethod,
+    /** The second factor proven, when one was asked for. */
+    secondFactor: Nullable(Type.Unsafe<MfaFactor>({ type: 'string', enum: [...MFA_FACTORS] })),
     success: Type.Boolean(),
   },
   { additionalProperties: false },
@@ -174,6 +185,62 @@ export const AccountExport = Type.Object(
     organizations: Type.Array(Type.Object({ organizationId: Ulid, role: RoleName }, { additionalProperties: false })),
     oauthApps: Type.Array(OAuthApp),
     oauthGrants: Type.Array(OAuthGrant),
+    /** Second factors as metadata only: never a secret, a public key or a hash. */
+    mfa: Type.Object(
+      {
+        totp: Nullable(Type.Object({ confirmedAt: Timestamp }, { additionalProperties: false })),
+        passkeys: Type.Array(
+          Type.Object(
+            {
+              name: Type.String(),
+              createdAt: Timestamp,
+              lastUsedAt: Nullable(Timestamp),
+              deviceType: Type.String(),
+              backedUp: Type.Boolean(),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        recoveryCodesLeft: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
+
+// ── Signing in ─────────────────────────────────────────────────────────────────
+/** A sign-in that made a session (the cookie is set). */
+export const SignedIn = Type.Object(
+  {
+    user: User,
+    session: Type.Object({ id: Ulid, expiresAt: Timestamp }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+export const MfaFactorName = Type.Unsafe<MfaFactor>({ type: 'string', enum: [...MFA_FACTORS] });
+/**
+ * `<accountTag>.<secret>`: the tag (16 base64url characters, keyed on the account) lets the gateway limit
+ * attempts per account before identity is asked; the secret (256 bits) is what identity checks.
+ */
+export const CHALLENGE_ID_PATTERN = '^[A-Za-z0-9_-]{16}\\.[A-Za-z0-9]{20,64}$';
+export const ChallengeId = Type.String({ pattern: CHALLENGE_ID_PATTERN });
+/** Options for `navigator.credentials.get/create` as JSON (`PublicKeyCredential.parse…OptionsFromJSON`). */
+export const WebAuthnOptionsJson = Type.Record(Type.String(), Type.Unknown());
+
+/** What a sign-in answers instead of a session when the account has a second factor. */
+export const MfaChallenge = Type.Object(
+  {
+    mfaRequired: Type.Literal(true),
+    challengeId: ChallengeId,
+    factors: Type.Array(MfaFactorName),
+    expiresAt: Timestamp,
+    attemptsLeft: Type.Integer({ minimum: 0 }),
+    /** Present when `passkey` is a factor: the options of an assertion bound to this challenge. */
+    passkeyOptions: Type.Optional(WebAuthnOptionsJson),
+  },
+  { additionalProperties: false },
+);
+/** Every way in answers this: a session, or the step that asks for the second factor. */
+export const SignInAnswer = Type.Union([SignedIn, MfaChallenge]);

@@ -201,7 +201,7 @@ export const SSO_ADMIN_ROUTES = defineRoutes({
     params: OrganizationParams,
     body: CreateConnectionBody,
     response: { status: 201, data: SsoConnection, headers: ETAG },
-    errors: ['INSUFFICIENT_PERMISSIONS'],
+    errors: ['INSUFFICIENT_PERMISSIONS', 'MFA_REQUIRED'],
   },
   getSsoConnection: {
     ...reading,
@@ -225,7 +225,7 @@ export const SSO_ADMIN_ROUTES = defineRoutes({
     headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
     body: UpdateConnectionBody,
     response: { status: 200, data: SsoConnection, headers: ETAG },
-    errors: ['INSUFFICIENT_PERMISSIONS', 'PRECONDITION_FAILED'],
+    errors: ['INSUFFICIENT_PERMISSIONS', 'PRECONDITION_FAILED', 'MFA_REQUIRED'],
   },
   deleteSsoConnection: {
     ...writing,
@@ -237,7 +237,7 @@ export const SSO_ADMIN_ROUTES = defineRoutes({
       'Sign-ins through it stop at once, and the accounts it linked are unlinked (they stay, with their memberships).',
     params: ConnectionParams,
     response: { status: 200, data: NoData },
-    errors: ['INSUFFICIENT_PERMISSIONS'],
+    errors: ['INSUFFICIENT_PERMISSIONS', 'MFA_REQUIRED'],
   },
   listOrganizationDomains: {
     ...reading,

@@ -50,6 +50,7 @@ export function SignInPage() {
     gcTime: 0,
     mutationFn: (body: { email: string; password: string }) => call(api.POST('/api/auth/sign-in/email', { body })),
     onSuccess: (answer) => {
+      if ('mfaRequired' in answer) return; // WP5: the second-factor step
       startSession(queryClient, answer.user);
       navigate(next, { replace: true });
     },

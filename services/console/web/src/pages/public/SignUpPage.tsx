@@ -39,6 +39,8 @@ export function SignUpPage() {
         const answer = await call(
           api.POST('/api/auth/sign-in/email', { body: { email: body.email, password: body.password } }),
         );
+        // A new account has no second factor; the union's other branch cannot happen here.
+        if ('mfaRequired' in answer) return { email: user.email, signedIn: false };
         startSession(queryClient, answer.user);
         return { email: user.email, signedIn: true };
       } catch {
