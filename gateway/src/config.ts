@@ -61,6 +61,14 @@ export const GatewayConfig = Type.Object({
   RATE_LIMIT_SSO_FINISH_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_API_KEY_CREATE_MAX: Type.Integer({ minimum: 1, default: 20 }),
   RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
+  /** Second-factor attempts (and step-up starts) per account, across its challenges. */
+  RATE_LIMIT_MFA_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_MFA_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  /** …and per IP, over the same window: a few accounts' worth, so one office behind one address is not locked out. */
+  RATE_LIMIT_MFA_IP_MAX: Type.Integer({ minimum: 1, default: 30 }),
+  /** Starting or finishing a passwordless passkey sign-in, per IP. */
+  RATE_LIMIT_PASSKEY_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  RATE_LIMIT_PASSKEY_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   /** Redis keys are namespaced, so tests and deployments sharing a Redis do not collide. */
   RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'gh:rl' }),
   LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),

@@ -147,6 +147,9 @@ export async function startStack(
       // Suites run many SSO sign-ins from one address; the SSO limits are shown in gateway/test.
       RATE_LIMIT_SSO_START_MAX: '1000',
       RATE_LIMIT_SSO_FINISH_MAX: '1000',
+      // Every suite signs in from 127.0.0.1: the per-IP MFA and passkey budgets would be shared by all.
+      RATE_LIMIT_MFA_IP_MAX: '1000',
+      RATE_LIMIT_PASSKEY_MAX: '1000',
       ...gatewayOverrides,
       ...overrides,
     });
@@ -154,7 +157,8 @@ export async function startStack(
     const app = await buildGateway(deps);
     await app.listen({ host: '127.0.0.1', port });
     const address = app.server.address() as AddressInfo;
-    const gateway = { app, deps, url: `http://127.0.0.1:${address.port}` };
+    // Reached by the public host's name, so a page on it is on the public origin (passkeys need `localhost`).
+    const gateway = { app, deps, url: `http://${options.publicHost ?? '127.0.0.1'}:${address.port}` };
     // Every answer the suites get from it must be what the OpenAPI document declares.
     checkAnswersFrom(gateway.url);
     gateways.push(gateway);

@@ -19,7 +19,8 @@ interface Purge {
 
 /**
  * Resolved credentials for a few seconds, keyed by a hash of the secret (never the secret).
- * Revocation events purge by credential id, so a revoked key stops working at once.
+ * Revocation events purge by credential id, so a revoked key stops working at once; a user's
+ * security change purges by `user:<id>` (every credential of theirs), a policy change purges all.
  *
  * A purge finds nothing to drop when the look-up is still in flight (it read the key before the
  * revocation committed), so the cache also remembers, per credential id, the last purge for
@@ -34,6 +35,8 @@ export class CredentialCache {
   private purgeCount = 0;
   /** The newest purge already forgotten: a look-up marked before it cannot be cleared. */
   private forgottenThrough = 0;
+  /** The number of the last purge of everything (purgeAll): a look-up marked before it is not kept. */
+  private lastPurgeAll = 0;
 
   private readonly maxEntries: number;
   private readonly purgeMemoryMs: number;
@@ -79,6 +82,17 @@ export class CredentialCache {
     this.forget(now);
   }
 
+  /**
+   * Drops every cached resolution (an organization's policy changed whose members nobody here can
+   * list). Remembered as one number, so a look-up in flight across it is not kept either.
+   */
+  purgeAll(): void {
+    this.entries.clear();
+    this.byCredentialId.clear();
+    this.purgeCount += 1;
+    this.lastPurgeAll = this.purgeCount;
+  }
+
   /** Taken before a look-up starts; see `purgedSince`. */
   purgeMark(): number {
     return this.purgeCount;
@@ -91,6 +105,7 @@ export class CredentialCache {
   purgedSince(mark: number, value: CachedResolution, alsoRevokedBy: string[] = [], now = Date.now()): boolean {
     const ids = idsOf(value, alsoRevokedBy);
     if (ids.length === 0) return false;
+    if (this.lastPurgeAll > mark) return true;
     this.forget(now);
     if (this.forgottenThrough > mark) return true;
     return ids.some((id) => (this.purges.get(id)?.number ?? 0) > mark);
@@ -121,7 +136,16 @@ export class CredentialCache {
   }
 }
 
-/** The credential ids whose revocation ends a cached answer; a refusal has none. */
+/** The purge id of every cached answer of one user: their factors changed, or their account did. */
+export function userPurgeId(userId: string): string {
+  return `user:${userId}`;
+}
+
+/**
+ * The ids whose purge ends a cached answer: the credential's own, its user's (a security change
+ * alters the principal's MFA facts), and `alsoRevokedBy`. A refusal has none.
+ */
 function idsOf(value: CachedResolution, alsoRevokedBy: string[]): string[] {
-  return value.ok ? [...new Set([value.principal.credentialId, ...alsoRevokedBy])] : [];
+  if (!value.ok) return [];
+  return [...new Set([value.principal.credentialId, userPurgeId(value.principal.userId), ...alsoRevokedBy])];
 }

@@ -3,7 +3,9 @@ import {
   AppError,
   type AuthenticatedPrincipal,
   EVENT_SUBJECTS,
+  type EventDataBySubject,
   type EventEnvelope,
+  type EventSubject,
   type ResolveCredentialReply,
   type ResolveCredentialRequest,
   RPC_SUBJECTS,
@@ -14,7 +16,7 @@ import { type Logger, requestRpc } from '@gatehouse/service-kit';
 import { type NatsConnection, StringCodec, type Subscription } from 'nats';
 import type { Counter } from 'prom-client';
 import type { AccessTokenVerifier } from './access-tokens.js';
-import { type CachedResolution, CredentialCache } from './cache.js';
+import { type CachedResolution, CredentialCache, userPurgeId } from './cache.js';
 import type { PresentedCredential } from './extract.js';
 
 export interface ResolverOptions {
@@ -48,32 +50,44 @@ const TOKEN_FAILURE = 'The access token is invalid, expired or revoked';
  */
 export class CredentialResolver {
   readonly cache: CredentialCache;
-  private subscription: Subscription | null = null;
+  private subscriptions: Subscription[] = [];
 
   constructor(private readonly options: ResolverOptions) {
     // Purges are remembered for as long as an entry may live, and at least as long as a look-up may run.
     this.cache = new CredentialCache({ purgeMemoryMs: Math.max(options.maxCacheSeconds * 1000, options.timeoutMs) });
   }
 
+  /**
+   * Every replica hears these (plain subscriptions): a revoked credential, a user whose factors
+   * changed (every credential of theirs carries MFA facts), an organization whose policy changed
+   * (whose members this gateway cannot list, so everything goes; such changes are rare).
+   */
   listenForRevocations(): void {
-    const codec = StringCodec();
-    this.subscription = this.options.nc.subscribe(this.options.subject(EVENT_SUBJECTS.credentialRevoked), {
-      callback: (error, message) => {
-        if (error) return;
-        try {
-          const event = JSON.parse(codec.decode(message.data)) as EventEnvelope<
-            typeof EVENT_SUBJECTS.credentialRevoked
-          >;
-          this.cache.purge(event.data.id);
-        } catch (failure) {
-          this.options.logger.warn({ err: failure }, 'unreadable revocation event');
-        }
-      },
-    });
+    this.subscriptions = [
+      this.listen(EVENT_SUBJECTS.credentialRevoked, (data) => this.cache.purge(data.id)),
+      this.listen(EVENT_SUBJECTS.userSecurityChanged, (data) => this.cache.purge(userPurgeId(data.userId))),
+      this.listen(EVENT_SUBJECTS.organizationSecurityUpdated, () => this.cache.purgeAll()),
+    ];
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  private listen<S extends EventSubject>(subject: S, purge: (data: EventDataBySubject[S]) => void): Subscription {
+    const codec = StringCodec();
+    return this.options.nc.subscribe(this.options.subject(subject), {
+      callback: (error, message) => {
+        if (error) return;
+        try {
+          const event = JSON.parse(codec.decode(message.data)) as EventEnvelope<S>;
+          purge(event.data);
+        } catch (failure) {
+          this.options.logger.warn({ err: failure, subject }, 'unreadable purge event');
+        }
+      },
+    });
   }
 
   /** `digest` is hashSecret(credential.secret), which the caller has already computed. */

@@ -3,11 +3,15 @@ import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2
 import { INTERNAL_HEADER_PREFIX, REVOKED_CREDENTIALS_HEADER } from '@gatehouse/contracts';
 import type { CredentialCache } from './cache.js';
 
+/** Identity's id for "drop everything" (an organization's MFA policy changed): never a credential id. */
+const EVERY_CREDENTIAL = '*';
+
 /**
  * An upstream's answer headers as the client gets them. The credentials identity revoked while
  * serving the request are purged from this replica's cache first, so the client never holds a
  * "revoked" answer while this gateway still accepts the credential (the revocation event covers
- * the other replicas). No internal header passes to a client.
+ * the other replicas). The ids may be `user:<id>` (every credential of a user whose factors changed) or
+ * `*` (everything: an organization's policy changed). No internal header passes to a client.
  */
 export function answerHeaders<H extends IncomingHttpHeaders | Http2IncomingHttpHeaders>(
   headers: H,
@@ -16,7 +20,8 @@ export function answerHeaders<H extends IncomingHttpHeaders | Http2IncomingHttpH
   const revoked = headers[REVOKED_CREDENTIALS_HEADER];
   for (const value of Array.isArray(revoked) ? revoked : [revoked]) {
     for (const id of String(value ?? '').split(',')) {
-      if (id.trim()) cache.purge(id.trim());
+      if (id.trim() === EVERY_CREDENTIAL) cache.purgeAll();
+      else if (id.trim()) cache.purge(id.trim());
     }
   }
   const answer = { ...headers };

@@ -7,7 +7,13 @@ import type { CredentialResolver } from '../credentials/resolver.js';
 import { checkCrossSite } from '../edges/cross-site.js';
 import { authorize } from '../policy/authorize.js';
 import type { RouteMatch } from '../policy/router.js';
-import { endpointLimitKeys, type LimitName, type LimitState, type RateLimits } from '../rate-limit/limiter.js';
+import {
+  accountLimitKeys,
+  endpointLimitKeys,
+  type LimitName,
+  type LimitState,
+  type RateLimits,
+} from '../rate-limit/limiter.js';
 
 export interface GatewayRequestState {
   match: RouteMatch | null;
@@ -84,8 +90,7 @@ export function createPipeline(deps: PipelineDeps) {
     if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     authorize(principal, match);
     // Limits kept per account can only be spent once the credential says whose account it is.
-    if (policy.limit === 'apiKeyCreate' || policy.limit === 'passwordCheck')
-      await consume(request, endpointLimitKeys(policy.limit, request.ip, undefined, principal.userId));
+    await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId));
   }
 
   /** `auth: 'optional'` takes an unreadable credential header (the 401 family) as no credential. */

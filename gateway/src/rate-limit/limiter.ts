@@ -26,7 +26,10 @@ export type LimitName =
   | 'apiKeyCreate'
   | 'ssoStartIp'
   | 'ssoStartEmail'
-  | 'ssoFinishIp';
+  | 'ssoFinishIp'
+  | 'mfaIp'
+  | 'mfaAccount'
+  | 'passkeyIp';
 
 function buildLimiter(redis: Redis, prefix: string, name: string, points: number, duration: number): NamedLimiter {
   return {
@@ -115,6 +118,21 @@ export class RateLimits {
         config.RATE_LIMIT_SSO_FINISH_MAX,
         config.RATE_LIMIT_SSO_FINISH_WINDOW_SECONDS,
       ),
+      mfaIp: buildLimiter(redis, p, 'mfa-ip', config.RATE_LIMIT_MFA_IP_MAX, config.RATE_LIMIT_MFA_WINDOW_SECONDS),
+      mfaAccount: buildLimiter(
+        redis,
+        p,
+        'mfa-account',
+        config.RATE_LIMIT_MFA_MAX,
+        config.RATE_LIMIT_MFA_WINDOW_SECONDS,
+      ),
+      passkeyIp: buildLimiter(
+        redis,
+        p,
+        'passkey-ip',
+        config.RATE_LIMIT_PASSKEY_MAX,
+        config.RATE_LIMIT_PASSKEY_WINDOW_SECONDS,
+      ),
     };
   }
 
@@ -171,6 +189,29 @@ function limitedEmail(body: unknown): string | undefined {
   return email.trim().toLowerCase();
 }
 
+/** Longer than any tag identity makes (16 characters): a forged one cannot make a key of any size. */
+const MAX_ACCOUNT_TAG_LENGTH = 32;
+
+/**
+ * The account a second-factor attempt is for: identity leads every `challengeId` with a tag keyed to
+ * the account (`<tag>.<secret>`), so attempts across fresh challenges share one budget without the
+ * gateway reading anything. Absent, the route has no challenge (or the service refuses the body); a
+ * challengeId of any other shape than a string is refused here, never left without its key.
+ */
+export function challengeAccountTag(challengeId: unknown): string | undefined {
+  if (challengeId === undefined) return undefined;
+  if (typeof challengeId !== 'string') {
+    throw validationError([{ field: 'challengeId', error: 'must be a string', location: 'body' }]);
+  }
+  const tag = challengeId.split('.', 1)[0] ?? '';
+  return tag ? `tag:${tag.slice(0, MAX_ACCOUNT_TAG_LENGTH)}` : undefined;
+}
+
+function limitedAccountTag(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  return challengeAccountTag((body as { challengeId?: unknown }).challengeId);
+}
+
 /**
  * Which endpoint limits apply, keyed by IP and, where the route has one, by the email in the body
  * (for a GET, the query: discover names the address there).
@@ -192,7 +233,8 @@ export function endpointLimitKeys(
     case 'ssoFinish':
       return { ssoFinishIp: ip };
     case 'passwordReset':
-    case 'verificationEmail': {
+    case 'verificationEmail':
+    case 'magicLink': {
       const email = limitedEmail(body);
       return { emailIp: `${limit}:${ip}`, emailAddress: email ? `${limit}:${email}` : undefined };
     }
@@ -201,7 +243,29 @@ export function endpointLimitKeys(
     case 'passwordCheck':
       // The sign-in budget per email, spent per account: guessing through change-password costs the same.
       return { signInEmail: userId ? `user:${userId}` : undefined };
+    case 'mfaVerify': {
+      // Before resolution (no userId) the budget is the challenge's account; after it, a body without a
+      // challenge (confirming an app, starting a step-up) spends the signed-in account's.
+      const tag = limitedAccountTag(body);
+      if (userId !== undefined) return { mfaAccount: tag ? undefined : `user:${userId}` };
+      return { mfaIp: ip, mfaAccount: tag };
+    }
+    case 'passkeyStart':
+      return { passkeyIp: ip };
     default:
       return {};
   }
+}
+
+/** The limits kept per account, which only the resolved credential can key: spent after resolution. */
+export function accountLimitKeys(
+  limit: EndpointLimit | undefined,
+  ip: string,
+  body: unknown,
+  userId: string,
+): Partial<Record<LimitName, string>> {
+  if (limit === 'apiKeyCreate' || limit === 'passwordCheck' || limit === 'mfaVerify') {
+    return endpointLimitKeys(limit, ip, body, userId);
+  }
+  return {};
 }

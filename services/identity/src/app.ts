@@ -11,15 +11,14 @@ import {
   createServiceApp,
   type HttpApp,
   type Mailer,
-  MailRelay,
   Pump,
   routeServer,
   type ServiceDeps,
   serveRpc,
 } from '@gatehouse/service-kit';
 import { accountRoutes } from './accounts/routes.js';
-import { LastUsedTracker } from './api-keys/last-used.js';
 import { apiKeyRoutes } from './api-keys/routes.js';
+import { buildIdentityContext } from './build-context.js';
 import type { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credential-resolution/resolve.js';
@@ -29,22 +28,20 @@ import { magicLinkRoutes } from './magic-links/routes.js';
 import { membershipConsumer, tenantAccess } from './memberships/service.js';
 import { mfaEnrolmentRoutes } from './mfa/enrolment-routes.js';
 import { mfaSignInRoutes } from './mfa/sign-in-routes.js';
+import { forgetOrganizationSecurity } from './mfa-policy/service.js';
 import { createOAuthProvider, OAUTH_PATH } from './oauth/provider.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { oauthAppRoutes } from './oauth-apps/routes.js';
 import { oauthGrantRoutes } from './oauth-grants/routes.js';
 import { organizationSecurityRoutes } from './organization-security/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
-import { Keyring } from './sealing/keyring.js';
 import { sessionRoutes } from './sessions/routes.js';
-import { SessionService } from './sessions/service.js';
 import { ssoAdminRoutes } from './sso/admin-routes.js';
 import { verificationResolver } from './sso/dns.js';
 import { recheckVerifiedDomains } from './sso/domain-recheck.js';
 import { forgetOrganizationSso } from './sso/organization-deleted.js';
 import { samlRoutes } from './sso/saml/routes.js';
 import { ssoSignInRoutes } from './sso/sign-in-routes.js';
-import { PasswordHasher } from './users/passwords.js';
 
 export interface IdentityOptions {
   /** Overrides the mailer chosen from config (tests pass an SMTP one pointed at their server). */
@@ -54,22 +51,7 @@ export interface IdentityOptions {
 export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: IdentityOptions = {}): Promise<HttpApp> {
   const config = deps.config;
   const mailer = options.mailer ?? createMailer(config, deps.logger);
-  const ctx: IdentityContext = {
-    deps,
-    config,
-    hasher: new PasswordHasher({
-      memoryCost: config.ARGON2_MEMORY_KIB,
-      timeCost: config.ARGON2_TIME_COST,
-      parallelism: config.ARGON2_PARALLELISM,
-    }),
-    sessions: new SessionService({
-      idleSeconds: config.SESSION_TTL_SECONDS,
-      maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
-    }),
-    mail: new MailRelay(deps.orm.em, mailer, deps.logger),
-    lastUsed: new LastUsedTracker(deps.orm.em, deps.logger),
-    mfaKeys: Keyring.parse(config.MFA_ENCRYPTION_KEY),
-  };
+  const ctx = buildIdentityContext(deps, mailer);
 
   // The JWKS is public by nature: the gateway fetches it directly to verify access tokens.
   const app = createServiceApp(deps, { publicPaths: [`${OAUTH_PATH}/jwks`] });
@@ -115,7 +97,10 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     deps.logger,
     (request) => resolveCredential(ctx, request),
   );
-  const memberships = membershipConsumer(deps, forgetOrganizationSso);
+  const memberships = membershipConsumer(deps, async (em, organizationId) => {
+    await forgetOrganizationSso(em, organizationId);
+    await forgetOrganizationSecurity(em, organizationId);
+  });
   await memberships.start();
   ctx.mail.start();
   ctx.lastUsed.start();

@@ -161,6 +161,7 @@ describe('idpProfileOf', () => {
         lastName: ['Lee'],
         groups: ['eng', 'party,admins', 'CN=ops,OU=Groups,DC=corp'],
       },
+      mfaAsserted: false,
     });
   });
 

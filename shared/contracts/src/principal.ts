@@ -58,6 +58,8 @@ export const PRINCIPAL_ISSUER = 'gatehouse-gateway';
 export const INTERNAL_HEADER_PREFIX = 'x-gatehouse-';
 /**
  * On identity's answer to the gateway: the credential ids revoked while serving the request, so
- * the serving gateway purges them before forwarding the answer. Never reaches a client.
+ * the serving gateway purges them before forwarding the answer. Never reaches a client. An id may also be
+ * `user:<userId>` (every cached credential of that user: a second factor changed) or `*` (everything: an
+ * organization's security settings changed).
  */
 export const REVOKED_CREDENTIALS_HEADER = 'x-gatehouse-revoked';

@@ -132,6 +132,9 @@ function loadTenant(contract: RouteContract, load: TenantAccessLoader) {
     const principal = requireUser(request);
     const { organizationId } = request.params as { organizationId: string };
     const role = await load(organizationId, principal);
+    // After the membership (a non-member must not learn the organization exists), before the
+    // permission: a member who does not meet the policy is told how to, whatever their role.
+    refuseUnmetMfaPolicy(principal, organizationId);
     if (contract.permission && !roleHasPermission(role, contract.permission)) {
       throw new AppError('INSUFFICIENT_PERMISSIONS', `Your role (${role}) cannot do this`, {
         requiredPermission: contract.permission,
@@ -139,4 +142,20 @@ function loadTenant(contract: RouteContract, load: TenantAccessLoader) {
     }
     (request as FastifyRequest & { tenant: TenantAccess }).tenant = { organizationId, principal, role };
   };
+}
+
+/**
+ * The organization requires a second factor and this credential does not meet it (identity computed
+ * `mfaBlockedIn` when it resolved the credential): 403 MFA_REQUIRED saying whether to enrol or to sign in again.
+ */
+export function refuseUnmetMfaPolicy(principal: AuthenticatedPrincipal, organizationId: string): void {
+  if (!principal.mfaBlockedIn?.includes(organizationId)) return;
+  const enrolled = principal.mfaEnrolled === true;
+  throw new AppError(
+    'MFA_REQUIRED',
+    enrolled
+      ? 'This organization requires a second factor: sign in again with it'
+      : 'This organization requires two-step verification: set it up first',
+    { reason: 'organization_policy', organizationId, enrolled, enrollUrl: '/account/security' },
+  );
 }

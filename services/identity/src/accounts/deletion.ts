@@ -1,6 +1,7 @@
 import { EVENT_SUBJECTS } from '@gatehouse/contracts';
 import { recordEvent } from '@gatehouse/service-kit';
 import { commit, type IdentityContext } from '../context.js';
+import * as factors from '../factors/lifecycle.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import * as oauthApps from '../oauth-apps/service.js';
 import * as oneTimeTokens from '../one-time-tokens/service.js';
@@ -19,6 +20,8 @@ export async function deleteMe(ctx: IdentityContext, userId: string, requestId: 
     await em.flush();
     await sessions.deleteForUser(em, userId);
     await oneTimeTokens.deleteForUser(em, userId);
+    // Factors and open challenges (the foreign keys cascade too; saying so keeps the rule "each capability deletes its own").
+    await factors.deleteForUser(em, userId);
     await em.nativeDelete(UserMembershipSchema, { userId });
     await oauthApps.deleteForUser(em, userId, requestId);
     recordEvent(em, EVENT_SUBJECTS.userDeleted, { userId }, requestId);

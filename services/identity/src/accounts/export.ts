@@ -2,6 +2,7 @@ import type { AuthenticatedPrincipal } from '@gatehouse/contracts';
 import * as apiKeys from '../api-keys/service.js';
 import { type IdentityContext, readEm } from '../context.js';
 import { pinOf } from '../credentials/limits.js';
+import * as factors from '../factors/lifecycle.js';
 import { UserMembershipSchema } from '../memberships/entities.js';
 import * as oauthApps from '../oauth-apps/service.js';
 import * as oauthGrants from '../oauth-grants/service.js';
@@ -24,12 +25,13 @@ export async function exportMe(ctx: IdentityContext, principal: AuthenticatedPri
   const managesCredentials = principal.kind !== 'oauth';
   const listsKeys = principal.kind === 'session' || (managesCredentials && principal.scopes.includes('api-keys:read'));
   const currentSessionId = principal.kind === 'session' ? principal.credentialId : null;
-  const [account, keys, memberships, apps, grants] = await Promise.all([
+  const [account, keys, memberships, apps, grants, mfa] = await Promise.all([
     sessions.exportForUser(em, userId, currentSessionId),
     listsKeys ? apiKeys.exportForUser(em, principal) : [],
     em.find(UserMembershipSchema, pin ? { userId, organizationId: pin } : { userId }),
     managesCredentials ? oauthApps.exportForUser(em, principal) : [],
     managesCredentials ? oauthGrants.exportForUser(ctx, userId) : [],
+    factors.exportForUser(em, userId),
   ]);
   return {
     exportedAt: new Date().toISOString(),
@@ -43,7 +45,6 @@ export async function exportMe(ctx: IdentityContext, principal: AuthenticatedPri
     })),
     oauthApps: apps,
     oauthGrants: grants,
-    // WP1 replaces this with factors.exportForUser (metadata only).
-    mfa: { totp: null, passkeys: [], recoveryCodesLeft: 0 },
+    mfa,
   };
 }

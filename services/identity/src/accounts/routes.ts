@@ -2,6 +2,7 @@ import { ACCOUNT_ROUTES, AUTH_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
 import { requireAccountWide, requirePerson } from '../credentials/limits.js';
+import { requireFreshSecondFactor } from '../factors/step-up.js';
 import { deleteMe } from './deletion.js';
 import { exportMe } from './export.js';
 import { getMe, signUp, updateMe } from './service.js';
@@ -24,7 +25,9 @@ export function accountRoutes(routes: RouteServer, ctx: IdentityContext): void {
   );
 
   routes.serve(ACCOUNT_ROUTES.deleteMe, async (request, reply) => {
-    await deleteMe(ctx, requirePerson(request).userId, request.id);
+    const principal = requirePerson(request);
+    await requireFreshSecondFactor(ctx, principal);
+    await deleteMe(ctx, principal.userId, request.id);
     return ok(reply, 'Account deleted', null);
   });
 

@@ -1,7 +1,10 @@
 import type { ResolveCredentialReply, ResolveCredentialRequest, TokenScope } from '@gatehouse/contracts';
 import { TOKEN_SCOPES } from '@gatehouse/contracts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { findLiveKeyBySecret } from '../api-keys/service.js';
 import { type IdentityContext, readEm } from '../context.js';
+import { isEnrolled } from '../factors/status.js';
+import { blockedOrganizations } from '../mfa-policy/service.js';
 import { accessTokenStatus } from '../oauth/token-status.js';
 import { findSessionByToken } from '../sessions/service.js';
 import { findUserById } from '../users/queries.js';
@@ -29,6 +32,7 @@ async function resolveAccessToken(
 ): Promise<ResolveCredentialReply> {
   const status = await accessTokenStatus(ctx, request);
   if (!status.live) return { ok: false, reason: status.reason };
+  const mfa = await ownerMfa(readEm(ctx), status.userId);
   return {
     ok: true,
     principal: {
@@ -39,6 +43,7 @@ async function resolveAccessToken(
       scopes: status.scopes,
       organizationId: status.organizationId,
       role: status.role,
+      ...mfa,
       ttlSeconds: cacheSeconds(ctx, status.standsUntil),
     },
   };
@@ -62,6 +67,7 @@ async function resolveSession(ctx: IdentityContext, token: string): Promise<Reso
     ctx.sessions.touch(session);
     await em.flush();
   }
+  const mfaEnrolled = await isEnrolled(em, user.id);
   return {
     ok: true,
     principal: {
@@ -71,6 +77,13 @@ async function resolveSession(ctx: IdentityContext, token: string): Promise<Reso
       scopes: ALL_SCOPES,
       organizationId: null,
       role: user.role,
+      amr: session.amr,
+      secondFactorAt: session.secondFactorAt ? Math.floor(session.secondFactorAt.getTime() / 1000) : null,
+      mfaEnrolled,
+      // A session meets a policy only if it proved a second factor itself (enrolling later does not
+      // upgrade a password-only sign-in; the enrolling session is upgraded by the enrolment itself)
+      // and the account still has one: removing the last factor falls short of the policy again.
+      mfaBlockedIn: await blockedOrganizations(em, user.id, mfaEnrolled && session.secondFactorAt !== null),
       ttlSeconds: ctx.config.CREDENTIAL_CACHE_SECONDS,
     },
   };
@@ -84,6 +97,7 @@ async function resolveApiKey(ctx: IdentityContext, key: string): Promise<Resolve
   if (!user) return { ok: false, reason: 'INVALID_API_KEY' };
   if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
   ctx.lastUsed.note(found.id);
+  const mfa = await ownerMfa(em, user.id);
   return {
     ok: true,
     principal: {
@@ -93,7 +107,17 @@ async function resolveApiKey(ctx: IdentityContext, key: string): Promise<Resolve
       scopes: found.scopes,
       organizationId: found.organizationId,
       role: user.role,
+      ...mfa,
       ttlSeconds: cacheSeconds(ctx, found.expiresAt),
     },
   };
+}
+
+/**
+ * A key or an app token cannot present a factor: it meets an organization's policy when its owner
+ * is enrolled (so it works again as soon as they enrol, and stops when their last factor goes).
+ */
+async function ownerMfa(em: EntityManager, userId: string): Promise<{ mfaEnrolled: boolean; mfaBlockedIn: string[] }> {
+  const mfaEnrolled = await isEnrolled(em, userId);
+  return { mfaEnrolled, mfaBlockedIn: await blockedOrganizations(em, userId, mfaEnrolled) };
 }

@@ -30,6 +30,35 @@ export function announceRevocation(
   if (requestId) remember(requestId, credential.id);
 }
 
+/** In the revoked-ids header, an entry naming a whole user (every credential of theirs) rather than one id. */
+export const USER_PURGE_PREFIX = 'user:';
+
+/**
+ * Announces, in the caller's transaction, that the account's second factors changed (or a session
+ * proved one): every gateway drops the cached credentials of this user, whose principal carries
+ * `mfaEnrolled`/`mfaBlockedIn`. With a request id, `user:<id>` also rides on that request's answer,
+ * so the serving gateway purges before the client hears of the change; so do `sessionIds` (sessions whose
+ * own amr changed, e.g. by a step-up), for a gateway that has not learnt the `user:` entry yet.
+ */
+export function announceSecurityChange(
+  em: EntityManager,
+  userId: string,
+  // `userId` in `data` is tolerated (callers may pass the event's data whole); the argument is what counts.
+  data: { mfaEnabled: boolean; factors: readonly string[]; change: string; userId?: string },
+  requestId?: string,
+  sessionIds: readonly string[] = [],
+): void {
+  recordEvent(
+    em,
+    EVENT_SUBJECTS.userSecurityChanged,
+    { userId, mfaEnabled: data.mfaEnabled, factors: [...data.factors], change: data.change },
+    requestId,
+  );
+  if (!requestId) return;
+  remember(requestId, `${USER_PURGE_PREFIX}${userId}`);
+  for (const sessionId of sessionIds) remember(requestId, sessionId);
+}
+
 /** The ids revoked while serving this request (at most MAX_IDS_PER_ANSWER), forgotten once taken. */
 export function takeRevokedIds(requestId: string): string[] {
   const ids = revokedByRequest.get(requestId);

@@ -20,15 +20,11 @@ export async function verifyEmail(ctx: IdentityContext, token: string, caller: P
     const user = await getUser(em, userId);
     let credentialsEnded = false;
     if (!user.isVerified) {
-      markVerified(em, user, requestId);
       const ownSession = caller.kind === 'session' && caller.userId === userId;
-      if (!ownSession) {
-        await endEveryCredential(ctx, em, userId, { requestId });
-        // The password was chosen by whoever made the account; it must not let them back into
-        // an address that is now verified. The address's owner sets one from the mailed link.
-        // Hashed only now, once the link proved valid: a bogus token costs no argon2 work.
-        user.passwordHash = await ctx.hasher.hash(randomSecret(32));
-        user.updatedAt = new Date();
+      if (ownSession) markVerified(em, user, requestId);
+      else {
+        await takeOverUnverified(ctx, em, user, requestId);
+        // The address's owner sets a password from the mailed link.
         await queuePasswordReset(ctx, em, user);
         credentialsEnded = true;
       }
@@ -40,6 +36,24 @@ export async function verifyEmail(ctx: IdentityContext, token: string, caller: P
       credentialsEnded,
     };
   });
+}
+
+/**
+ * A link mailed to the address reached its owner, who may not be whoever made the account: the account is
+ * verified, and what its maker set up ends — sessions, keys, grants, second factors, and the password (a
+ * random one nobody knows replaces it, so the maker cannot get back in). Hashed only once the link proved
+ * valid: a bogus token costs no argon2 work.
+ */
+export async function takeOverUnverified(
+  ctx: IdentityContext,
+  em: EntityManager,
+  user: User,
+  requestId: string,
+): Promise<void> {
+  markVerified(em, user, requestId);
+  await endEveryCredential(ctx, em, user.id, { requestId, forgetFactors: true });
+  user.passwordHash = await ctx.hasher.hash(randomSecret(32));
+  user.updatedAt = new Date();
 }
 
 /** The address is proven (a verification or a reset link reached it); announced as a user update. */

@@ -3,12 +3,45 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 
 // SIGNATURES FIXED BY THE LEAD (WP0); WP1 implements the bodies. Others import these names.
 
+/** What the account holds, in one round trip. */
+export async function factorCounts(
+  em: EntityManager,
+  userId: string,
+): Promise<{ totpConfirmedAt: Date | null; passkeys: number; recoveryCodesLeft: number }> {
+  const [row]: Array<{ totp_confirmed_at: Date | null; passkeys: string; recovery_codes_left: string }> =
+    await em.execute(
+      `select (select confirmed_at from mfa_totp where user_id = ?) as totp_confirmed_at,
+              (select count(*) from mfa_passkeys where user_id = ?) as passkeys,
+              (select count(*) from mfa_recovery_codes where user_id = ? and used_at is null) as recovery_codes_left`,
+      [userId, userId, userId],
+    );
+  return {
+    totpConfirmedAt: row?.totp_confirmed_at ? new Date(row.totp_confirmed_at) : null,
+    passkeys: Number(row?.passkeys ?? 0),
+    recoveryCodesLeft: Number(row?.recovery_codes_left ?? 0),
+  };
+}
+
+/** The factor list of `factorCounts`: recovery codes count only next to a real factor. */
+export function factorsFrom(counts: { totpConfirmedAt: Date | null; passkeys: number; recoveryCodesLeft: number }) {
+  const factors: MfaFactor[] = [];
+  if (counts.totpConfirmedAt) factors.push('totp');
+  if (counts.passkeys > 0) factors.push('passkey');
+  if (factors.length > 0 && counts.recoveryCodesLeft > 0) factors.push('recovery_code');
+  return factors;
+}
+
 /** The factors a sign-in may be completed with, in this order: totp, passkey, recovery_code (only with one of the others). */
-export async function factorsOf(_em: EntityManager, _userId: string): Promise<MfaFactor[]> {
-  throw new Error('not built yet');
+export async function factorsOf(em: EntityManager, userId: string): Promise<MfaFactor[]> {
+  return factorsFrom(await factorCounts(em, userId));
 }
 
 /** A confirmed authenticator app or at least one passkey (recovery codes alone do not count). */
-export async function isEnrolled(_em: EntityManager, _userId: string): Promise<boolean> {
-  throw new Error('not built yet');
+export async function isEnrolled(em: EntityManager, userId: string): Promise<boolean> {
+  const [row]: Array<{ enrolled: boolean }> = await em.execute(
+    `select exists (select 1 from mfa_totp where user_id = ? and confirmed_at is not null)
+         or exists (select 1 from mfa_passkeys where user_id = ?) as enrolled`,
+    [userId, userId],
+  );
+  return row?.enrolled === true;
 }

@@ -1,9 +1,12 @@
 import type { MfaChallenge as MfaChallengeAnswer } from '@gatehouse/contracts';
 import type { Static } from 'typebox';
-import type { IdentityContext } from '../context.js';
+import { commit, type IdentityContext } from '../context.js';
+import { factorsOf } from '../factors/status.js';
 import type { Session } from '../sessions/entities.js';
-import type { ClientInfo } from '../sessions/service.js';
+import type { ClientInfo, SessionAuth } from '../sessions/service.js';
+import { openSession } from '../sessions/sign-in.js';
 import type { User } from '../users/entities.js';
+import { openChallenge } from './open.js';
 
 // SIGNATURES FIXED BY THE LEAD (WP0); WP2 implements the bodies, WP3 (OAuth page, SSO, magic link) calls them.
 
@@ -30,13 +33,41 @@ export type FirstFactorResult =
 /**
  * After a first factor is proven (password, SSO, magic link) for an active user: a session when the
  * account has no second factor (or the IdP asserted MFA), else a sign-in challenge and no session.
+ * The login history gets its row once: now for a session, when the challenge ends otherwise.
  */
 export async function completeFirstFactor(
-  _ctx: IdentityContext,
-  _user: User,
-  _firstFactor: FirstFactor,
-  _client: ClientInfo,
-  _options: FirstFactorOptions,
+  ctx: IdentityContext,
+  user: User,
+  firstFactor: FirstFactor,
+  client: ClientInfo,
+  options: FirstFactorOptions,
 ): Promise<FirstFactorResult> {
-  throw new Error('not built yet');
+  return commit(ctx, async (em) => {
+    const factors = options.mfaAsserted ? [] : await factorsOf(em, user.id);
+    if (factors.length === 0) {
+      const auth: SessionAuth = options.mfaAsserted
+        ? { amr: [firstFactor, 'mfa'], secondFactorAt: new Date() }
+        : { amr: [firstFactor] };
+      const signedIn = await openSession(
+        ctx,
+        em,
+        user.id,
+        client,
+        { ...auth, ssoConnectionId: options.ssoConnectionId ?? null },
+        { method: options.method },
+      );
+      return { kind: 'session', ...signedIn };
+    }
+    const challenge = await openChallenge(ctx, em, {
+      purpose: 'sign_in',
+      userId: user.id,
+      client,
+      firstFactor,
+      rememberMe: options.rememberMe,
+      interactionUid: options.interactionUid,
+      ssoConnectionId: options.ssoConnectionId,
+      returnTo: options.returnTo,
+    });
+    return { kind: 'challenge', challenge };
+  });
 }

@@ -2,6 +2,7 @@ import { OAUTH_APP_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
 import { requireCredentialManager } from '../credentials/limits.js';
+import { requireFreshSecondFactor } from '../factors/step-up.js';
 import { createOAuthApp, deleteOAuthApp, getOAuthApp, listOAuthApps, updateOAuthApp } from './service.js';
 
 export function oauthAppRoutes(routes: RouteServer, ctx: IdentityContext): void {
@@ -11,7 +12,9 @@ export function oauthAppRoutes(routes: RouteServer, ctx: IdentityContext): void 
   });
 
   routes.serve(OAUTH_APP_ROUTES.createOAuthApp, async (request, reply) => {
-    const created = await createOAuthApp(ctx, requireCredentialManager(request), request.body);
+    const principal = requireCredentialManager(request);
+    await requireFreshSecondFactor(ctx, principal);
+    const created = await createOAuthApp(ctx, principal, request.body);
     return ok(reply, 'OAuth app created; the secret is shown only now', created, { status: 201 });
   });
 
@@ -24,13 +27,9 @@ export function oauthAppRoutes(routes: RouteServer, ctx: IdentityContext): void 
   );
 
   routes.serve(OAUTH_APP_ROUTES.updateOAuthApp, async (request, reply) => {
-    const updated = await updateOAuthApp(
-      ctx,
-      requireCredentialManager(request),
-      request.params.id,
-      request.body,
-      request.id,
-    );
+    const principal = requireCredentialManager(request);
+    await requireFreshSecondFactor(ctx, principal);
+    const updated = await updateOAuthApp(ctx, principal, request.params.id, request.body, request.id);
     return ok(reply, 'OAuth app updated', updated);
   });
 

@@ -6,7 +6,8 @@ export const GATEHOUSE_SESSION_REASON = 'gatehouse_session';
 /**
  * oidc-provider keeps a login session of its own. Signing out of Gatehouse must end it too, so
  * login is asked again whenever the browser no longer holds a Gatehouse session for the same
- * user (signed out, session revoked, password reset, another account signed in).
+ * user (signed out, session revoked, password reset, another account signed in), or holds one that
+ * never proved the second factor the account now has (it was signed in to before enrolling).
  */
 export function gatehouseLoginPolicy(): interactionPolicy.DefaultPolicy {
   const policy = interactionPolicy.base();
@@ -17,7 +18,10 @@ export function gatehouseLoginPolicy(): interactionPolicy.DefaultPolicy {
       if (!accountId) return Check.NO_NEED_TO_PROMPT; // `no_session` already asks for a login
       const principal = gatewayPrincipalOf(koa.req);
       const sameUser = principal?.kind === 'session' && principal.userId === accountId;
-      return sameUser ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      if (!sameUser) return Check.REQUEST_PROMPT;
+      // Fields an older gateway does not send count as met, as they did before second factors.
+      const missingSecondFactor = principal.mfaEnrolled === true && principal.secondFactorAt === null;
+      return missingSecondFactor ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );
   return policy;

@@ -1,10 +1,21 @@
-import { isTokenScope, OIDC_SCOPE_DESCRIPTIONS, SCOPE_DESCRIPTIONS } from '@gatehouse/contracts';
+import {
+  isTokenScope,
+  type MfaChallenge,
+  type MfaFactor,
+  OIDC_SCOPE_DESCRIPTIONS,
+  SCOPE_DESCRIPTIONS,
+} from '@gatehouse/contracts';
+import type { Static } from 'typebox';
 
 /**
- * The authorization server's pages: plain server-rendered HTML, no scripts and nothing from
- * another origin (their only asset is the console's stylesheet, on this origin), so they work
- * with JavaScript off and leak nothing to third parties.
+ * The authorization server's pages: plain server-rendered HTML, nothing from another origin (their
+ * only assets are the console's stylesheet and, on the second-factor page with a passkey, one
+ * console script, both on this origin) and no inline script or style, so they work with JavaScript
+ * off and leak nothing to third parties.
  */
+
+/** The one script these pages load: the passkey button of the second-factor page. */
+export const PASSKEY_SCRIPT_PATH = '/scripts/oauth-passkey.js';
 
 export function describeScope(scope: string): string {
   if (isTokenScope(scope)) return SCOPE_DESCRIPTIONS[scope];
@@ -23,7 +34,8 @@ const LOGO =
  * One look with the console: its stylesheet, served on this same origin by the gateway, and its
  * public-page markup (a centred card). Without the stylesheet the page is still plain, readable HTML.
  */
-function layout(title: string, body: string): string {
+function layout(title: string, body: string, scripts: readonly string[] = []): string {
+  const scriptTags = scripts.map((src) => `\n<script src="${escapeHtml(src)}" defer></script>`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -31,7 +43,7 @@ function layout(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)} · Gatehouse</title>
-<link rel="stylesheet" href="/styles/gatehouse.css">
+<link rel="stylesheet" href="/styles/gatehouse.css">${scriptTags}
 </head>
 <body>
 <div class="public">
@@ -67,6 +79,90 @@ ${error}<form method="post" action="${escapeHtml(input.action)}"${describedBy}>
 </div>
 <div class="actions"><button class="button button-primary" type="submit">Sign in</button></div>
 </form>`,
+  );
+}
+
+/** A form of the second-factor page: the challenge and which factor answers it ride along hidden. */
+function factorForm(action: string, challengeId: string, type: MfaFactor, inner: string, id?: string): string {
+  return `<form method="post" action="${escapeHtml(action)}"${id ? ` id="${id}"` : ''}>
+<input type="hidden" name="challengeId" value="${escapeHtml(challengeId)}">
+<input type="hidden" name="type" value="${type}">
+${inner}
+</form>`;
+}
+
+/**
+ * The step after the password when the account has a second factor. Each factor the account holds
+ * gets its own form (the page works without JavaScript); the passkey button needs the script, which
+ * reveals it only where the browser can use passkeys, and reads its options from `data-options`.
+ */
+export function mfaPage(input: {
+  action: string;
+  appName: string;
+  challenge: Static<typeof MfaChallenge>;
+  error?: string;
+}): string {
+  const { challenge, action } = input;
+  const has = (factor: MfaFactor) => challenge.factors.includes(factor);
+  const error = input.error
+    ? `<div class="notice notice-error" role="alert" id="form-error">${escapeHtml(input.error)}</div>\n`
+    : '';
+  const describedBy = input.error ? ' aria-describedby="form-error"' : '';
+  const codeForms: string[] = [];
+  if (has('totp')) {
+    codeForms.push(
+      factorForm(
+        action,
+        challenge.challengeId,
+        'totp',
+        `<div class="field">
+<label for="totp-code">Code from your authenticator app</label>
+<input id="totp-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus${describedBy}>
+</div>
+<div class="actions"><button class="button button-primary" type="submit">Verify</button></div>`,
+      ),
+    );
+  }
+  if (has('recovery_code')) {
+    codeForms.push(
+      factorForm(
+        action,
+        challenge.challengeId,
+        'recovery_code',
+        `<div class="field">
+<label for="recovery-code">A recovery code</label>
+<input id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" minlength="16" maxlength="24" required${has('totp') ? '' : ' autofocus'}>
+</div>
+<div class="actions"><button class="button" type="submit">Use a recovery code</button></div>`,
+      ),
+    );
+  }
+  const divider = '<p class="divider" aria-hidden="true">or</p>';
+  const withPasskey = has('passkey') && challenge.passkeyOptions !== undefined;
+  // Hidden until the script finds the browser can use it: without JavaScript the code forms stand alone.
+  const passkeyChoice = withPasskey
+    ? `<div id="passkey-choice" hidden>
+${factorForm(
+  action,
+  challenge.challengeId,
+  'passkey',
+  `<input type="hidden" name="credential" value="">
+<div class="actions"><button class="button button-primary" type="button" id="passkey-button" data-options="${escapeHtml(JSON.stringify(challenge.passkeyOptions))}">Use a passkey</button></div>`,
+  'passkey-form',
+)}
+${codeForms.length > 0 ? divider : ''}
+</div>
+`
+    : '';
+  const attempts = `<p class="muted">${challenge.attemptsLeft} ${challenge.attemptsLeft === 1 ? 'attempt' : 'attempts'} left.</p>`;
+  return layout(
+    'Two-step verification',
+    `${heading(`Confirm it is you to continue to ${escapeHtml(input.appName)}`)}
+${error}<div class="mfa-step">
+${passkeyChoice}${codeForms.join(`\n${divider}\n`)}
+</div>
+${attempts}`,
+    withPasskey ? [PASSKEY_SCRIPT_PATH] : [],
   );
 }
 

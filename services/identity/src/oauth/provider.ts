@@ -77,7 +77,9 @@ export async function createOAuthProvider(ctx: IdentityContext): Promise<Provide
         }),
       };
     },
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
+    // `amr` (RFC 8176) rides with `openid`: how the person signed in (pwd, otp, hwk, swk, mfa, sso), from the
+    // login result. oidc-provider puts a claim in the ID token only when a requested scope (or `claims`) names it.
+    claims: { openid: ['sub', 'amr'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
     scopes: [...OIDC_SCOPES, ...TOKEN_SCOPES],
     responseTypes: ['code'],
     pkce: { required: () => true },

@@ -1,17 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
-import { AppError, AUTHORIZATION_SERVER_ENDPOINTS as ENDPOINTS } from '@gatehouse/contracts';
+import { AppError, AUTHORIZATION_SERVER_ENDPOINTS as ENDPOINTS, type MfaChallenge } from '@gatehouse/contracts';
 import { type HttpApp, isDatabaseUnavailable, type RouteServer } from '@gatehouse/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Provider, { errors, type InteractionResults } from 'oidc-provider';
+import type { Static } from 'typebox';
 import { type IdentityContext, readEm } from '../context.js';
+import { describeChallenge } from '../mfa-challenges/describe.js';
+import { completeFirstFactor } from '../mfa-challenges/first-factor.js';
+import { verifyChallenge } from '../mfa-challenges/verify.js';
 import { setSessionCookie } from '../sessions/cookie.js';
-import { clientInfo, signIn } from '../sessions/sign-in.js';
+import { clientInfo, provePassword } from '../sessions/sign-in.js';
 import { findUserById } from '../users/queries.js';
 import { GATEHOUSE_SESSION_REASON } from './login-policy.js';
-import { consentPage, errorPage, loginPage } from './pages.js';
+import { consentPage, errorPage, loginPage, mfaPage } from './pages.js';
 import { INTERACTION_PATH, OAUTH_PATH } from './provider.js';
+import { answerHint, mfaFormAnswer, sessionSignIn } from './second-factor.js';
 import { UNAVAILABLE } from './unavailable.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -34,7 +39,12 @@ function formTargets(redirectUri: unknown): string {
   }
 }
 
-function sendPage(reply: FastifyReply, html: string, interaction?: Interaction, status = 200) {
+/**
+ * `withScript`: the second-factor page with its passkey button loads one script of this origin; every
+ * other page runs none.
+ */
+function sendPage(reply: FastifyReply, html: string, interaction?: Interaction, status = 200, withScript = false) {
+  const scripts = withScript ? "script-src 'self'; connect-src 'self'; " : '';
   return (
     reply
       .code(status)
@@ -47,7 +57,7 @@ function sendPage(reply: FastifyReply, html: string, interaction?: Interaction, 
       // style-src 'self': the console's stylesheet, which the gateway serves on this origin.
       .header(
         'content-security-policy',
-        `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
+        `default-src 'none'; ${scripts}style-src 'self'; img-src 'self' data:; form-action ${formTargets(interaction?.params.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'`,
       )
       .send(html)
   );
@@ -108,6 +118,7 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
     login: `${INTERACTION_PATH}/${uid}/login`,
     confirm: `${INTERACTION_PATH}/${uid}/confirm`,
     abort: `${INTERACTION_PATH}/${uid}/abort`,
+    mfa: `${INTERACTION_PATH}/${uid}/mfa`,
   });
 
   routes.serve(ENDPOINTS.showInteraction, (request, reply) =>
@@ -116,10 +127,13 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
       const { uid } = request.params;
       if (interaction.prompt.name === 'login') {
         // A browser already signed in to Gatehouse skips the form, unless the app demanded a fresh login.
+        // A session that skipped a second factor the account has (signed in before enrolling) does not.
         const principal = request.principal;
         const onlyMissingSession = interaction.prompt.reasons.every((reason) => SESSION_REASONS.has(reason));
-        if (principal?.kind === 'session' && onlyMissingSession) {
-          return finish(request, reply, { login: { accountId: principal.userId } });
+        const signedIn =
+          principal?.kind === 'session' && onlyMissingSession ? await sessionSignIn(ctx, principal) : null;
+        if (principal?.kind === 'session' && signedIn?.meetsFactors) {
+          return finish(request, reply, { login: { accountId: principal.userId, amr: signedIn.amr } });
         }
         return sendPage(
           reply,
@@ -164,9 +178,17 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
           );
         if (request.validationError) return showAgain('Enter your email and password', 400);
         try {
-          const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
-          setSessionCookie(ctx, reply, token, session);
-          return await finish(request, reply, { login: { accountId: user.id } });
+          const client = clientInfo(request);
+          const user = await provePassword(ctx, request.body, client);
+          const result = await completeFirstFactor(ctx, user, 'pwd', client, {
+            method: 'password',
+            interactionUid: request.params.uid,
+          });
+          if (result.kind === 'challenge') {
+            return await showMfa(request.params.uid, reply, interaction, result.challenge);
+          }
+          setSessionCookie(ctx, reply, result.token, result.session);
+          return await finish(request, reply, { login: { accountId: result.user.id, amr: result.session.amr } });
         } catch (error) {
           if (
             !(error instanceof AppError) ||
@@ -180,10 +202,82 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
     { attachValidation: true },
   );
 
-  // The second-factor step of the login page (WP3 builds it).
-  routes.serve(ENDPOINTS.submitMfa, async () => {
-    throw new AppError('SERVICE_UNAVAILABLE', 'Not built yet');
-  });
+  /** The second-factor page: bound to this interaction (the challenge was opened for its uid). */
+  const showMfa = async (
+    uid: string,
+    reply: FastifyReply,
+    interaction: Interaction,
+    challenge: Static<typeof MfaChallenge>,
+    error?: { message: string; status: number },
+  ) =>
+    sendPage(
+      reply,
+      mfaPage({
+        action: actions(uid).mfa,
+        appName: await appName(interaction),
+        challenge,
+        error: error?.message,
+      }),
+      interaction,
+      error?.status ?? 200,
+      challenge.factors.includes('passkey') && challenge.passkeyOptions !== undefined,
+    );
+
+  routes.serve(
+    ENDPOINTS.submitMfa,
+    (request, reply) =>
+      asPage(reply, async () => {
+        const interaction = await details(request, reply);
+        if (interaction.prompt.name !== 'login') throw new errors.InvalidRequest('this step is already complete');
+        const { uid } = request.params;
+        // The login form again: the challenge is gone (spent, expired, out of attempts, not this page's).
+        const startAgain = async (message: string, status: number) =>
+          sendPage(
+            reply,
+            loginPage({ action: actions(uid).login, appName: await appName(interaction), error: message }),
+            interaction,
+            status,
+          );
+        // The same page again with a message; its challenge is read afresh (attempts left, new passkey options).
+        const tryAgain = async (challengeId: string, message: string, status: number) => {
+          try {
+            return await showMfa(uid, reply, interaction, await describeChallenge(ctx, challengeId), {
+              message,
+              status,
+            });
+          } catch (error) {
+            if (error instanceof AppError && error.code === 'INVALID_OR_EXPIRED_TOKEN') {
+              return startAgain(error.message, error.status);
+            }
+            throw error;
+          }
+        };
+        const body = request.validationError ? null : request.body;
+        const answer = body ? mfaFormAnswer(body) : null;
+        if (!answer) {
+          const challengeId = typeof request.body?.challengeId === 'string' ? request.body.challengeId : null;
+          if (!challengeId) return startAgain('This sign-in step has expired; sign in again', 400);
+          return tryAgain(challengeId, answerHint(request.body?.type), 400);
+        }
+        try {
+          const caller = request.principal?.kind === 'anonymous' ? null : (request.principal ?? null);
+          const result = await verifyChallenge(ctx, answer, clientInfo(request), caller, {
+            interactionUid: uid,
+          });
+          if (result.kind === 'signed_in') setSessionCookie(ctx, reply, result.token, result.session);
+          return await finish(request, reply, { login: { accountId: result.user.id, amr: result.session.amr } });
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          if (error.code === 'INVALID_CREDENTIALS') return tryAgain(answer.challengeId, error.message, error.status);
+          if (['INVALID_OR_EXPIRED_TOKEN', 'USER_NOT_ACTIVE', 'FORBIDDEN'].includes(error.code)) {
+            return startAgain(error.message, error.status);
+          }
+          throw error;
+        }
+      }),
+    // A malformed answer shows the page again with a message, not a JSON envelope.
+    { attachValidation: true },
+  );
 
   routes.serve(ENDPOINTS.confirmConsent, (request, reply) =>
     asPage(reply, async () => {

@@ -1,8 +1,8 @@
 import { EntitySchema } from '@mikro-orm/postgresql';
 
-export type TokenPurpose = 'verify_email' | 'reset_password';
+export type TokenPurpose = 'verify_email' | 'reset_password' | 'magic_link';
 
-/** Single-use links (email verification, password reset); only a hash is stored. */
+/** Single-use links (email verification, password reset, magic sign-in); only a hash is stored. */
 export interface OneTimeToken {
   id: string;
   userId: string;

@@ -2,6 +2,7 @@ import { AUTH_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
 import { requirePerson } from '../credentials/limits.js';
+import { requireFreshSecondFactor } from '../factors/step-up.js';
 import { changePassword, requestPasswordReset, resetPassword } from './service.js';
 
 export function passwordRoutes(routes: RouteServer, ctx: IdentityContext): void {
@@ -17,6 +18,7 @@ export function passwordRoutes(routes: RouteServer, ctx: IdentityContext): void 
 
   routes.serve(AUTH_ROUTES.changePassword, async (request, reply) => {
     const principal = requirePerson(request);
+    await requireFreshSecondFactor(ctx, principal);
     await changePassword(ctx, principal.userId, principal.credentialId, request.body, request.id);
     return ok(reply, 'Password changed', null);
   });

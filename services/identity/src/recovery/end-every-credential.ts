@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as apiKeys from '../api-keys/service.js';
 import type { IdentityContext } from '../context.js';
+import { clearFactors } from '../factors/lifecycle.js';
 import { voidClientSecrets } from '../oauth-store/clients.js';
 import { destroyGrants } from '../oauth-store/grants.js';
 import { consumeOutstandingTokens } from '../one-time-tokens/service.js';
@@ -20,6 +21,12 @@ export interface EndingOptions {
   /** A session that survives: the caller's own. */
   except?: string;
   reach?: EndingReach;
+  /**
+   * The second factors go too (mailed, announced `factors_cleared`): ownership was proven again by the
+   * address or an IdP, and whoever set the factors up may have been a stranger. A password reset does
+   * not pass it: access to the mailbox alone must not get past the second factor.
+   */
+  forgetFactors?: boolean;
 }
 
 /**
@@ -32,7 +39,7 @@ export async function endEveryCredential(
   userId: string,
   options: EndingOptions = {},
 ): Promise<void> {
-  const { requestId, except, reach = 'recovery' } = options;
+  const { requestId, except, reach = 'recovery', forgetFactors = false } = options;
   await ctx.sessions.revokeAllForUser(em, userId, { except, requestId });
   // With the keys go the client-credentials tokens of app secrets a key minted (they stand while it does).
   await apiKeys.deleteForUser(em, userId, requestId);
@@ -43,4 +50,5 @@ export async function endEveryCredential(
     // A link mailed before the recovery was asked for by whoever held the account then.
     await consumeOutstandingTokens(em, userId);
   }
+  if (forgetFactors) await clearFactors(em, userId, requestId);
 }

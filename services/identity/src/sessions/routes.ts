@@ -2,23 +2,10 @@ import { ACCOUNT_ROUTES, AppError, AUTH_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
 import { type IdentityContext, readEm } from '../context.js';
 import { requireAccountWide, requireCredentialManager } from '../credentials/limits.js';
-import { organizationCount } from '../memberships/service.js';
-import { presentUser } from '../users/entities.js';
-import { clearSessionCookie, setSessionCookie } from './cookie.js';
+import { clearSessionCookie } from './cookie.js';
 import { liveSessionsPage, loginHistoryPage, revokeUserSession, signOut } from './service.js';
-import { clientInfo, signIn } from './sign-in.js';
 
 export function sessionRoutes(routes: RouteServer, ctx: IdentityContext): void {
-  routes.serve(AUTH_ROUTES.signIn, async (request, reply) => {
-    const { token, session, user } = await signIn(ctx, request.body, clientInfo(request));
-    setSessionCookie(ctx, reply, token, session);
-    const count = await organizationCount(readEm(ctx), user.id);
-    return ok(reply, 'Signed in successfully', {
-      user: presentUser(user, count),
-      session: { id: session.id, expiresAt: session.expiresAt.toISOString() },
-    });
-  });
-
   routes.serve(AUTH_ROUTES.signOut, async (request, reply) => {
     const principal = requireUser(request);
     if (principal.kind !== 'session') {

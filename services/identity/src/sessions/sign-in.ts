@@ -1,9 +1,11 @@
 import { AppError } from '@gatehouse/contracts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { passwordRefusal } from '../sso-policy/policy.js';
+import type { User } from '../users/entities.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
-import type { ClientInfo, SignInResult } from './service.js';
+import type { ClientInfo, LoginRecord, SessionAuth, SignInResult } from './service.js';
 
 /** Where a sign-in comes from, as recorded on the session and in the login history. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
@@ -14,14 +16,15 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 const INVALID = () => new AppError('INVALID_CREDENTIALS', 'Invalid email or password');
 
 /**
- * One answer and one cost for an unknown email and a wrong password: the unknown case
+ * Proves the password of an active account and answers it; no session yet (a second factor may be
+ * asked). One answer and one cost for an unknown email and a wrong password: the unknown case
  * verifies against a dummy argon2id hash, so timing does not tell which it was.
  */
-export async function signIn(
+export async function provePassword(
   ctx: IdentityContext,
   input: { email: string; password: string },
   client: ClientInfo,
-): Promise<SignInResult> {
+): Promise<User> {
   const user = await findUserByEmail(readEm(ctx), input.email);
   const valid = await ctx.hasher.verify(user?.passwordHash ?? null, input.password);
   // Asked after the hash check, whatever its outcome, so the cost stays the same; only a proven
@@ -40,21 +43,47 @@ export async function signIn(
     recordFailureLater(ctx, user.id, client, 'deactivated');
     throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
   }
-  const rehash = ctx.hasher.needsRehash(user.passwordHash) ? await ctx.hasher.hash(input.password) : null;
+  if (!ctx.hasher.needsRehash(user.passwordHash)) return user;
+  // The password is in hand only now: an old-parameter hash is replaced while it is.
+  const rehash = await ctx.hasher.hash(input.password);
   return commit(ctx, async (em) => {
     const fresh = await loadUserForUpdate(em, user.id);
-    if (rehash) fresh.passwordHash = rehash;
-    fresh.lastLoginAt = new Date();
-    const { token, session } = ctx.sessions.create(em, fresh, client, { amr: ['pwd'] });
-    ctx.sessions.recordLogin(em, fresh.id, client, { success: true });
-    return { token, session, user: fresh };
+    fresh.passwordHash = rehash;
+    return fresh;
   });
 }
 
-function recordFailureLater(ctx: IdentityContext, userId: string, client: ClientInfo, reason: string): void {
+/**
+ * The one way a sign-in ends in a session (password, SSO, passkey, magic link, a completed
+ * challenge), in the caller's transaction: the user row is locked and its `lastLoginAt` moved, the
+ * session made, the attempt recorded.
+ */
+export async function openSession(
+  ctx: IdentityContext,
+  em: EntityManager,
+  userId: string,
+  client: ClientInfo,
+  auth: SessionAuth,
+  login: Omit<LoginRecord, 'success' | 'failureReason'>,
+): Promise<SignInResult> {
+  const user = await loadUserForUpdate(em, userId);
+  user.lastLoginAt = new Date();
+  const { token, session } = ctx.sessions.create(em, user, client, auth);
+  ctx.sessions.recordLogin(em, user.id, client, { success: true, ...login });
+  return { token, session, user };
+}
+
+/** A failed attempt, recorded after answering so existing accounts are not slower to refuse. */
+export function recordFailureLater(
+  ctx: IdentityContext,
+  userId: string,
+  client: ClientInfo,
+  reason: string,
+  login: Omit<LoginRecord, 'success' | 'failureReason'> = {},
+): void {
   setImmediate(() => {
     commit(ctx, async (em) =>
-      ctx.sessions.recordLogin(em, userId, client, { success: false, failureReason: reason }),
+      ctx.sessions.recordLogin(em, userId, client, { ...login, success: false, failureReason: reason }),
     ).catch((error: unknown) => ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'));
   });
 }

@@ -133,7 +133,9 @@ async function linkExisting(
   if (await em.findOne(SsoIdentitySchema, { connectionId: connection.id, userId: user.id })) throw NOT_LINKABLE();
   const fresh = await loadUserForUpdate(em, user.id);
   // Whoever held the account before the IdP spoke for it keeps nothing: sessions, keys, OAuth grants.
-  await endEveryCredential(ctx, em, fresh.id);
+  // An unverified account loses its second factors too: a pre-registering stranger's authenticator
+  // must not lock the address's owner out.
+  await endEveryCredential(ctx, em, fresh.id, { forgetFactors: !fresh.isVerified });
   if (!fresh.isVerified) {
     fresh.passwordHash = await ctx.hasher.hash(randomSecret(32));
     fresh.updatedAt = new Date();

@@ -1,6 +1,7 @@
 import { SSO_ADMIN_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
+import { requireFreshSecondFactor } from '../factors/step-up.js';
 import { createConnection, deleteConnection, getConnection, listConnections, updateConnection } from './connections.js';
 import { verificationResolver } from './dns.js';
 import { addDomain, deleteDomain, listDomains, verifyDomain } from './domains.js';
@@ -15,6 +16,7 @@ export function ssoAdminRoutes(routes: RouteServer, ctx: IdentityContext): void 
   });
 
   routes.serve(SSO_ADMIN_ROUTES.createSsoConnection, async (request, reply) => {
+    await requireFreshSecondFactor(ctx, request.tenant.principal);
     const { connection, etag } = await createConnection(ctx, request.tenant, request.body);
     reply.header('etag', etag);
     return ok(reply, 'SSO connection created', connection, { status: 201 });
@@ -27,6 +29,7 @@ export function ssoAdminRoutes(routes: RouteServer, ctx: IdentityContext): void 
   });
 
   routes.serve(SSO_ADMIN_ROUTES.updateSsoConnection, async (request, reply) => {
+    await requireFreshSecondFactor(ctx, request.tenant.principal);
     const ifMatch = request.headers['if-match'];
     const { connection, etag } = await updateConnection(
       ctx,
@@ -40,6 +43,7 @@ export function ssoAdminRoutes(routes: RouteServer, ctx: IdentityContext): void 
   });
 
   routes.serve(SSO_ADMIN_ROUTES.deleteSsoConnection, async (request, reply) => {
+    await requireFreshSecondFactor(ctx, request.tenant.principal);
     await deleteConnection(ctx, request.tenant, request.params.connectionId);
     return ok(reply, 'SSO connection deleted', null);
   });

@@ -202,6 +202,29 @@ async function redeem(
   return profileFromClaims(claims);
 }
 
+/**
+ * RFC 8176 methods that mean the IdP asked for more than a password: `mfa` itself, a one-time code,
+ * a key (hardware, software, smart card), a biometric, a PIN next to a device, or a phone.
+ */
+export const MFA_AMR_VALUES: ReadonlySet<string> = new Set([
+  'mfa',
+  'otp',
+  'hwk',
+  'swk',
+  'sc',
+  'fpt',
+  'face',
+  'iris',
+  'pin',
+  'sms',
+  'tel',
+]);
+
+/** The ID token's `amr` (an array of strings; anything else says nothing) names a second factor. */
+export function amrAssertsMfa(amr: unknown): boolean {
+  return Array.isArray(amr) && amr.some((method) => typeof method === 'string' && MFA_AMR_VALUES.has(method));
+}
+
 /** The person as the ID token describes them; `email_verified` counts only when literally true. */
 export function profileFromClaims(claims: oidc.IDToken): IdpProfile {
   if (typeof claims.email !== 'string' || !claims.email.includes('@')) {
@@ -218,5 +241,6 @@ export function profileFromClaims(claims: oidc.IDToken): IdpProfile {
     emailVerified: claims.email_verified === true,
     name: typeof claims.name === 'string' ? claims.name : null,
     attributes,
+    mfaAsserted: amrAssertsMfa(claims.amr),
   };
 }

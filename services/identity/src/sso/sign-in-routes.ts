@@ -7,6 +7,7 @@ import { clearStateCookie, SSO_STATE_COOKIE, setStateCookie, startSsoSignIn } fr
 import { identifyEmail } from './identify.js';
 import { acceptOidcCallback } from './oidc.js';
 import { completeSsoSignIn } from './sign-in.js';
+import { secondFactorPageUrl } from './sso-session.js';
 
 /** identify, discover and the OIDC callback (the SAML ACS is sso/saml's). */
 export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void {
@@ -28,7 +29,17 @@ export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void
     );
     // Only a verified answer spent the state: a refused visit leaves the browser's sign-in running.
     clearStateCookie(reply);
-    const signedIn = await completeSsoSignIn(ctx, accepted.connection, accepted.profile, clientInfo(request));
+    const signedIn = await completeSsoSignIn(
+      ctx,
+      accepted.connection,
+      accepted.profile,
+      clientInfo(request),
+      accepted.returnTo,
+    );
+    // The account's own second factor is still to prove: the console's page asks for it, then goes on.
+    if (signedIn.kind === 'challenge') {
+      return reply.header('cache-control', 'no-store').redirect(secondFactorPageUrl(ctx, signedIn.challengeId), 302);
+    }
     setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
     return reply.header('cache-control', 'no-store').redirect(accepted.returnTo, 302);
   });

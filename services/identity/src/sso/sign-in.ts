@@ -3,14 +3,13 @@ import { hashSecret, randomSecret } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { deleteMe } from '../accounts/deletion.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
-import type { Session } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
 import { linkOrCreateAccount, normalizeIdpEmail } from './account-linking.js';
 import { type SsoConnection, type SsoLoginRequest, SsoLoginRequestSchema } from './entities.js';
 import { loadLiveConnection } from './live-connection.js';
 import { provisionMembership } from './membership-provision.js';
 import { ssoRefused } from './refusal.js';
-import { openSsoSession } from './sso-session.js';
+import { openSsoSession, type SsoSignInResult } from './sso-session.js';
 
 export { ssoRefused } from './refusal.js';
 
@@ -22,6 +21,8 @@ export interface IdpProfile {
   name: string | null;
   /** groups etc., for the connection's role mapping. */
   attributes: Record<string, string[]>;
+  /** The IdP says it asked for more than one factor (OIDC `amr`, SAML AuthnContextClassRef). */
+  mfaAsserted: boolean;
 }
 
 export interface LoginRequestExtra {
@@ -142,25 +143,23 @@ async function findLoginRequest(
 }
 
 /**
- * Links or creates the account, provisions the membership, opens a session; returns what to answer.
- * The connection is read again at each step: a disabled or deleted one stops working at once.
+ * Links or creates the account, provisions the membership, then opens a session or, when the account
+ * has a second factor the IdP did not vouch for, a challenge; returns what to answer. The connection
+ * is read again at each step: a disabled or deleted one stops working at once.
  */
 export async function completeSsoSignIn(
   ctx: IdentityContext,
   connection: SsoConnection,
   given: IdpProfile,
   client: ClientInfo,
-): Promise<{ sessionToken: string; session: Session; userId: string }> {
+  returnTo: string,
+): Promise<SsoSignInResult> {
   const profile = { ...given, email: normalizeIdpEmail(given.email) };
   const live = await loadLiveConnection(ctx, connection.id);
   const { user, isNew } = await linkOrCreateAccount(ctx, live, profile);
   try {
     await provisionMembership(ctx, live, user, profile);
-    const { token, session } = await commit(ctx, async (em: EntityManager) => {
-      await loadLiveConnection(ctx, live.id, em);
-      return openSsoSession(ctx, em, live, user.id, client);
-    });
-    return { sessionToken: token, session, userId: user.id };
+    return await openSsoSession(ctx, live, user, client, { mfaAsserted: profile.mfaAsserted, returnTo });
   } catch (error) {
     // A refused sign-in leaves nothing behind: the account it just made (and its link) goes again.
     if (isNew) await forgetFreshAccount(ctx, user.id);

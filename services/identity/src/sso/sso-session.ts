@@ -1,26 +1,49 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IdentityContext } from '../context.js';
+import { completeFirstFactor } from '../mfa-challenges/first-factor.js';
 import type { Session } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
-import { loadUserForUpdate } from '../users/queries.js';
+import type { User } from '../users/entities.js';
 import type { SsoConnection } from './entities.js';
+import { loadLiveConnection } from './live-connection.js';
 import { ssoRefused } from './refusal.js';
 
+/** What an SSO sign-in ends in: a session, or the account's second factor still to prove. */
+export type SsoSignInResult =
+  | { kind: 'session'; sessionToken: string; session: Session; userId: string }
+  | { kind: 'challenge'; challengeId: string };
+
 /**
- * A session opened the way password sign-in opens one (sessions/sign-in.ts), marked with the connection
- * it came through, and the sign-in written to the login history as `sso`.
+ * The IdP proved the first factor. An IdP that asserted MFA proved the second too (session amr
+ * `sso` + `mfa`); otherwise an account with a factor of its own meets it here, as after a password,
+ * and the challenge carries the connection (onto the session) and where the browser goes afterwards.
+ * Sessions are written to the login history as `sso`.
  */
 export async function openSsoSession(
   ctx: IdentityContext,
-  em: EntityManager,
   connection: SsoConnection,
-  userId: string,
+  user: User,
   client: ClientInfo,
-): Promise<{ token: string; session: Session }> {
-  const user = await loadUserForUpdate(em, userId);
+  options: { mfaAsserted: boolean; returnTo: string },
+): Promise<SsoSignInResult> {
   if (!user.isActive) throw ssoRefused('USER_NOT_ACTIVE', 'This account is deactivated');
-  user.lastLoginAt = new Date();
-  const { token, session } = ctx.sessions.create(em, user, client, { amr: ['sso'], ssoConnectionId: connection.id });
-  ctx.sessions.recordLogin(em, userId, client, { success: true, method: 'sso' });
-  return { token, session };
+  // Read again right before: a connection disabled during the sign-in stops it.
+  await loadLiveConnection(ctx, connection.id);
+  const result = await completeFirstFactor(ctx, user, 'sso', client, {
+    method: 'sso',
+    ssoConnectionId: connection.id,
+    returnTo: options.returnTo,
+    mfaAsserted: options.mfaAsserted,
+  });
+  if (result.kind === 'challenge') return { kind: 'challenge', challengeId: result.challenge.challengeId };
+  return { kind: 'session', sessionToken: result.token, session: result.session, userId: result.user.id };
+}
+
+/**
+ * The console's second-factor page. The challenge rides in the fragment, which browsers never send
+ * to a server nor put in a Referer: it stays out of logs and of other sites.
+ */
+export function secondFactorPageUrl(ctx: IdentityContext, challengeId: string): string {
+  const url = new URL('/sign-in/mfa', ctx.config.PUBLIC_URL);
+  url.hash = `challenge=${challengeId}`;
+  return url.toString();
 }

@@ -20,6 +20,15 @@ const FAMILY_NAME_ATTRIBUTES = ['lastName', 'sn', 'surname', 'urn:oid:2.5.4.4'];
 const EMAIL_NAME_ID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** Authentication contexts that say the IdP asked for more than one factor (REFEDS MFA, Entra, SAML 2.0 classes). */
+export const MFA_AUTHN_CONTEXTS: ReadonlySet<string> = new Set([
+  'https://refeds.org/profile/mfa',
+  'http://schemas.microsoft.com/claims/multipleauthn',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken',
+]);
+
 /** node-saml gives one value as a string and several as an array; nested XML values are dropped. */
 export function attributeValues(value: unknown): string[] {
   const values = Array.isArray(value) ? value : [value];
@@ -60,6 +69,34 @@ function nameOf(attributes: Record<string, string[]>): string | null {
   return parts.length > 0 ? parts.join(' ').slice(0, 100) : null;
 }
 
+/** xml2js (node-saml's parse of the signed assertion) keeps text as `_` when the element has attributes. */
+function textsOf(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  return items
+    .map((item) => (typeof item === 'string' ? item : (item as { _?: unknown } | null)?._))
+    .filter((item): item is string => typeof item === 'string')
+    .map((item) => item.trim());
+}
+
+function childrenOf(nodes: unknown[], name: string): unknown[] {
+  return nodes.flatMap((node) => {
+    const children = node && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined;
+    return Array.isArray(children) ? children : [];
+  });
+}
+
+/**
+ * The AuthnContextClassRefs of the signed assertion's AuthnStatements (node-saml parsed exactly the
+ * bytes it verified), each checked against the MFA contexts.
+ */
+export function authnContextAssertsMfa(profile: Profile): boolean {
+  const parsed = profile.getAssertion?.() as { Assertion?: unknown } | undefined;
+  if (!parsed?.Assertion) return false;
+  const statements = childrenOf([parsed.Assertion], 'AuthnStatement');
+  const classRefs = childrenOf(childrenOf(statements, 'AuthnContext'), 'AuthnContextClassRef');
+  return classRefs.flatMap(textsOf).some((ref) => MFA_AUTHN_CONTEXTS.has(ref));
+}
+
 /**
  * The person as a verified assertion describes them. The subject is the NameID (accounts are linked
  * by connection + subject); the IdP vouches for the email it asserts, so it counts as verified by
@@ -74,5 +111,6 @@ export function idpProfileOf(profile: Profile): IdpProfile {
     emailVerified: true,
     name: nameOf(attributes),
     attributes,
+    mfaAsserted: authnContextAssertsMfa(profile),
   };
 }

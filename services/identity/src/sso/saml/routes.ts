@@ -7,6 +7,7 @@ import { clientInfo } from '../../sessions/sign-in.js';
 import { clearStateCookie, SSO_STATE_COOKIE } from '../discover.js';
 import { SsoConnectionSchema } from '../entities.js';
 import { completeSsoSignIn } from '../sign-in.js';
+import { secondFactorPageUrl } from '../sso-session.js';
 import { acceptSamlResponse } from './acs.js';
 import { serviceProviderMetadata } from './metadata.js';
 
@@ -36,13 +37,18 @@ export async function samlRoutes(app: HttpApp, routes: RouteServer, ctx: Identit
       );
       // Only a verified response spent the state: a refused post leaves the browser's sign-in running.
       clearStateCookie(reply);
-      const { sessionToken, session } = await completeSsoSignIn(
+      const signedIn = await completeSsoSignIn(
         ctx,
         accepted.connection,
         accepted.profile,
         clientInfo(request),
+        accepted.returnTo,
       );
-      setSessionCookie(ctx, reply, sessionToken, session);
+      // 303 like the sign-in itself: the browser follows this form post with a GET.
+      if (signedIn.kind === 'challenge') {
+        return reply.header('cache-control', 'no-store').redirect(secondFactorPageUrl(ctx, signedIn.challengeId), 303);
+      }
+      setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
       return reply.redirect(accepted.returnTo, 303);
     });
   });

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, newId } from '@gatehouse/contracts';
+import { type AuthenticationResponseJSON, generateAuthenticationOptions } from '@simplewebauthn/server';
+import { commit, type IdentityContext, readEm } from '../context.js';
+import { checkPasskeyAssertion } from '../factors/passkeys.js';
+import { relyingParty } from '../factors/webauthn.js';
+import type { ClientInfo, SignInResult } from '../sessions/service.js';
+import { openSession } from '../sessions/sign-in.js';
+import { passwordRefusal } from '../sso-policy/policy.js';
+import { findUserById } from '../users/queries.js';
+import { MfaChallengeSchema } from './entities.js';
+import { expiredChallenge, findByHandle, forgetStaleChallenges, newHandle } from './handle.js';
+
+/** How long the browser may take over the passkey prompt (the ceremony row lives as long as a challenge). */
+const CEREMONY_TIMEOUT_MS = 300_000;
+
+const PASSKEY_REFUSED = () => new AppError('INVALID_CREDENTIALS', 'That passkey was not accepted');
+
+/**
+ * Starts a passwordless sign-in: discoverable credentials (no account named, so the browser offers
+ * what it has for this site) with user verification required — a verified passkey is two factors.
+ * No account is known yet, so the handle's tag is random (the gateway limits this per IP only).
+ */
+export async function startPasskeySignIn(
+  ctx: IdentityContext,
+  client: ClientInfo,
+): Promise<{ ceremonyId: string; options: Record<string, unknown> }> {
+  const options = await generateAuthenticationOptions({
+    rpID: relyingParty(ctx).rpID,
+    allowCredentials: [],
+    userVerification: 'required',
+    timeout: CEREMONY_TIMEOUT_MS,
+  });
+  const { handle, secretHash } = newHandle(randomBytes(12).toString('base64url'));
+  await commit(ctx, async (em) => {
+    await forgetStaleChallenges(em);
+    const now = new Date();
+    em.create(MfaChallengeSchema, {
+      id: newId(),
+      secretHash,
+      userId: null,
+      purpose: 'passkey_sign_in',
+      sessionId: null,
+      firstFactor: null,
+      ssoConnectionId: null,
+      returnTo: null,
+      interactionUid: null,
+      rememberMe: true,
+      webauthnChallenge: options.challenge,
+      attempts: 0,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000),
+      usedAt: null,
+    });
+  });
+  return { ceremonyId: handle, options: options as unknown as Record<string, unknown> };
+}
+
+type PasskeyOutcome = { ok: true; signedIn: SignInResult } | { ok: false; error: AppError };
+
+/**
+ * Completes a passwordless sign-in. The ceremony is spent before the assertion is checked (one
+ * verification per ceremony, whatever its outcome). The passkey's account then meets the same rules
+ * as a password sign-in: an SSO-required domain refuses it (owners exempt), a deactivated account too.
+ */
+export async function passkeySignIn(
+  ctx: IdentityContext,
+  input: { ceremonyId: string; credential: Record<string, unknown> },
+  client: ClientInfo,
+): Promise<SignInResult> {
+  const row = await findByHandle(ctx, readEm(ctx), input.ceremonyId, ['passkey_sign_in']);
+  if (!row?.webauthnChallenge) throw expiredChallenge();
+  const spent: unknown[] = await readEm(ctx)
+    .getConnection()
+    .execute(
+      'update mfa_challenges set used_at = now() where id = ? and used_at is null and expires_at > now() returning id',
+      [row.id],
+    );
+  if (spent.length === 0) throw expiredChallenge();
+  const expectedChallenge = row.webauthnChallenge;
+  // Failures are returned, not thrown, so what they wrote (a clone warning mail, the history row) commits.
+  const outcome = await commit(ctx, async (em): Promise<PasskeyOutcome> => {
+    const check = await checkPasskeyAssertion(ctx, em, {
+      response: input.credential as unknown as AuthenticationResponseJSON,
+      expectedChallenge,
+      userId: null,
+      requireUserVerification: true,
+    });
+    if (!check.ok) return { ok: false, error: PASSKEY_REFUSED() };
+    const user = await findUserById(em, check.passkey.userId);
+    if (!user) return { ok: false, error: PASSKEY_REFUSED() };
+    const refusal = await passwordRefusal(ctx, user.email, user.id, em);
+    const failure = refusal
+      ? { reason: 'sso_required', error: refusal }
+      : !user.isActive
+        ? { reason: 'deactivated', error: new AppError('USER_NOT_ACTIVE', 'This account is deactivated') }
+        : null;
+    if (failure) {
+      ctx.sessions.recordLogin(em, user.id, client, {
+        success: false,
+        method: 'passkey',
+        failureReason: failure.reason,
+      });
+      return { ok: false, error: failure.error };
+    }
+    const signedIn = await openSession(
+      ctx,
+      em,
+      user.id,
+      client,
+      { amr: [check.amr, 'mfa'], secondFactorAt: new Date() },
+      { method: 'passkey' },
+    );
+    return { ok: true, signedIn };
+  });
+  if (!outcome.ok) throw outcome.error;
+  return outcome.signedIn;
+}
