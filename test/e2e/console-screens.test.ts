@@ -25,6 +25,9 @@ function screen(name: string, route: string, path: () => string, signedIn = true
 
 screen('sign-in', '/sign-in', () => '/sign-in', false);
 screen('sign-up', '/sign-up', () => '/sign-up', false);
+// Without a challenge or a live token: the pages' own dead ends (console-mfa.test.ts has them working).
+screen('sign-in-mfa', '/sign-in/mfa', () => '/sign-in/mfa', false);
+screen('magic-link', '/magic-link', () => '/magic-link?token=not-a-real-token', false);
 screen('verify-email', '/verify-email', () => '/verify-email?token=not-a-real-token', false);
 screen('forgot-password', '/forgot-password', () => '/forgot-password', false);
 screen('reset-password', '/reset-password', () => '/reset-password?token=not-a-real-token', false);

@@ -5,7 +5,7 @@ import { mailedToken, PASSWORD, signedInUser } from '../support/flows.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCodeAt } from '../support/totp.js';
 
-/** High limits: these suites count attempts themselves (the gateway's budgets are WP4's suites). */
+/** High limits: these suites count attempts themselves (the gateway's budgets have their own suite, mfa-limits). */
 const GENEROUS_LIMITS = {
   RATE_LIMIT_SIGN_IN_MAX: '1000',
   RATE_LIMIT_SIGN_UP_MAX: '1000',

@@ -159,7 +159,7 @@ describe('OIDC sign-in and the second factor', () => {
 
   it('signs in directly when the IdP asserts MFA: the session counts as sso + mfa', async () => {
     const { email } = await ssoUserWithTotp('asserted');
-    for (const amr of [['mfa'], ['pwd', 'otp'], ['hwk'], ['face'], ['pwd', 'sms']]) {
+    for (const amr of [['mfa'], ['pwd', 'otp'], ['pin', 'hwk'], ['face', 'pwd'], ['pwd', 'sms']]) {
       const browser = new ApiClient(stack.urls.gateway);
       const finished = await oidcSignIn(browser, email, amr);
       expect(finished.status, JSON.stringify(amr)).toBe(302);
@@ -174,7 +174,7 @@ describe('OIDC sign-in and the second factor', () => {
   it('without an MFA assertion, sends an account with a factor to the second-factor page, then signs in there', async () => {
     const { email, secret } = await ssoUserWithTotp('challenged');
     // None of these says more than one factor was used.
-    const weak: unknown[] = [undefined, ['pwd'], [], 'mfa', [{ method: 'mfa' }], ['kba', 'user']];
+    const weak: unknown[] = [undefined, ['pwd'], [], 'mfa', [{ method: 'mfa' }], ['kba', 'user'], ['sms'], ['hwk']];
     const challenges: string[] = [];
     for (const amr of weak) {
       const browser = new ApiClient(stack.urls.gateway);

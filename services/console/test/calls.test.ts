@@ -30,6 +30,57 @@ describe('the "Use the API" panel', () => {
     expect(JSON.parse(redactBody('{"rotateSecret":true}') ?? '{}')).toEqual({ rotateSecret: true });
   });
 
+  it('blanks every secret of the second-factor calls, whatever the route', () => {
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [
+        { challengeId: 'tag.secret', type: 'totp', code: '123456' },
+        { challengeId: '…', type: 'totp', code: '…' },
+      ],
+      [
+        { challengeId: 'tag.secret', type: 'recovery_code', code: 'ABCD-EFGH-JKMN-PQRS' },
+        { challengeId: '…', type: 'recovery_code', code: '…' },
+      ],
+      [
+        { challengeId: 'tag.secret', type: 'passkey', credential: { id: 'x', response: { signature: 's' } } },
+        { challengeId: '…', type: 'passkey', credential: '…' },
+      ],
+      [
+        { ceremonyId: 'tag.secret', credential: { id: 'x' }, name: 'Laptop' },
+        { ceremonyId: '…', credential: '…', name: 'Laptop' },
+      ],
+      [{ token: 'mailed' }, { token: '…' }],
+      [{ code: '654321' }, { code: '…' }],
+      [
+        { secret: 'JBSWY3DP', otpauthUri: 'otpauth://totp/x', qrCodeDataUrl: 'data:image/svg+xml;base64,AA' },
+        { secret: '…', otpauthUri: '…', qrCodeDataUrl: '…' },
+      ],
+      [{ recoveryCodes: ['A', 'B'] }, { recoveryCodes: '…' }],
+      // Not secrets: the factor's type, a passkey's name, the policy switch.
+      [{ mfaRequired: true }, { mfaRequired: true }],
+      [
+        { name: 'Security key', type: 'totp' },
+        { name: 'Security key', type: 'totp' },
+      ],
+    ];
+    for (const [sent, shown] of cases) expect(JSON.parse(redactBody(JSON.stringify(sent)) ?? '{}')).toEqual(shown);
+  });
+
+  it('keeps the cookie jar for every way in, and sends it back to answer a step-up', () => {
+    for (const path of ['/api/auth/passkey/verify', '/api/auth/magic-link/verify', '/api/auth/sign-in/email']) {
+      const line = curlOf({ method: 'POST', path, body: '{}' }, 'http://h');
+      expect(line, path).toContain('-c cookies.txt');
+      expect(line, path).not.toContain('-b cookies.txt');
+    }
+    expect(curlOf({ method: 'POST', path: '/api/auth/mfa/verify', body: '{}' }, 'http://h')).toContain(
+      '-b cookies.txt -c cookies.txt',
+    );
+    for (const path of ['/api/auth/passkey/options', '/api/user/mfa/step-up', '/api/auth/magic-link']) {
+      const line = curlOf({ method: 'POST', path, body: '{}' }, 'http://h');
+      expect(line, path).toContain('-b cookies.txt');
+      expect(line, path).not.toContain('-c cookies.txt');
+    }
+  });
+
   it('blanks tokens in the path and the query (mailed links, invitations)', () => {
     expect(redactPath(new URL('http://h/api/auth/verify-email?token=abc&x=1'))).toBe(
       '/api/auth/verify-email?token=…&x=1',

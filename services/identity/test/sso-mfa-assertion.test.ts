@@ -11,11 +11,19 @@ import { authnContextAssertsMfa } from '../src/sso/saml/profile.js';
  */
 
 describe('amrAssertsMfa (OIDC amr claim)', () => {
-  it.each([['mfa'], ['otp'], ['hwk'], ['swk'], ['sc'], ['fpt'], ['face'], ['iris'], ['pin'], ['sms'], ['tel']])(
-    'counts %s',
+  it('counts mfa, alone or with others', () => {
+    expect(amrAssertsMfa(['mfa'])).toBe(true);
+    expect(amrAssertsMfa(['pwd', 'mfa'])).toBe(true);
+  });
+
+  it.each([['otp'], ['hwk'], ['swk'], ['sc'], ['fpt'], ['face'], ['iris'], ['sms'], ['tel']])(
+    'counts %s with a password or a PIN, but not alone',
     (method) => {
-      expect(amrAssertsMfa([method])).toBe(true);
       expect(amrAssertsMfa(['pwd', method])).toBe(true);
+      expect(amrAssertsMfa(['pin', method])).toBe(true);
+      expect(amrAssertsMfa([method])).toBe(false);
+      expect(amrAssertsMfa([method, method])).toBe(false);
+      expect(amrAssertsMfa([method, 'user'])).toBe(false);
     },
   );
 
@@ -24,6 +32,8 @@ describe('amrAssertsMfa (OIDC amr claim)', () => {
     ['null', null],
     ['empty', []],
     ['password only', ['pwd']],
+    ['two things known', ['pwd', 'pin']],
+    ['a lone code', ['sms']],
     ['knowledge and user presence', ['kba', 'user', 'geo']],
     ['a string, not an array', 'mfa'],
     ['objects', [{ method: 'mfa' }]],

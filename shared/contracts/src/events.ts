@@ -48,8 +48,6 @@ export const UserUpdatedData = Type.Object({
   handle: Type.String(),
   /** Added after the first cut: invitations need to know whether the email is proven. */
   isVerified: Type.Optional(Type.Boolean()),
-  /** Added with MFA: whether the account has a confirmed second factor (the members list shows it). */
-  mfaEnabled: Type.Optional(Type.Boolean()),
 });
 export const UserDeletedData = Type.Object({ userId: Type.String() });
 export const CredentialRevokedData = Type.Object({

@@ -18,6 +18,8 @@ import { ProjectPage } from './pages/projects/ProjectPage';
 import { ProjectsPage } from './pages/projects/ProjectsPage';
 import { AcceptInvitePage } from './pages/public/AcceptInvitePage';
 import { ForgotPasswordPage } from './pages/public/ForgotPasswordPage';
+import { MagicLinkPage } from './pages/public/MagicLinkPage';
+import { MfaChallengePage } from './pages/public/MfaChallengePage';
 import { ResetPasswordPage } from './pages/public/ResetPasswordPage';
 import { SignInPage } from './pages/public/SignInPage';
 import { SignUpPage } from './pages/public/SignUpPage';
@@ -48,6 +50,8 @@ export const router = createBrowserRouter([
         element: <PublicLayout />,
         children: [
           { path: '/sign-in', element: <SignInPage /> },
+          { path: '/sign-in/mfa', element: <MfaChallengePage /> },
+          { path: '/magic-link', element: <MagicLinkPage /> },
           { path: '/sign-up', element: <SignUpPage /> },
           { path: '/verify-email', element: <VerifyEmailPage /> },
           { path: '/forgot-password', element: <ForgotPasswordPage /> },

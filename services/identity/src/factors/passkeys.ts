@@ -13,8 +13,6 @@ import { accountAddress } from './account.js';
 import { type MfaPasskey, MfaPasskeySchema } from './entities.js';
 import { relyingParty } from './webauthn.js';
 
-// SIGNATURES FIXED BY THE LEAD (WP0); WP1 implements the bodies.
-
 export type PasskeyCheck =
   | { ok: true; passkey: MfaPasskey; amr: 'hwk' | 'swk'; userVerified: boolean }
   | { ok: false; reason: 'unknown_credential' | 'not_verified' | 'counter_regression' | 'user_handle_mismatch' };

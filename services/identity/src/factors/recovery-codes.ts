@@ -6,8 +6,6 @@ import type { IdentityContext } from '../context.js';
 import { recoveryCodeUsedMail } from '../mail/templates.js';
 import { accountAddress } from './account.js';
 
-// SIGNATURES FIXED BY THE LEAD (WP0); WP1 implements the bodies.
-
 /** Crockford's Base32: no I, L, O or U, so a code read off paper is not mistyped. */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** 80 random bits, 16 characters of 5 bits. */

@@ -1,8 +1,6 @@
 import type { MfaFactor } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
-// SIGNATURES FIXED BY THE LEAD (WP0); WP1 implements the bodies. Others import these names.
-
 /** What the account holds, in one round trip. */
 export async function factorCounts(
   em: EntityManager,

@@ -2,8 +2,6 @@ import { AppError, type AuthenticatedPrincipal } from '@gatehouse/contracts';
 import { type IdentityContext, readEm } from '../context.js';
 import { factorsOf } from './status.js';
 
-// SIGNATURES FIXED BY THE LEAD (WP0); WP1 implements the body, WP2 puts the calls in the handlers.
-
 export const STEP_UP_URL = '/api/user/mfa/step-up';
 
 /**

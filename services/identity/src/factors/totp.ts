@@ -4,8 +4,6 @@ import { verify } from 'otplib';
 import type { IdentityContext } from '../context.js';
 import { SealError } from '../sealing/keyring.js';
 
-// SIGNATURES FIXED BY THE LEAD (WP0); WP1 implements the bodies.
-
 /** RFC 6238 as every authenticator app does it: SHA-1, 6 digits, 30-second steps; ±1 step of clock drift. */
 const TOTP_PERIOD_SECONDS = 30;
 

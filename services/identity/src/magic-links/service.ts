@@ -2,7 +2,7 @@ import { AppError } from '@gatehouse/contracts';
 import { queueMail } from '@gatehouse/service-kit';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
 import { takeOverUnverified } from '../email-verification/service.js';
-import { completeFirstFactor, type FirstFactorResult } from '../mfa-challenges/first-factor.js';
+import { completeFirstFactorIn, type FirstFactorResult } from '../mfa-challenges/first-factor.js';
 import { consumeToken, issueToken } from '../one-time-tokens/service.js';
 import type { ClientInfo } from '../sessions/service.js';
 import { discoverUrl, passwordRefusal } from '../sso-policy/policy.js';
@@ -52,7 +52,8 @@ export async function signInWithMagicLink(
   client: ClientInfo,
   requestId: string,
 ): Promise<FirstFactorResult> {
-  const user = await commit(ctx, async (em) => {
+  // One transaction: the link is spent only by a sign-in that ends in a session or a challenge.
+  return commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'magic_link', token);
     const found = await loadUserForUpdate(em, userId);
     // Thrown inside the transaction: the link stays unspent, and nothing else was written.
@@ -61,7 +62,6 @@ export async function signInWithMagicLink(
     const ssoRefusal = await passwordRefusal(ctx, found.email, found.id, em);
     if (ssoRefusal) throw ssoRefusal;
     if (!found.isVerified) await takeOverUnverified(ctx, em, found, requestId);
-    return found;
+    return completeFirstFactorIn(ctx, em, found, 'email', client, { method: 'magic_link' });
   });
-  return completeFirstFactor(ctx, user, 'email', client, { method: 'magic_link' });
 }

@@ -1,4 +1,5 @@
 import type { MfaChallenge as MfaChallengeAnswer } from '@gatehouse/contracts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
 import { commit, type IdentityContext } from '../context.js';
 import { factorsOf } from '../factors/status.js';
@@ -7,8 +8,6 @@ import type { ClientInfo, SessionAuth } from '../sessions/service.js';
 import { openSession } from '../sessions/sign-in.js';
 import type { User } from '../users/entities.js';
 import { openChallenge } from './open.js';
-
-// SIGNATURES FIXED BY THE LEAD (WP0); WP2 implements the bodies, WP3 (OAuth page, SSO, magic link) calls them.
 
 export type FirstFactor = 'pwd' | 'sso' | 'email';
 
@@ -35,39 +34,52 @@ export type FirstFactorResult =
  * account has no second factor (or the IdP asserted MFA), else a sign-in challenge and no session.
  * The login history gets its row once: now for a session, when the challenge ends otherwise.
  */
-export async function completeFirstFactor(
+export function completeFirstFactor(
   ctx: IdentityContext,
   user: User,
   firstFactor: FirstFactor,
   client: ClientInfo,
   options: FirstFactorOptions,
 ): Promise<FirstFactorResult> {
-  return commit(ctx, async (em) => {
-    const factors = options.mfaAsserted ? [] : await factorsOf(em, user.id);
-    if (factors.length === 0) {
-      const auth: SessionAuth = options.mfaAsserted
-        ? { amr: [firstFactor, 'mfa'], secondFactorAt: new Date() }
-        : { amr: [firstFactor] };
-      const signedIn = await openSession(
-        ctx,
-        em,
-        user.id,
-        client,
-        { ...auth, ssoConnectionId: options.ssoConnectionId ?? null },
-        { method: options.method },
-      );
-      return { kind: 'session', ...signedIn };
-    }
-    const challenge = await openChallenge(ctx, em, {
-      purpose: 'sign_in',
-      userId: user.id,
+  return commit(ctx, (em) => completeFirstFactorIn(ctx, em, user, firstFactor, client, options));
+}
+
+/**
+ * The same, in the caller's transaction: for a sign-in whose first factor is spent there too (a magic
+ * link's token, an SSO connection read under it), so it ends in a session or a challenge, or in nothing.
+ */
+export async function completeFirstFactorIn(
+  ctx: IdentityContext,
+  em: EntityManager,
+  user: User,
+  firstFactor: FirstFactor,
+  client: ClientInfo,
+  options: FirstFactorOptions,
+): Promise<FirstFactorResult> {
+  const factors = options.mfaAsserted ? [] : await factorsOf(em, user.id);
+  if (factors.length === 0) {
+    const auth: SessionAuth = options.mfaAsserted
+      ? { amr: [firstFactor, 'mfa'], secondFactorAt: new Date() }
+      : { amr: [firstFactor] };
+    const signedIn = await openSession(
+      ctx,
+      em,
+      user.id,
       client,
-      firstFactor,
-      rememberMe: options.rememberMe,
-      interactionUid: options.interactionUid,
-      ssoConnectionId: options.ssoConnectionId,
-      returnTo: options.returnTo,
-    });
-    return { kind: 'challenge', challenge };
+      { ...auth, ssoConnectionId: options.ssoConnectionId ?? null },
+      { method: options.method },
+    );
+    return { kind: 'session', ...signedIn };
+  }
+  const challenge = await openChallenge(ctx, em, {
+    purpose: 'sign_in',
+    userId: user.id,
+    client,
+    firstFactor,
+    rememberMe: options.rememberMe,
+    interactionUid: options.interactionUid,
+    ssoConnectionId: options.ssoConnectionId,
+    returnTo: options.returnTo,
   });
+  return { kind: 'challenge', challenge };
 }

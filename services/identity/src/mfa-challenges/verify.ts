@@ -18,8 +18,6 @@ import { loadUserForUpdate } from '../users/queries.js';
 import type { MfaChallenge } from './entities.js';
 import { expiredChallenge, findByHandle } from './handle.js';
 
-// SIGNATURES FIXED BY THE LEAD (WP0); WP2 implements the body, WP3 (OAuth page, SSO) calls it.
-
 export type VerifyResult =
   | { kind: 'signed_in'; token: string; session: Session; user: User; redirectTo?: string }
   | { kind: 'stepped_up'; session: Session; user: User };

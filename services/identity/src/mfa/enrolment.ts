@@ -91,6 +91,8 @@ export async function confirmTotp(
       });
     }
     const firstFactor = !(await isEnrolled(em, userId));
+    // A secret set up before the account had a factor must not become a second one without proving the first.
+    if (!firstFactor) await requireFreshSecondFactor(ctx, principal);
     await em.execute(
       'update mfa_totp set confirmed_at = now(), last_used_step = ?, last_used_at = now() where user_id = ?',
       [step, userId],

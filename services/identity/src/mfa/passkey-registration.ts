@@ -134,6 +134,9 @@ export async function finishPasskeyRegistration(
       throw conflict('PASSKEY_EXISTS', 'This passkey is already registered');
     }
     const firstFactor = !(await isEnrolled(em, userId));
+    // Checked again here, under the lock: a factor the account gained since the options were handed out
+    // (a stale session started this ceremony before it) must not be joined without proving one.
+    if (!firstFactor) await requireFreshSecondFactor(ctx, principal);
     const passkey = em.create(MfaPasskeySchema, {
       id: newId(),
       userId,

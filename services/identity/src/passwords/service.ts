@@ -32,8 +32,11 @@ export async function resetPassword(ctx: IdentityContext, token: string, newPass
     // Hashed once the link proved valid, so unauthenticated guesses at tokens cost no argon2 work.
     user.passwordHash = await ctx.hasher.hash(newPassword);
     user.updatedAt = new Date();
-    if (!user.isVerified) markVerified(em, user, requestId);
-    await endEveryCredential(ctx, em, userId, { requestId });
+    // An unverified account may have been set up by a stranger (sign-up needs no proof of the address):
+    // their factors go too. A verified account keeps its factors — the mailbox alone is not a way past them.
+    const wasVerified = user.isVerified;
+    if (!wasVerified) markVerified(em, user, requestId);
+    await endEveryCredential(ctx, em, userId, { requestId, forgetFactors: !wasVerified });
   });
 }
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import * as apiKeys from '../api-keys/service.js';
 import type { IdentityContext } from '../context.js';
 import { clearFactors } from '../factors/lifecycle.js';
+import { MfaChallengeSchema } from '../mfa-challenges/entities.js';
 import { voidClientSecrets } from '../oauth-store/clients.js';
 import { destroyGrants } from '../oauth-store/grants.js';
 import { consumeOutstandingTokens } from '../one-time-tokens/service.js';
@@ -50,5 +51,7 @@ export async function endEveryCredential(
     // A link mailed before the recovery was asked for by whoever held the account then.
     await consumeOutstandingTokens(em, userId);
   }
+  // A sign-in waiting for its second factor (or a step-up, a passkey ceremony) started with what just ended.
+  await em.nativeDelete(MfaChallengeSchema, { userId });
   if (forgetFactors) await clearFactors(em, userId, requestId);
 }

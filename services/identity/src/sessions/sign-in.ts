@@ -67,6 +67,8 @@ export async function openSession(
   login: Omit<LoginRecord, 'success' | 'failureReason'>,
 ): Promise<SignInResult> {
   const user = await loadUserForUpdate(em, userId);
+  // Checked again under the row lock: an account deactivated since its first factor was proven gets nothing.
+  if (!user.isActive) throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
   user.lastLoginAt = new Date();
   const { token, session } = ctx.sessions.create(em, user, client, auth);
   ctx.sessions.recordLogin(em, user.id, client, { success: true, ...login });

@@ -202,27 +202,34 @@ async function redeem(
   return profileFromClaims(claims);
 }
 
-/**
- * RFC 8176 methods that mean the IdP asked for more than a password: `mfa` itself, a one-time code,
- * a key (hardware, software, smart card), a biometric, a PIN next to a device, or a phone.
- */
-export const MFA_AMR_VALUES: ReadonlySet<string> = new Set([
-  'mfa',
+/** RFC 8176 methods proving something held or something one is: a code, a key, a phone, a biometric. */
+const POSSESSION_OR_INHERENCE: ReadonlySet<string> = new Set([
   'otp',
   'hwk',
   'swk',
   'sc',
+  'sms',
+  'tel',
   'fpt',
   'face',
   'iris',
-  'pin',
-  'sms',
-  'tel',
+  'retina',
+  'vbm',
 ]);
+/** RFC 8176 methods proving something known. */
+const KNOWLEDGE: ReadonlySet<string> = new Set(['pwd', 'pin', 'kba']);
 
-/** The ID token's `amr` (an array of strings; anything else says nothing) names a second factor. */
+/**
+ * The ID token's `amr` (an array of strings; anything else says nothing) says more than one factor was
+ * proven: `mfa` itself, or two distinct methods of which one is held or inherent (`pwd` + `otp`). A lone
+ * method (a passwordless SMS code, a hardware key) is one factor, and the account's own is still asked.
+ */
 export function amrAssertsMfa(amr: unknown): boolean {
-  return Array.isArray(amr) && amr.some((method) => typeof method === 'string' && MFA_AMR_VALUES.has(method));
+  if (!Array.isArray(amr)) return false;
+  const methods = new Set(amr.filter((method): method is string => typeof method === 'string'));
+  if (methods.has('mfa')) return true;
+  const factors = [...methods].filter((method) => POSSESSION_OR_INHERENCE.has(method) || KNOWLEDGE.has(method));
+  return factors.length >= 2 && factors.some((method) => POSSESSION_OR_INHERENCE.has(method));
 }
 
 /** The person as the ID token describes them; `email_verified` counts only when literally true. */

@@ -1,5 +1,5 @@
-import type { IdentityContext } from '../context.js';
-import { completeFirstFactor } from '../mfa-challenges/first-factor.js';
+import { commit, type IdentityContext } from '../context.js';
+import { completeFirstFactorIn } from '../mfa-challenges/first-factor.js';
 import type { Session } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
 import type { User } from '../users/entities.js';
@@ -26,13 +26,15 @@ export async function openSsoSession(
   options: { mfaAsserted: boolean; returnTo: string },
 ): Promise<SsoSignInResult> {
   if (!user.isActive) throw ssoRefused('USER_NOT_ACTIVE', 'This account is deactivated');
-  // Read again right before: a connection disabled during the sign-in stops it.
-  await loadLiveConnection(ctx, connection.id);
-  const result = await completeFirstFactor(ctx, user, 'sso', client, {
-    method: 'sso',
-    ssoConnectionId: connection.id,
-    returnTo: options.returnTo,
-    mfaAsserted: options.mfaAsserted,
+  const result = await commit(ctx, async (em) => {
+    // Read again in the transaction that opens the session: a connection disabled meanwhile stops it.
+    await loadLiveConnection(ctx, connection.id, em);
+    return completeFirstFactorIn(ctx, em, user, 'sso', client, {
+      method: 'sso',
+      ssoConnectionId: connection.id,
+      returnTo: options.returnTo,
+      mfaAsserted: options.mfaAsserted,
+    });
   });
   if (result.kind === 'challenge') return { kind: 'challenge', challengeId: result.challenge.challengeId };
   return { kind: 'session', sessionToken: result.token, session: result.session, userId: result.user.id };

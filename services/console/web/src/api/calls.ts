@@ -15,7 +15,11 @@ export interface ApiCall {
  * under such a name is blanked whatever it is (a string, an array of codes, an object).
  */
 const SECRET_NAMES =
-  /password|passphrase|token|secret|key$|^code$|otp|recovery|credential|assertion|^pin$|authorization|cookie/i;
+  /password|passphrase|token|secret|key$|^code$|otp|recovery|credential|assertion|^pin$|authorization|cookie|qrcode|challengeid|ceremonyid/i;
+/** Answers that set the session cookie: their curl keeps it in the jar (`-c`) instead of sending one. */
+const SIGN_IN_PATHS = /^\/api\/auth\/(sign-in\/|passkey\/verify|magic-link\/verify)/;
+/** Answering a challenge: a step-up one needs the session sent, a sign-in one sets it, so both. */
+const CHALLENGE_PATH = '/api/auth/mfa/verify';
 const MAX_CALLS = 8;
 
 let calls: ApiCall[] = [];
@@ -89,7 +93,8 @@ function shellQuote(text: string): string {
 export function curlOf(call: ApiCall, origin: string): string {
   const lines = [`curl${call.method === 'GET' ? '' : ` -X ${call.method}`} ${shellQuote(origin + call.path)}`];
   if (call.body) lines.push(`-H 'Content-Type: application/json'`);
-  lines.push(call.path.startsWith('/api/auth/sign-in/') ? '-c cookies.txt' : '-b cookies.txt');
+  if (call.path === CHALLENGE_PATH) lines.push('-b cookies.txt -c cookies.txt');
+  else lines.push(SIGN_IN_PATHS.test(call.path) ? '-c cookies.txt' : '-b cookies.txt');
   if (call.body) lines.push(`-d ${shellQuote(call.body)}`);
   return lines.join(' \\\n  ');
 }

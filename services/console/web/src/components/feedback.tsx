@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { messageOf } from '../api/errors';
+import { MfaRequiredNotice, organizationPolicyOf } from './MfaRequiredNotice';
 
 /**
  * An outcome shown on the screen: an error is an alert (read out at once), anything else a status.
@@ -21,8 +22,13 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
   );
 }
 
-/** A query that failed: what went wrong, and a way to try again. */
+/**
+ * A query that failed: what went wrong, and a way to try again. An organization's two-step policy
+ * refusing me says what to do about it instead.
+ */
 export function LoadError({ error, retry }: { error: unknown; retry?: () => void }) {
+  const policy = organizationPolicyOf(error);
+  if (policy) return <MfaRequiredNotice policy={policy} retry={retry} />;
   return (
     <div className="notice notice-error" role="alert">
       <span>{messageOf(error)}</span>

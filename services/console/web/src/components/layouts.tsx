@@ -4,6 +4,7 @@ import { useCurrentOrganization, useOrganizations } from '../api/organizations';
 import { useMe, useSignOut } from '../api/session';
 import { ApiPanel } from './ApiPanel';
 import { LoadError, Loading } from './feedback';
+import { StepUpDialog } from './StepUpDialog';
 
 function SkipLink() {
   return (
@@ -181,6 +182,7 @@ export function AppLayout() {
           <ApiPanel />
         </footer>
       </div>
+      <StepUpDialog />
     </RequireSession>
   );
 }

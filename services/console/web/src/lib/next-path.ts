@@ -15,3 +15,19 @@ export function safeNextPath(next: string | null): string {
   if (url.origin !== window.location.origin || url.pathname.startsWith('//')) return '/';
   return url.pathname + url.search + url.hash;
 }
+
+/**
+ * Where a finished SSO second-factor step goes (its `redirectTo`, the sign-in's `returnTo`): a path of
+ * this origin, or an absolute URL of this origin (an OAuth authorization page) — never elsewhere.
+ */
+export function safeRedirect(redirectTo: string | undefined): string {
+  if (!redirectTo) return '/';
+  if (redirectTo.startsWith('/')) return safeNextPath(redirectTo);
+  let url: URL;
+  try {
+    url = new URL(redirectTo);
+  } catch {
+    return '/';
+  }
+  return url.origin === window.location.origin ? safeNextPath(url.pathname + url.search + url.hash) : '/';
+}

@@ -338,7 +338,8 @@ export const MFA_ROUTES = defineRoutes({
     tag: 'Organizations',
     auth: 'required',
     scopes: ['organizations:write'],
-    credentials: CREDENTIAL_MANAGERS,
+    // Only a person, in a session that can step up: a leaked key must not be able to turn the policy off.
+    credentials: PERSON_ONLY,
     permission: 'organization:manage-security',
     method: 'PUT',
     path: '/api/user/organizations/:organizationId/settings/security',

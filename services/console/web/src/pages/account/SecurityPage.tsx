@@ -12,20 +12,44 @@ import { PageHeader } from '../../components/PageHeader';
 import { EmptyList, Pager, usePagedQuery } from '../../components/Pager';
 import { formatDateTime, When } from '../../components/When';
 import { deviceOf } from './device';
+import { TwoFactorSection } from './TwoFactorSection';
 import './account.css';
 
 type Session = components['schemas']['Session'];
+type LoginEvent = components['schemas']['LoginEvent'];
+
+const METHOD_NAMES: Record<LoginEvent['method'], string> = {
+  password: 'Password',
+  sso: 'Single sign-on',
+  passkey: 'Passkey',
+  magic_link: 'Email link',
+};
+const SECOND_FACTOR_NAMES: Record<NonNullable<LoginEvent['secondFactor']>, string> = {
+  totp: 'authenticator app',
+  passkey: 'passkey',
+  recovery_code: 'recovery code',
+};
+
+/** "Password + authenticator app": how a sign-in was made, its second factor included. */
+function methodName(event: LoginEvent): string {
+  const first = METHOD_NAMES[event.method] ?? event.method;
+  return event.secondFactor ? `${first} + ${SECOND_FACTOR_NAMES[event.secondFactor] ?? event.secondFactor}` : first;
+}
 
 const SESSIONS_KEY = ['account', 'sessions'] as const;
 const LOGIN_HISTORY_KEY = ['account', 'login-history'] as const;
 const PAGE_SIZE = 10;
 
-/** `/account/security`: the password, the sessions signed in as me, and every sign-in attempt. */
+/** `/account/security`: the password, two-step verification, the sessions signed in as me, and every sign-in attempt. */
 export function SecurityPage() {
   return (
     <>
-      <PageHeader title="Security" description="Your password, where you are signed in, and every sign-in attempt." />
+      <PageHeader
+        title="Security"
+        description="Your password, two-step verification, where you are signed in, and every sign-in attempt."
+      />
       <ChangePasswordForm />
+      <TwoFactorSection />
       <SessionsSection />
       <LoginHistorySection />
     </>
@@ -283,7 +307,7 @@ function LoginHistorySection() {
                         <span className="badge badge-warning">Failed</span>
                       )}
                     </td>
-                    <td>{event.method === 'sso' ? 'Single sign-on' : 'Password'}</td>
+                    <td>{methodName(event)}</td>
                     <td title={event.userAgent ?? undefined}>{deviceOf(event.userAgent)}</td>
                     <td>{event.ip ?? <span className="muted">Unknown</span>}</td>
                   </tr>

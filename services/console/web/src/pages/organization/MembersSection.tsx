@@ -126,6 +126,7 @@ export function MembersSection({
                 <tr>
                   <th scope="col">Member</th>
                   <th scope="col">Role</th>
+                  <th scope="col">Two-step</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -158,6 +159,13 @@ export function MembersSection({
                           />
                         ) : (
                           ROLE_LABELS[member.role]
+                        )}
+                      </td>
+                      <td data-testid="member-mfa">
+                        {member.mfaEnabled ? (
+                          <span className="badge badge-success">On</span>
+                        ) : (
+                          <span className="badge badge-warning">Off</span>
                         )}
                       </td>
                       <td>

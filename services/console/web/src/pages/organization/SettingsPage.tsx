@@ -5,6 +5,7 @@ import { api, call } from '../../api/client';
 import { fieldErrorsOf, messageOf, reasonOf } from '../../api/errors';
 import {
   canManageMembers,
+  canManageSecurity,
   forgetOrganization,
   ORGANIZATIONS_KEY,
   organizationKey,
@@ -17,6 +18,7 @@ import { Field, FormError, formValues, SubmitButton } from '../../components/for
 import { PageHeader } from '../../components/PageHeader';
 import { formatDate } from '../../components/When';
 import { ROLE_LABELS, useMyMembership } from './queries';
+import { SecuritySection } from './SecuritySection';
 
 type Organization = NonNullable<ReturnType<typeof useOrganization>['data']>;
 
@@ -42,6 +44,7 @@ export function SettingsPage() {
     <>
       <PageHeader title="Organization settings" description={org.name} />
       {canManageMembers(role) ? <EditOrganization organization={org} /> : <ReadOnlyOrganization organization={org} />}
+      <SecuritySection organizationId={org.id} canManage={canManageSecurity(role)} />
       <section className="section" aria-labelledby="my-membership-heading">
         <h2 id="my-membership-heading">My membership</h2>
         {membership.isPending ? <Loading what="Loading my membership" /> : null}

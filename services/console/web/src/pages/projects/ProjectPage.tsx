@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { isStatus } from '../../api/errors';
 import { canManageMembers, useCurrentOrganization } from '../../api/organizations';
 import { LoadError, Loading, Notice } from '../../components/feedback';
+import { organizationPolicyOf } from '../../components/MfaRequiredNotice';
 import { PageHeader } from '../../components/PageHeader';
 import { When } from '../../components/When';
 import { DeleteProjectButton } from './DeleteProjectButton';
@@ -46,7 +47,7 @@ function ProjectScreen({ projectId }: { projectId: string }) {
   if (version.isError) {
     // 404: deleted, or under another organization; 403: an organization I am not in; 400: not an
     // id at all. Each is "no such project here", and says nothing more about it.
-    if ([400, 403, 404].some((status) => isStatus(version.error, status))) {
+    if (!organizationPolicyOf(version.error) && [400, 403, 404].some((status) => isStatus(version.error, status))) {
       return (
         <>
           <PageHeader

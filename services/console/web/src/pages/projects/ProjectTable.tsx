@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { api, callList } from '../../api/client';
 import { isStatus } from '../../api/errors';
 import { EmptyState, LoadError, Loading } from '../../components/feedback';
+import { organizationPolicyOf } from '../../components/MfaRequiredNotice';
 import { Pager, usePagedQuery } from '../../components/Pager';
 import { When } from '../../components/When';
 import { DeleteProjectButton } from './DeleteProjectButton';
@@ -52,8 +53,9 @@ export function ProjectTable({
 
   if (list.isPending) return <Loading what="Loading projects" />;
   if (list.isError) {
-    // Asking again would not change "no such organization for you" (an id not mine, or I was removed).
-    if (isStatus(list.error, 404) || isStatus(list.error, 403)) {
+    // Asking again would not change "no such organization for you" (an id not mine, or I was removed);
+    // an organization's two-step policy is not that, and LoadError says what to do about it.
+    if (!organizationPolicyOf(list.error) && (isStatus(list.error, 404) || isStatus(list.error, 403))) {
       return (
         <EmptyState>
           This organization does not exist, or you are not a member of it. <Link to="/">Go to your projects</Link>
