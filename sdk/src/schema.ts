@@ -1009,7 +1009,7 @@ export interface paths {
      * Remove an email domain
      * @description Refused while a connection serves it (409 `DOMAIN_IN_USE`): take it out of the connection first.
      *
-     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `CONFLICT`.
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `CONFLICT`, `MFA_REQUIRED`.
      *
      *     Needs a membership whose role grants `organization:manage-security`.
      */

@@ -17,8 +17,6 @@ import { addVirtualAuthenticator } from '../support/webauthn.js';
  */
 let stack: Stack;
 let browser: Browser;
-/** A second factor older than this asks for a step-up: short, so a test can outlive it. */
-const STEP_UP_SECONDS = 5;
 
 beforeAll(async () => {
   stack = await startStack(
@@ -30,16 +28,7 @@ beforeAll(async () => {
       RATE_LIMIT_MFA_IP_MAX: '1000',
       RATE_LIMIT_PASSKEY_MAX: '1000',
     },
-    {
-      MFA_STEP_UP_SECONDS: STEP_UP_SECONDS,
-      // The shared identity test config does not set the MFA keys yet (their defaults, stated).
-      MFA_TOTP_ISSUER: 'Gatehouse',
-      MFA_CHALLENGE_TTL_SECONDS: 300,
-      MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-      WEBAUTHN_RP_NAME: 'Gatehouse',
-      WEBAUTHN_EXTRA_ORIGINS: '',
-      MAGIC_LINK_TTL_SECONDS: 900,
-    },
+    {},
     { publicHost: 'localhost' },
   );
   browser = await launchBrowser();
@@ -51,13 +40,11 @@ afterAll(async () => {
 }, 120_000);
 
 /**
- * The console on the stack's public origin (http://localhost:port): the gateway refuses writes from
- * any other Origin, and WebAuthn needs the relying party's host. `stack.urls.gateway` is the same
- * listener by its IP address.
+ * The console on the stack's public origin (http://localhost:port, `stack.urls.gateway`): the gateway
+ * refuses writes from any other Origin, and WebAuthn needs the relying party's host.
  */
 async function consoleFor(options: Parameters<typeof openConsole>[2] = {}) {
-  const publicUrl = stack.urls.gateway.replace('//127.0.0.1:', '//localhost:');
-  const session = await openConsole(browser, { ...stack, urls: { ...stack.urls, gateway: publicUrl } }, options);
+  const session = await openConsole(browser, stack, options);
   // Fail at the step that does not happen, well before the test's own timeout.
   session.page.setDefaultTimeout(15_000);
   return session;
@@ -71,6 +58,19 @@ async function signInToMfaStep(page: Page, email: string): Promise<void> {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+}
+
+/**
+ * Ages the account's sessions' second factor to just past MFA_STEP_UP_SECONDS (instead of waiting it
+ * out): step-up reads `sessions.second_factor_at` itself, not a cached principal.
+ */
+async function staleSecondFactor(userId: string): Promise<void> {
+  await stack.identity.deps.orm.em
+    .fork()
+    .execute(`update sessions set second_factor_at = now() - make_interval(secs => ?) where user_id = ?`, [
+      stack.identity.deps.config.MFA_STEP_UP_SECONDS + 1,
+      userId,
+    ]);
 }
 
 async function signOut(page: Page): Promise<void> {
@@ -246,7 +246,7 @@ describe('passkeys and step-up', () => {
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(user.email);
 
     // Later than the step-up window: creating a key asks for the passkey again, then goes through.
-    await new Promise((resolve) => setTimeout(resolve, (STEP_UP_SECONDS + 1) * 1000));
+    await staleSecondFactor(user.userId);
     await page.goto('/account/api-keys');
     const form = page.getByRole('region', { name: 'Create a key' });
     await form.getByLabel('Name').fill('After step-up');

@@ -8,7 +8,7 @@ import { launchBrowser } from '../support/console.js';
 import { createKey, keyClient, signedInUser } from '../support/flows.js';
 import { registerApp } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
-import { totpCode } from '../support/totp.js';
+import { totpCode, totpCodeAt } from '../support/totp.js';
 import {
   addVirtualAuthenticator,
   createCredential,
@@ -21,7 +21,6 @@ import {
  * gateway: enrolment, the codes shown once, step-up before removing a factor, the secret sealed at rest,
  * a notice mail and `user.security_changed` for each change, the export, and who may call these routes.
  */
-const STEP_UP_SECONDS = 3;
 const CHROME_ON_LINUX =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const RECOVERY_CODE = /^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{4}(-[0-9ABCDEFGHJKMNPQRSTVWXYZ]{4}){3}$/;
@@ -38,16 +37,7 @@ beforeAll(async () => {
       RATE_LIMIT_MFA_MAX: '1000',
       RATE_LIMIT_MFA_IP_MAX: '1000',
     },
-    {
-      // identityTestConfig does not list the MFA settings yet: their production defaults, spelled out.
-      MFA_TOTP_ISSUER: 'Gatehouse',
-      MFA_CHALLENGE_TTL_SECONDS: 300,
-      MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-      WEBAUTHN_RP_NAME: 'Gatehouse',
-      WEBAUTHN_EXTRA_ORIGINS: '',
-      MAGIC_LINK_TTL_SECONDS: 900,
-      MFA_STEP_UP_SECONDS: STEP_UP_SECONDS,
-    },
+    {},
     { publicHost: 'localhost' },
   );
 });
@@ -59,13 +49,18 @@ function sql(query: string, params: unknown[] = []): Promise<Json[]> {
   return stack.identity.deps.orm.em.fork().execute(query, params);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Long enough for the session's second factor to be stale. */
-const outlastStepUp = () => sleep(STEP_UP_SECONDS * 1000 + 500);
+/** How long a proven second factor lets a session make sensitive changes (MFA_STEP_UP_SECONDS). */
+const stepUpSeconds = () => stack.identity.deps.config.MFA_STEP_UP_SECONDS;
 
-/** Waits until the current 30-second step is after `step` (each step's code works once). */
-async function stepAfter(step: number): Promise<void> {
-  while (Math.floor(Date.now() / 30_000) <= step) await sleep(250);
+/**
+ * Ages the account's sessions' second factor to just past the step-up window (instead of waiting it out):
+ * step-up reads `sessions.second_factor_at` itself, not a cached principal.
+ */
+async function staleSecondFactor(userId: string): Promise<void> {
+  await sql(`update sessions set second_factor_at = now() - make_interval(secs => ?) where user_id = ?`, [
+    stepUpSeconds() + 1,
+    userId,
+  ]);
 }
 
 /** The subjects of the notice mails this address received. */
@@ -108,16 +103,17 @@ async function clientCredentialsToken(clientId: string, clientSecret: string, sc
   return body.access_token;
 }
 
-/** Answers a step-up challenge with an authenticator code: the session may make sensitive changes again. */
-async function stepUpWithTotp(client: ApiClient, secret: string, userId: string): Promise<void> {
-  const [{ last_used_step }] = await sql('select last_used_step from mfa_totp where user_id = ?', [userId]);
-  await stepAfter(Number(last_used_step));
+/**
+ * Answers a step-up challenge with an authenticator code: the session may make sensitive changes again.
+ * The code is the next step's (accepted, ±1): the current step's may already be spent by confirming.
+ */
+async function stepUpWithTotp(client: ApiClient, secret: string): Promise<void> {
   const challenge = await client.post('/api/user/mfa/step-up', {});
   expect(challenge.status, JSON.stringify(challenge.body)).toBe(200);
   const verified = await client.post('/api/auth/mfa/verify', {
     challengeId: challenge.body.data.challengeId,
     type: 'totp',
-    code: totpCode(secret),
+    code: totpCodeAt(secret, 1),
   });
   expect(verified.status, JSON.stringify(verified.body)).toBe(200);
 }
@@ -238,7 +234,7 @@ describe('authenticator app and recovery codes', () => {
     for (const hidden of [newest, stored.secret_sealed, ...after, ...fresh]) expect(text).not.toContain(hidden);
 
     // Once the session's second factor is stale, removing the app (and new codes) needs a step-up.
-    await outlastStepUp();
+    await staleSecondFactor(user.userId);
     for (const [method, path] of [
       ['DELETE', '/api/user/mfa/totp'],
       ['POST', '/api/user/mfa/recovery-codes'],
@@ -250,12 +246,12 @@ describe('authenticator app and recovery codes', () => {
         reason: 'step_up',
         factors: ['totp', 'recovery_code'],
         stepUpUrl: '/api/user/mfa/step-up',
-        maxAgeSeconds: STEP_UP_SECONDS,
+        maxAgeSeconds: stepUpSeconds(),
       });
     }
     expect((await sql('select 1 from mfa_totp where user_id = ?', [user.userId])).length).toBe(1);
 
-    await stepUpWithTotp(user.client, newest, user.userId);
+    await stepUpWithTotp(user.client, newest);
     const removed = await user.client.delete('/api/user/mfa/totp');
     expect(removed.status, JSON.stringify(removed.body)).toBe(200);
     expect((await user.client.get('/api/user/mfa')).body.data).toMatchObject({
@@ -325,7 +321,7 @@ describe('passkeys in Chromium', () => {
     browser = await launchBrowser();
     page = await browser.newPage();
     // WebAuthn runs on the relying party's origin: the stack's public URL (its host is localhost, not the IP).
-    await page.goto(stack.urls.gateway.replace('//127.0.0.1:', '//localhost:'));
+    await page.goto(stack.urls.gateway);
     authenticator = await addVirtualAuthenticator(page);
   });
   afterAll(async () => {
@@ -401,7 +397,7 @@ describe('passkeys in Chromium', () => {
     });
     expect(unknown.status).toBe(404);
 
-    await outlastStepUp();
+    await staleSecondFactor(user.userId);
     const refused = await user.client.delete(`/api/user/mfa/passkeys/${passkey.id}`);
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'MFA_REQUIRED', meta: { reason: 'step_up' } });
@@ -487,7 +483,10 @@ describe('passkeys in Chromium', () => {
       expect(copied.body.code).toBe('INVALID_CREDENTIALS');
     }
     await expect.poll(cloneMails, { timeout: 10_000 }).toEqual(['Your passkey may have been copied']);
-    await sleep(1000);
+    // A marker: new recovery codes (the genuine step-ups left the session fresh) mail a notice that must
+    // arrive. Mail is relayed in the order it was queued, so a second warning would have come before it.
+    expect((await user.client.post('/api/user/mfa/recovery-codes', {})).status).toBe(200);
+    await expect.poll(() => subjectsTo(user.email), { timeout: 10_000 }).toContain('New recovery codes');
     expect(cloneMails()).toHaveLength(1);
     const [after] = await sql('select counter, clone_warned_at from mfa_passkeys where credential_id = ?', [
       credential.id,

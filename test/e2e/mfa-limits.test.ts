@@ -4,34 +4,21 @@ import { PASSWORD, signedInUser } from '../support/flows.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCode, totpCodeAt } from '../support/totp.js';
 
-/** The identity test harness passes its config as it is (no schema defaults): the MFA keys at their defaults. */
-const MFA_CONFIG = {
-  MFA_TOTP_ISSUER: 'Gatehouse',
-  MFA_CHALLENGE_TTL_SECONDS: 300,
-  MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-  MFA_STEP_UP_SECONDS: 600,
-  WEBAUTHN_RP_NAME: 'Gatehouse',
-  WEBAUTHN_EXTRA_ORIGINS: '',
-  MAGIC_LINK_TTL_SECONDS: 900,
-};
 const ACCOUNT_BUDGET = 10;
 
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack(
-    {
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_MFA_MAX: String(ACCOUNT_BUDGET),
-      // Every request of this suite comes from 127.0.0.1: the per-IP budget must not be what refuses.
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-      RATE_LIMIT_EMAIL_MAX: '3',
-      // The magic-link case sends from several client addresses, as a proxy in front would say.
-      TRUSTED_PROXIES: '127.0.0.1',
-    },
-    MFA_CONFIG,
-  );
+  stack = await startStack({
+    RATE_LIMIT_SIGN_IN_MAX: '1000',
+    RATE_LIMIT_SIGN_UP_MAX: '1000',
+    RATE_LIMIT_MFA_MAX: String(ACCOUNT_BUDGET),
+    // Every request of this suite comes from 127.0.0.1: the per-IP budget must not be what refuses.
+    RATE_LIMIT_MFA_IP_MAX: '1000',
+    RATE_LIMIT_EMAIL_MAX: '3',
+    // The magic-link case sends from several client addresses, as a proxy in front would say.
+    TRUSTED_PROXIES: '127.0.0.1',
+  });
 });
 afterAll(async () => {
   await stack?.close();

@@ -29,20 +29,7 @@ import { addVirtualAuthenticator, createCredential } from '../support/webauthn.j
  * `localhost`, which WebAuthn needs.
  */
 
-/** The test harness hands identity its config without the schema's defaults; these are the defaults. */
-const MFA_CONFIG = {
-  MFA_TOTP_ISSUER: 'Gatehouse',
-  MFA_CHALLENGE_TTL_SECONDS: 300,
-  MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-  MFA_STEP_UP_SECONDS: 600,
-  WEBAUTHN_RP_NAME: 'Gatehouse',
-  WEBAUTHN_EXTRA_ORIGINS: '',
-  MAGIC_LINK_TTL_SECONDS: 900,
-};
-
 let stack: Stack;
-/** The public URL (`localhost`): the issuer, and the origin WebAuthn and the pages belong to. */
-let site: string;
 let owner: Awaited<ReturnType<typeof signedInUser>>;
 let app: RegisteredApp;
 let callbackServer: Server;
@@ -56,10 +43,9 @@ beforeAll(async () => {
       RATE_LIMIT_MFA_IP_MAX: '1000',
       RATE_LIMIT_IP_MAX: '5000',
     },
-    MFA_CONFIG,
+    {},
     { publicHost: 'localhost' },
   );
-  site = stack.urls.gateway.replace('//127.0.0.1:', '//localhost:');
   // The app's callback: a real page on loopback, for the browser case to land on.
   callbackServer = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Back</title>');
@@ -75,9 +61,6 @@ afterAll(async () => {
   await new Promise((done) => callbackServer?.close(done));
   await stack?.close();
 });
-
-/** The stack as seen at its public URL (the OAuth issuer is named by it). */
-const onSite = (): Stack => ({ ...stack, urls: { ...stack.urls, gateway: site } });
 
 interface TotpUser {
   client: ApiClient;
@@ -148,7 +131,7 @@ async function consentAndExchange(browser: FormBrowser, attempt: AuthorizationAt
     });
   }
   expect(step.reachedApp, step.text.slice(0, 300)).toBe(true);
-  const config = await clientFor(onSite(), app);
+  const config = await clientFor(stack, app);
   return exchangeCode(config, attempt, new URL(step.url));
 }
 
@@ -173,7 +156,7 @@ function expectLoginPageAgain(page: Page): void {
 }
 
 async function newAttempt(extra: Record<string, string> = {}): Promise<AuthorizationAttempt> {
-  return authorizationRequest(await clientFor(onSite(), app), app, 'openid user:read', extra);
+  return authorizationRequest(await clientFor(stack, app), app, 'openid user:read', extra);
 }
 
 describe('the OAuth login page with a second factor', () => {
@@ -201,7 +184,7 @@ describe('the OAuth login page with a second factor', () => {
     // The browser is signed in to Gatehouse only now, with a session that proved the second factor.
     const session = sessionCookieOf(answered.headers);
     expect(session).toBeDefined();
-    const me = await new ApiClient(site, { cookie: `gatehouse_session=${session}` }).get('/api/user/me');
+    const me = await new ApiClient(stack.urls.gateway, { cookie: `gatehouse_session=${session}` }).get('/api/user/me');
     expect(me.body.data.id).toBe(user.userId);
 
     const tokens = await consentAndExchange(browser, attempt, answered.location as string);
@@ -294,7 +277,7 @@ describe('the OAuth login page with a second factor', () => {
   it('refuses a challenge opened by the JSON sign-in or by another interaction', async () => {
     const user = await userWithTotp('Ida Interaction');
     // One from the JSON API (not bound to any interaction).
-    const json = await new ApiClient(site).post('/api/auth/sign-in/email', {
+    const json = await new ApiClient(stack.urls.gateway).post('/api/auth/sign-in/email', {
       email: user.email,
       password: PASSWORD,
     });
@@ -362,7 +345,7 @@ describe('a browser already signed in to Gatehouse', () => {
     // A session from before the factor (a second device signed in with the password only) meets the form.
     const before = await signedInUser(stack, 'Bea Before');
     const enrolled = await before.client.post('/api/user/mfa/totp/enroll', {});
-    const other = new ApiClient(site);
+    const other = new ApiClient(stack.urls.gateway);
     expect((await other.post('/api/auth/sign-in/email', { email: before.email, password: PASSWORD })).status).toBe(200);
     const confirmed = await before.client.post('/api/user/mfa/totp/confirm', {
       code: totpCode(enrolled.body.data.secret),
@@ -393,7 +376,7 @@ describe('the passkey button in a real browser', () => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
     });
     // The virtual authenticator lives on the public origin (WebAuthn's relying party is its host).
-    await page.goto(`${site}/styles/gatehouse.css`);
+    await page.goto(`${stack.urls.gateway}/styles/gatehouse.css`);
     const authenticator = await addVirtualAuthenticator(page);
     const options = await user.client.post('/api/user/mfa/passkeys/register/options', {});
     expect(options.status, JSON.stringify(options.body)).toBe(200);
@@ -405,7 +388,7 @@ describe('the passkey button in a real browser', () => {
     });
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
 
-    const config = await clientFor(onSite(), app);
+    const config = await clientFor(stack, app);
     const attempt = await authorizationRequest(config, app, 'openid user:read');
     await page.goto(attempt.url.toString());
     await page.getByLabel('Email').fill(user.email);

@@ -24,28 +24,14 @@ const GENEROUS_LIMITS = {
   RATE_LIMIT_PASSKEY_MAX: '1000',
 };
 
-/** identityTestConfig does not fill the MFA keys' defaults (a config object, not loadConfig): the shipped ones. */
-const MFA_CONFIG = {
-  MFA_TOTP_ISSUER: 'Gatehouse',
-  MFA_CHALLENGE_TTL_SECONDS: 300,
-  MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-  MFA_STEP_UP_SECONDS: 600,
-  WEBAUTHN_RP_NAME: 'Gatehouse',
-  WEBAUTHN_EXTRA_ORIGINS: '',
-  MAGIC_LINK_TTL_SECONDS: 900,
-};
-
 let stack: Stack;
 let dns: TestDnsServer;
 let browser: Browser;
-/** The public origin (`localhost`, the relying-party id): where WebAuthn runs in the page. */
-let publicOrigin: string;
 
 beforeAll(async () => {
   dns = new TestDnsServer();
   await dns.start();
-  stack = await startStack(GENEROUS_LIMITS, { ...MFA_CONFIG, DNS_SERVERS: dns.address }, { publicHost: 'localhost' });
-  publicOrigin = stack.urls.gateway.replace('127.0.0.1', 'localhost');
+  stack = await startStack(GENEROUS_LIMITS, { DNS_SERVERS: dns.address }, { publicHost: 'localhost' });
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -65,7 +51,8 @@ interface Device {
 async function device(): Promise<Device> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${publicOrigin}/livez`);
+  // WebAuthn runs on the public origin (`localhost`, the relying-party id).
+  await page.goto(`${stack.urls.gateway}/livez`);
   const authenticator = await addVirtualAuthenticator(page);
   return { context, page, authenticator, close: () => context.close() };
 }

@@ -13,17 +13,6 @@ import {
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCode, totpCodeAt } from '../support/totp.js';
 
-/** The identity test harness passes its config as it is (no schema defaults): the MFA keys at their defaults. */
-const MFA_CONFIG = {
-  MFA_TOTP_ISSUER: 'Gatehouse',
-  MFA_CHALLENGE_TTL_SECONDS: 300,
-  MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-  MFA_STEP_UP_SECONDS: 600,
-  WEBAUTHN_RP_NAME: 'Gatehouse',
-  WEBAUTHN_EXTRA_ORIGINS: '',
-  MAGIC_LINK_TTL_SECONDS: 900,
-};
-
 type User = Awaited<ReturnType<typeof signedInUser>>;
 
 let stack: Stack;
@@ -37,16 +26,13 @@ let memberToken: ApiClient;
 let org: string;
 
 beforeAll(async () => {
-  stack = await startStack(
-    {
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_EMAIL_MAX: '1000',
-      RATE_LIMIT_MFA_MAX: '1000',
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-    },
-    MFA_CONFIG,
-  );
+  stack = await startStack({
+    RATE_LIMIT_SIGN_IN_MAX: '1000',
+    RATE_LIMIT_SIGN_UP_MAX: '1000',
+    RATE_LIMIT_EMAIL_MAX: '1000',
+    RATE_LIMIT_MFA_MAX: '1000',
+    RATE_LIMIT_MFA_IP_MAX: '1000',
+  });
   owner = await verifiedUser(stack, 'Olga Owner');
   member = await verifiedUser(stack, 'Mira Member');
   outsider = await signedInUser(stack, 'Otto Outsider');

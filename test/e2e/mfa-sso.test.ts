@@ -28,17 +28,6 @@ import { totpCode, totpCodeAt } from '../support/totp.js';
  * (a DNS-verified domain on dns2), SAML against saml-idp's engine, both on loopback.
  */
 
-/** The test harness hands identity its config without the schema's defaults; these are the defaults. */
-const MFA_CONFIG = {
-  MFA_TOTP_ISSUER: 'Gatehouse',
-  MFA_CHALLENGE_TTL_SECONDS: 300,
-  MFA_CHALLENGE_MAX_ATTEMPTS: 5,
-  MFA_STEP_UP_SECONDS: 600,
-  WEBAUTHN_RP_NAME: 'Gatehouse',
-  WEBAUTHN_EXTRA_ORIGINS: '',
-  MAGIC_LINK_TTL_SECONDS: 900,
-};
-
 let stack: Stack;
 let dns: TestDnsServer;
 let oidcIdp: OidcTestIdp;
@@ -63,7 +52,7 @@ beforeAll(async () => {
       RATE_LIMIT_MFA_MAX: '1000',
       RATE_LIMIT_MFA_IP_MAX: '1000',
     },
-    { ...MFA_CONFIG, DNS_SERVERS: dns.address },
+    { DNS_SERVERS: dns.address },
   );
   samlIdp = new SamlTestIdp(() => stack.identity.deps.config.SAML_SP_CERTIFICATE);
   await samlIdp.start();

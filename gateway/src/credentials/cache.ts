@@ -1,4 +1,4 @@
-import type { AuthenticatedPrincipal } from '@gatehouse/contracts';
+import { type AuthenticatedPrincipal, userCredentialsPurgeId } from '@gatehouse/contracts';
 
 export type CachedResolution =
   | { ok: true; principal: AuthenticatedPrincipal }
@@ -137,9 +137,7 @@ export class CredentialCache {
 }
 
 /** The purge id of every cached answer of one user: their factors changed, or their account did. */
-export function userPurgeId(userId: string): string {
-  return `user:${userId}`;
-}
+export const userPurgeId = userCredentialsPurgeId;
 
 /**
  * The ids whose purge ends a cached answer: the credential's own, its user's (a security change

@@ -1,10 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IncomingHttpHeaders as Http2IncomingHttpHeaders } from 'node:http2';
-import { INTERNAL_HEADER_PREFIX, REVOKED_CREDENTIALS_HEADER } from '@gatehouse/contracts';
+import { EVERY_CREDENTIAL_PURGE_ID, INTERNAL_HEADER_PREFIX, REVOKED_CREDENTIALS_HEADER } from '@gatehouse/contracts';
 import type { CredentialCache } from './cache.js';
-
-/** Identity's id for "drop everything" (an organization's MFA policy changed): never a credential id. */
-const EVERY_CREDENTIAL = '*';
 
 /**
  * An upstream's answer headers as the client gets them. The credentials identity revoked while
@@ -20,7 +17,7 @@ export function answerHeaders<H extends IncomingHttpHeaders | Http2IncomingHttpH
   const revoked = headers[REVOKED_CREDENTIALS_HEADER];
   for (const value of Array.isArray(revoked) ? revoked : [revoked]) {
     for (const id of String(value ?? '').split(',')) {
-      if (id.trim() === EVERY_CREDENTIAL) cache.purgeAll();
+      if (id.trim() === EVERY_CREDENTIAL_PURGE_ID) cache.purgeAll();
       else if (id.trim()) cache.purge(id.trim());
     }
   }

@@ -3,7 +3,8 @@
  * (`new:…,old:…`), seals every authenticator secret with it; then the old key can go (docs/mfa.md).
  * Reads the same environment as the identity service.
  */
-import { resealTotpSecrets, withOperatorContext } from '../src/mfa/operator.js';
+import { withOperatorContext } from '../src/build-context.js';
+import { resealTotpSecrets } from '../src/mfa/operator.js';
 
 await withOperatorContext('mfa-reseal', async (ctx) => {
   const report = await resealTotpSecrets(ctx);

@@ -3,7 +3,8 @@
  * recovery code, once the operator has confirmed who they are. Removes the account's second factors and
  * ends every credential (sessions, keys, grants, app secrets, links); the owner is mailed.
  */
-import { resetFactorsOf, withOperatorContext } from '../src/mfa/operator.js';
+import { withOperatorContext } from '../src/build-context.js';
+import { resetFactorsOf } from '../src/mfa/operator.js';
 
 const email = process.argv[2]?.trim();
 if (!email || process.argv.length > 3) {

@@ -75,7 +75,12 @@ export const IdentityConfig = Type.Object({
   /** The relying party name a passkey prompt shows; the RP id is PUBLIC_URL's host. */
   WEBAUTHN_RP_NAME: Type.String({ minLength: 1, maxLength: 64, default: 'Gatehouse' }),
   /** Origins besides PUBLIC_URL's own that may present passkeys (comma-separated; e.g. the console's dev server). */
-  WEBAUTHN_EXTRA_ORIGINS: Type.String({ default: '' }),
+  WEBAUTHN_EXTRA_ORIGINS: Type.String({
+    default: '',
+    // Checked here, so a bad value stops the start instead of failing every passkey request.
+    pattern:
+      '^(?:\\s*https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?\\s*(?:,\\s*https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?\\s*)*)?$',
+  }),
   /** How long a mailed sign-in link works. */
   MAGIC_LINK_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
 });

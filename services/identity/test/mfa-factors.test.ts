@@ -3,11 +3,12 @@ import { AppError, newId } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../test/support/totp.js';
 import { deleteMe } from '../src/accounts/deletion.js';
+import { operatorContext } from '../src/build-context.js';
 import { commit, type IdentityContext } from '../src/context.js';
 import { replaceRecoveryCodes, spendRecoveryCode } from '../src/factors/recovery-codes.js';
 import { factorsOf, isEnrolled } from '../src/factors/status.js';
 import { checkTotp, totpAad } from '../src/factors/totp.js';
-import { operatorContext, resealTotpSecrets, resetFactorsOf } from '../src/mfa/operator.js';
+import { resealTotpSecrets, resetFactorsOf } from '../src/mfa/operator.js';
 import { Keyring } from '../src/sealing/keyring.js';
 import { type IdentityHarness, startIdentity } from './harness.js';
 
@@ -155,7 +156,7 @@ describe('spendRecoveryCode', () => {
     const other = await newUser();
     const codes = await commit(ctx, (em) => replaceRecoveryCodes(em, user.id));
     const othersCodes = await commit(ctx, (em) => replaceRecoveryCodes(em, other.id));
-    const spend = (userId: string, code: string) => commit(ctx, (em) => spendRecoveryCode(ctx, em, userId, code));
+    const spend = (userId: string, code: string) => commit(ctx, (em) => spendRecoveryCode(em, userId, code));
     const [first, second] = codes as [string, string];
 
     expect(await spend(user.id, othersCodes[0] ?? '')).toEqual({ spent: false, left: 10 });

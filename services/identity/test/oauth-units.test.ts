@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { escapeHtml } from '../src/html.js';
 import { signingKeysFromPem } from '../src/oauth/keys.js';
-import { consentPage, escapeHtml } from '../src/oauth/pages.js';
+import { consentPage } from '../src/oauth/pages.js';
 import { redirectUriProblem } from '../src/oauth-store/clients.js';
 
 describe('OAuth redirect URIs (OAuth 2.1, RFC 8252)', () => {

@@ -63,3 +63,9 @@ export const INTERNAL_HEADER_PREFIX = 'x-gatehouse-';
  * organization's security settings changed).
  */
 export const REVOKED_CREDENTIALS_HEADER = 'x-gatehouse-revoked';
+/** In that header: every cached credential of one user (`user:<userId>`). */
+export function userCredentialsPurgeId(userId: string): string {
+  return `user:${userId}`;
+}
+/** In that header: every cached credential of every user. */
+export const EVERY_CREDENTIAL_PURGE_ID = '*';

@@ -1,4 +1,9 @@
-import { type CredentialKind, EVENT_SUBJECTS, REVOKED_CREDENTIALS_HEADER } from '@gatehouse/contracts';
+import {
+  type CredentialKind,
+  EVENT_SUBJECTS,
+  REVOKED_CREDENTIALS_HEADER,
+  userCredentialsPurgeId,
+} from '@gatehouse/contracts';
 import { recordEvent } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -30,9 +35,6 @@ export function announceRevocation(
   if (requestId) remember(requestId, credential.id);
 }
 
-/** In the revoked-ids header, an entry naming a whole user (every credential of theirs) rather than one id. */
-export const USER_PURGE_PREFIX = 'user:';
-
 /**
  * Announces, in the caller's transaction, that the account's second factors changed (or a session
  * proved one): every gateway drops the cached credentials of this user, whose principal carries
@@ -43,8 +45,7 @@ export const USER_PURGE_PREFIX = 'user:';
 export function announceSecurityChange(
   em: EntityManager,
   userId: string,
-  // `userId` in `data` is tolerated (callers may pass the event's data whole); the argument is what counts.
-  data: { mfaEnabled: boolean; factors: readonly string[]; change: string; userId?: string },
+  data: { mfaEnabled: boolean; factors: readonly string[]; change: string },
   requestId?: string,
   sessionIds: readonly string[] = [],
 ): void {
@@ -55,7 +56,7 @@ export function announceSecurityChange(
     requestId,
   );
   if (!requestId) return;
-  remember(requestId, `${USER_PURGE_PREFIX}${userId}`);
+  remember(requestId, userCredentialsPurgeId(userId));
   for (const sessionId of sessionIds) remember(requestId, sessionId);
 }
 

@@ -138,13 +138,18 @@ async function warnOfClone(em: EntityManager, passkey: MfaPasskey): Promise<void
   queueMail(em, passkeyCloneSuspectedMail(email, passkey.name));
 }
 
+/** The account's passkeys, oldest first. */
+export function passkeysOf(em: EntityManager, userId: string): Promise<MfaPasskey[]> {
+  return em.find(MfaPasskeySchema, { userId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
+
 /** Options for a second-factor assertion with the account's own passkeys (`userVerification: 'preferred'`). */
 export async function assertionOptionsFor(
   ctx: IdentityContext,
   em: EntityManager,
   userId: string,
 ): Promise<Record<string, unknown> & { challenge: string }> {
-  const passkeys = await em.find(MfaPasskeySchema, { userId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  const passkeys = await passkeysOf(em, userId);
   const options = await generateAuthenticationOptions({
     rpID: relyingParty(ctx).rpID,
     allowCredentials: passkeys.map((passkey) => ({

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { newId, RECOVERY_CODE_COUNT } from '@gatehouse/contracts';
 import { hashSecret, queueMail } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { IdentityContext } from '../context.js';
 import { recoveryCodeUsedMail } from '../mail/templates.js';
 import { accountAddress } from './account.js';
 
@@ -45,14 +44,16 @@ export async function replaceRecoveryCodes(em: EntityManager, userId: string): P
   await em.execute('delete from mfa_recovery_codes where user_id = ?', [userId]);
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const now = new Date();
-  for (const code of codes) {
+  const values = codes.flatMap((code) => {
     const normalised = normaliseRecoveryCode(code);
     if (!normalised) throw new Error('a generated recovery code does not normalise');
-    await em.execute(
-      'insert into mfa_recovery_codes (id, user_id, code_hash, created_at, used_at) values (?, ?, ?, ?, null)',
-      [newId(), userId, hashRecoveryCode(normalised), now],
-    );
-  }
+    return [newId(), userId, hashRecoveryCode(normalised), now];
+  });
+  await em.execute(
+    `insert into mfa_recovery_codes (id, user_id, code_hash, created_at, used_at)
+     values ${codes.map(() => '(?, ?, ?, ?, null)').join(', ')}`,
+    values,
+  );
   return codes;
 }
 
@@ -70,7 +71,6 @@ export async function recoveryCodesLeft(em: EntityManager, userId: string): Prom
  * guarded update so it is spent once). Queues the "a recovery code was used, N left" mail in `em`.
  */
 export async function spendRecoveryCode(
-  _ctx: IdentityContext,
   em: EntityManager,
   userId: string,
   code: string,

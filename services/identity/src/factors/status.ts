@@ -34,12 +34,12 @@ export async function factorsOf(em: EntityManager, userId: string): Promise<MfaF
   return factorsFrom(await factorCounts(em, userId));
 }
 
-/** A confirmed authenticator app or at least one passkey (recovery codes alone do not count). */
+/** A real second factor: a confirmed authenticator app or a passkey (recovery codes alone do not count). */
+export function hasSecondFactor(factors: readonly MfaFactor[]): boolean {
+  return factors.includes('totp') || factors.includes('passkey');
+}
+
+/** Whether the account has a real second factor (`hasSecondFactor` of what it holds). */
 export async function isEnrolled(em: EntityManager, userId: string): Promise<boolean> {
-  const [row]: Array<{ enrolled: boolean }> = await em.execute(
-    `select exists (select 1 from mfa_totp where user_id = ? and confirmed_at is not null)
-         or exists (select 1 from mfa_passkeys where user_id = ?) as enrolled`,
-    [userId, userId],
-  );
-  return row?.enrolled === true;
+  return hasSecondFactor(await factorsOf(em, userId));
 }

@@ -1,6 +1,6 @@
 import { AppError, type AuthenticatedPrincipal } from '@gatehouse/contracts';
 import { type IdentityContext, readEm } from '../context.js';
-import { factorsOf } from './status.js';
+import { factorsOf, hasSecondFactor } from './status.js';
 
 export const STEP_UP_URL = '/api/user/mfa/step-up';
 
@@ -14,7 +14,7 @@ export async function requireFreshSecondFactor(ctx: IdentityContext, principal: 
   if (principal.kind !== 'session') return;
   const em = readEm(ctx);
   const factors = await factorsOf(em, principal.userId);
-  if (!factors.includes('totp') && !factors.includes('passkey')) return;
+  if (!hasSecondFactor(factors)) return;
   const maxAgeSeconds = ctx.config.MFA_STEP_UP_SECONDS;
   // The row, not the principal: a step-up just completed counts on the very next request, on every replica.
   const [row]: Array<{ fresh: boolean }> = await em.execute(

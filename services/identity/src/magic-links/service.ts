@@ -2,12 +2,12 @@ import { AppError } from '@gatehouse/contracts';
 import { queueMail } from '@gatehouse/service-kit';
 import { commit, type IdentityContext, publicLink, readEm } from '../context.js';
 import { takeOverUnverified } from '../email-verification/service.js';
+import { magicLinkMail, magicLinkSsoMail } from '../mail/templates.js';
 import { completeFirstFactorIn, type FirstFactorResult } from '../mfa-challenges/first-factor.js';
 import { consumeToken, issueToken } from '../one-time-tokens/service.js';
 import type { ClientInfo } from '../sessions/service.js';
 import { discoverUrl, passwordRefusal } from '../sso-policy/policy.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
-import { magicLinkMail, magicLinkSsoMail } from './mail.js';
 
 /**
  * Mails a sign-in link to an active account (the previous one stops working). Nothing for an unknown
@@ -62,6 +62,6 @@ export async function signInWithMagicLink(
     const ssoRefusal = await passwordRefusal(ctx, found.email, found.id, em);
     if (ssoRefusal) throw ssoRefusal;
     if (!found.isVerified) await takeOverUnverified(ctx, em, found, requestId);
-    return completeFirstFactorIn(ctx, em, found, 'email', client, { method: 'magic_link' });
+    return completeFirstFactorIn(ctx, em, found, 'email', client);
   });
 }

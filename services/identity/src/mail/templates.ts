@@ -1,6 +1,5 @@
 import type { MailMessage } from '@gatehouse/service-kit';
-
-const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+import { escapeHtml } from '../html.js';
 
 function linkMail(
   to: string,
@@ -123,5 +122,29 @@ export function factorsClearedMail(to: string): MailMessage {
     'Two-step verification was turned off',
     'Every second factor of your account (authenticator app, passkeys, recovery codes) was removed while its ownership was confirmed again.',
     'Set up two-step verification again from your account settings. If you did not expect this, contact support.',
+  );
+}
+
+/** The sign-in link itself; it opens the console's page, which signs in on a click (POST). */
+export function magicLinkMail(to: string, link: string, minutes: number): MailMessage {
+  return linkMail(
+    to,
+    'Your sign-in link',
+    'Someone asked for a link to sign in to your Gatehouse account.',
+    'Sign in to Gatehouse',
+    link,
+    `The link works once and expires in ${minutes} minutes; a newer link replaces it. If it was not you, ignore this message: nobody can sign in without it.`,
+  );
+}
+
+/** Instead of a link, for an address whose organization requires single sign-on: where that sign-in starts. */
+export function magicLinkSsoMail(to: string, discoverLink: string): MailMessage {
+  return linkMail(
+    to,
+    'Sign in with single sign-on',
+    'Someone asked for a link to sign in to your Gatehouse account. Your organization requires signing in through its single sign-on, so no sign-in link was made.',
+    'Sign in with single sign-on',
+    discoverLink,
+    'If it was not you, ignore this message.',
   );
 }

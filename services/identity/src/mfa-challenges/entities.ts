@@ -2,10 +2,14 @@ import { EntitySchema } from '@mikro-orm/postgresql';
 
 export type ChallengePurpose = 'sign_in' | 'step_up' | 'passkey_registration' | 'passkey_sign_in';
 
+/** What a sign-in proved first: a password, SSO or a magic link (RFC 8176 amr values; `email` for the link). */
+export type FirstFactor = 'pwd' | 'sso' | 'email';
+
 /**
  * A step between two proofs, kept in PostgreSQL (never only in a cookie or in memory): a sign-in waiting
  * for its second factor, a step-up, or a WebAuthn ceremony. The handle handed out is
- * `<accountTag>.<secret>`; only the secret's SHA-256 is stored. Single use, 5 minutes, 5 attempts.
+ * `<accountTag>.<secret>`; only the secret's SHA-256 is stored. Single use, MFA_CHALLENGE_TTL_SECONDS /
+ * MFA_CHALLENGE_MAX_ATTEMPTS (5 minutes, 5 attempts by default).
  */
 export interface MfaChallenge {
   id: string;
@@ -16,7 +20,7 @@ export interface MfaChallenge {
   /** step_up and passkey_registration: the session it belongs to. */
   sessionId: string | null;
   /** sign_in: what was proven first — 'pwd', 'sso' or 'email' (magic link). */
-  firstFactor: 'pwd' | 'sso' | 'email' | null;
+  firstFactor: FirstFactor | null;
   /** sign_in after SSO: carried onto the session (for `ssoRequired`). */
   ssoConnectionId: string | null;
   /** sign_in after SSO: where the browser goes afterwards (checked at SSO start). */

@@ -1,4 +1,4 @@
-import type { MfaChallenge as MfaChallengeAnswer } from '@gatehouse/contracts';
+import type { LoginMethodName, MfaChallenge as MfaChallengeAnswer } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
 import { commit, type IdentityContext } from '../context.js';
@@ -7,13 +7,17 @@ import type { Session } from '../sessions/entities.js';
 import type { ClientInfo, SessionAuth } from '../sessions/service.js';
 import { openSession } from '../sessions/sign-in.js';
 import type { User } from '../users/entities.js';
+import type { FirstFactor } from './entities.js';
 import { openChallenge } from './open.js';
 
-export type FirstFactor = 'pwd' | 'sso' | 'email';
+/** The login-history method of a sign-in that began with this first factor. */
+export function loginMethodOf(firstFactor: FirstFactor): LoginMethodName {
+  if (firstFactor === 'sso') return 'sso';
+  if (firstFactor === 'email') return 'magic_link';
+  return 'password';
+}
 
 export interface FirstFactorOptions {
-  /** The login-history method: password, sso or magic_link. */
-  method: 'password' | 'sso' | 'magic_link';
   rememberMe?: boolean;
   /** From the OAuth login page: the challenge is bound to this interaction. */
   interactionUid?: string;
@@ -39,7 +43,7 @@ export function completeFirstFactor(
   user: User,
   firstFactor: FirstFactor,
   client: ClientInfo,
-  options: FirstFactorOptions,
+  options: FirstFactorOptions = {},
 ): Promise<FirstFactorResult> {
   return commit(ctx, (em) => completeFirstFactorIn(ctx, em, user, firstFactor, client, options));
 }
@@ -54,7 +58,7 @@ export async function completeFirstFactorIn(
   user: User,
   firstFactor: FirstFactor,
   client: ClientInfo,
-  options: FirstFactorOptions,
+  options: FirstFactorOptions = {},
 ): Promise<FirstFactorResult> {
   const factors = options.mfaAsserted ? [] : await factorsOf(em, user.id);
   if (factors.length === 0) {
@@ -67,7 +71,7 @@ export async function completeFirstFactorIn(
       user.id,
       client,
       { ...auth, ssoConnectionId: options.ssoConnectionId ?? null },
-      { method: options.method },
+      { method: loginMethodOf(firstFactor) },
     );
     return { kind: 'session', ...signedIn };
   }

@@ -39,6 +39,18 @@ export function isOpen(ctx: IdentityContext, row: MfaChallenge, now = new Date()
   return row.usedAt === null && row.expiresAt > now && row.attempts < ctx.config.MFA_CHALLENGE_MAX_ATTEMPTS;
 }
 
+/**
+ * Spends a challenge once, in `em`'s transaction (or on its own when `em` has none): of two answers
+ * racing for one challenge, the second is refused. Throws INVALID_OR_EXPIRED_TOKEN when it is spent or expired.
+ */
+export async function spendChallenge(em: EntityManager, challengeId: string): Promise<void> {
+  const spent: unknown[] = await em.execute(
+    'update mfa_challenges set used_at = now() where id = ? and used_at is null and expires_at > now() returning id',
+    [challengeId],
+  );
+  if (spent.length === 0) throw expiredChallenge();
+}
+
 /** Rows expired over an hour ago go, a bounded batch at each new one (the table stays small). */
 export async function forgetStaleChallenges(em: EntityManager): Promise<void> {
   await em.execute(

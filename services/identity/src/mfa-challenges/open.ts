@@ -1,13 +1,12 @@
 import type { MfaChallenge as MfaChallengeAnswer, MfaFactor } from '@gatehouse/contracts';
-import { newId } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
 import type { IdentityContext } from '../context.js';
 import { assertionOptionsFor } from '../factors/passkeys.js';
 import { factorsOf } from '../factors/status.js';
 import type { ClientInfo } from '../sessions/service.js';
-import { type MfaChallenge, MfaChallengeSchema } from './entities.js';
-import { forgetStaleChallenges, newHandle } from './handle.js';
+import type { FirstFactor, MfaChallenge } from './entities.js';
+import { insertChallenge } from './rows.js';
 
 export type ChallengeAnswer = Static<typeof MfaChallengeAnswer>;
 
@@ -16,7 +15,7 @@ export type ChallengeRequest =
       purpose: 'sign_in';
       userId: string;
       client: ClientInfo;
-      firstFactor: 'pwd' | 'sso' | 'email';
+      firstFactor: FirstFactor;
       rememberMe?: boolean;
       interactionUid?: string;
       ssoConnectionId?: string;
@@ -34,30 +33,11 @@ export async function openChallenge(
   em: EntityManager,
   request: ChallengeRequest,
 ): Promise<ChallengeAnswer> {
-  await forgetStaleChallenges(em);
   const factors = await factorsOf(em, request.userId);
   const options = factors.includes('passkey') ? await assertionOptionsFor(ctx, em, request.userId) : undefined;
-  const { handle, secretHash } = newHandle(ctx.mfaKeys.accountTag(request.userId));
-  const now = new Date();
-  const signIn = request.purpose === 'sign_in' ? request : null;
-  const row = em.create(MfaChallengeSchema, {
-    id: newId(),
-    secretHash,
-    userId: request.userId,
-    purpose: request.purpose,
-    sessionId: request.purpose === 'step_up' ? request.sessionId : null,
-    firstFactor: signIn?.firstFactor ?? null,
-    ssoConnectionId: signIn?.ssoConnectionId ?? null,
-    returnTo: signIn?.returnTo ?? null,
-    interactionUid: signIn?.interactionUid ?? null,
-    rememberMe: signIn?.rememberMe ?? true,
-    webauthnChallenge: options?.challenge ?? null,
-    attempts: 0,
-    ip: request.client.ip,
-    userAgent: request.client.userAgent?.slice(0, 512) ?? null,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000),
-    usedAt: null,
+  const { handle, row } = await insertChallenge(ctx, em, {
+    ...request,
+    ...(options ? { webauthnChallenge: options.challenge } : {}),
   });
   return presentChallenge(ctx, row, handle, factors, options);
 }

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { AppError, newId } from '@gatehouse/contracts';
+import { AppError } from '@gatehouse/contracts';
 import { type AuthenticationResponseJSON, generateAuthenticationOptions } from '@simplewebauthn/server';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkPasskeyAssertion } from '../factors/passkeys.js';
@@ -8,11 +7,8 @@ import type { ClientInfo, SignInResult } from '../sessions/service.js';
 import { openSession } from '../sessions/sign-in.js';
 import { passwordRefusal } from '../sso-policy/policy.js';
 import { findUserById } from '../users/queries.js';
-import { MfaChallengeSchema } from './entities.js';
-import { expiredChallenge, findByHandle, forgetStaleChallenges, newHandle } from './handle.js';
-
-/** How long the browser may take over the passkey prompt (the ceremony row lives as long as a challenge). */
-const CEREMONY_TIMEOUT_MS = 300_000;
+import { expiredChallenge, findByHandle, spendChallenge } from './handle.js';
+import { insertChallenge } from './rows.js';
 
 const PASSKEY_REFUSED = () => new AppError('INVALID_CREDENTIALS', 'That passkey was not accepted');
 
@@ -29,32 +25,17 @@ export async function startPasskeySignIn(
     rpID: relyingParty(ctx).rpID,
     allowCredentials: [],
     userVerification: 'required',
-    timeout: CEREMONY_TIMEOUT_MS,
+    // The browser may take over the passkey prompt as long as the ceremony row lives.
+    timeout: ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000,
   });
-  const { handle, secretHash } = newHandle(randomBytes(12).toString('base64url'));
-  await commit(ctx, async (em) => {
-    await forgetStaleChallenges(em);
-    const now = new Date();
-    em.create(MfaChallengeSchema, {
-      id: newId(),
-      secretHash,
-      userId: null,
+  const { handle } = await commit(ctx, (em) =>
+    insertChallenge(ctx, em, {
       purpose: 'passkey_sign_in',
-      sessionId: null,
-      firstFactor: null,
-      ssoConnectionId: null,
-      returnTo: null,
-      interactionUid: null,
-      rememberMe: true,
+      userId: null,
+      client,
       webauthnChallenge: options.challenge,
-      attempts: 0,
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000),
-      usedAt: null,
-    });
-  });
+    }),
+  );
   return { ceremonyId: handle, options: options as unknown as Record<string, unknown> };
 }
 
@@ -72,13 +53,7 @@ export async function passkeySignIn(
 ): Promise<SignInResult> {
   const row = await findByHandle(ctx, readEm(ctx), input.ceremonyId, ['passkey_sign_in']);
   if (!row?.webauthnChallenge) throw expiredChallenge();
-  const spent: unknown[] = await readEm(ctx)
-    .getConnection()
-    .execute(
-      'update mfa_challenges set used_at = now() where id = ? and used_at is null and expires_at > now() returning id',
-      [row.id],
-    );
-  if (spent.length === 0) throw expiredChallenge();
+  await spendChallenge(readEm(ctx), row.id);
   const expectedChallenge = row.webauthnChallenge;
   // Failures are returned, not thrown, so what they wrote (a clone warning mail, the history row) commits.
   const outcome = await commit(ctx, async (em): Promise<PasskeyOutcome> => {

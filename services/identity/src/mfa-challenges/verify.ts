@@ -1,4 +1,4 @@
-import type { Amr, AuthenticatedPrincipal, LoginMethodName, MfaFactor, MfaVerifyBody } from '@gatehouse/contracts';
+import type { Amr, AuthenticatedPrincipal, MfaFactor, MfaVerifyBody } from '@gatehouse/contracts';
 import { AppError } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
@@ -8,7 +8,7 @@ import { announceSecurityChange } from '../credentials/revocation.js';
 import { checkPasskeyAssertion } from '../factors/passkeys.js';
 import { spendRecoveryCode } from '../factors/recovery-codes.js';
 import { markSecondFactor } from '../factors/session-proof.js';
-import { factorsOf, isEnrolled } from '../factors/status.js';
+import { factorsOf, hasSecondFactor } from '../factors/status.js';
 import { checkTotp } from '../factors/totp.js';
 import { type Session, SessionSchema } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
@@ -16,7 +16,8 @@ import { openSession } from '../sessions/sign-in.js';
 import type { User } from '../users/entities.js';
 import { loadUserForUpdate } from '../users/queries.js';
 import type { MfaChallenge } from './entities.js';
-import { expiredChallenge, findByHandle } from './handle.js';
+import { loginMethodOf } from './first-factor.js';
+import { expiredChallenge, findByHandle, spendChallenge } from './handle.js';
 
 export type VerifyResult =
   | { kind: 'signed_in'; token: string; session: Session; user: User; redirectTo?: string }
@@ -61,19 +62,20 @@ export async function verifyChallenge(
         error: new AppError('INVALID_CREDENTIALS', 'That code or passkey was not accepted', { attemptsLeft }),
       };
     }
-    await spend(em, row.id);
+    await spendChallenge(em, row.id);
     if (row.purpose === 'step_up') return { ok: true, result: await stepUp(ctx, em, row, user, proof.amr, expect) };
+    const firstFactor = row.firstFactor ?? 'pwd';
     const signedIn = await openSession(
       ctx,
       em,
       userId,
       client,
       {
-        amr: [row.firstFactor ?? 'pwd', proof.amr, 'mfa'],
+        amr: [firstFactor, proof.amr, 'mfa'],
         secondFactorAt: new Date(),
         ssoConnectionId: row.ssoConnectionId,
       },
-      { method: loginMethodOf(row), secondFactor: input.type },
+      { method: loginMethodOf(firstFactor), secondFactor: input.type },
     );
     return {
       ok: true,
@@ -105,15 +107,6 @@ async function countAttempt(ctx: IdentityContext, challengeId: string): Promise<
   return Number(row.attempts);
 }
 
-/** Spent once: of two right answers racing for one challenge, the second is refused. */
-async function spend(em: EntityManager, challengeId: string): Promise<void> {
-  const spent: unknown[] = await em.execute(
-    'update mfa_challenges set used_at = now() where id = ? and used_at is null and expires_at > now() returning id',
-    [challengeId],
-  );
-  if (spent.length === 0) throw expiredChallenge();
-}
-
 async function proveFactor(
   ctx: IdentityContext,
   em: EntityManager,
@@ -127,7 +120,7 @@ async function proveFactor(
       return (await checkTotp(ctx, em, userId, input.code)) ? { ok: true, amr: 'otp' } : wrong;
     case 'recovery_code':
       // A recovery code is a one-time password (RFC 8176 `otp`); the history says which it was.
-      return (await spendRecoveryCode(ctx, em, userId, input.code)).spent ? { ok: true, amr: 'otp' } : wrong;
+      return (await spendRecoveryCode(em, userId, input.code)).spent ? { ok: true, amr: 'otp' } : wrong;
     case 'passkey': {
       if (!row.webauthnChallenge) return wrong;
       const check = await checkPasskeyAssertion(ctx, em, {
@@ -159,7 +152,7 @@ async function stepUp(
   announceSecurityChange(
     em,
     user.id,
-    { userId: user.id, mfaEnabled: await isEnrolled(em, user.id), factors, change: 'second_factor_verified' },
+    { mfaEnabled: hasSecondFactor(factors), factors, change: 'second_factor_verified' },
     expect.requestId,
     [session.id],
   );
@@ -178,14 +171,8 @@ function recordRefusal(
   if (row.purpose !== 'sign_in' || !row.userId) return;
   ctx.sessions.recordLogin(em, row.userId, client, {
     success: false,
-    method: loginMethodOf(row),
+    method: loginMethodOf(row.firstFactor ?? 'pwd'),
     failureReason: reason,
     secondFactor: factor,
   });
-}
-
-function loginMethodOf(row: MfaChallenge): LoginMethodName {
-  if (row.firstFactor === 'sso') return 'sso';
-  if (row.firstFactor === 'email') return 'magic_link';
-  return 'password';
 }

@@ -5,7 +5,7 @@ import { commit, type IdentityContext, readEm } from '../context.js';
 import { accountAddress } from '../factors/account.js';
 import { replaceRecoveryCodes } from '../factors/recovery-codes.js';
 import { markSecondFactor } from '../factors/session-proof.js';
-import { factorCounts, factorsFrom, isEnrolled } from '../factors/status.js';
+import { factorCounts, factorsFrom, hasSecondFactor, isEnrolled } from '../factors/status.js';
 import { requireFreshSecondFactor } from '../factors/step-up.js';
 import { openTotpSecret, totpAad, totpStepOf } from '../factors/totp.js';
 import { recoveryCodesRegeneratedMail, totpEnabledMail, totpRemovedMail } from '../mail/templates.js';
@@ -18,7 +18,7 @@ export async function mfaStatus(ctx: IdentityContext, userId: string) {
   const counts = await factorCounts(readEm(ctx), userId);
   const factors = factorsFrom(counts);
   return {
-    enabled: factors.includes('totp') || factors.includes('passkey'),
+    enabled: hasSecondFactor(factors),
     factors,
     totp: { confirmedAt: counts.totpConfirmedAt?.toISOString() ?? null },
     passkeyCount: counts.passkeys,

@@ -2,7 +2,7 @@ import { type MailMessage, queueMail } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { announceSecurityChange } from '../credentials/revocation.js';
 import { accountAddress } from '../factors/account.js';
-import { factorsOf } from '../factors/status.js';
+import { factorsOf, hasSecondFactor, isEnrolled } from '../factors/status.js';
 
 /**
  * Serialises factor changes of one account (enrol, confirm, add, remove, regenerate) within the
@@ -26,7 +26,7 @@ export async function announceFactorChange(
 ): Promise<boolean> {
   await em.flush();
   const factors = await factorsOf(em, userId);
-  const mfaEnabled = factors.includes('totp') || factors.includes('passkey');
+  const mfaEnabled = hasSecondFactor(factors);
   const { email } = await accountAddress(em, userId);
   const message = mail(email, mfaEnabled);
   if (message) queueMail(em, message);
@@ -34,12 +34,11 @@ export async function announceFactorChange(
   return mfaEnabled;
 }
 
-/** When the last real factor went, the recovery codes go too: alone they are no second factor. */
+/**
+ * When the last real factor went, the recovery codes go too: alone they are no second factor. Called
+ * under `lockFactorsOf`, so no factor is added between the check and the delete.
+ */
 export async function dropRecoveryCodesIfLast(em: EntityManager, userId: string): Promise<void> {
-  await em.execute(
-    `delete from mfa_recovery_codes where user_id = ?
-        and not exists (select 1 from mfa_totp where user_id = ? and confirmed_at is not null)
-        and not exists (select 1 from mfa_passkeys where user_id = ?)`,
-    [userId, userId, userId],
-  );
+  if (await isEnrolled(em, userId)) return;
+  await em.execute('delete from mfa_recovery_codes where user_id = ?', [userId]);
 }

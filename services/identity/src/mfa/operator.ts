@@ -1,49 +1,8 @@
-import {
-  ConfigError,
-  createLogger,
-  createMailer,
-  createServiceDeps,
-  loadConfig,
-  type ServiceDeps,
-} from '@gatehouse/service-kit';
-import { buildIdentityContext } from '../build-context.js';
-import { IdentityConfig } from '../config.js';
 import { commit, type IdentityContext } from '../context.js';
-import { identityService } from '../definition.js';
 import { totpAad } from '../factors/totp.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
 import { SealError } from '../sealing/keyring.js';
 import { findUserByEmail } from '../users/queries.js';
-
-/**
- * What the operator scripts (scripts/mfa-*.ts) work with: identity's context as app.ts builds it,
- * without the HTTP side. Events and mail they cause are written to the outboxes in their transactions,
- * so they leave even if the script ends first (the running service relays them).
- */
-export function operatorContext(deps: ServiceDeps<IdentityConfig>): IdentityContext {
-  return buildIdentityContext(deps, createMailer(deps.config, deps.logger));
-}
-
-/**
- * Runs an operator script's work with identity's context, from the same environment as the service
- * (a configuration error is one line and exit code 1, as for the service), then disconnects.
- */
-export async function withOperatorContext(name: string, work: (ctx: IdentityContext) => Promise<void>): Promise<void> {
-  let config: IdentityConfig;
-  try {
-    config = loadConfig(IdentityConfig);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`${name}: ${error.message}`);
-    process.exit(1);
-  }
-  const deps = await createServiceDeps(identityService, config, createLogger(name, config.LOG_LEVEL));
-  try {
-    await work(operatorContext(deps));
-  } finally {
-    await deps.close();
-  }
-}
 
 export interface ResealReport {
   /** Rows looked at. */

@@ -8,16 +8,16 @@ import {
 import { isoUint8Array } from '@simplewebauthn/server/helpers';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { accountAddress } from '../factors/account.js';
-import { type MfaPasskey, MfaPasskeySchema, presentPasskey } from '../factors/entities.js';
-import { amrOf } from '../factors/passkeys.js';
+import { MfaPasskeySchema, presentPasskey } from '../factors/entities.js';
+import { amrOf, passkeysOf } from '../factors/passkeys.js';
 import { replaceRecoveryCodes } from '../factors/recovery-codes.js';
 import { markSecondFactor } from '../factors/session-proof.js';
 import { isEnrolled } from '../factors/status.js';
 import { requireFreshSecondFactor } from '../factors/step-up.js';
 import { relyingParty } from '../factors/webauthn.js';
 import { passkeyAddedMail, passkeyRemovedMail } from '../mail/templates.js';
-import { MfaChallengeSchema } from '../mfa-challenges/entities.js';
-import { expiredChallenge, findByHandle, forgetStaleChallenges, newHandle } from '../mfa-challenges/handle.js';
+import { expiredChallenge, findByHandle, spendChallenge } from '../mfa-challenges/handle.js';
+import { insertChallenge } from '../mfa-challenges/rows.js';
 import { announceFactorChange, dropRecoveryCodesIfLast, lockFactorsOf } from './factor-changes.js';
 import { passkeyNameFor } from './passkey-names.js';
 
@@ -26,10 +26,6 @@ export const MAX_PASSKEYS_PER_ACCOUNT = 20;
 
 const passkeyLimit = () =>
   conflict('PASSKEY_LIMIT', `An account holds at most ${MAX_PASSKEYS_PER_ACCOUNT} passkeys; remove one first`);
-
-async function passkeysOf(em: ReturnType<typeof readEm>, userId: string): Promise<MfaPasskey[]> {
-  return em.find(MfaPasskeySchema, { userId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-}
 
 /**
  * Starts adding a passkey: a `passkey_registration` ceremony bound to the calling session, and
@@ -60,30 +56,16 @@ export async function startPasskeyRegistration(
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
     timeout: ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000,
   });
-  const { handle, secretHash } = newHandle(ctx.mfaKeys.accountTag(userId));
-  await commit(ctx, async (tx) => {
-    await forgetStaleChallenges(tx);
-    const now = new Date();
-    tx.create(MfaChallengeSchema, {
-      id: newId(),
-      secretHash,
-      userId,
+  const { handle } = await commit(ctx, (tx) =>
+    insertChallenge(ctx, tx, {
       purpose: 'passkey_registration',
+      userId,
+      client,
       sessionId: principal.credentialId,
-      firstFactor: null,
-      ssoConnectionId: null,
-      returnTo: null,
-      interactionUid: null,
-      rememberMe: false,
       webauthnChallenge: options.challenge,
-      attempts: 0,
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000),
-      usedAt: null,
-    });
-  });
+      rememberMe: false,
+    }),
+  );
   return { ceremonyId: handle, options: { ...options } };
 }
 
@@ -105,12 +87,8 @@ export async function finishPasskeyRegistration(
     if (ceremony.userId !== userId || ceremony.sessionId !== principal.credentialId) {
       throw new AppError('FORBIDDEN', 'This passkey was started by another session; start again here');
     }
-    const spent: unknown[] = await em.execute(
-      `update mfa_challenges set used_at = now(), attempts = attempts + 1
-        where id = ? and used_at is null and expires_at > now() returning id`,
-      [ceremony.id],
-    );
-    if (spent.length === 0 || !ceremony.webauthnChallenge) throw expiredChallenge();
+    await spendChallenge(em, ceremony.id);
+    if (!ceremony.webauthnChallenge) throw expiredChallenge();
     return ceremony.webauthnChallenge;
   });
 

@@ -1,7 +1,6 @@
 import { AUTH_ROUTES, MFA_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
-import { type IdentityContext, readEm } from '../context.js';
-import { organizationCount } from '../memberships/service.js';
+import type { IdentityContext } from '../context.js';
 import { describeChallenge } from '../mfa-challenges/describe.js';
 import { completeFirstFactor } from '../mfa-challenges/first-factor.js';
 import { passkeySignIn, startPasskeySignIn } from '../mfa-challenges/passwordless.js';
@@ -10,26 +9,19 @@ import { verifyChallenge } from '../mfa-challenges/verify.js';
 import { setSessionCookie } from '../sessions/cookie.js';
 import type { Session } from '../sessions/entities.js';
 import { clientInfo, provePassword } from '../sessions/sign-in.js';
-import { presentUser, type User } from '../users/entities.js';
+import type { User } from '../users/entities.js';
+import { answerFirstFactor, signedInAnswer } from './sign-in-answer.js';
 
 /** The second step of a sign-in, passwordless passkey sign-in, and step-up. */
 export function mfaSignInRoutes(routes: RouteServer, ctx: IdentityContext): void {
-  const signedIn = async (user: User, session: Session) => ({
-    user: presentUser(user, await organizationCount(readEm(ctx), user.id)),
-    session: { id: session.id, expiresAt: session.expiresAt.toISOString() },
-  });
+  const signedIn = (user: User, session: Session) => signedInAnswer(ctx, user, session);
 
   // An account without a second factor gets exactly what it always got: the session and its cookie.
   routes.serve(AUTH_ROUTES.signIn, async (request, reply) => {
     const client = clientInfo(request);
     const user = await provePassword(ctx, request.body, client);
-    const result = await completeFirstFactor(ctx, user, 'pwd', client, {
-      method: 'password',
-      rememberMe: request.body.rememberMe,
-    });
-    if (result.kind === 'challenge') return ok(reply, 'Second factor required', result.challenge);
-    setSessionCookie(ctx, reply, result.token, result.session);
-    return ok(reply, 'Signed in successfully', await signedIn(result.user, result.session));
+    const result = await completeFirstFactor(ctx, user, 'pwd', client, { rememberMe: request.body.rememberMe });
+    return answerFirstFactor(ctx, reply, result);
   });
 
   routes.serve(MFA_ROUTES.verifyMfa, async (request, reply) => {

@@ -1,5 +1,6 @@
 import { gatewayPrincipalOf } from '@gatehouse/service-kit';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { sessionMeetsFactors } from './second-factor.js';
 
 export const GATEHOUSE_SESSION_REASON = 'gatehouse_session';
 
@@ -19,9 +20,7 @@ export function gatehouseLoginPolicy(): interactionPolicy.DefaultPolicy {
       const principal = gatewayPrincipalOf(koa.req);
       const sameUser = principal?.kind === 'session' && principal.userId === accountId;
       if (!sameUser) return Check.REQUEST_PROMPT;
-      // Fields an older gateway does not send count as met, as they did before second factors.
-      const missingSecondFactor = principal.mfaEnrolled === true && principal.secondFactorAt === null;
-      return missingSecondFactor ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      return sessionMeetsFactors(principal) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
   return policy;

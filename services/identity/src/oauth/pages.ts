@@ -6,6 +6,7 @@ import {
   SCOPE_DESCRIPTIONS,
 } from '@gatehouse/contracts';
 import type { Static } from 'typebox';
+import { escapeHtml } from '../html.js';
 
 /**
  * The authorization server's pages: plain server-rendered HTML, nothing from another origin (their
@@ -20,10 +21,6 @@ export const PASSKEY_SCRIPT_PATH = '/scripts/oauth-passkey.js';
 export function describeScope(scope: string): string {
   if (isTokenScope(scope)) return SCOPE_DESCRIPTIONS[scope];
   return OIDC_SCOPE_DESCRIPTIONS[scope as keyof typeof OIDC_SCOPE_DESCRIPTIONS] ?? scope;
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 /** The console's logo, inline so the page needs no image request (and says nothing to a screen reader). */

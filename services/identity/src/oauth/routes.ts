@@ -130,8 +130,7 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
         // A session that skipped a second factor the account has (signed in before enrolling) does not.
         const principal = request.principal;
         const onlyMissingSession = interaction.prompt.reasons.every((reason) => SESSION_REASONS.has(reason));
-        const signedIn =
-          principal?.kind === 'session' && onlyMissingSession ? await sessionSignIn(ctx, principal) : null;
+        const signedIn = principal?.kind === 'session' && onlyMissingSession ? sessionSignIn(principal) : null;
         if (principal?.kind === 'session' && signedIn?.meetsFactors) {
           return finish(request, reply, { login: { accountId: principal.userId, amr: signedIn.amr } });
         }
@@ -181,7 +180,6 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
           const client = clientInfo(request);
           const user = await provePassword(ctx, request.body, client);
           const result = await completeFirstFactor(ctx, user, 'pwd', client, {
-            method: 'password',
             interactionUid: request.params.uid,
           });
           if (result.kind === 'challenge') {

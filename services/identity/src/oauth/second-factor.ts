@@ -1,33 +1,21 @@
 import { type AuthenticatedPrincipal, MfaVerifyBody } from '@gatehouse/contracts';
 import type { Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { type IdentityContext, readEm } from '../context.js';
-import { isEnrolled } from '../factors/status.js';
 
 // What the login page decides about second factors, kept out of its handlers (oauth/routes.ts).
 
 /**
- * Whether the browser's Gatehouse session may skip the login form: it proved a second factor, or the
- * account has none. The gateway's principal says so; without those fields (an older gateway), the
- * session row does. Its `amr` goes into the ID token.
+ * Whether a session meets the account's second factor: it proved one, or the account has none — as
+ * the gateway's principal says (identity fills both fields when it resolves a session). A principal
+ * without them does not meet it: the login form is shown again.
  */
-export async function sessionSignIn(
-  ctx: IdentityContext,
-  principal: AuthenticatedPrincipal,
-): Promise<{ meetsFactors: boolean; amr: string[] | undefined }> {
-  if (principal.secondFactorAt) return { meetsFactors: true, amr: principal.amr };
-  if (principal.mfaEnrolled !== undefined && principal.secondFactorAt !== undefined) {
-    return { meetsFactors: !principal.mfaEnrolled, amr: principal.amr };
-  }
-  const em = readEm(ctx);
-  const rows: Array<{ amr: string[]; second_factor_at: Date | null }> = await em.execute(
-    'select amr, second_factor_at from sessions where id = ?',
-    [principal.credentialId],
-  );
-  const row = rows[0];
-  if (!row) return { meetsFactors: false, amr: undefined };
-  const meetsFactors = row.second_factor_at !== null || !(await isEnrolled(em, principal.userId));
-  return { meetsFactors, amr: principal.amr ?? row.amr };
+export function sessionMeetsFactors(principal: AuthenticatedPrincipal): boolean {
+  return typeof principal.secondFactorAt === 'number' || principal.mfaEnrolled === false;
+}
+
+/** Whether the browser's Gatehouse session may skip the login form, and its `amr` for the ID token. */
+export function sessionSignIn(principal: AuthenticatedPrincipal): { meetsFactors: boolean; amr: string[] | undefined } {
+  return { meetsFactors: sessionMeetsFactors(principal), amr: principal.amr };
 }
 
 /**

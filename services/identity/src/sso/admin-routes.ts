@@ -69,6 +69,8 @@ export function ssoAdminRoutes(routes: RouteServer, ctx: IdentityContext): void 
   );
 
   routes.serve(SSO_ADMIN_ROUTES.deleteOrganizationDomain, async (request, reply) => {
+    // A verified domain routes its addresses to SSO (and may require it): removing it is a security change.
+    await requireFreshSecondFactor(ctx, request.tenant.principal);
     await deleteDomain(ctx, request.tenant, request.params.domainId);
     return ok(reply, 'Domain removed', null);
   });

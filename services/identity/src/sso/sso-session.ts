@@ -30,7 +30,6 @@ export async function openSsoSession(
     // Read again in the transaction that opens the session: a connection disabled meanwhile stops it.
     await loadLiveConnection(ctx, connection.id, em);
     return completeFirstFactorIn(ctx, em, user, 'sso', client, {
-      method: 'sso',
       ssoConnectionId: connection.id,
       returnTo: options.returnTo,
       mfaAsserted: options.mfaAsserted,

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { NoData, Nullable, Timestamp, Ulid } from '../common.js';
+import { NoData, Nullable, Timestamp } from '../common.js';
 import { defineRoutes } from '../contract.js';
 import {
   CallbackUrl,

@@ -284,6 +284,6 @@ export const SSO_ADMIN_ROUTES = defineRoutes({
     description: 'Refused while a connection serves it (409 `DOMAIN_IN_USE`): take it out of the connection first.',
     params: DomainParams,
     response: { status: 200, data: NoData },
-    errors: ['INSUFFICIENT_PERMISSIONS', 'CONFLICT'],
+    errors: ['INSUFFICIENT_PERMISSIONS', 'CONFLICT', 'MFA_REQUIRED'],
   },
 });
