@@ -1,13 +1,12 @@
 import { SSO_SIGN_IN_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
-import { setSessionCookie } from '../sessions/cookie.js';
 import { clientInfo } from '../sessions/sign-in.js';
 import { clearStateCookie, SSO_STATE_COOKIE, setStateCookie, startSsoSignIn } from './discover.js';
 import { identifyEmail } from './identify.js';
 import { acceptOidcCallback } from './oidc.js';
 import { completeSsoSignIn } from './sign-in.js';
-import { secondFactorPageUrl } from './sso-session.js';
+import { redirectAfterSsoSignIn } from './sso-session.js';
 
 /** identify, discover and the OIDC callback (the SAML ACS is sso/saml's). */
 export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void {
@@ -36,11 +35,6 @@ export function ssoSignInRoutes(routes: RouteServer, ctx: IdentityContext): void
       clientInfo(request),
       accepted.returnTo,
     );
-    // The account's own second factor is still to prove: the console's page asks for it, then goes on.
-    if (signedIn.kind === 'challenge') {
-      return reply.header('cache-control', 'no-store').redirect(secondFactorPageUrl(ctx, signedIn.challengeId), 302);
-    }
-    setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
-    return reply.header('cache-control', 'no-store').redirect(accepted.returnTo, 302);
+    return redirectAfterSsoSignIn(ctx, reply, signedIn, accepted.returnTo, 302);
   });
 }

@@ -1,5 +1,7 @@
+import type { FastifyReply } from 'fastify';
 import { commit, type IdentityContext } from '../context.js';
 import { completeFirstFactorIn } from '../mfa-challenges/first-factor.js';
+import { setSessionCookie } from '../sessions/cookie.js';
 import type { Session } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
 import type { User } from '../users/entities.js';
@@ -47,4 +49,22 @@ export function secondFactorPageUrl(ctx: IdentityContext, challengeId: string): 
   const url = new URL('/sign-in/mfa', ctx.config.PUBLIC_URL);
   url.hash = `challenge=${challengeId}`;
   return url.toString();
+}
+
+/**
+ * Where the browser goes once the IdP's answer is accepted (OIDC callback: 302; SAML ACS: 303, the
+ * browser follows a form post with a GET): `returnTo` with the session cookie, or the console's
+ * second-factor page when the account's own factor is still to prove. Never cached.
+ */
+export function redirectAfterSsoSignIn(
+  ctx: IdentityContext,
+  reply: FastifyReply,
+  signedIn: SsoSignInResult,
+  returnTo: string,
+  status: 302 | 303,
+) {
+  reply.header('cache-control', 'no-store');
+  if (signedIn.kind === 'challenge') return reply.redirect(secondFactorPageUrl(ctx, signedIn.challengeId), status);
+  setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
+  return reply.redirect(returnTo, status);
 }

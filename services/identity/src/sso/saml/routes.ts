@@ -2,12 +2,11 @@ import formbody from '@fastify/formbody';
 import { AppError, SSO_SAML_ROUTES } from '@gatehouse/contracts';
 import type { HttpApp, RouteServer } from '@gatehouse/service-kit';
 import { type IdentityContext, readEm } from '../../context.js';
-import { setSessionCookie } from '../../sessions/cookie.js';
 import { clientInfo } from '../../sessions/sign-in.js';
 import { clearStateCookie, SSO_STATE_COOKIE } from '../discover.js';
 import { SsoConnectionSchema } from '../entities.js';
 import { completeSsoSignIn } from '../sign-in.js';
-import { secondFactorPageUrl } from '../sso-session.js';
+import { redirectAfterSsoSignIn } from '../sso-session.js';
 import { acceptSamlResponse } from './acs.js';
 import { serviceProviderMetadata } from './metadata.js';
 
@@ -44,12 +43,7 @@ export async function samlRoutes(app: HttpApp, routes: RouteServer, ctx: Identit
         clientInfo(request),
         accepted.returnTo,
       );
-      // 303 like the sign-in itself: the browser follows this form post with a GET.
-      if (signedIn.kind === 'challenge') {
-        return reply.header('cache-control', 'no-store').redirect(secondFactorPageUrl(ctx, signedIn.challengeId), 303);
-      }
-      setSessionCookie(ctx, reply, signedIn.sessionToken, signedIn.session);
-      return reply.redirect(accepted.returnTo, 303);
+      return redirectAfterSsoSignIn(ctx, reply, signedIn, accepted.returnTo, 303);
     });
   });
 }
