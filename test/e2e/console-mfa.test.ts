@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
 import { expectAccessible, launchBrowser, openConsole, screenshot, signInByForm } from '../support/console.js';
 import { mailedToken, PASSWORD, signedInUser, uniqueEmail, verifiedUser } from '../support/flows.js';
+import { ageSecondFactor, enableTotp, GENEROUS_LIMITS, userWithTotp } from '../support/mfa.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCode, totpCodeAt } from '../support/totp.js';
 import { addVirtualAuthenticator } from '../support/webauthn.js';
@@ -19,18 +20,7 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  stack = await startStack(
-    {
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_EMAIL_MAX: '1000',
-      RATE_LIMIT_MFA_MAX: '1000',
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-      RATE_LIMIT_PASSKEY_MAX: '1000',
-    },
-    {},
-    { publicHost: 'localhost' },
-  );
+  stack = await startStack(GENEROUS_LIMITS, {}, { publicHost: 'localhost' });
   browser = await launchBrowser();
 }, 90_000);
 
@@ -60,32 +50,9 @@ async function signInToMfaStep(page: Page, email: string): Promise<void> {
   await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
 }
 
-/**
- * Ages the account's sessions' second factor to just past MFA_STEP_UP_SECONDS (instead of waiting it
- * out): step-up reads `sessions.second_factor_at` itself, not a cached principal.
- */
-async function staleSecondFactor(userId: string): Promise<void> {
-  await stack.identity.deps.orm.em
-    .fork()
-    .execute(`update sessions set second_factor_at = now() - make_interval(secs => ?) where user_id = ?`, [
-      stack.identity.deps.config.MFA_STEP_UP_SECONDS + 1,
-      userId,
-    ]);
-}
-
 async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-}
-
-/** An authenticator app turned on through the API (its session is the one that confirmed it). */
-async function enrolTotpByApi(client: ApiClient): Promise<{ secret: string; recoveryCodes: string[] }> {
-  const enrolled = await client.post('/api/user/mfa/totp/enroll', {});
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
-  const secret: string = enrolled.body.data.secret;
-  const confirmed = await client.post('/api/user/mfa/totp/confirm', { code: totpCode(secret) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { secret, recoveryCodes: confirmed.body.data.recoveryCodes };
 }
 
 const RECOVERY_CODE = /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/;
@@ -182,8 +149,7 @@ describe('authenticator app', () => {
 
 describe('the second-factor page after SSO', () => {
   it('reads the challenge from the fragment, drops it from the address bar, and signs in with it', async () => {
-    const user = await verifiedUser(stack, 'Sam Sso');
-    const { secret } = await enrolTotpByApi(user.client);
+    const user = await userWithTotp(stack, 'Sam Sso', { verified: true });
     // A password sign-in's challenge: the page treats every challenge alike (an SSO one adds redirectTo).
     const challenged = await new ApiClient(stack.urls.gateway).post('/api/auth/sign-in/email', {
       email: user.email,
@@ -196,7 +162,7 @@ describe('the second-factor page after SSO', () => {
     await expect.poll(() => new URL(page.url()).hash).toBe('');
     await expectAccessible(page, 'the second-factor page, dark');
     await screenshot(page, 'sign-in-mfa-page-dark');
-    await page.getByLabel('Authenticator code').fill(totpCodeAt(secret, 1));
+    await page.getByLabel('Authenticator code').fill(totpCodeAt(user.secret, 1));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(user.email);
     expect(new URL(page.url()).pathname).not.toBe('/sign-in/mfa');
@@ -246,7 +212,7 @@ describe('passkeys and step-up', () => {
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(user.email);
 
     // Later than the step-up window: creating a key asks for the passkey again, then goes through.
-    await staleSecondFactor(user.userId);
+    await ageSecondFactor(stack, { userId: user.userId });
     await page.goto('/account/api-keys');
     const form = page.getByRole('region', { name: 'Create a key' });
     await form.getByLabel('Name').fill('After step-up');
@@ -307,8 +273,7 @@ describe('sign-in link', () => {
 
   it('still asks for the second factor of an account that has one', async () => {
     // Verified: following a link to an unverified account proves the address and ends what a stranger set up, factors included.
-    const user = await verifiedUser(stack, 'Max Magic');
-    const { secret } = await enrolTotpByApi(user.client);
+    const user = await userWithTotp(stack, 'Max Magic', { verified: true });
     const { page, close } = await consoleFor();
     await page.goto('/sign-in');
     await page.getByLabel('Email').fill(user.email);
@@ -316,7 +281,7 @@ describe('sign-in link', () => {
     const token = await mailedToken(stack, user.email, '/magic-link');
     await page.goto(`/magic-link?token=${token}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('Authenticator code').fill(totpCodeAt(secret, 1));
+    await page.getByLabel('Authenticator code').fill(totpCodeAt(user.secret, 1));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(user.email);
     await close();
@@ -334,7 +299,7 @@ describe('organization policy', () => {
     expect(invited.status).toBe(201);
     const inviteToken = await mailedToken(stack, member.email, '/accept-invite');
     expect((await member.client.post(`/api/user/invites/${inviteToken}/accept`)).status).toBe(200);
-    const { secret: ownerSecret } = await enrolTotpByApi(owner.client);
+    const { secret: ownerSecret } = await enableTotp(owner.client);
     // Right after enrolling, the owner's session proved its factor: no step-up needed.
     const required = await owner.client.put(`/api/user/organizations/${owner.organizationId}/settings/security`, {
       mfaRequired: true,

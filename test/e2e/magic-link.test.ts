@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse } from '../support/client.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { mailedToken, PASSWORD, signedInUser, uniqueEmail, verifiedUser } from '../support/flows.js';
+import { enableTotp, GENEROUS_LIMITS, identitySql, sessionRow, userWithTotp } from '../support/mfa.js';
 import { addVerifiedDomain, uniqueDomain } from '../support/sso.js';
 import { type Stack, startStack } from '../support/stack.js';
-import { totpCode, totpCodeAt } from '../support/totp.js';
+import { totpCodeAt } from '../support/totp.js';
 
 /**
  * Magic links through the gateway: POST /api/auth/magic-link mails a single-use link to the console's
@@ -30,13 +31,7 @@ beforeAll(async () => {
   await idp.issuer.keys.generate('RS256');
   await idp.start(0, '127.0.0.1');
   stack = await startStack(
-    {
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_EMAIL_MAX: '1000',
-      RATE_LIMIT_IP_MAX: '5000',
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-    },
+    { ...GENEROUS_LIMITS, RATE_LIMIT_IP_MAX: '5000' },
     { MAGIC_LINK_TTL_SECONDS, DNS_SERVERS: dns.address },
   );
 });
@@ -78,31 +73,14 @@ function sessionCookieSet(response: ApiResponse): boolean {
   return response.headers.getSetCookie().some((cookie) => cookie.startsWith('gatehouse_session='));
 }
 
-async function sessionRow(sessionId: string): Promise<{ amr: string[]; second_factor_at: Date | null }> {
-  const [row] = await stack.identity.deps.orm.em
-    .fork()
-    .execute('select amr, second_factor_at from sessions where id = ?', [sessionId]);
-  return row as { amr: string[]; second_factor_at: Date | null };
-}
-
 async function setActive(userId: string, active: boolean): Promise<void> {
-  await stack.identity.deps.orm.em.fork().execute('update users set is_active = ? where id = ?', [active, userId]);
+  await identitySql(stack, 'update users set is_active = ? where id = ?', [active, userId]);
 }
 
 function expectSpent(response: ApiResponse): void {
   expect(response.status, JSON.stringify(response.body)).toBe(401);
   expect(response.body.code).toBe('INVALID_OR_EXPIRED_TOKEN');
   expect(sessionCookieSet(response)).toBe(false);
-}
-
-/** Turns on an authenticator app for the signed-in client; answers the secret. */
-async function enableTotp(client: ApiClient): Promise<string> {
-  const enrolled = await client.post('/api/user/mfa/totp/enroll', {});
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
-  const secret: string = enrolled.body.data.secret;
-  const confirmed = await client.post('/api/user/mfa/totp/confirm', { code: totpCode(secret) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return secret;
 }
 
 describe('requesting a magic link', () => {
@@ -173,7 +151,7 @@ describe('signing in with a magic link', () => {
     const me = await browser.get('/api/user/me');
     expect(me.status).toBe(200);
     expect(me.body.data.id).toBe(user.userId);
-    const row = await sessionRow(signedIn.body.data.session.id);
+    const row = await sessionRow(stack, signedIn.body.data.session.id);
     expect(row.amr).toEqual(['email']);
     expect(row.second_factor_at).toBeNull();
     // The sign-in is in the login history as a magic link.
@@ -196,14 +174,16 @@ describe('signing in with a magic link', () => {
   it('expires: a link past its lifetime is refused', async () => {
     const user = await verifiedUser(stack, 'Ezra Expired');
     const token = await mailedLink(user.email);
-    const [row] = await stack.identity.deps.orm.em.fork().execute(
+    const [row] = await identitySql(
+      stack,
       `select extract(epoch from expires_at - created_at)::int as ttl from one_time_tokens
           where user_id = ? and purpose = 'magic_link' and used_at is null`,
       [user.userId],
     );
     // The configured lifetime (MAGIC_LINK_TTL_SECONDS) is what the row was given.
     expect(row?.ttl).toBe(MAGIC_LINK_TTL_SECONDS);
-    await stack.identity.deps.orm.em.fork().execute(
+    await identitySql(
+      stack,
       `update one_time_tokens set expires_at = now() - interval '1 second'
           where user_id = ? and purpose = 'magic_link'`,
       [user.userId],
@@ -231,8 +211,7 @@ describe('signing in with a magic link', () => {
   });
 
   it('an account with an authenticator app gets the second-factor challenge, and no session until it is met', async () => {
-    const user = await verifiedUser(stack, 'Theo Totp');
-    const secret = await enableTotp(user.client);
+    const user = await userWithTotp(stack, 'Theo Totp', { verified: true });
     const token = await mailedLink(user.email);
     const browser = anonymous();
     const answer = await browser.post('/api/auth/magic-link/verify', { token });
@@ -248,11 +227,11 @@ describe('signing in with a magic link', () => {
     const verified = await browser.post('/api/auth/mfa/verify', {
       challengeId: answer.body.data.challengeId,
       type: 'totp',
-      code: totpCodeAt(secret, 1),
+      code: totpCodeAt(user.secret, 1),
     });
     expect(verified.status, JSON.stringify(verified.body)).toBe(200);
     expect(sessionCookieSet(verified)).toBe(true);
-    const row = await sessionRow(verified.body.data.session.id);
+    const row = await sessionRow(stack, verified.body.data.session.id);
     expect(row.amr).toEqual(expect.arrayContaining(['email', 'otp', 'mfa']));
     expect(row.second_factor_at).not.toBeNull();
   });
@@ -289,9 +268,7 @@ describe('signing in with a magic link', () => {
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     expect(answer.body.data.mfaRequired).toBeUndefined();
     expect(answer.body.data.user.id).toBe(maker.userId);
-    const [row] = await stack.identity.deps.orm.em
-      .fork()
-      .execute('select count(*)::int as n from mfa_totp where user_id = ?', [maker.userId]);
+    const [row] = await identitySql(stack, 'select count(*)::int as n from mfa_totp where user_id = ?', [maker.userId]);
     expect(row?.n).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { Keyring } from '../../services/identity/src/sealing/keyring.js';
 import { ApiClient, type Json } from '../support/client.js';
 import { launchBrowser } from '../support/console.js';
 import { createKey, keyClient, signedInUser } from '../support/flows.js';
+import { ageSecondFactor, currentSession, GENEROUS_LIMITS, identitySql, sessionRow } from '../support/mfa.js';
 import { registerApp } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCode, totpCodeAt } from '../support/totp.js';
@@ -28,40 +29,16 @@ const RECOVERY_CODE = /^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{4}(-[0-9ABCDEFGHJKMNPQRSTVWX
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack(
-    {
-      RATE_LIMIT_IP_MAX: '100000',
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_EMAIL_MAX: '1000',
-      RATE_LIMIT_MFA_MAX: '1000',
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-    },
-    {},
-    { publicHost: 'localhost' },
-  );
+  stack = await startStack({ ...GENEROUS_LIMITS, RATE_LIMIT_IP_MAX: '100000' }, {}, { publicHost: 'localhost' });
 });
 afterAll(async () => {
   await stack?.close();
 });
 
-function sql(query: string, params: unknown[] = []): Promise<Json[]> {
-  return stack.identity.deps.orm.em.fork().execute(query, params);
-}
+const sql = (query: string, params?: unknown[]) => identitySql(stack, query, params);
 
 /** How long a proven second factor lets a session make sensitive changes (MFA_STEP_UP_SECONDS). */
 const stepUpSeconds = () => stack.identity.deps.config.MFA_STEP_UP_SECONDS;
-
-/**
- * Ages the account's sessions' second factor to just past the step-up window (instead of waiting it out):
- * step-up reads `sessions.second_factor_at` itself, not a cached principal.
- */
-async function staleSecondFactor(userId: string): Promise<void> {
-  await sql(`update sessions set second_factor_at = now() - make_interval(secs => ?) where user_id = ?`, [
-    stepUpSeconds() + 1,
-    userId,
-  ]);
-}
 
 /** The subjects of the notice mails this address received. */
 function subjectsTo(email: string): string[] {
@@ -75,13 +52,6 @@ async function securityChanges(userId: string): Promise<Json[]> {
     '%identity.user.security_changed',
   ]);
   return rows.map((row) => row.payload.data).filter((data) => data.userId === userId);
-}
-
-async function sessionRow(sessionOf: ApiClient): Promise<Json> {
-  const me = await sessionOf.get('/api/user/sessions');
-  const current = me.body.data.find((session: Json) => session.current);
-  const [row] = await sql('select amr, second_factor_at from sessions where id = ?', [current.id]);
-  return row;
 }
 
 function bearer(token: string): ApiClient {
@@ -193,9 +163,9 @@ describe('authenticator app and recovery codes', () => {
     expect(Math.abs(Number(spent.last_used_step) - Math.floor(Date.now() / 30_000))).toBeLessThanOrEqual(1);
 
     // The enrolling session just proved the factor.
-    const session = await sessionRow(user.client);
+    const session = await sessionRow(stack, (await currentSession(user.client)).id);
     expect(session.amr).toEqual(['pwd', 'otp', 'mfa']);
-    expect(Date.now() - new Date(session.second_factor_at).getTime()).toBeLessThan(10_000);
+    expect(Date.now() - new Date(session.second_factor_at ?? 0).getTime()).toBeLessThan(10_000);
 
     // A second app, or confirming again, is a conflict (the session is fresh, so no step-up is asked).
     expect((await user.client.post('/api/user/mfa/totp/enroll', {})).status).toBe(409);
@@ -234,7 +204,7 @@ describe('authenticator app and recovery codes', () => {
     for (const hidden of [newest, stored.secret_sealed, ...after, ...fresh]) expect(text).not.toContain(hidden);
 
     // Once the session's second factor is stale, removing the app (and new codes) needs a step-up.
-    await staleSecondFactor(user.userId);
+    await ageSecondFactor(stack, { userId: user.userId });
     for (const [method, path] of [
       ['DELETE', '/api/user/mfa/totp'],
       ['POST', '/api/user/mfa/recovery-codes'],
@@ -371,7 +341,7 @@ describe('passkeys in Chromium', () => {
     expect(replayed.body.code).toBe('INVALID_OR_EXPIRED_TOKEN');
 
     // The enrolling session proved a passkey.
-    const session = await sessionRow(user.client);
+    const session = await sessionRow(stack, (await currentSession(user.client)).id);
     expect(session.amr).toEqual(['pwd', passkey.deviceType === 'multiDevice' ? 'swk' : 'hwk', 'mfa']);
 
     const listed = await user.client.get('/api/user/mfa/passkeys');
@@ -397,7 +367,7 @@ describe('passkeys in Chromium', () => {
     });
     expect(unknown.status).toBe(404);
 
-    await staleSecondFactor(user.userId);
+    await ageSecondFactor(stack, { userId: user.userId });
     const refused = await user.client.delete(`/api/user/mfa/passkeys/${passkey.id}`);
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'MFA_REQUIRED', meta: { reason: 'step_up' } });
@@ -505,7 +475,7 @@ describe('passkeys in Chromium', () => {
       );
     }
     // A fresh second factor, so the refusal is the cap rather than the step-up.
-    await sql('update sessions set second_factor_at = now() where user_id = ?', [user.userId]);
+    await ageSecondFactor(stack, { userId: user.userId }, 0);
     const refused = await user.client.post('/api/user/mfa/passkeys/register/options', {});
     expect(refused.status).toBe(409);
     expect(refused.body.meta).toMatchObject({ reason: 'PASSKEY_LIMIT' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
 import { PASSWORD, signedInUser } from '../support/flows.js';
+import { userWithTotp } from '../support/mfa.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCode, totpCodeAt } from '../support/totp.js';
 
@@ -24,17 +25,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** A signed-up account with an authenticator app; the base32 secret. */
-async function accountWithTotp(name: string) {
-  const user = await signedInUser(stack, name);
-  const started = await user.client.post('/api/user/mfa/totp/enroll', {});
-  expect(started.status).toBe(200);
-  const secret: string = started.body.data.secret;
-  const confirmed = await user.client.post('/api/user/mfa/totp/confirm', { code: totpCode(secret) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { ...user, secret };
-}
-
 /** A fresh sign-in challenge (the password was right): its id. */
 async function freshChallenge(email: string): Promise<string> {
   const answer = await new ApiClient(stack.urls.gateway).post('/api/auth/sign-in/email', { email, password: PASSWORD });
@@ -57,8 +47,8 @@ const verify = (challengeId: string, code: string) =>
 
 describe('the per-account second-factor budget', () => {
   it('refuses the 11th attempt across fresh challenges of one account, and not another account from the same IP', async () => {
-    const alice = await accountWithTotp('Alice Attempts');
-    const bob = await accountWithTotp('Bob Bystander');
+    const alice = await userWithTotp(stack, 'Alice Attempts');
+    const bob = await userWithTotp(stack, 'Bob Bystander');
     const wrong = wrongCode(alice.secret);
 
     const seen: number[] = [];

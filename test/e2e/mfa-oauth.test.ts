@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
 import { expectAccessible, launchBrowser, screenshot } from '../support/console.js';
 import { PASSWORD, signedInUser } from '../support/flows.js';
+import { GENEROUS_LIMITS, type TotpUser, userWithTotp } from '../support/mfa.js';
 import {
   type AuthorizationAttempt,
   authorizationRequest,
@@ -35,17 +36,7 @@ let app: RegisteredApp;
 let callbackServer: Server;
 
 beforeAll(async () => {
-  stack = await startStack(
-    {
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_MFA_MAX: '1000',
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-      RATE_LIMIT_IP_MAX: '5000',
-    },
-    {},
-    { publicHost: 'localhost' },
-  );
+  stack = await startStack({ ...GENEROUS_LIMITS, RATE_LIMIT_IP_MAX: '5000' }, {}, { publicHost: 'localhost' });
   // The app's callback: a real page on loopback, for the browser case to land on.
   callbackServer = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Back</title>');
@@ -61,25 +52,6 @@ afterAll(async () => {
   await new Promise((done) => callbackServer?.close(done));
   await stack?.close();
 });
-
-interface TotpUser {
-  client: ApiClient;
-  email: string;
-  userId: string;
-  secret: string;
-  recoveryCodes: string[];
-}
-
-/** A signed-up user with an authenticator app turned on (its confirming code's time step is spent). */
-async function userWithTotp(name: string): Promise<TotpUser> {
-  const user = await signedInUser(stack, name);
-  const enrolled = await user.client.post('/api/user/mfa/totp/enroll', {});
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
-  const secret: string = enrolled.body.data.secret;
-  const confirmed = await user.client.post('/api/user/mfa/totp/confirm', { code: totpCode(secret) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { ...user, secret, recoveryCodes: confirmed.body.data.recoveryCodes };
-}
 
 /** The code of the step after the confirming one: accepted (±1 step), and not yet spent. */
 const freshCode = (user: TotpUser) => totpCodeAt(user.secret, 1);
@@ -161,7 +133,7 @@ async function newAttempt(extra: Record<string, string> = {}): Promise<Authoriza
 
 describe('the OAuth login page with a second factor', () => {
   it('asks for the code after the password, then consent; the ID token says otp and mfa', async () => {
-    const user = await userWithTotp('Tara Totp');
+    const user = await userWithTotp(stack, 'Tara Totp');
     const browser = new FormBrowser();
     const attempt = await newAttempt();
     const page = await signInOnLoginPage(browser, attempt, user.email);
@@ -194,7 +166,7 @@ describe('the OAuth login page with a second factor', () => {
   });
 
   it('shows the page again with the attempts left after a wrong code, then takes the right one', async () => {
-    const user = await userWithTotp('Walt Wrong');
+    const user = await userWithTotp(stack, 'Walt Wrong');
     const browser = new FormBrowser();
     const attempt = await newAttempt();
     let page = await signInOnLoginPage(browser, attempt, user.email);
@@ -220,7 +192,7 @@ describe('the OAuth login page with a second factor', () => {
   });
 
   it('after the fifth wrong answer the challenge is over: the right code then meets the login page', async () => {
-    const user = await userWithTotp('Fifi Five');
+    const user = await userWithTotp(stack, 'Fifi Five');
     const browser = new FormBrowser();
     const attempt = await newAttempt();
     let page = await signInOnLoginPage(browser, attempt, user.email);
@@ -250,7 +222,7 @@ describe('the OAuth login page with a second factor', () => {
   });
 
   it('takes a recovery code instead, once', async () => {
-    const user = await userWithTotp('Rory Recovery');
+    const user = await userWithTotp(stack, 'Rory Recovery');
     const [code] = user.recoveryCodes;
     for (const outcome of ['accepted', 'spent'] as const) {
       const browser = new FormBrowser();
@@ -275,7 +247,7 @@ describe('the OAuth login page with a second factor', () => {
   });
 
   it('refuses a challenge opened by the JSON sign-in or by another interaction', async () => {
-    const user = await userWithTotp('Ida Interaction');
+    const user = await userWithTotp(stack, 'Ida Interaction');
     // One from the JSON API (not bound to any interaction).
     const json = await new ApiClient(stack.urls.gateway).post('/api/auth/sign-in/email', {
       email: user.email,
@@ -306,7 +278,7 @@ describe('the OAuth login page with a second factor', () => {
   });
 
   it('serves the page with a Content-Security-Policy that runs no script, and no inline script or style', async () => {
-    const user = await userWithTotp('Cora Csp');
+    const user = await userWithTotp(stack, 'Cora Csp');
     const page = await signInOnLoginPage(new FormBrowser(), await newAttempt(), user.email);
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'none'");
@@ -331,7 +303,7 @@ describe('the OAuth login page with a second factor', () => {
 
 describe('a browser already signed in to Gatehouse', () => {
   it('skips the login form only when its session proved the second factor', async () => {
-    const user = await userWithTotp('Sami Skip');
+    const user = await userWithTotp(stack, 'Sami Skip');
     const enrollingSession = user.client.cookieHeader().match(/gatehouse_session=([^;]+)/)?.[1] as string;
 
     // The session that enrolled proved the factor by confirming it: it skips the form.

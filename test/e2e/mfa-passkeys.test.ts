@@ -6,6 +6,7 @@ import { ApiClient, type Json } from '../support/client.js';
 import { launchBrowser } from '../support/console.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { PASSWORD, signedInUser, verifiedUser } from '../support/flows.js';
+import { currentSession, GENEROUS_LIMITS, identitySql } from '../support/mfa.js';
 import { addVerifiedDomain, uniqueDomain } from '../support/sso.js';
 import { type Stack, startStack } from '../support/stack.js';
 import {
@@ -14,15 +15,6 @@ import {
   getAssertion,
   type VirtualAuthenticator,
 } from '../support/webauthn.js';
-
-const GENEROUS_LIMITS = {
-  RATE_LIMIT_SIGN_IN_MAX: '1000',
-  RATE_LIMIT_SIGN_UP_MAX: '1000',
-  RATE_LIMIT_EMAIL_MAX: '1000',
-  RATE_LIMIT_MFA_MAX: '1000',
-  RATE_LIMIT_MFA_IP_MAX: '1000',
-  RATE_LIMIT_PASSKEY_MAX: '1000',
-};
 
 let stack: Stack;
 let dns: TestDnsServer;
@@ -80,10 +72,6 @@ async function passwordlessOptions(client: ApiClient) {
   const started = await client.post('/api/auth/passkey/options', {});
   expect(started.status, JSON.stringify(started.body)).toBe(200);
   return started.body.data as { ceremonyId: string; options: Json };
-}
-
-async function currentSession(client: ApiClient): Promise<Json> {
-  return (await client.get('/api/user/sessions')).body.data.find((session: Json) => session.current);
 }
 
 describe('passkeys', () => {
@@ -192,7 +180,7 @@ describe('passkeys', () => {
     const laptop = await device();
     try {
       const user = await userWithPasskey(laptop);
-      await stack.identity.deps.orm.em.fork().execute('update users set is_active = false where id = ?', [user.userId]);
+      await identitySql(stack, 'update users set is_active = false where id = ?', [user.userId]);
       const client = new ApiClient(stack.urls.gateway);
       const { ceremonyId, options } = await passwordlessOptions(client);
       const refused = await client.post('/api/auth/passkey/verify', {
@@ -202,12 +190,11 @@ describe('passkeys', () => {
       expect(refused.status).toBe(401);
       expect(refused.body.code).toBe('USER_NOT_ACTIVE');
       expect(refused.headers.getSetCookie()).toEqual([]);
-      const [event] = await stack.identity.deps.orm.em
-        .fork()
-        .execute(
-          'select method, success, failure_reason from login_events where user_id = ? order by id desc limit 1',
-          [user.userId],
-        );
+      const [event] = await identitySql(
+        stack,
+        'select method, success, failure_reason from login_events where user_id = ? order by id desc limit 1',
+        [user.userId],
+      );
       expect(event).toEqual({ method: 'passkey', success: false, failure_reason: 'deactivated' });
     } finally {
       await laptop.close();
@@ -243,11 +230,11 @@ describe('passkeys', () => {
       expect(refused.status, JSON.stringify(refused.body)).toBe(403);
       expect(refused.body.code).toBe('SSO_REQUIRED');
       expect(refused.headers.getSetCookie()).toEqual([]);
-      const [event] = await stack.identity.deps.orm.em
-        .fork()
-        .execute('select success, failure_reason from login_events where user_id = ? order by id desc limit 1', [
-          member.userId,
-        ]);
+      const [event] = await identitySql(
+        stack,
+        'select success, failure_reason from login_events where user_id = ? order by id desc limit 1',
+        [member.userId],
+      );
       expect(event).toEqual({ success: false, failure_reason: 'sso_required' });
 
       const ownerBrowser = new ApiClient(stack.urls.gateway);

@@ -2,6 +2,7 @@ import { eventually } from '@gatehouse/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse } from '../support/client.js';
 import { createKey, keyClient, mailedToken, PASSWORD, signedInUser, verifiedUser } from '../support/flows.js';
+import { enableTotp, GENEROUS_LIMITS } from '../support/mfa.js';
 import {
   authorizationRequest,
   clientFor,
@@ -11,7 +12,7 @@ import {
   registerApp,
 } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
-import { totpCode, totpCodeAt } from '../support/totp.js';
+import { totpCodeAt } from '../support/totp.js';
 
 type User = Awaited<ReturnType<typeof signedInUser>>;
 
@@ -26,13 +27,7 @@ let memberToken: ApiClient;
 let org: string;
 
 beforeAll(async () => {
-  stack = await startStack({
-    RATE_LIMIT_SIGN_IN_MAX: '1000',
-    RATE_LIMIT_SIGN_UP_MAX: '1000',
-    RATE_LIMIT_EMAIL_MAX: '1000',
-    RATE_LIMIT_MFA_MAX: '1000',
-    RATE_LIMIT_MFA_IP_MAX: '1000',
-  });
+  stack = await startStack(GENEROUS_LIMITS);
   owner = await verifiedUser(stack, 'Olga Owner');
   member = await verifiedUser(stack, 'Mira Member');
   outsider = await signedInUser(stack, 'Otto Outsider');
@@ -73,16 +68,6 @@ async function oauthTokenOf(user: User): Promise<ApiClient> {
   });
   const tokens = await exchangeCode(config, attempt, callback);
   return new ApiClient(stack.urls.gateway, { Authorization: `Bearer ${tokens.access_token}` });
-}
-
-/** Sets up an authenticator app with the calling session (which the confirmation upgrades); the base32 secret. */
-async function enrolTotp(client: ApiClient): Promise<string> {
-  const started = await client.post('/api/user/mfa/totp/enroll', {});
-  expect(started.status).toBe(200);
-  const secret: string = started.body.data.secret;
-  const confirmed = await client.post('/api/user/mfa/totp/confirm', { code: totpCode(secret) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return secret;
 }
 
 /** Password then authenticator code: a session that proved a second factor. */
@@ -167,7 +152,7 @@ describe('the organization MFA policy', () => {
   });
 
   it('is turned on by an owner with an authenticator app, with a fresh second factor', async () => {
-    await enrolTotp(owner.client);
+    await enableTotp(owner.client);
     const on = await setPolicy(owner.client, true);
     expect(on.status, JSON.stringify(on.body)).toBe(200);
     expect(on.body.data.mfaRequired).toBe(true);
@@ -211,7 +196,7 @@ describe('the organization MFA policy', () => {
   });
 
   it('accepts the member’s key at once once they enrol, but not a session that never proved the factor', async () => {
-    memberSecret = await enrolTotp(member.client);
+    ({ secret: memberSecret } = await enableTotp(member.client));
     expect((await memberKey.get(org)).status).toBe(200);
     expect((await memberToken.get(`${org}/projects`)).status).toBe(200);
     // The enrolling session proved the factor; the other, password-only one did not.

@@ -2,17 +2,9 @@ import { CHALLENGE_ID_PATTERN } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse, type Json } from '../support/client.js';
 import { mailedToken, PASSWORD, signedInUser } from '../support/flows.js';
+import { currentSession, GENEROUS_LIMITS, identitySql, userWithTotp } from '../support/mfa.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCodeAt } from '../support/totp.js';
-
-/** High limits: these suites count attempts themselves (the gateway's budgets have their own suite, mfa-limits). */
-const GENEROUS_LIMITS = {
-  RATE_LIMIT_SIGN_IN_MAX: '1000',
-  RATE_LIMIT_SIGN_UP_MAX: '1000',
-  RATE_LIMIT_EMAIL_MAX: '1000',
-  RATE_LIMIT_MFA_MAX: '1000',
-  RATE_LIMIT_MFA_IP_MAX: '1000',
-};
 
 let stack: Stack;
 
@@ -22,25 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-interface TotpUser {
-  client: ApiClient;
-  email: string;
-  userId: string;
-  secret: string;
-  recoveryCodes: string[];
-}
-
-/** A signed-up account with a confirmed authenticator app (its confirming code is then spent). */
-async function userWithTotp(on: Stack = stack): Promise<TotpUser> {
-  const user = await signedInUser(on, 'Two Step');
-  const enrolled = await user.client.post('/api/user/mfa/totp/enroll', {});
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
-  const secret: string = enrolled.body.data.secret;
-  const confirmed = await user.client.post('/api/user/mfa/totp/confirm', { code: totpCodeAt(secret, 0) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { ...user, secret, recoveryCodes: confirmed.body.data.recoveryCodes };
-}
 
 async function passwordSignIn(on: Stack, email: string): Promise<{ client: ApiClient; answer: ApiResponse }> {
   const client = new ApiClient(on.urls.gateway);
@@ -55,23 +28,15 @@ async function challengeFor(email: string, on: Stack = stack): Promise<{ client:
   return { client, challengeId: answer.body.data.challengeId };
 }
 
-async function sql(query: string, params: unknown[] = []): Promise<Json[]> {
-  return stack.identity.deps.orm.em.fork().execute(query, params);
-}
+const sql = (query: string, params?: unknown[]) => identitySql(stack, query, params);
 
 function verify(client: ApiClient, body: Json) {
   return client.post('/api/auth/mfa/verify', body);
 }
 
-async function currentSession(client: ApiClient): Promise<Json> {
-  const sessions = await client.get('/api/user/sessions');
-  expect(sessions.status).toBe(200);
-  return sessions.body.data.find((session: Json) => session.current);
-}
-
 describe('sign-in with an authenticator app', () => {
   it('answers a challenge and no cookie after the password; the code makes the session (amr pwd, otp, mfa)', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, answer } = await passwordSignIn(stack, user.email);
     expect(answer.status).toBe(200);
     expect(answer.body.message).toBe('Second factor required');
@@ -107,7 +72,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('reads a challenge again with the attempts it has left', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     await verify(client, { challengeId, type: 'totp', code: totpCodeAt(user.secret, 7) });
     const described = await client.post('/api/auth/mfa/challenge', { challengeId });
@@ -119,7 +84,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('accepts each code once: the same code on a new challenge is a replay', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const code = totpCodeAt(user.secret, 1);
     const first = await challengeFor(user.email);
     expect((await verify(first.client, { challengeId: first.challengeId, type: 'totp', code })).status).toBe(200);
@@ -138,7 +103,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('allows one step of clock drift and no more', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     for (const steps of [2, -2, 3, -10]) {
       const refused = await verify(client, { challengeId, type: 'totp', code: totpCodeAt(user.secret, steps) });
@@ -150,7 +115,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('counts attempts first: after five wrong codes even the right one is refused', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     for (const attemptsLeft of [4, 3, 2, 1, 0]) {
       const wrong = await verify(client, {
@@ -176,7 +141,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('refuses a spent challenge', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     expect((await verify(client, { challengeId, type: 'totp', code: totpCodeAt(user.secret, 1) })).status).toBe(200);
     const stranger = new ApiClient(stack.urls.gateway);
@@ -199,7 +164,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('takes a recovery code once, typed any way (amr otp, history recovery_code)', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     expect(user.recoveryCodes).toHaveLength(10);
     const code = user.recoveryCodes[3]!;
     const typed = code.toLowerCase().replaceAll('-', ' ');
@@ -234,8 +199,8 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('binds a challenge to its account: another tag, another secret or another account’s code fail', async () => {
-    const alice = await userWithTotp();
-    const bob = await userWithTotp();
+    const alice = await userWithTotp(stack);
+    const bob = await userWithTotp(stack);
     const aliceChallenge = await challengeFor(alice.email);
     const bobChallenge = await challengeFor(bob.email);
     const [aliceTag, aliceSecret] = aliceChallenge.challengeId.split('.') as [string, string];
@@ -268,7 +233,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('refuses the second step of an account deactivated after its password was proven', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     await sql('update users set is_active = false where id = ?', [user.userId]);
     const refused = await verify(client, { challengeId, type: 'totp', code: totpCodeAt(user.secret, 1) });
@@ -288,7 +253,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('refuses malformed bodies with a 400 naming the field, before any check', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     const cases: Array<[Json, string]> = [
       [{ type: 'totp', code: '123456' }, 'challengeId'],
@@ -315,7 +280,7 @@ describe('sign-in with an authenticator app', () => {
   });
 
   it('records the second factor in the login history, one row per attempt', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     await verify(client, { challengeId, type: 'totp', code: totpCodeAt(user.secret, 9) });
     expect((await verify(client, { challengeId, type: 'totp', code: totpCodeAt(user.secret, 1) })).status).toBe(200);
@@ -357,7 +322,7 @@ describe('sign-in of an account without a second factor', () => {
 
 describe('proof of the address by someone else', () => {
   it('clears the factors a pre-registering stranger set up, so the owner is not locked out', async () => {
-    const squatter = await userWithTotp();
+    const squatter = await userWithTotp(stack);
     expect(await sql('select user_id from mfa_totp where user_id = ?', [squatter.userId])).toHaveLength(1);
     const token = await mailedToken(stack, squatter.email, '/verify-email?token=');
     // The address's owner follows the link without the squatter's session.
@@ -374,7 +339,7 @@ describe('proof of the address by someone else', () => {
 
 describe('challenge expiry', () => {
   it('gives a challenge MFA_CHALLENGE_TTL_SECONDS, and refuses the right code once it expired', async () => {
-    const user = await userWithTotp();
+    const user = await userWithTotp(stack);
     const { client, challengeId } = await challengeFor(user.email);
     const openChallenge = `user_id = ? and purpose = 'sign_in' and used_at is null`;
     const [row] = await sql(

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse } from '../support/client.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { signedInUser, verifiedUser } from '../support/flows.js';
+import { currentSession, enableTotp, GENEROUS_LIMITS, identitySql, sessionRow } from '../support/mfa.js';
 import { OidcTestIdp } from '../support/oidc-test-idp.js';
 import {
   decodeResponse,
@@ -18,7 +19,7 @@ import {
 } from '../support/saml-idp.js';
 import { addVerifiedDomain, uniqueDomain } from '../support/sso.js';
 import { type Stack, startStack } from '../support/stack.js';
-import { totpCode, totpCodeAt } from '../support/totp.js';
+import { totpCodeAt } from '../support/totp.js';
 
 /**
  * SSO meets the second factor: an IdP that asserts MFA (OIDC `amr`, SAML AuthnContextClassRef) signs
@@ -45,15 +46,7 @@ beforeAll(async () => {
     const email = token.payload.email;
     if (typeof email === 'string' && amrFor.has(email)) token.payload.amr = amrFor.get(email);
   });
-  stack = await startStack(
-    {
-      RATE_LIMIT_SIGN_IN_MAX: '1000',
-      RATE_LIMIT_SIGN_UP_MAX: '1000',
-      RATE_LIMIT_MFA_MAX: '1000',
-      RATE_LIMIT_MFA_IP_MAX: '1000',
-    },
-    { DNS_SERVERS: dns.address },
-  );
+  stack = await startStack(GENEROUS_LIMITS, { DNS_SERVERS: dns.address });
   samlIdp = new SamlTestIdp(() => stack.identity.deps.config.SAML_SP_CERTIFICATE);
   await samlIdp.start();
 });
@@ -68,29 +61,6 @@ const RETURN_TO = '/projects';
 
 function sessionCookieSet(response: ApiResponse): boolean {
   return response.headers.getSetCookie().some((cookie) => cookie.startsWith('gatehouse_session='));
-}
-
-async function sessionRow(sessionId: string) {
-  const [row] = await stack.identity.deps.orm.em
-    .fork()
-    .execute('select amr, second_factor_at, sso_connection_id from sessions where id = ?', [sessionId]);
-  return row as { amr: string[]; second_factor_at: Date | null; sso_connection_id: string | null };
-}
-
-async function currentSessionId(browser: ApiClient): Promise<string> {
-  const sessions = await browser.get('/api/user/sessions');
-  expect(sessions.status, JSON.stringify(sessions.body)).toBe(200);
-  const current = sessions.body.data.find((session: { current?: boolean }) => session.current);
-  return current.id as string;
-}
-
-/** Turns on an authenticator app from the browser's session; answers the secret. */
-async function enableTotp(browser: ApiClient): Promise<string> {
-  const enrolled = await browser.post('/api/user/mfa/totp/enroll', {});
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
-  const confirmed = await browser.post('/api/user/mfa/totp/confirm', { code: totpCode(enrolled.body.data.secret) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return enrolled.body.data.secret;
 }
 
 /** Where the browser was sent for the second factor: the console page, the challenge only in the fragment. */
@@ -143,7 +113,7 @@ describe('OIDC sign-in and the second factor', () => {
     const first = new ApiClient(stack.urls.gateway);
     const signedIn = await oidcSignIn(first, email);
     expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(302);
-    return { email, secret: await enableTotp(first) };
+    return { email, secret: (await enableTotp(first)).secret };
   }
 
   it('signs in directly when the IdP asserts MFA: the session counts as sso + mfa', async () => {
@@ -154,7 +124,7 @@ describe('OIDC sign-in and the second factor', () => {
       expect(finished.status, JSON.stringify(amr)).toBe(302);
       expect(finished.headers.get('location')).toBe(RETURN_TO);
       expect(sessionCookieSet(finished)).toBe(true);
-      const row = await sessionRow(await currentSessionId(browser));
+      const row = await sessionRow(stack, (await currentSession(browser)).id);
       expect(row.amr).toEqual(['sso', 'mfa']);
       expect(row.second_factor_at).not.toBeNull();
     }
@@ -187,7 +157,7 @@ describe('OIDC sign-in and the second factor', () => {
     expect(sessionCookieSet(verified)).toBe(true);
     const me = await browser.get('/api/user/me');
     expect(me.body.data.email).toBe(email);
-    const row = await sessionRow(verified.body.data.session.id);
+    const row = await sessionRow(stack, verified.body.data.session.id);
     expect(row.amr).toEqual(expect.arrayContaining(['sso', 'otp', 'mfa']));
     expect(row.second_factor_at).not.toBeNull();
     // The session is the connection's, as any SSO session is (ssoRequired and PAT rules rely on it).
@@ -199,7 +169,7 @@ describe('OIDC sign-in and the second factor', () => {
     const finished = await oidcSignIn(browser, `plain@${domain}`);
     expect(finished.status).toBe(302);
     expect(finished.headers.get('location')).toBe(RETURN_TO);
-    const row = await sessionRow(await currentSessionId(browser));
+    const row = await sessionRow(stack, (await currentSession(browser)).id);
     expect(row.amr).toEqual(['sso']);
     expect(row.second_factor_at).toBeNull();
   });
@@ -213,9 +183,9 @@ describe('SAML sign-in and the second factor', () => {
     const owner = await signedInUser(stack, 'Sara Saml');
     const domain = uniqueDomain('mfa-saml');
     const id = newId();
-    const em = stack.identity.deps.orm.em.fork();
     // As sso-saml.test.ts sets one up: a verified domain and a connection to the test IdP.
-    await em.execute(
+    await identitySql(
+      stack,
       `insert into organization_domains (id, organization_id, domain, verification_token, verified_at, created_at)
        values (?, ?, ?, ?, now(), now())`,
       [newId(), owner.organizationId, domain, `token-${id}`],
@@ -224,7 +194,8 @@ describe('SAML sign-in and the second factor', () => {
       pem: samlIdp.keys.cert,
       notAfter: new Date(new X509Certificate(samlIdp.keys.cert).validTo).toISOString(),
     };
-    await em.execute(
+    await identitySql(
+      stack,
       `insert into sso_connections (id, organization_id, type, name, enabled, domains, default_role, role_mapping,
          sso_required, allow_idp_initiated, saml_idp_entity_id, saml_idp_sso_url, saml_idp_certificates,
          created_at, updated_at, version)
@@ -262,7 +233,7 @@ describe('SAML sign-in and the second factor', () => {
     const first = new ApiClient(stack.urls.gateway);
     const created = await samlSignIn(first, email);
     expect(created.status, JSON.stringify(created.body)).toBe(303);
-    const secret = await enableTotp(first);
+    const { secret } = await enableTotp(first);
 
     for (const classRef of [
       REFEDS_MFA,
@@ -273,7 +244,7 @@ describe('SAML sign-in and the second factor', () => {
       const direct = await samlSignIn(browser, email, classRef);
       expect(direct.status, classRef).toBe(303);
       expect(direct.headers.get('location')).toBe(RETURN_TO);
-      const row = await sessionRow(await currentSessionId(browser));
+      const row = await sessionRow(stack, (await currentSession(browser)).id);
       expect(row.amr).toEqual(['sso', 'mfa']);
       expect(row.second_factor_at).not.toBeNull();
     }
@@ -294,7 +265,7 @@ describe('SAML sign-in and the second factor', () => {
       });
       expect(verified.status, JSON.stringify(verified.body)).toBe(200);
       expect(verified.body.data.redirectTo).toBe(RETURN_TO);
-      expect((await sessionRow(verified.body.data.session.id)).amr).toEqual(
+      expect((await sessionRow(stack, verified.body.data.session.id)).amr).toEqual(
         expect.arrayContaining(['sso', 'otp', 'mfa']),
       );
     }

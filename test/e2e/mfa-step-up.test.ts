@@ -2,17 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedKeyPair } from '../../infra/local/keys.js';
 import { ApiClient, type ApiResponse, type Json } from '../support/client.js';
 import { createKey, keyClient, PASSWORD, verifiedUser } from '../support/flows.js';
+import { ageSecondFactor, currentSession, enableTotp, GENEROUS_LIMITS } from '../support/mfa.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { totpCodeAt } from '../support/totp.js';
-
-const GENEROUS_LIMITS = {
-  RATE_LIMIT_SIGN_IN_MAX: '1000',
-  RATE_LIMIT_SIGN_UP_MAX: '1000',
-  RATE_LIMIT_EMAIL_MAX: '1000',
-  RATE_LIMIT_MFA_MAX: '1000',
-  RATE_LIMIT_MFA_IP_MAX: '1000',
-  RATE_LIMIT_API_KEY_CREATE_MAX: '1000',
-};
 
 let stack: Stack;
 
@@ -38,37 +30,17 @@ interface TotpPerson extends Person {
 
 async function person(): Promise<Person> {
   const user = await verifiedUser(stack, 'Careful Person');
-  const sessions = await user.client.get('/api/user/sessions');
-  const sessionId: string = sessions.body.data.find((session: Json) => session.current).id;
-  return { ...user, sessionId };
+  return { ...user, sessionId: (await currentSession(user.client)).id };
 }
 
 /** A person whose authenticator app is on (confirming it proved a second factor in this session). */
 async function personWithTotp(): Promise<TotpPerson> {
   const user = await person();
-  const enrolled = await user.client.post('/api/user/mfa/totp/enroll', {});
-  expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(200);
-  const secret: string = enrolled.body.data.secret;
-  const confirmed = await user.client.post('/api/user/mfa/totp/confirm', { code: totpCodeAt(secret, 0) });
-  expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-  return { ...user, secret, recoveryCodes: confirmed.body.data.recoveryCodes };
+  return { ...user, ...(await enableTotp(user.client)) };
 }
 
 /** How long a proven second factor lets a session make sensitive changes (MFA_STEP_UP_SECONDS). */
 const stepUpSeconds = () => stack.identity.deps.config.MFA_STEP_UP_SECONDS;
-
-/**
- * The session's second factor `ageSeconds` old (an hour unless told), instead of waiting
- * MFA_STEP_UP_SECONDS out: step-up reads `sessions.second_factor_at` itself, not a cached principal.
- */
-async function ageSecondFactor(sessionId: string, ageSeconds = 3600): Promise<void> {
-  await stack.identity.deps.orm.em
-    .fork()
-    .execute(`update sessions set second_factor_at = now() - make_interval(secs => ?) where id = ?`, [
-      ageSeconds,
-      sessionId,
-    ]);
-}
 
 async function stepUp(client: ApiClient, body: { type: 'totp' | 'recovery_code'; code: string }) {
   const started = await client.post('/api/user/mfa/step-up', {});
@@ -191,7 +163,7 @@ describe('step-up before sensitive changes', () => {
     const changes = sensitiveChanges(user);
     expect(changes).toHaveLength(10);
     for (const [index, change] of changes.entries()) {
-      await ageSecondFactor(user.sessionId);
+      await ageSecondFactor(stack, { sessionId: user.sessionId });
       expectStepUpRequired(await change.run(), change.name);
       const steppedUp = await stepUp(user.client, { type: 'recovery_code', code: user.recoveryCodes[index]! });
       expect(steppedUp.status, `${change.name} step-up: ${JSON.stringify(steppedUp.body)}`).toBe(200);
@@ -207,11 +179,11 @@ describe('step-up before sensitive changes', () => {
     // Confirming the app proved it in this session: fresh at once.
     expect((await user.client.post('/api/auth/api-key/create', { name: 'a', scopes: ['user:read'] })).status).toBe(200);
     // Still inside the window a little before it ends; past it by a second, refused.
-    await ageSecondFactor(user.sessionId, stepUpSeconds() - 30);
+    await ageSecondFactor(stack, { sessionId: user.sessionId }, stepUpSeconds() - 30);
     expect((await user.client.post('/api/auth/api-key/create', { name: 'a2', scopes: ['user:read'] })).status).toBe(
       200,
     );
-    await ageSecondFactor(user.sessionId, stepUpSeconds() + 1);
+    await ageSecondFactor(stack, { sessionId: user.sessionId }, stepUpSeconds() + 1);
     expectStepUpRequired(
       await user.client.post('/api/auth/api-key/create', { name: 'b', scopes: ['user:read'] }),
       'createApiKey',
@@ -223,14 +195,14 @@ describe('step-up before sensitive changes', () => {
     expect(steppedUp.headers.getSetCookie()).toEqual([]);
     expect(steppedUp.body.data.session.id).toBe(user.sessionId);
     expect((await user.client.post('/api/auth/api-key/create', { name: 'c', scopes: ['user:read'] })).status).toBe(200);
-    const session = (await user.client.get('/api/user/sessions')).body.data.find((s: Json) => s.current);
+    const session = await currentSession(user.client);
     expect(session.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
     expect(Date.parse(session.secondFactorAt)).toBeGreaterThanOrEqual(before - 1_000);
   });
 
   it('refuses a step-up challenge answered by another session or by nobody, without spending it', async () => {
     const user = await personWithTotp();
-    await ageSecondFactor(user.sessionId);
+    await ageSecondFactor(stack, { sessionId: user.sessionId });
     const started = await user.client.post('/api/user/mfa/step-up', {});
     expect(started.status).toBe(200);
     expect(started.body.data).toMatchObject({ mfaRequired: true, factors: ['totp', 'recovery_code'], attemptsLeft: 5 });
@@ -274,7 +246,7 @@ describe('step-up before sensitive changes', () => {
 
   it('changes nothing for an account without a second factor', async () => {
     const user = await person();
-    await ageSecondFactor(user.sessionId);
+    await ageSecondFactor(stack, { sessionId: user.sessionId });
     const notFound = await user.client.post('/api/user/mfa/step-up', {});
     expect(notFound.status).toBe(404);
     expect(notFound.body.code).toBe('NOT_FOUND');
@@ -288,7 +260,7 @@ describe('step-up before sensitive changes', () => {
   it('does not ask a personal access token (it cannot present a factor)', async () => {
     const user = await personWithTotp();
     const pat = await createKey(user.client, { name: 'automation', scopes: ['api-keys:write', 'user:write'] });
-    await ageSecondFactor(user.sessionId);
+    await ageSecondFactor(stack, { sessionId: user.sessionId });
     const automation = keyClient(stack, pat.key);
     const created = await automation.post('/api/auth/api-key/create', { name: 'child', scopes: ['user:write'] });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
