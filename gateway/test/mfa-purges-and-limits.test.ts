@@ -4,17 +4,17 @@ import {
   EVENT_SUBJECTS,
   type EventEnvelope,
   type EventSubject,
-  type ResolveCredentialReply,
   RPC_SUBJECTS,
 } from '@gatehouse/contracts';
 import { counter, createLogger, createMetrics } from '@gatehouse/service-kit';
 import { eventually, testNamespace } from '@gatehouse/service-kit/testing';
-import { connect, type Msg, type NatsConnection, StringCodec } from 'nats';
+import { connect, type NatsConnection, StringCodec } from 'nats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CachedResolution, CredentialCache } from '../src/credentials/cache.js';
 import { CredentialResolver } from '../src/credentials/resolver.js';
 import { answerHeaders } from '../src/credentials/revoked-on-answer.js';
 import { accountLimitKeys, challengeAccountTag, endpointLimitKeys } from '../src/rate-limit/limiter.js';
+import { HeldIdentity } from './held-identity.js';
 
 const TAG = 'AbCdEfGhIjKlMnOp';
 const CHALLENGE = `${TAG}.${'x'.repeat(43)}`;
@@ -192,39 +192,6 @@ const codec = StringCodec();
 const KEY = { kind: 'api_key' as const, secret: 'mfa_secret' };
 const DIGEST = 'digest-of-mfa_secret';
 
-/** Identity's look-up over real NATS, held until the test answers it (as in revocation-race.test.ts). */
-class HeldIdentity {
-  readonly held: Msg[] = [];
-  asked = 0;
-
-  constructor(nc: NatsConnection, subject: string) {
-    nc.subscribe(subject, {
-      callback: (_error, message) => {
-        this.asked += 1;
-        this.held.push(message);
-      },
-    });
-  }
-
-  answerOk(userId: string, credentialId: string): void {
-    const reply: ResolveCredentialReply = {
-      ok: true,
-      principal: {
-        kind: 'api_key',
-        userId,
-        credentialId,
-        scopes: ['user:read'],
-        organizationId: null,
-        role: 'user',
-        mfaEnrolled: false,
-        mfaBlockedIn: [],
-        ttlSeconds: 30,
-      },
-    };
-    (this.held.shift() as Msg).respond(codec.encode(JSON.stringify(reply)));
-  }
-}
-
 describe('CredentialResolver: security events and purges in flight', () => {
   let nc: NatsConnection;
   let identity: HeldIdentity;
@@ -267,7 +234,7 @@ describe('CredentialResolver: security events and purges in flight', () => {
   /** Resolves once (identity answers) so the answer is cached; the next resolve is a hit. */
   async function cachedFor(userId: string, credentialId: string): Promise<void> {
     const { resolving } = await startResolve();
-    identity.answerOk(userId, credentialId);
+    identity.answerOk(credentialId, { userId, mfaEnrolled: false, mfaBlockedIn: [] });
     await resolving;
     const asked = identity.asked;
     await resolver.resolve(KEY, DIGEST);
@@ -288,20 +255,20 @@ describe('CredentialResolver: security events and purges in flight', () => {
   it('a purgeAll while a look-up is in flight: that answer serves its request but is not kept', async () => {
     const { resolving } = await startResolve();
     resolver.cache.purgeAll();
-    identity.answerOk('us_1', 'ak_flight');
+    identity.answerOk('ak_flight', { userId: 'us_1', mfaEnrolled: false, mfaBlockedIn: [] });
     expect((await resolving).credentialId).toBe('ak_flight');
     const next = await startResolve();
-    identity.answerOk('us_1', 'ak_flight');
+    identity.answerOk('ak_flight', { userId: 'us_1', mfaEnrolled: false, mfaBlockedIn: [] });
     await next.resolving;
   });
 
   it('a purge of the user while a look-up is in flight is honoured the same way', async () => {
     const { resolving } = await startResolve();
     resolver.cache.purge('user:us_1');
-    identity.answerOk('us_1', 'ak_user');
+    identity.answerOk('ak_user', { userId: 'us_1', mfaEnrolled: false, mfaBlockedIn: [] });
     await resolving;
     const next = await startResolve();
-    identity.answerOk('us_1', 'ak_user');
+    identity.answerOk('ak_user', { userId: 'us_1', mfaEnrolled: false, mfaBlockedIn: [] });
     await next.resolving;
   });
 

@@ -1,49 +1,14 @@
-import { type AuthenticatedPrincipal, type ResolveCredentialReply, RPC_SUBJECTS } from '@gatehouse/contracts';
+import { type AuthenticatedPrincipal, RPC_SUBJECTS } from '@gatehouse/contracts';
 import { counter, createLogger, createMetrics } from '@gatehouse/service-kit';
 import { eventually, testNamespace } from '@gatehouse/service-kit/testing';
-import { connect, type Msg, type NatsConnection, StringCodec } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialCache } from '../src/credentials/cache.js';
 import { CredentialResolver } from '../src/credentials/resolver.js';
+import { HeldIdentity } from './held-identity.js';
 
-const codec = StringCodec();
 const KEY = { kind: 'api_key' as const, secret: 'ba_secret' };
 const DIGEST = 'digest-of-ba_secret';
-
-/**
- * Identity's credential look-up over real NATS, scripted: every request is held until the test
- * answers it, so the test decides what happens while a look-up is in flight.
- */
-class HeldIdentity {
-  readonly held: Msg[] = [];
-  asked = 0;
-
-  constructor(nc: NatsConnection, subject: string) {
-    nc.subscribe(subject, {
-      callback: (_error, message) => {
-        this.asked += 1;
-        this.held.push(message);
-      },
-    });
-  }
-
-  /** Answers the oldest held look-up: the key is valid. */
-  answerOk(credentialId: string): void {
-    const reply: ResolveCredentialReply = {
-      ok: true,
-      principal: {
-        kind: 'api_key',
-        userId: 'us_1',
-        credentialId,
-        scopes: ['user:read'],
-        organizationId: null,
-        role: 'user',
-        ttlSeconds: 30,
-      },
-    };
-    (this.held.shift() as Msg).respond(codec.encode(JSON.stringify(reply)));
-  }
-}
 
 let nc: NatsConnection;
 let identity: HeldIdentity;
