@@ -44,6 +44,8 @@ describe('the console shell', () => {
     const session = await openConsole(browser, stack);
     const { page } = session;
     await signInByForm(page, user.email, PASSWORD);
+    // The landing screen's own calls finish first: one answered 401 would send it to sign-in before the click.
+    await page.waitForLoadState('networkidle');
     // The browser's session, ended from the API by the other session of the same account.
     const sessions = await user.client.get('/api/user/sessions');
     const browserSession = (sessions.body.data as Array<{ id: string; current: boolean }>).find((s) => !s.current);

@@ -21,6 +21,7 @@ import { answerClientError } from './client-errors.js';
 import { isDatabaseUnavailable } from './db.js';
 import { buildValidator, refuseUnstorable } from './http-input.js';
 import type { Logger } from './logger.js';
+import { endUnusedConnectionsOnClose } from './unused-connections.js';
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -73,6 +74,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  endUnusedConnectionsOnClose(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (closing) {
