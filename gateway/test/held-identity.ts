@@ -1,9 +1,9 @@
-import type { ResolveCredentialReply } from '@gatehouse/contracts';
+import type { ResolveCredentialReply, ResolvedPersonPrincipal } from '@gatehouse/contracts';
 import { type Msg, type NatsConnection, StringCodec } from 'nats';
 
 const codec = StringCodec();
 
-type ResolvedPrincipal = Extract<ResolveCredentialReply, { ok: true }>['principal'];
+type ResolvedPrincipal = ResolvedPersonPrincipal;
 
 /**
  * Identity's credential look-up over real NATS, scripted: every request is held until the test

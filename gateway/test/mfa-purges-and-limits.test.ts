@@ -224,7 +224,7 @@ describe('CredentialResolver: security events and purges in flight', () => {
     resolver.cache.purgeAll();
   });
 
-  async function startResolve(): Promise<{ resolving: Promise<AuthenticatedPrincipal> }> {
+  async function startResolve(): Promise<{ resolving: ReturnType<CredentialResolver['resolve']> }> {
     const before = identity.asked;
     const resolving = resolver.resolve(KEY, DIGEST);
     await eventually(async () => expect(identity.asked).toBe(before + 1));

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 /** Starts a resolve and waits until identity holds its look-up (wrapped: awaiting it must not await the resolve). */
-async function startResolve(): Promise<{ resolving: Promise<AuthenticatedPrincipal> }> {
+async function startResolve(): Promise<{ resolving: ReturnType<CredentialResolver['resolve']> }> {
   const before = identity.asked;
   const resolving = resolver.resolve(KEY, DIGEST);
   await eventually(async () => expect(identity.asked).toBe(before + 1));

@@ -1125,6 +1125,292 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/user/organizations/{organizationId}/directories': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the organization's SCIM directories
+     * @description **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['listDirectories'];
+    put?: never;
+    /**
+     * Create a SCIM directory; the answer holds its bearer token, shown once
+     * @description Copy `directory.scimBaseUrl` and `token` into the IdP’s provisioning settings. People are provisioned only with addresses in the organization’s verified domains. `roleMapping` maps directory groups (by display name) to roles; a person in several gets the highest, one in none gets `defaultRole` (member unless set).
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['createDirectory'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/directories/{directoryId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read a SCIM directory
+     * @description Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['getDirectory'];
+    /**
+     * Rename a directory or change its role mapping
+     * @description Only the fields sent change. A new mapping applies at once to everyone the directory provisioned (their roles are recomputed and the changes published as role changes).
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    put: operations['updateDirectory'];
+    post?: never;
+    /**
+     * Delete a SCIM directory: its tokens stop at once
+     * @description The people it provisioned stay members with their current roles and accounts; nothing syncs any more. Its SCIM records are kept 30 days (docs/scim.md), then purged.
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    delete: operations['deleteDirectory'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/directories/{directoryId}/rotate-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Issue a new SCIM token; the previous one keeps working for `overlapSeconds`
+     * @description `overlapSeconds` (default 3600, at most 7 days; 0 ends the previous token at once) gives time to paste the new token into the IdP. A token older than the previous one ends now.
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['rotateDirectoryToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/directories/{directoryId}/revoke-tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * End every token of the directory at once (sync stops until a new one is issued)
+     * @description Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['revokeDirectoryTokens'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/ServiceProviderConfig': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What this SCIM service provider supports (PATCH and filters; no bulk, sort or ETags) */
+    get: operations['scimServiceProviderConfig'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/ResourceTypes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The resource types: User (with the enterprise extension) and Group */
+    get: operations['scimListResourceTypes'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/ResourceTypes/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One resource type */
+    get: operations['scimGetResourceType'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/Schemas': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The schemas of User, enterprise User and Group */
+    get: operations['scimListSchemas'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/Schemas/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One schema, by its URN */
+    get: operations['scimGetSchema'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/Users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List or find users (`filter`, `startIndex`, `count`)
+     * @description Filters: `eq`, `ne`, `co`, `sw`, `ew`, `pr`, `gt`/`ge`/`lt`/`le` on dates, `and`, `or`, `not` and parentheses, on `userName`, `externalId`, `displayName`, `active`, `name.givenName`, `name.familyName`, `emails.value`, `emails[type eq "work"].value`, `id`, `meta.created`, `meta.lastModified`. `userName` compares case-insensitively (RFC 7643).
+     */
+    get: operations['scimListUsers'];
+    put?: never;
+    /**
+     * Provision a person: an account (or a link to one by verified domain) and a membership
+     * @description The primary (else work, else first) email, or a `userName` that is an address, must be in one of the organization’s verified domains. The same `userName` or `externalId` again is 409 `uniqueness`.
+     */
+    post: operations['scimCreateUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/Users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Read a user */
+    get: operations['scimGetUser'];
+    /** Replace a user (Okta sends the whole user for every change) */
+    put: operations['scimReplaceUser'];
+    post?: never;
+    /** Deprovision and forget a user (the account is kept deactivated; docs/scim.md) */
+    delete: operations['scimDeleteUser'];
+    options?: never;
+    head?: never;
+    /** Change a user: `active: false` deprovisions at once */
+    patch: operations['scimPatchUser'];
+    trace?: never;
+  };
+  '/scim/v2/Groups': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List or find groups (`filter` on `displayName`, `externalId`, `id`, `members.value`) */
+    get: operations['scimListGroups'];
+    put?: never;
+    /** Create a group (its members get the role it maps to) */
+    post: operations['scimCreateGroup'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/scim/v2/Groups/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Read a group */
+    get: operations['scimGetGroup'];
+    /** Replace a group and its members */
+    put: operations['scimReplaceGroup'];
+    post?: never;
+    /** Delete a group (its members’ roles are recomputed) */
+    delete: operations['scimDeleteGroup'];
+    options?: never;
+    head?: never;
+    /**
+     * Change a group: add, remove (`members[value eq "…"]`) or replace members, rename
+     * @description Answers 204 (RFC 7644 §3.5.2 allows it): a 5,000-member group is not sent back for every change.
+     */
+    patch: operations['scimPatchGroup'];
+    trace?: never;
+  };
   '/api/user/organizations': {
     parameters: {
       query?: never;
@@ -2107,6 +2393,33 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    Directory: {
+      id: string;
+      organizationId: string;
+      name: string;
+      scimBaseUrl: string;
+      /** @enum {string} */
+      defaultRole: 'owner' | 'admin' | 'member';
+      roleMapping: {
+        group: string;
+        /** @enum {string} */
+        role: 'owner' | 'admin' | 'member';
+      }[];
+      tokenStart: string | null;
+      tokenCreatedAt: string | null;
+      previousTokenExpiresAt: string | null;
+      userCount: number;
+      groupCount: number;
+      lastSyncAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    DirectoryWithToken: {
+      directory: components['schemas']['Directory'];
+      token: string;
+    };
     EmailOnlyBody: {
       /** Format: email */
       email: string;
@@ -2298,6 +2611,182 @@ export interface components {
       createdAt: string;
       /** Format: date-time */
       updatedAt: string;
+    };
+    ScimError: {
+      schemas: 'urn:ietf:params:scim:api:messages:2.0:Error'[];
+      status: string;
+      /** @enum {string} */
+      scimType?:
+        | 'invalidFilter'
+        | 'tooMany'
+        | 'uniqueness'
+        | 'mutability'
+        | 'invalidSyntax'
+        | 'invalidPath'
+        | 'noTarget'
+        | 'invalidValue'
+        | 'invalidVers'
+        | 'sensitive';
+      detail?: string;
+    };
+    ScimGroup: {
+      schemas: string[];
+      id: string;
+      externalId?: string;
+      displayName: string;
+      members?: ({
+        value: string;
+        display?: string;
+        $ref?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+      meta: {
+        resourceType: string;
+        created?: string;
+        lastModified?: string;
+        location: string;
+        version?: string;
+      } & {
+        [key: string]: unknown;
+      };
+    } & {
+      [key: string]: unknown;
+    };
+    ScimGroupInput: {
+      schemas?: string[];
+      displayName: string;
+      externalId?: string;
+      members?: ({
+        value: string;
+        display?: string;
+        type?: string;
+        $ref?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+    } & {
+      [key: string]: unknown;
+    };
+    ScimPatchInput: {
+      schemas: string[];
+      Operations: ({
+        op: string;
+        path?: string;
+        value?: unknown;
+      } & {
+        [key: string]: unknown;
+      })[];
+    } & {
+      [key: string]: unknown;
+    };
+    ScimUser: {
+      schemas: string[];
+      id: string;
+      externalId?: string;
+      userName: string;
+      active: boolean;
+      displayName?: string;
+      name?: {
+        formatted?: string;
+        familyName?: string;
+        givenName?: string;
+        middleName?: string;
+        honorificPrefix?: string;
+        honorificSuffix?: string;
+      } & {
+        [key: string]: unknown;
+      };
+      emails?: ({
+        value: string;
+        type?: string;
+        primary?: boolean | string;
+        display?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+      groups?: ({
+        value: string;
+        display?: string;
+        $ref?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'?: {
+        employeeNumber?: string;
+        costCenter?: string;
+        organization?: string;
+        division?: string;
+        department?: string;
+        manager?:
+          | ({
+              value?: string;
+              displayName?: string;
+              $ref?: string;
+            } & {
+              [key: string]: unknown;
+            })
+          | string;
+      } & {
+        [key: string]: unknown;
+      };
+      meta: {
+        resourceType: string;
+        created?: string;
+        lastModified?: string;
+        location: string;
+        version?: string;
+      } & {
+        [key: string]: unknown;
+      };
+    } & {
+      [key: string]: unknown;
+    };
+    ScimUserInput: {
+      schemas?: string[];
+      userName: string;
+      externalId?: string;
+      active?: boolean | string;
+      displayName?: string;
+      nickName?: string;
+      name?: {
+        formatted?: string;
+        familyName?: string;
+        givenName?: string;
+        middleName?: string;
+        honorificPrefix?: string;
+        honorificSuffix?: string;
+      } & {
+        [key: string]: unknown;
+      };
+      emails?: ({
+        value: string;
+        type?: string;
+        primary?: boolean | string;
+        display?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'?: {
+        employeeNumber?: string;
+        costCenter?: string;
+        organization?: string;
+        division?: string;
+        department?: string;
+        manager?:
+          | ({
+              value?: string;
+              displayName?: string;
+              $ref?: string;
+            } & {
+              [key: string]: unknown;
+            })
+          | string;
+      } & {
+        [key: string]: unknown;
+      };
+    } & {
+      [key: string]: unknown;
     };
     SecuritySettings: {
       mfaRequired: boolean;
@@ -5842,6 +6331,3396 @@ export interface operations {
       429: components['responses']['RateLimited'];
       503: components['responses']['ServiceUnavailable'];
       default: components['responses']['Error'];
+    };
+  };
+  listDirectories: {
+    parameters: {
+      query?: {
+        /** @description Items to skip (offset paging; `meta.total` counts every match). */
+        offset?: number;
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+        /** @description A field, ascending, or `-field`, descending. */
+        sort?: 'createdAt' | '-createdAt' | 'name' | '-name';
+      };
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description List the organization's SCIM directories */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Directory'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  createDirectory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          /** @enum {string} */
+          defaultRole?: 'owner' | 'admin' | 'member';
+          roleMapping?: {
+            group: string;
+            /** @enum {string} */
+            role: 'owner' | 'admin' | 'member';
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Create a SCIM directory; the answer holds its bearer token, shown once */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 201;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['DirectoryWithToken'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getDirectory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        directoryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read a SCIM directory */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Directory'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  updateDirectory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        directoryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          /** @enum {string} */
+          defaultRole?: 'owner' | 'admin' | 'member';
+          roleMapping?: {
+            group: string;
+            /** @enum {string} */
+            role: 'owner' | 'admin' | 'member';
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Rename a directory or change its role mapping */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Directory'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  deleteDirectory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        directoryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Delete a SCIM directory: its tokens stop at once */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: null;
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  rotateDirectoryToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        directoryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          overlapSeconds?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Issue a new SCIM token; the previous one keeps working for `overlapSeconds` */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['DirectoryWithToken'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  revokeDirectoryTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        directoryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description End every token of the directory at once (sync stops until a new one is issued) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Directory'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  scimServiceProviderConfig: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description What this SCIM service provider supports (PATCH and filters; no bulk, sort or ETags) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: string[];
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimListResourceTypes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The resource types: User (with the enterprise extension) and Group */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: 'urn:ietf:params:scim:api:messages:2.0:ListResponse'[];
+            totalResults: number;
+            startIndex: number;
+            itemsPerPage: number;
+            Resources: ({
+              schemas: string[];
+            } & {
+              [key: string]: unknown;
+            })[];
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimGetResourceType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One resource type */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: string[];
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimListSchemas: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schemas of User, enterprise User and Group */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: 'urn:ietf:params:scim:api:messages:2.0:ListResponse'[];
+            totalResults: number;
+            startIndex: number;
+            itemsPerPage: number;
+            Resources: ({
+              schemas: string[];
+            } & {
+              [key: string]: unknown;
+            })[];
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimGetSchema: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One schema, by its URN */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: string[];
+          } & {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimListUsers: {
+    parameters: {
+      query?: {
+        filter?: string;
+        startIndex?: number;
+        count?: number;
+        attributes?: string;
+        excludedAttributes?: string;
+        sortBy?: string;
+        sortOrder?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description List or find users (`filter`, `startIndex`, `count`) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: 'urn:ietf:params:scim:api:messages:2.0:ListResponse'[];
+            totalResults: number;
+            startIndex: number;
+            itemsPerPage: number;
+            Resources: components['schemas']['ScimUser'][];
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimCreateUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScimUserInput'];
+      };
+    };
+    responses: {
+      /** @description Provision a person: an account (or a link to one by verified domain) and a membership */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimUser'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimGetUser: {
+    parameters: {
+      query?: {
+        attributes?: string;
+        excludedAttributes?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read a user */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimUser'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimReplaceUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScimUserInput'];
+      };
+    };
+    responses: {
+      /** @description Replace a user (Okta sends the whole user for every change) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimUser'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimDeleteUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deprovision and forget a user (the account is kept deactivated; docs/scim.md) */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimPatchUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScimPatchInput'];
+      };
+    };
+    responses: {
+      /** @description Change a user: `active: false` deprovisions at once */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimUser'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimListGroups: {
+    parameters: {
+      query?: {
+        filter?: string;
+        startIndex?: number;
+        count?: number;
+        attributes?: string;
+        excludedAttributes?: string;
+        sortBy?: string;
+        sortOrder?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description List or find groups (`filter` on `displayName`, `externalId`, `id`, `members.value`) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': {
+            schemas: 'urn:ietf:params:scim:api:messages:2.0:ListResponse'[];
+            totalResults: number;
+            startIndex: number;
+            itemsPerPage: number;
+            Resources: components['schemas']['ScimGroup'][];
+          };
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimCreateGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScimGroupInput'];
+      };
+    };
+    responses: {
+      /** @description Create a group (its members get the role it maps to) */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimGroup'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimGetGroup: {
+    parameters: {
+      query?: {
+        attributes?: string;
+        excludedAttributes?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read a group */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimGroup'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimReplaceGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScimGroupInput'];
+      };
+    };
+    responses: {
+      /** @description Replace a group and its members */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimGroup'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimDeleteGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Delete a group (its members’ roles are recomputed) */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  scimPatchGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScimPatchInput'];
+      };
+    };
+    responses: {
+      /** @description Change a group: add, remove (`members[value eq "…"]`) or replace members, rename */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request is invalid: `meta.errors` lists each field (`field`, `error`, `location`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['BadRequestError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No credential, or one that is invalid, expired or revoked. Retrying with the same one will not help. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnauthenticatedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The credential is valid but may not do this: a missing scope, another organization, a role without the permission, a credential kind the route refuses, or a cross-site cookie write. */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ForbiddenError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. No such route, or no such resource visible to the caller. */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['NotFoundError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is too large. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['PayloadTooLargeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. The request body is not of the media type the route reads (JSON on /api). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['UnsupportedMediaTypeError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A rate limit is exhausted: wait `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['RateLimitedError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+        };
+      };
+      /** @description SCIM error (RFC 7644 §3.12): `status` as a string, `scimType` for 400 and 409, `detail` for people. A service or dependency is unavailable: retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ServiceUnavailableError'];
+        };
+      };
+      /** @description Any other error: the route’s own error body, or the error envelope. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/scim+json': components['schemas']['ScimError'];
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
     };
   };
   listOrganizations: {

@@ -1,7 +1,7 @@
-import { type AuthenticatedPrincipal, userCredentialsPurgeId } from '@gatehouse/contracts';
+import { type AuthenticatedPrincipal, type DirectoryPrincipal, userCredentialsPurgeId } from '@gatehouse/contracts';
 
 export type CachedResolution =
-  | { ok: true; principal: AuthenticatedPrincipal }
+  | { ok: true; principal: AuthenticatedPrincipal | DirectoryPrincipal }
   | { ok: false; reason: 'INVALID_OR_EXPIRED_TOKEN' | 'INVALID_API_KEY' | 'USER_NOT_ACTIVE' };
 
 interface Entry {
@@ -145,5 +145,8 @@ export const userPurgeId = userCredentialsPurgeId;
  */
 function idsOf(value: CachedResolution, alsoRevokedBy: string[]): string[] {
   if (!value.ok) return [];
-  return [...new Set([value.principal.credentialId, userPurgeId(value.principal.userId), ...alsoRevokedBy])];
+  const { principal } = value;
+  // A directory's token has no user: its own id (and the directory's, which ends all its tokens) purge it.
+  const owner = principal.kind === 'scim' ? `directory:${principal.directoryId}` : userPurgeId(principal.userId);
+  return [...new Set([principal.credentialId, owner, ...alsoRevokedBy])];
 }

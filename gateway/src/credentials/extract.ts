@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError } from '@gatehouse/contracts';
+import { AppError, SCIM_TOKEN_PREFIX } from '@gatehouse/contracts';
 
 export type PresentedCredential =
   | { kind: 'api_key'; secret: string }
   | { kind: 'oauth'; secret: string }
-  | { kind: 'session'; secret: string };
+  | { kind: 'session'; secret: string }
+  | { kind: 'scim'; secret: string };
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -35,6 +36,8 @@ export function extractCredential(headers: IncomingHttpHeaders, cookieName: stri
     if (!match) throw new AppError('INVALID_OR_EXPIRED_TOKEN', 'Authorization must use the Bearer scheme');
     const token = (match[1] ?? '').trim();
     if (token === '') throw new AppError('NO_TOKEN_PROVIDED', 'The Authorization header carries no token');
+    // A directory's SCIM token is opaque and prefixed; every other bearer token is an OAuth access token (a JWT).
+    if (token.startsWith(SCIM_TOKEN_PREFIX)) return { kind: 'scim', secret: token };
     return { kind: 'oauth', secret: token };
   }
   const session = cookieValue(single(headers.cookie), cookieName);

@@ -2,6 +2,7 @@ import {
   type AccessTokenFacts,
   AppError,
   type AuthenticatedPrincipal,
+  type DirectoryPrincipal,
   EVENT_SUBJECTS,
   type EventDataBySubject,
   type EventEnvelope,
@@ -91,7 +92,7 @@ export class CredentialResolver {
   }
 
   /** `digest` is hashSecret(credential.secret), which the caller has already computed. */
-  async resolve(credential: PresentedCredential, digest: string): Promise<AuthenticatedPrincipal> {
+  async resolve(credential: PresentedCredential, digest: string): Promise<AuthenticatedPrincipal | DirectoryPrincipal> {
     if (credential.kind === 'oauth') return this.resolveAccessToken(credential.secret);
     return this.cached(`${credential.kind}:${digest}`, [], 0, () =>
       this.ask({ kind: credential.kind, secret: credential.secret }),
@@ -103,7 +104,7 @@ export class CredentialResolver {
    * the grant, app and user behind the token still stand comes from identity, cached per token
    * and purged when the token, its grant or its app is revoked.
    */
-  private async resolveAccessToken(token: string): Promise<AuthenticatedPrincipal> {
+  private async resolveAccessToken(token: string): Promise<AuthenticatedPrincipal | DirectoryPrincipal> {
     if (!this.options.accessTokens) throw new AppError('INVALID_OR_EXPIRED_TOKEN', TOKEN_FAILURE);
     const facts = await this.options.accessTokens.verify(token);
     const secondsLeft = facts.expiresAt - Math.floor(Date.now() / 1000);
@@ -122,7 +123,7 @@ export class CredentialResolver {
     alsoRevokedBy: string[],
     maxSeconds: number,
     ask: () => Promise<{ resolution: CachedResolution; ttlSeconds: number }>,
-  ): Promise<AuthenticatedPrincipal> {
+  ): Promise<AuthenticatedPrincipal | DirectoryPrincipal> {
     let resolution = this.cache.get(key);
     this.options.cacheLookups.inc({ result: resolution ? 'hit' : 'miss' });
     if (!resolution) {
@@ -151,6 +152,10 @@ export class CredentialResolver {
       this.options.timeoutMs,
     );
     if (!reply.ok) return { resolution: reply, ttlSeconds: 0 };
+    if (reply.principal.kind === 'scim') {
+      const { ttlSeconds, ...directory } = reply.principal;
+      return { resolution: { ok: true, principal: directory }, ttlSeconds };
+    }
     const { ttlSeconds, ...principal } = reply.principal;
     return {
       resolution: { ok: true, principal: { ...principal, scopes: principal.scopes as TokenScope[] } },

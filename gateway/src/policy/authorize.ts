@@ -1,7 +1,18 @@
-import { AppError, type AuthenticatedPrincipal, type RoutePolicy } from '@gatehouse/contracts';
+import {
+  AppError,
+  type AuthenticatedPrincipal,
+  type CredentialKind,
+  type DirectoryPrincipal,
+  type RoutePolicy,
+} from '@gatehouse/contracts';
 import type { RouteMatch } from './router.js';
 
-const CREDENTIAL_NAMES = { session: 'a session', api_key: 'an API key', oauth: 'an OAuth access token' } as const;
+const CREDENTIAL_NAMES = {
+  session: 'a session',
+  api_key: 'an API key',
+  oauth: 'an OAuth access token',
+  scim: 'a SCIM token',
+} as const;
 
 /**
  * The token-scope half of authorization (roles are the services' half):
@@ -10,17 +21,22 @@ const CREDENTIAL_NAMES = { session: 'a session', api_key: 'an API key', oauth: '
  * - a PAT pinned to an organization may only touch that organization's tenant routes;
  * - a route may admit only some credential kinds (third-party apps cannot manage OAuth apps).
  */
-export function authorize(principal: AuthenticatedPrincipal, match: RouteMatch): void {
+export function authorize(principal: AuthenticatedPrincipal | DirectoryPrincipal, match: RouteMatch): void {
   const { policy, params } = match;
-  if (policy.credentials && !policy.credentials.includes(principal.kind)) {
+  // A SCIM token reaches only the routes that name it (its directory's /scim/v2); no route admits it by default.
+  const admitted: readonly CredentialKind[] = policy.credentials ?? PERSON_CREDENTIALS;
+  if (!admitted.includes(principal.kind)) {
     throw new AppError('FORBIDDEN', `This route cannot be called with ${CREDENTIAL_NAMES[principal.kind]}`);
   }
+  if (principal.kind === 'scim') return;
   if (policy.accountWide && principal.kind !== 'session' && principal.organizationId) {
     throw new AppError('FORBIDDEN', 'A credential pinned to an organization cannot act on the whole account');
   }
   checkScopes(principal, policy);
   if (policy.tenant) checkOrganizationPin(principal, params.organizationId);
 }
+
+const PERSON_CREDENTIALS = ['session', 'api_key', 'oauth'] as const satisfies readonly CredentialKind[];
 
 function checkScopes(principal: AuthenticatedPrincipal, policy: RoutePolicy): void {
   if (principal.kind === 'session' || !policy.scopes) return;

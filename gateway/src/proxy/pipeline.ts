@@ -90,7 +90,9 @@ export function createPipeline(deps: PipelineDeps) {
     if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
     authorize(principal, match);
     // Limits kept per account can only be spent once the credential says whose account it is.
-    await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId));
+    if (principal.kind !== 'scim') {
+      await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId));
+    }
   }
 
   /** `auth: 'optional'` takes an unreadable credential header (the 401 family) as no credential. */

@@ -6,6 +6,7 @@ import { Migration20261201000000_credential_lineage } from './Migration202612010
 import { Migration20261201120000_sso } from './Migration20261201120000_sso.js';
 import { Migration20261202000000_domain_recheck } from './Migration20261202000000_domain_recheck.js';
 import { Migration20261203000000_mfa } from './Migration20261203000000_mfa.js';
+import { Migration20261204000000_scim } from './Migration20261204000000_scim.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201120000_sso', class: Migration20261201120000_sso },
   { name: 'Migration20261202000000_domain_recheck', class: Migration20261202000000_domain_recheck },
   { name: 'Migration20261203000000_mfa', class: Migration20261203000000_mfa },
+  { name: 'Migration20261204000000_scim', class: Migration20261204000000_scim },
 ];

@@ -23,6 +23,7 @@ import type { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credential-resolution/resolve.js';
 import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocation.js';
+import { directoryRoutes } from './directories/routes.js';
 import { emailVerificationRoutes } from './email-verification/routes.js';
 import { magicLinkRoutes } from './magic-links/routes.js';
 import { membershipConsumer, tenantAccess } from './memberships/service.js';
@@ -35,6 +36,10 @@ import { oauthAppRoutes } from './oauth-apps/routes.js';
 import { oauthGrantRoutes } from './oauth-grants/routes.js';
 import { organizationSecurityRoutes } from './organization-security/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
+import { scimDiscoveryRoutes } from './scim/discovery-routes.js';
+import { useScimProtocol } from './scim/protocol.js';
+import { scimGroupRoutes } from './scim-groups/routes.js';
+import { scimUserRoutes } from './scim-users/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { ssoAdminRoutes } from './sso/admin-routes.js';
 import { verificationResolver } from './sso/dns.js';
@@ -88,6 +93,17 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   mfaSignInRoutes(routes, ctx);
   magicLinkRoutes(routes, ctx);
   organizationSecurityRoutes(routes, ctx);
+  directoryRoutes(routes, ctx);
+  // /scim/v2 speaks SCIM (its media type and error documents), in a scope of its own.
+  await app.register(async (child) => {
+    // register() hands the child scope fastify's default generics; it is the same app type.
+    const scope = child as unknown as HttpApp;
+    useScimProtocol(scope);
+    const scim = routes.within(scope);
+    scimDiscoveryRoutes(scim, ctx);
+    scimUserRoutes(scim, ctx);
+    scimGroupRoutes(scim, ctx);
+  });
   await oauthRoutes(app, routes, ctx, await createOAuthProvider(ctx));
   await samlRoutes(app, routes, ctx);
 

@@ -1,12 +1,14 @@
 import { MAIL_RETENTION, QueuedMailSchema, type ServiceDefinition } from '@gatehouse/service-kit';
 import { migrations } from '../migrations/index.js';
 import { ApiKeySchema } from './api-keys/entities.js';
+import { DirectorySchema, DirectoryTokenSchema } from './directories/entities.js';
 import { MfaPasskeySchema, MfaRecoveryCodeSchema, MfaTotpSchema } from './factors/entities.js';
 import { UserMembershipSchema } from './memberships/entities.js';
 import { MfaChallengeSchema } from './mfa-challenges/entities.js';
 import { OrganizationSecuritySchema } from './mfa-policy/entities.js';
 import { OAuthAppSchema, OidcPayloadSchema } from './oauth-store/entities.js';
 import { OneTimeTokenSchema } from './one-time-tokens/entities.js';
+import { ScimGroupMemberSchema, ScimGroupSchema, ScimUserSchema } from './scim/entities.js';
 import { LoginEventSchema, SessionSchema } from './sessions/entities.js';
 import {
   OrganizationDomainSchema,
@@ -39,6 +41,11 @@ export const identityService: ServiceDefinition = {
     MfaRecoveryCodeSchema,
     MfaChallengeSchema,
     OrganizationSecuritySchema,
+    DirectorySchema,
+    DirectoryTokenSchema,
+    ScimUserSchema,
+    ScimGroupSchema,
+    ScimGroupMemberSchema,
   ],
   migrations,
   retention: [
@@ -57,5 +64,10 @@ export const identityService: ServiceDefinition = {
     { table: 'saml_assertion_replays', expired: "expires_at < now() - interval '1 day'" },
     // Challenges and ceremonies last minutes; a day later they go.
     { table: 'mfa_challenges', expired: "expires_at < now() - interval '1 day'" },
+    // SCIM (docs/scim.md "Retention"): a deleted SCIM user's tombstone, an ended token and a deleted
+    // directory (with everything it provisioned, by cascade) are kept 30 days, then go. Accounts stay.
+    { table: 'scim_users', expired: "deleted_at < now() - interval '30 days'" },
+    { table: 'directory_tokens', expired: "expires_at < now() - interval '30 days'" },
+    { table: 'directories', expired: "deleted_at < now() - interval '30 days'" },
   ],
 };

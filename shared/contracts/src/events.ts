@@ -1,6 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import type { AccessTokenFacts } from './access-tokens.js';
-import type { Amr } from './principal.js';
+import type { Amr, DirectoryPrincipal } from './principal.js';
 import { ROLES, type Role } from './scopes.js';
 
 /**
@@ -22,6 +22,11 @@ export const EVENT_SUBJECTS = {
   memberAdded: 'events.organization.member.added',
   memberRoleChanged: 'events.organization.member.role_changed',
   memberRemoved: 'events.organization.member.removed',
+  /**
+   * A directory (SCIM) changed who belongs to its organization and with which role: organization
+   * applies the changes as an invitation or a removal would (member.added|role_changed|removed follow).
+   */
+  directoryMembershipsChanged: 'events.identity.directory.memberships_changed',
 } as const;
 
 export type EventSubject = (typeof EVENT_SUBJECTS)[keyof typeof EVENT_SUBJECTS];
@@ -51,10 +56,27 @@ export const UserUpdatedData = Type.Object({
 });
 export const UserDeletedData = Type.Object({ userId: Type.String() });
 export const CredentialRevokedData = Type.Object({
-  kind: Type.Union([Type.Literal('session'), Type.Literal('api_key'), Type.Literal('oauth')]),
+  kind: Type.Union([Type.Literal('session'), Type.Literal('api_key'), Type.Literal('oauth'), Type.Literal('scim')]),
   id: Type.String(),
   userId: Type.String(),
 });
+/**
+ * At most DIRECTORY_CHANGES_PER_EVENT changes per event (a 5,000-member group push becomes ten events):
+ * `role` null means the person leaves the organization (deactivated or deleted in the directory).
+ */
+export const DirectoryMembershipsChangedData = Type.Object({
+  directoryId: Type.String(),
+  organizationId: Type.String(),
+  changes: Type.Array(
+    Type.Object({
+      userId: Type.String(),
+      role: Type.Union([RoleSchema, Type.Null()]),
+      email: Type.String(),
+      name: Type.String(),
+    }),
+  ),
+});
+export const DIRECTORY_CHANGES_PER_EVENT = 500;
 /** The second factors an account can have. */
 export const MFA_FACTORS = ['totp', 'passkey', 'recovery_code'] as const;
 export type MfaFactor = (typeof MFA_FACTORS)[number];
@@ -105,6 +127,7 @@ export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.memberAdded]: MemberData,
   [EVENT_SUBJECTS.memberRoleChanged]: MemberData,
   [EVENT_SUBJECTS.memberRemoved]: MemberRemovedData,
+  [EVENT_SUBJECTS.directoryMembershipsChanged]: DirectoryMembershipsChangedData,
 };
 
 export interface EventDataBySubject {
@@ -120,6 +143,7 @@ export interface EventDataBySubject {
   [EVENT_SUBJECTS.memberAdded]: Static<typeof MemberData>;
   [EVENT_SUBJECTS.memberRoleChanged]: Static<typeof MemberData>;
   [EVENT_SUBJECTS.memberRemoved]: Static<typeof MemberRemovedData>;
+  [EVENT_SUBJECTS.directoryMembershipsChanged]: Static<typeof DirectoryMembershipsChangedData>;
 }
 
 /** What travels on the wire for every event. */
@@ -140,28 +164,30 @@ export interface EventEnvelope<S extends EventSubject = EventSubject> {
  * still live — the token, the grant or app, the user — and which scopes remain.
  */
 export type ResolveCredentialRequest =
-  | { kind: 'session' | 'api_key'; secret: string }
+  | { kind: 'session' | 'api_key' | 'scim'; secret: string }
   | ({ kind: 'oauth' } & AccessTokenFacts);
 
+/** A person's credential as identity resolved it. */
+export interface ResolvedPersonPrincipal {
+  kind: 'session' | 'api_key' | 'oauth';
+  userId: string;
+  credentialId: string;
+  clientId?: string;
+  scopes: string[];
+  organizationId: string | null;
+  role: 'user' | 'admin';
+  amr?: Amr[];
+  secondFactorAt?: number | null;
+  mfaEnrolled?: boolean;
+  mfaBlockedIn?: string[];
+  /** Seconds the gateway may cache this answer. */
+  ttlSeconds: number;
+}
+
 export type ResolveCredentialReply =
-  | {
-      ok: true;
-      principal: {
-        kind: 'session' | 'api_key' | 'oauth';
-        userId: string;
-        credentialId: string;
-        clientId?: string;
-        scopes: string[];
-        organizationId: string | null;
-        role: 'user' | 'admin';
-        amr?: Amr[];
-        secondFactorAt?: number | null;
-        mfaEnrolled?: boolean;
-        mfaBlockedIn?: string[];
-        /** Seconds the gateway may cache this answer. */
-        ttlSeconds: number;
-      };
-    }
+  | { ok: true; principal: ResolvedPersonPrincipal }
+  /** A directory's SCIM token (kind 'scim' requests only). */
+  | { ok: true; principal: DirectoryPrincipal & { ttlSeconds: number } }
   | { ok: false; reason: 'INVALID_OR_EXPIRED_TOKEN' | 'INVALID_API_KEY' | 'USER_NOT_ACTIVE' };
 
 export interface MembershipRequest {

@@ -1,6 +1,11 @@
 import type { TokenScope } from './scopes.js';
 
-export type CredentialKind = 'session' | 'api_key' | 'oauth';
+/** What a person signs in with or hands to a program. */
+export type PersonCredentialKind = 'session' | 'api_key' | 'oauth';
+/** Every credential the gateway resolves: a person's, or a directory's SCIM token (docs/scim.md). */
+export type CredentialKind = PersonCredentialKind | 'scim';
+/** SCIM bearer tokens carry this prefix, so the gateway tells them from OAuth access tokens (and scanners find them). */
+export const SCIM_TOKEN_PREFIX = 'gh_scim_';
 
 /**
  * How a session was signed in to (RFC 8176 values, plus `sso` and `email` for a magic link):
@@ -15,7 +20,7 @@ export const AMR_VALUES: readonly Amr[] = ['pwd', 'otp', 'hwk', 'swk', 'mfa', 's
  * short-lived token and never trust any other header for identity.
  */
 export interface AuthenticatedPrincipal {
-  kind: CredentialKind;
+  kind: PersonCredentialKind;
   userId: string;
   /** session id, api key id (ak_…), OAuth grant id, or client id for a client-credentials token. */
   credentialId: string;
@@ -42,7 +47,20 @@ export interface AnonymousPrincipal {
   kind: 'anonymous';
 }
 
-export type Principal = AuthenticatedPrincipal | AnonymousPrincipal;
+/**
+ * A customer's directory (Okta, Entra ID) calling /scim/v2 with its SCIM token: no person, one
+ * organization. The gateway admits it only on routes whose contract lists `scim`; services refuse it
+ * everywhere else (service-kit `requireUser`).
+ */
+export interface DirectoryPrincipal {
+  kind: 'scim';
+  /** The token's id (rotation keeps two for a while). */
+  credentialId: string;
+  directoryId: string;
+  organizationId: string;
+}
+
+export type Principal = AuthenticatedPrincipal | DirectoryPrincipal | AnonymousPrincipal;
 
 /** The claims carried by the gateway-signed principal token. */
 export interface PrincipalClaims {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import {
   AppError,
   type AuthenticatedPrincipal,
+  type DirectoryPrincipal,
   PRINCIPAL_AUDIENCE,
   PRINCIPAL_HEADER,
   PRINCIPAL_ISSUER,
@@ -139,6 +140,23 @@ export function requireUser(request: FastifyRequest): AuthenticatedPrincipal {
   const principal = request.principal;
   if (!principal || principal.kind === 'anonymous') {
     throw new AppError('AUTHENTICATION_REQUIRED', 'Sign in or send an API key');
+  }
+  // The gateway admits a SCIM token only on /scim/v2: anywhere else a person is expected.
+  if (principal.kind === 'scim') throw new AppError('FORBIDDEN', 'A SCIM token can only call /scim/v2');
+  return principal;
+}
+
+/** The person calling, or null for an anonymous request (routes that take either). */
+export function optionalUser(request: FastifyRequest): AuthenticatedPrincipal | null {
+  const principal = request.principal;
+  return principal && principal.kind !== 'anonymous' && principal.kind !== 'scim' ? principal : null;
+}
+
+/** The directory calling /scim/v2 (a SCIM token), or 401. */
+export function requireDirectory(request: FastifyRequest): DirectoryPrincipal {
+  const principal = request.principal;
+  if (!principal || principal.kind !== 'scim') {
+    throw new AppError('AUTHENTICATION_REQUIRED', 'Send the directory’s SCIM token as Authorization: Bearer');
   }
   return principal;
 }

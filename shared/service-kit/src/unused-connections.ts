@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { HttpApp } from './http.js';
 
 /**
  * On close, ends the connections that never carried a request. fastify closes idle keep-alive
@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
  * would wait for it until `headersTimeout` (60 s): a client's pool leaves such a connection when
  * a request is given up while it connects. Nothing is in flight on it, so ending it loses nothing.
  */
-export function endUnusedConnectionsOnClose(app: FastifyInstance): void {
+export function endUnusedConnectionsOnClose(app: HttpApp): void {
   const unused = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
     unused.add(socket);

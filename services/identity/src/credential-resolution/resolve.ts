@@ -3,6 +3,7 @@ import { TOKEN_SCOPES } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findLiveKeyBySecret } from '../api-keys/service.js';
 import { type IdentityContext, readEm } from '../context.js';
+import { resolveDirectoryToken } from '../directories/tokens.js';
 import { isEnrolled } from '../factors/status.js';
 import { blockedOrganizations } from '../mfa-policy/service.js';
 import { accessTokenStatus } from '../oauth/token-status.js';
@@ -22,6 +23,7 @@ export async function resolveCredential(
   request: ResolveCredentialRequest,
 ): Promise<ResolveCredentialReply> {
   if (request.kind === 'oauth') return resolveAccessToken(ctx, request);
+  if (request.kind === 'scim') return resolveDirectoryToken(ctx, request.secret);
   return request.kind === 'session' ? resolveSession(ctx, request.secret) : resolveApiKey(ctx, request.secret);
 }
 

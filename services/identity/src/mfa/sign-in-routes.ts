@@ -1,5 +1,5 @@
 import { AUTH_ROUTES, MFA_ROUTES } from '@gatehouse/contracts';
-import { ok, type RouteServer, requireUser } from '@gatehouse/service-kit';
+import { ok, optionalUser, type RouteServer, requireUser } from '@gatehouse/service-kit';
 import type { IdentityContext } from '../context.js';
 import { describeChallenge } from '../mfa-challenges/describe.js';
 import { completeFirstFactor } from '../mfa-challenges/first-factor.js';
@@ -25,7 +25,7 @@ export function mfaSignInRoutes(routes: RouteServer, ctx: IdentityContext): void
   });
 
   routes.serve(MFA_ROUTES.verifyMfa, async (request, reply) => {
-    const principal = request.principal?.kind === 'anonymous' ? null : (request.principal ?? null);
+    const principal = optionalUser(request);
     const result = await verifyChallenge(ctx, request.body, clientInfo(request), principal, {
       requestId: request.id,
     });

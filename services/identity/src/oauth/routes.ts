@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import { AppError, AUTHORIZATION_SERVER_ENDPOINTS as ENDPOINTS, type MfaChallenge } from '@gatehouse/contracts';
-import { type HttpApp, isDatabaseUnavailable, type RouteServer } from '@gatehouse/service-kit';
+import { type HttpApp, isDatabaseUnavailable, optionalUser, type RouteServer } from '@gatehouse/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Provider, { errors, type InteractionResults } from 'oidc-provider';
 import type { Static } from 'typebox';
@@ -258,7 +258,7 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
           return tryAgain(challengeId, answerHint(request.body?.type), 400);
         }
         try {
-          const caller = request.principal?.kind === 'anonymous' ? null : (request.principal ?? null);
+          const caller = optionalUser(request);
           const result = await verifyChallenge(ctx, answer, clientInfo(request), caller, {
             interactionUid: uid,
           });

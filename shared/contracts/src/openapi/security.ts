@@ -8,6 +8,7 @@ const SCHEME_OF: Record<CredentialKind, string> = {
   session: 'sessionCookie',
   api_key: 'apiKey',
   oauth: 'oauth2',
+  scim: 'scimToken',
 };
 
 const OIDC_SCOPE_DESCRIPTIONS: Record<(typeof OIDC_SCOPES)[number], string> = {
@@ -39,6 +40,12 @@ export function securitySchemes(options: { issuer: string; cookieName: string })
       name: 'X-Api-Key',
       description:
         'A Personal Access Token (`ba_…`) from `POST /api/auth/api-key/create`, carrying the scopes it was created with; one pinned to an organization reaches only that organization.',
+    },
+    scimToken: {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'A directory’s SCIM token (`gh_scim_…`) from `POST …/directories`, shown once: it reaches only /scim/v2, for its organization.',
     },
     oauth2: {
       type: 'oauth2',

@@ -1,8 +1,10 @@
 import { ACCOUNT_ROUTES } from './account.js';
 import { API_KEY_ROUTES } from './api-keys.js';
 import { AUTH_ROUTES } from './auth.js';
+import { DIRECTORY_ROUTES } from './directories.js';
 import { MFA_ROUTES } from './mfa.js';
 import { OAUTH_APP_ROUTES } from './oauth-management.js';
+import { SCIM_ROUTES } from './scim.js';
 import { SSO_ADMIN_ROUTES } from './sso-admin.js';
 import { SSO_SAML_ROUTES } from './sso-saml.js';
 import { SSO_SIGN_IN_ROUTES } from './sso-sign-in.js';
@@ -11,10 +13,12 @@ export * from './account.js';
 export * from './api-keys.js';
 export * from './auth.js';
 export * from './authorization-server.js';
+export * from './directories.js';
 export * from './mfa.js';
 export * from './oauth-answers.js';
 export * from './oauth-management.js';
 export * from './schemas.js';
+export * from './scim.js';
 export * from './sso-admin.js';
 export * from './sso-saml.js';
 export * from './sso-sign-in.js';
@@ -29,4 +33,6 @@ export const IDENTITY_ROUTES = {
   ...SSO_ADMIN_ROUTES,
   ...SSO_SIGN_IN_ROUTES,
   ...SSO_SAML_ROUTES,
+  ...DIRECTORY_ROUTES,
+  ...SCIM_ROUTES,
 } as const;
