@@ -21,6 +21,8 @@ import { API_ANSWERS, guardAnswers } from './proxy/envelope-guard.js';
 import { upstreamHeaders } from './proxy/headers.js';
 import { createOAuthPipeline } from './proxy/oauth-pipeline.js';
 import { createPipeline } from './proxy/pipeline.js';
+import { registerScimProxy } from './proxy/scim.js';
+import { scimUnavailable } from './proxy/scim-errors.js';
 import { UpstreamBreakers } from './proxy/upstream-breaker.js';
 import { neverRetry } from './proxy/upstream-failure.js';
 import { RateLimits } from './rate-limit/limiter.js';
@@ -169,6 +171,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
           path: request.url,
         }),
     },
+  });
+
+  await registerScimProxy(app, {
+    upstreamUrl: (request) => upstreams[request.gateway.match?.policy.upstream ?? 'identity'],
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    bodyLimit: config.BODY_LIMIT,
+    preHandler: createPipeline(pipelineDeps, { ipLimit: 'scimIp' }),
+    handler: breakers.handler((request) => request.gateway.match?.policy.upstream ?? 'identity', scimUnavailable),
+    answerHeaders: (headers) => answerHeaders(headers, resolver.cache),
   });
 
   await registerAuthorizationServer(app, {

@@ -47,6 +47,13 @@ export const GatewayConfig = Type.Object({
   RATE_LIMIT_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   RATE_LIMIT_CREDENTIAL_MAX: Type.Integer({ minimum: 1, default: 1000 }),
   RATE_LIMIT_CREDENTIAL_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  /**
+   * /scim/v2 per IP, in place of RATE_LIMIT_IP_*: an IdP provisions from a few egress addresses that all
+   * of its customers share, so the per-person budget would starve them; each SCIM token is still held to
+   * RATE_LIMIT_CREDENTIAL_*.
+   */
+  RATE_LIMIT_SCIM_IP_MAX: Type.Integer({ minimum: 1, default: 6000 }),
+  RATE_LIMIT_SCIM_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_SIGN_IN_MAX: Type.Integer({ minimum: 1, default: 5 }),
   RATE_LIMIT_SIGN_IN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_SIGN_UP_MAX: Type.Integer({ minimum: 1, default: 3 }),

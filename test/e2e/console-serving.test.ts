@@ -1,3 +1,4 @@
+import { SCIM_SCHEMAS } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -55,18 +56,24 @@ describe('the console at the gateway URL', () => {
   });
 
   it('never answers an API path with the app: unknown API routes stay API 404s', async () => {
-    for (const path of ['/api/nope', '/scim/v2/Users', '/.well-known/nope', '/api']) {
+    for (const path of ['/api/nope', '/.well-known/nope', '/api']) {
       const res = await fetch(`${stack.urls.gateway}${path}`);
       expect(res.status, path).toBe(404);
       expect((await res.json()).success).toBe(false);
     }
+    // /scim/v2 is SCIM's: without the directory's token, a SCIM 401 document.
+    const scim = await fetch(`${stack.urls.gateway}/scim/v2/Users`);
+    expect(scim.status).toBe(401);
+    expect(scim.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect((await scim.json()).schemas).toEqual([SCIM_SCHEMAS.error]);
   });
 
   it('judges a path as the console upstream would receive it: encoded API paths are never the app', async () => {
     for (const path of ['/%2e/api/user/me', '/api%5Cuser%5Cme', '/%73cim/v2/Users', '/%2Ewell-known/x', '/docs%2fx']) {
       const res = await fetch(`${stack.urls.gateway}${path}`);
       expect(res.headers.get('content-type'), path).not.toMatch(/text\/html/);
-      expect((await res.json()).success, path).toBe(false);
+      const body = await res.json();
+      expect(body.success === false || body.schemas?.[0] === SCIM_SCHEMAS.error, path).toBe(true);
     }
   });
 

@@ -1,4 +1,4 @@
-import { type RoutePolicy, TOKEN_SCOPES } from '@gatehouse/contracts';
+import { type RoutePolicy, SCIM_BASE_PATH, SCIM_SCHEMAS, TOKEN_SCOPES } from '@gatehouse/contracts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_TABLE } from '../../gateway/src/policy/route-table.js';
@@ -10,7 +10,8 @@ import { type Stack, startStack } from '../support/stack.js';
 
 /**
  * Property: whatever a client sends to any route of the gateway — any body, any query, any path
- * parameter, with a session, a PAT or nothing — the answer is never a 5xx, and it is our envelope.
+ * parameter, with a session, a PAT, a directory's SCIM token or nothing — the answer is never a 5xx,
+ * and it is our envelope (under /scim/v2: SCIM's own documents, docs/api.md "Exceptions").
  * CI runs a fixed seed; `pnpm test:fuzz` runs many more with a random seed (printed, to replay).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
@@ -44,9 +45,11 @@ async function freshFixtures() {
   const members = await user.client.get(`${orgPath}/members`);
   const sessions = await user.client.get('/api/user/sessions');
   const app = await registerApp(user.client, { name: 'Fuzz App' });
+  const directory = await user.client.post(`${orgPath}/directories`, { name: 'Fuzz directory' });
   return {
     session: user.client,
     pat: keyClient(stack, key.key),
+    scim: new ApiClient(stack.urls.gateway, { authorization: `Bearer ${directory.body.data?.token}` }),
     orgPath,
     ids: {
       organizationId: user.organizationId,
@@ -56,6 +59,7 @@ async function freshFixtures() {
       sessionId: sessions.body.data?.[0]?.id,
       id: app.id,
       keyId: key.id,
+      directoryId: directory.body.data?.directory?.id,
     } as Record<string, string | undefined>,
   };
 }
@@ -75,9 +79,10 @@ async function stillUsable(fixtures: Fixtures): Promise<boolean> {
 }
 
 /** The only things the property asserts: no 5xx, and the body is the envelope that fits the status. */
-function envelopeProblem(res: ApiResponse): string | null {
+function envelopeProblem(res: ApiResponse, path: string): string | null {
   const body = res.body;
   if (res.status >= 500) return `answered ${res.status}`;
+  if (path.startsWith(SCIM_BASE_PATH)) return scimDocumentProblem(res);
   if (res.status >= 300 && res.status < 400) return res.headers.get('location') ? null : 'a redirect without Location';
   if (body === null || typeof body !== 'object') return 'no JSON object body';
   if (body.status !== res.status || typeof body.message !== 'string') return 'status/message missing from envelope';
@@ -85,6 +90,16 @@ function envelopeProblem(res: ApiResponse): string | null {
     return body.success === true && body.code === 'OK' && 'data' in body ? null : 'not a success envelope';
   const isError = body.success === false && typeof body.code === 'string' && typeof body.requestId === 'string';
   return isError ? null : 'not an error envelope with a code and request id';
+}
+
+/** /scim/v2 answers SCIM: a resource or list with `schemas`, 204 without a body, or an error document. */
+function scimDocumentProblem(res: ApiResponse): string | null {
+  if (res.status === 204) return null;
+  const body = res.body;
+  if (body === null || typeof body !== 'object' || !Array.isArray(body.schemas)) return 'not a SCIM document';
+  if (res.status < 300) return null;
+  const isError = body.schemas.includes(SCIM_SCHEMAS.error) && body.status === String(res.status);
+  return isError ? null : 'not a SCIM error document with its status';
 }
 
 const clip = (value: unknown) => {
@@ -195,6 +210,31 @@ const EXAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   [`POST ${ORG}/invites`]: { email: 'invitee@example.com', role: 'member' },
   [`POST ${ORG}/projects`]: { name: 'Project', description: 'd', status: 'active' },
   [`PUT ${ORG}/projects/:projectId`]: { name: 'Project 2', description: 'd' },
+  [`POST ${ORG}/directories`]: {
+    name: 'Directory',
+    defaultRole: 'member',
+    roleMapping: [{ group: 'Admins', role: 'admin' }],
+  },
+  [`PUT ${ORG}/directories/:directoryId`]: { name: 'Directory 2' },
+  'POST /scim/v2/Users': {
+    schemas: [SCIM_SCHEMAS.user],
+    userName: 'fuzz@example.com',
+    externalId: 'fuzz-1',
+    active: true,
+    name: { givenName: 'Fuzz', familyName: 'Target' },
+    emails: [{ value: 'fuzz@example.com', type: 'work', primary: true }],
+  },
+  'PUT /scim/v2/Users/:id': { schemas: [SCIM_SCHEMAS.user], userName: 'fuzz@example.com', active: false },
+  'PATCH /scim/v2/Users/:id': {
+    schemas: [SCIM_SCHEMAS.patchOp],
+    Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+  },
+  'POST /scim/v2/Groups': { schemas: [SCIM_SCHEMAS.group], displayName: 'Fuzzers', members: [] },
+  'PUT /scim/v2/Groups/:id': { schemas: [SCIM_SCHEMAS.group], displayName: 'Fuzzers 2' },
+  'PATCH /scim/v2/Groups/:id': {
+    schemas: [SCIM_SCHEMAS.patchOp],
+    Operations: [{ op: 'remove', path: 'members[value eq "01HZ3K5R4X9Y2V6QF8TJ7W0CDN"]' }],
+  },
 };
 
 /** One request: a route of the table, its path parameters, a credential, a query and maybe a body. */
@@ -204,7 +244,7 @@ function requestFor(route: RoutePolicy, fields: readonly string[]) {
     route: fc.constant(route),
     // The invitation token is a secret mailed to someone else: only strangers are tried.
     params: fc.record(Object.fromEntries(names.map((name) => [name, paramValue(name !== 'token')]))),
-    credential: fc.constantFrom('session', 'pat', 'anonymous'),
+    credential: fc.constantFrom('session', 'pat', 'scim', 'anonymous'),
     query: queryFor(fields),
     body: fc.option(bodyFor(fields, EXAMPLE_BODIES[`${route.method} ${route.path}`]), { nil: undefined, freq: 8 }),
   });
@@ -232,11 +272,13 @@ describe('property: no input makes any route answer 5xx or leave the envelope', 
               ? fixtures.session
               : credential === 'pat'
                 ? fixtures.pat
-                : new ApiClient(stack.urls.gateway);
+                : credential === 'scim'
+                  ? fixtures.scim
+                  : new ApiClient(stack.urls.gateway);
           const withBody = route.method !== 'GET' && body !== undefined;
           const res = await client.request(route.method, `${path}${query}`, withBody ? { json: body } : {});
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          const problem = envelopeProblem(res);
+          const problem = envelopeProblem(res, path);
           if (problem) {
             throw new Error(
               `${route.method} ${path}${query} as ${credential}: ${problem}\n  sent: ${withBody ? clip(body) : '(no body)'}\n  got ${res.status}: ${clip(res.body)}`,

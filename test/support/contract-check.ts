@@ -1,4 +1,4 @@
-import { isConsolePath } from '@gatehouse/contracts';
+import { isConsolePath, SCIM_BASE_PATH, SCIM_MEDIA_TYPE, ScimError } from '@gatehouse/contracts';
 import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
@@ -7,8 +7,9 @@ import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way';
 /**
  * Every answer the e2e suites get from the gateway, checked against the OpenAPI document (issue
  * #14): the operation by method and path template, the response by status (else `default`), the
- * media type, and a JSON body against its schema (ajv, JSON Schema 2020-12). A path the document
- * does not know must be answered by an error envelope.
+ * media type, and a JSON body (application/json or SCIM's application/scim+json) against its schema
+ * (ajv, JSON Schema 2020-12). A path the document does not know must be answered by an error envelope,
+ * or under /scim/v2 by a SCIM error document.
  */
 type Json = Record<string, unknown>;
 type Operation = { operationId: string; responses: Record<string, Json> };
@@ -56,6 +57,12 @@ function validatorFor(key: string, schema: Json): ValidateFunction {
 }
 
 const errorEnvelope = () => validatorFor('ErrorEnvelope', { $ref: '#/components/schemas/ErrorEnvelope' });
+const scimError = () => validatorFor('ScimError', ScimError as unknown as Json);
+
+/** The bodies the checker parses: JSON, and SCIM's JSON. */
+const isJsonMediaType = (mediaType: string) => mediaType === 'application/json' || mediaType === SCIM_MEDIA_TYPE;
+const mediaTypeOf = (answer: CheckedAnswer) => (answer.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+const isScimPath = (pathname: string) => pathname === SCIM_BASE_PATH || pathname.startsWith(`${SCIM_BASE_PATH}/`);
 
 export interface CheckedAnswer {
   method: string;
@@ -94,7 +101,11 @@ export function checkAnswer(answer: CheckedAnswer): void {
     // The web console's pages and files: no API, checked by its own suites.
     if (answer.method === 'GET' && isConsolePath(answer.url.pathname)) return;
     if (answer.status < 400) fail('an unknown route', answer, 'answered without an error');
-    const validate = errorEnvelope();
+    // SCIM clients parse SCIM errors only: an unknown route under /scim/v2 answers one.
+    const scim = isScimPath(answer.url.pathname);
+    if (scim && mediaTypeOf(answer) !== SCIM_MEDIA_TYPE)
+      fail('an unknown SCIM route', answer, `media type "${mediaTypeOf(answer)}", expected ${SCIM_MEDIA_TYPE}`);
+    const validate = scim ? scimError() : errorEnvelope();
     if (!validate(parsed(answer, 'an unknown route')))
       fail('an unknown route', answer, ajv.errorsText(validate.errors, { separator: '; ' }));
     return;
@@ -110,10 +121,10 @@ export function checkAnswer(answer: CheckedAnswer): void {
       fail(what, answer, 'a body where the document declares none');
     return;
   }
-  const mediaType = (answer.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaType = mediaTypeOf(answer);
   const media = content[mediaType];
   if (!media) fail(what, answer, `media type "${mediaType}", declared: ${Object.keys(content).join(', ')}`);
-  if (mediaType === 'application/json' && media.schema)
+  if (isJsonMediaType(mediaType) && media.schema)
     checkJson(what, `${what} ${answer.status} ${mediaType}`, media.schema, answer);
 }
 

@@ -43,6 +43,7 @@ function withoutExpiry({ expiresAt: _expiresAt, ...facts }: VerifiedAccessToken)
 }
 
 const TOKEN_FAILURE = 'The access token is invalid, expired or revoked';
+const SCIM_TOKEN_FAILURE = 'The SCIM token is invalid, expired or revoked';
 
 /**
  * Turns a presented credential into a principal: from the cache when it can, else by asking
@@ -94,9 +95,17 @@ export class CredentialResolver {
   /** `digest` is hashSecret(credential.secret), which the caller has already computed. */
   async resolve(credential: PresentedCredential, digest: string): Promise<AuthenticatedPrincipal | DirectoryPrincipal> {
     if (credential.kind === 'oauth') return this.resolveAccessToken(credential.secret);
-    return this.cached(`${credential.kind}:${digest}`, [], 0, () =>
+    const resolving = this.cached(`${credential.kind}:${digest}`, [], 0, () =>
       this.ask({ kind: credential.kind, secret: credential.secret }),
     );
+    if (credential.kind !== 'scim') return resolving;
+    // Identity's reasons speak of sessions and keys; a directory is told about its token.
+    return resolving.catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 401) {
+        throw new AppError('INVALID_OR_EXPIRED_TOKEN', SCIM_TOKEN_FAILURE);
+      }
+      throw error;
+    });
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyHttpProxyOptions } from '@fastify/http-proxy';
-import { ERROR_STATUS, type ErrorCode, errorEnvelope } from '@gatehouse/contracts';
+import { ERROR_STATUS, type ErrorCode, errorEnvelope, SCIM_MEDIA_TYPE } from '@gatehouse/contracts';
 import { UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit';
+import { isScimErrorDocument, scimUnavailable, sendScimError } from './scim-errors.js';
 import { answerUnavailable, type ProxiedReply } from './upstream-failure.js';
 
 type OnResponse = NonNullable<NonNullable<FastifyHttpProxyOptions['replyOptions']>['onResponse']>;
@@ -23,7 +24,7 @@ const BODY_HEADERS = [
 ];
 
 /** The code (and a message for people) an error status travels with when the upstream gave none. */
-const SUBSTITUTES: Record<number, [ErrorCode, string]> = {
+export const SUBSTITUTES: Readonly<Record<number, [ErrorCode, string]>> = {
   400: ['VALIDATION_ERROR', 'The request was refused as invalid'],
   401: ['AUTHENTICATION_REQUIRED', 'Authentication is required'],
   403: ['FORBIDDEN', 'The request is not allowed'],
@@ -35,12 +36,19 @@ const SUBSTITUTES: Record<number, [ErrorCode, string]> = {
   429: ['RATE_LIMIT_ERROR', 'Too many requests, retry later'],
 };
 
-/** Which upstream error answers a proxy lets through as they are. */
+/** Which upstream error answers a proxy lets through as they are, and what it sends instead of the others. */
 export interface AnswerPolicy {
   /** The lowest status whose body is checked; answers below it stream through untouched. */
   checkFrom: number;
+  /** The media types whose error bodies are read and parsed (default: application/json only). */
+  jsonMediaTypes?: readonly string[];
   /** Whether a body may pass: its media type, and its JSON when it is JSON and parses (else undefined). */
   passes(status: number, mediaType: string, json: unknown): boolean;
+  /**
+   * Answers in place of a refused one, the body headers already removed (default: the envelope for its
+   * status). `json`: the refused body, when it was read and parsed.
+   */
+  replace?(reply: ProxiedReply, status: number, json: unknown): void;
 }
 
 export function isErrorEnvelope(json: unknown, status: number): boolean {
@@ -77,38 +85,80 @@ export const AUTHORIZATION_SERVER_ANSWERS: AnswerPolicy = {
 };
 
 /**
+ * /scim/v2 speaks SCIM: an error passes as identity's SCIM error document (application/scim+json).
+ * Anything else (a crash page, fastify's own JSON, our envelope from before the SCIM scope answered)
+ * becomes the SCIM error of its status; an envelope keeps its message, which is written for clients.
+ * 502–504 (the way to identity, not identity) are the gateway's 503 with Retry-After, as on /api.
+ */
+export const SCIM_ANSWERS: AnswerPolicy = {
+  checkFrom: 400,
+  jsonMediaTypes: ['application/json', SCIM_MEDIA_TYPE],
+  passes: (status, mediaType, json) => mediaType === SCIM_MEDIA_TYPE && isScimErrorDocument(json, status),
+  replace: (reply, status, json) => {
+    if (isUnavailable(status)) {
+      scimUnavailable(reply, retryAfterOf(reply));
+      return;
+    }
+    const detail = isErrorEnvelope(json, status)
+      ? (json as { message: string }).message
+      : (SUBSTITUTES[status]?.[1] ?? 'Something went wrong on our side');
+    sendScimError(reply, status, detail);
+  },
+};
+
+const isUnavailable = (status: number) => status >= 502 && status <= 504;
+
+/** The upstream's own Retry-After when it gave a usable one, else ours. */
+function retryAfterOf(reply: ProxiedReply): number {
+  const retryAfter = Number(reply.getHeader('retry-after'));
+  return retryAfter > 0 ? Math.ceil(retryAfter) : UNAVAILABLE_RETRY_SECONDS;
+}
+
+/**
  * reply-from's onResponse: success answers stream through; an error answer that the policy does
  * not accept (fastify's own `{"statusCode":503,…}` while a service shuts down, an HTML 502 from
- * something in between, an empty body) is replaced by the envelope for its status, with this
- * request's id. Only error bodies are read, and only JSON ones are parsed.
+ * something in between, an empty body) is replaced (by default with the envelope for its status, with
+ * this request's id). Only error bodies are read, and only those of the policy's JSON media types parsed.
  */
 export function guardAnswers(policy: AnswerPolicy): OnResponse {
+  const jsonMediaTypes = policy.jsonMediaTypes ?? ['application/json'];
   return (_request, reply, res) => {
     const { statusCode: status, headers } = res as unknown as { statusCode: number; headers: IncomingHttpHeaders };
     const stream = res.stream as Readable;
     if (status < policy.checkFrom) return void reply.send(stream);
     const mediaType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const encoded = (headers['content-encoding'] ?? 'identity') !== 'identity';
-    if (mediaType !== 'application/json' || encoded) {
+    if (!jsonMediaTypes.includes(mediaType) || encoded) {
       if (policy.passes(status, mediaType, undefined)) return void reply.send(stream);
       stream.resume();
-      return replaceAnswer(reply, status, mediaType);
+      return replaceAnswer(reply, policy, status, mediaType, undefined);
     }
     readSmall(stream, MAX_ERROR_BODY_BYTES)
       .then((body) => {
-        if (body && policy.passes(status, mediaType, parseJson(body))) reply.send(body);
-        else replaceAnswer(reply, status, mediaType);
+        const json = body ? parseJson(body) : undefined;
+        if (body && policy.passes(status, mediaType, json)) reply.send(body);
+        else replaceAnswer(reply, policy, status, mediaType, json);
       })
       .catch((error: unknown) => reply.send(error as Error));
   };
 }
 
-function replaceAnswer(reply: ProxiedReply, status: number, mediaType: string): void {
-  reply.request.log.warn({ upstreamStatus: status, mediaType }, 'upstream answered without the envelope; replaced');
+function replaceAnswer(
+  reply: ProxiedReply,
+  policy: AnswerPolicy,
+  status: number,
+  mediaType: string,
+  json: unknown,
+): void {
+  reply.request.log.warn({ upstreamStatus: status, mediaType }, 'upstream error answer not in our format; replaced');
   for (const header of BODY_HEADERS) reply.removeHeader(header);
-  if (status >= 502 && status <= 504) {
-    const retryAfter = Number(reply.getHeader('retry-after'));
-    answerUnavailable(reply, retryAfter > 0 ? Math.ceil(retryAfter) : UNAVAILABLE_RETRY_SECONDS);
+  if (policy.replace) policy.replace(reply, status, json);
+  else replaceWithEnvelope(reply, status);
+}
+
+function replaceWithEnvelope(reply: ProxiedReply, status: number): void {
+  if (isUnavailable(status)) {
+    answerUnavailable(reply, retryAfterOf(reply));
     return;
   }
   const [code, message] = SUBSTITUTES[status] ?? ['INTERNAL_ERROR', 'Something went wrong on our side'];

@@ -39,14 +39,21 @@ export interface PipelineDeps {
   signer: PrincipalSigner;
 }
 
+export interface PipelineOptions {
+  /** The per-IP budget the prefix spends: `ip` (/api) or `scimIp` (/scim/v2, an IdP's shared egress addresses). */
+  ipLimit?: Extract<LimitName, 'ip' | 'scimIp'>;
+}
+
 /**
- * What happens to every /api request before it is proxied, in order: route match, rate limits
- * (one Redis round trip), credential resolution, the cross-site check for cookie writes, scope
- * and organization-pin policy. Any failure answers here with an envelope; nothing is proxied.
+ * What happens to every /api (and /scim/v2) request before it is proxied, in order: route match, rate
+ * limits (one Redis round trip), credential resolution, the cross-site check for cookie writes, scope
+ * and organization-pin policy. Any failure is thrown, so the prefix's error handler answers it (an
+ * envelope, or a SCIM error under /scim/v2); nothing is proxied.
  * `auth: 'optional'` routes resolve a credential when there is a valid one and are otherwise
  * anonymous (never a 401).
  */
-export function createPipeline(deps: PipelineDeps) {
+export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}) {
+  const ipLimit = options.ipLimit ?? 'ip';
   const consume = (request: FastifyRequest, keys: Partial<Record<LimitName, string>>) =>
     consumeLimits(deps, request, keys);
 
@@ -62,7 +69,7 @@ export function createPipeline(deps: PipelineDeps) {
     const digest = credential ? hashSecret(credential.secret) : undefined;
     const credentialKey = credential && digest ? `${credential.kind}:${digest.slice(0, 32)}` : undefined;
     await consume(request, {
-      ip: request.ip,
+      [ipLimit]: request.ip,
       credential: credentialKey,
       ...endpointLimitKeys(
         policy.limit,

@@ -9,7 +9,12 @@ import {
   type Metrics,
 } from '@gatehouse/service-kit';
 import type { FastifyRequest } from 'fastify';
-import { answerUnavailable, answerUpstreamFailure, type ProxiedReply } from './upstream-failure.js';
+import {
+  type AnswerUnavailable,
+  answerUnavailable,
+  answerUpstreamFailure,
+  type ProxiedReply,
+} from './upstream-failure.js';
 
 type ProxyHandler = NonNullable<FastifyHttpProxyOptions['handler']>;
 type ReplyOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
@@ -31,16 +36,22 @@ export class UpstreamBreakers {
     for (const upstream of upstreams) this.breakers.set(upstream, new Breaker(upstream, settings, family));
   }
 
-  /** http-proxy's handler: reply-from's call, through the breaker of the request's upstream. */
-  handler(upstreamOf: (request: FastifyRequest) => Upstream): ProxyHandler {
+  /**
+   * http-proxy's handler: reply-from's call, through the breaker of the request's upstream. `unavailable`
+   * answers the 503s (the envelope, or SCIM's error under /scim/v2).
+   */
+  handler(
+    upstreamOf: (request: FastifyRequest) => Upstream,
+    unavailable: AnswerUnavailable = answerUnavailable,
+  ): ProxyHandler {
     return (request, reply, dest, options) => {
       const upstream = upstreamOf(request);
       const breaker = this.breaker(upstream);
       breaker
-        .fire(() => forward(reply, dest, options, upstream, breaker))
+        .fire(() => forward(reply, dest, options, upstream, breaker, unavailable))
         .catch((error: unknown) => {
           // Any other rejection is an upstream failure, already answered by forward.
-          if (isBreakerOpen(error)) answerUnavailable(reply, breaker.retryAfterSeconds());
+          if (isBreakerOpen(error)) unavailable(reply, breaker.retryAfterSeconds());
         });
       // The reply is a thenable fastify awaits; reply-from (or the refusal above) sends it.
       return reply;
@@ -70,6 +81,7 @@ function forward(
   options: ReplyOptions,
   upstream: Upstream,
   breaker: Breaker,
+  unavailable: AnswerUnavailable,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -92,7 +104,7 @@ function forward(
         },
         onError: (proxied, { error }) => {
           settle(error);
-          answerUpstreamFailure(proxied as ProxiedReply, error, upstream, breaker.retryAfterSeconds());
+          answerUpstreamFailure(proxied as ProxiedReply, error, upstream, breaker.retryAfterSeconds(), unavailable);
         },
       });
     } catch (error) {

@@ -21,22 +21,26 @@ const UNAVAILABLE_MESSAGE = 'The service is unavailable, retry shortly';
  */
 export const neverRetry = (): null => null;
 
+/** How a proxy says "unavailable, come back in n seconds": the envelope (/api, /oauth2) or a SCIM error (/scim/v2). */
+export type AnswerUnavailable = (reply: ProxiedReply, retryAfterSeconds: number) => void;
+
 /** 503 SERVICE_UNAVAILABLE with the request id and when to come back. */
-export function answerUnavailable(reply: ProxiedReply, retryAfterSeconds: number): void {
+export const answerUnavailable: AnswerUnavailable = (reply, retryAfterSeconds) => {
   reply
     .code(503)
     .header('retry-after', String(retryAfterSeconds))
     .type('application/json')
     .send(errorEnvelope(503, 'SERVICE_UNAVAILABLE', UNAVAILABLE_MESSAGE, reply.request.id));
-}
+};
 
-/** A proxied service that cannot be reached or is too slow: a retryable 503 envelope. */
+/** A proxied service that cannot be reached or is too slow: a retryable 503 (the envelope unless `answer` says otherwise). */
 export function answerUpstreamFailure(
   reply: ProxiedReply,
   error: unknown,
   upstream: string,
   retryAfterSeconds: number,
+  answer: AnswerUnavailable = answerUnavailable,
 ): void {
   reply.request.log.warn({ err: error, upstream }, 'upstream failed');
-  answerUnavailable(reply, retryAfterSeconds);
+  answer(reply, retryAfterSeconds);
 }

@@ -17,6 +17,8 @@ interface NamedLimiter {
 
 export type LimitName =
   | 'ip'
+  /** /scim/v2's per-IP budget, spent instead of `ip` there. */
+  | 'scimIp'
   | 'credential'
   | 'signInIp'
   | 'signInEmail'
@@ -54,6 +56,13 @@ export class RateLimits {
     const p = config.RATE_LIMIT_KEY_PREFIX;
     this.limiters = {
       ip: buildLimiter(redis, p, 'ip', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
+      scimIp: buildLimiter(
+        redis,
+        p,
+        'scim-ip',
+        config.RATE_LIMIT_SCIM_IP_MAX,
+        config.RATE_LIMIT_SCIM_IP_WINDOW_SECONDS,
+      ),
       credential: buildLimiter(
         redis,
         p,

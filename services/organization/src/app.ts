@@ -11,6 +11,7 @@ import {
 import type { OrganizationConfig } from './config.js';
 import { userConsumer } from './consumers.js';
 import type { OrgContext } from './context.js';
+import { directoryConsumer } from './directory-sync/consumer.js';
 import { inviteRoutes } from './invites/routes.js';
 import { memberRoutes } from './members/routes.js';
 import { tenantAccess } from './organizations/access.js';
@@ -42,10 +43,13 @@ export async function buildApp(
   const responders = serveOrganizationRpc(ctx);
   const users = userConsumer(ctx);
   await users.start();
+  const directories = directoryConsumer(ctx);
+  await directories.start();
   ctx.mail.start();
   app.addHook('onClose', async () => {
     for (const responder of responders) responder.unsubscribe();
     await users.stop();
+    await directories.stop();
     await ctx.mail.stop();
   });
   return app;

@@ -37,11 +37,12 @@ interface Unstorable {
 }
 
 const NUL_ERROR = 'must not contain a NUL character';
+const SURROGATE_ERROR = 'must be well-formed Unicode text (no lone surrogate)';
 const DEPTH_ERROR = `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
 
 /**
- * The first thing in a parsed value that must not go further: a string or key holding NUL (PostgreSQL
- * cannot store it), or nesting deeper than any schema describes (recursive code down the line, such as
+ * The first thing in a parsed value that must not go further: a string or key holding NUL or a lone
+ * surrogate such as "\ud800" (valid JSON, but PostgreSQL stores neither, in text or jsonb), or nesting deeper than any schema describes (recursive code down the line, such as
  * JSON.stringify when the gateway forwards it, would overflow the stack). Iterative, so any depth is safe.
  */
 export function firstUnstorable(value: unknown): Unstorable | null {
@@ -49,16 +50,23 @@ export function firstUnstorable(value: unknown): Unstorable | null {
   while (stack.length > 0) {
     const [current, path, depth] = stack.pop() as [unknown, string, number];
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return { path, error: NUL_ERROR };
+      const error = unstorableText(current);
+      if (error) return { path, error };
     } else if (isJsonContainer(current)) {
       if (depth >= MAX_JSON_DEPTH) return { path: '', error: DEPTH_ERROR };
       for (const [key, child] of Object.entries(current)) {
-        if (key.includes('\u0000')) return { path, error: NUL_ERROR };
+        const error = unstorableText(key);
+        if (error) return { path, error };
         stack.push([child, path ? `${path}.${key}` : key, depth + 1]);
       }
     }
   }
   return null;
+}
+
+function unstorableText(text: string): string | null {
+  if (text.includes('\u0000')) return NUL_ERROR;
+  return text.isWellFormed() ? null : SURROGATE_ERROR;
 }
 
 /**

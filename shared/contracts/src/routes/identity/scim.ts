@@ -40,8 +40,8 @@ export type ScimErrorType = (typeof SCIM_ERROR_TYPES)[number];
 
 /** The most resources one list answer holds (`count` above it is lowered to it, as RFC 7644 §3.4.2.4 allows). */
 export const SCIM_MAX_RESULTS = 200;
-/** The most members one Group PUT or POST may carry, and the most operations in one PATCH. */
-export const SCIM_MAX_GROUP_MEMBERS = 20_000;
+/** The most members one Group PUT or POST may carry (10,000 with a `display` each fit the 1 MiB body limit), and the most operations in one PATCH. */
+export const SCIM_MAX_GROUP_MEMBERS = 10_000;
 export const SCIM_MAX_PATCH_OPERATIONS = 1000;
 
 export const ScimError = Type.Object(
@@ -223,8 +223,9 @@ export const ScimPatchInput = Type.Object(
 const ListQuery = Type.Object(
   {
     filter: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
-    startIndex: Type.Optional(Type.Integer({ minimum: 1 })),
-    count: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Below 1 counts as 1, a negative count as 0, above SCIM_MAX_RESULTS as it (RFC 7644 §3.4.2.4). */
+    startIndex: Type.Optional(Type.Integer({ maximum: 2_147_483_647 })),
+    count: Type.Optional(Type.Integer({ maximum: 2_147_483_647 })),
     attributes: Type.Optional(Type.String({ maxLength: 1000 })),
     excludedAttributes: Type.Optional(Type.String({ maxLength: 1000 })),
     /** Sorting is not supported (ServiceProviderConfig says so); the parameters are accepted and ignored. */

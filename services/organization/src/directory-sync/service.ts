@@ -1,0 +1,98 @@
+import { type DirectoryMembershipsChangedData, EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
+import { recordEvent } from '@gatehouse/service-kit';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { Static } from 'typebox';
+import { type Member, MemberSchema, OrganizationSchema } from '../organizations/entities.js';
+
+type DirectoryChanges = Static<typeof DirectoryMembershipsChangedData>;
+type Change = DirectoryChanges['changes'][number];
+
+/**
+ * What a customer's directory (identity's SCIM, events.identity.directory.memberships_changed) says
+ * about who belongs to an organization, applied as invitations and removals are: member.added,
+ * member.role_changed and member.removed follow, so identity's read model, the project service and
+ * the gateways learn of it the usual way. Under the organization's row lock, like every membership
+ * change, so the last-owner rule sees the roles as they are.
+ *
+ * Applying a change twice is a no-op (the member already has the role, or is already gone): the
+ * consumer's processed_events dedupes redeliveries, and this makes a replayed sync harmless too.
+ * An organization that no longer exists has nothing to apply.
+ */
+export async function applyDirectoryChanges(em: EntityManager, data: DirectoryChanges, requestId?: string) {
+  const { organizationId, changes } = data;
+  const organization = await em.findOne(
+    OrganizationSchema,
+    { id: organizationId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  if (!organization || changes.length === 0) return;
+  await upsertDirectoryUsers(em, changes);
+  const userIds = [...new Set(changes.map((change) => change.userId))];
+  const members = new Map(
+    (await em.find(MemberSchema, { organizationId, userId: { $in: userIds } })).map((member) => [
+      member.userId,
+      member,
+    ]),
+  );
+  let owners = await em.count(MemberSchema, { organizationId, role: 'owner' });
+  let ownerLeft = false;
+  const event = (type: typeof EVENT_SUBJECTS.memberAdded | typeof EVENT_SUBJECTS.memberRoleChanged, member: Member) =>
+    recordEvent(em, type, { organizationId, userId: member.userId, role: member.role }, requestId);
+
+  for (const { userId, role } of changes) {
+    const member = members.get(userId);
+    if (role === null) {
+      if (!member) continue;
+      em.remove(member);
+      members.delete(userId);
+      recordEvent(em, EVENT_SUBJECTS.memberRemoved, { organizationId, userId, role: member.role }, requestId);
+      if (member.role === 'owner') {
+        owners -= 1;
+        ownerLeft = true;
+      }
+    } else if (!member) {
+      const added = em.create(MemberSchema, { id: newId(), organizationId, userId, role, joinedAt: new Date() });
+      members.set(userId, added);
+      if (role === 'owner') owners += 1;
+      event(EVENT_SUBJECTS.memberAdded, added);
+    } else if (member.role !== role && !(member.role === 'owner' && owners <= 1)) {
+      // The last owner keeps the role, whatever the directory maps them to: an organization keeps one owner.
+      owners += (role === 'owner' ? 1 : 0) - (member.role === 'owner' ? 1 : 0);
+      member.role = role;
+      event(EVENT_SUBJECTS.memberRoleChanged, member);
+    }
+  }
+  if (ownerLeft && owners === 0) await promoteHeir(em, organizationId, requestId);
+}
+
+/**
+ * The directory took the last owner away: the longest-standing remaining member becomes owner, as on
+ * an account's deletion. An organization left with no member at all is not deleted here: a directory
+ * emptying it (a group push gone wrong, a test tenant) must not destroy its projects; its people can
+ * come back with the next sync, and deleting it stays a person's decision.
+ */
+async function promoteHeir(em: EntityManager, organizationId: string, requestId?: string) {
+  await em.flush();
+  const heir = await em.findOne(MemberSchema, { organizationId }, { orderBy: { joinedAt: 'asc', id: 'asc' } });
+  if (!heir) return;
+  heir.role = 'owner';
+  recordEvent(em, EVENT_SUBJECTS.memberRoleChanged, { organizationId, userId: heir.userId, role: 'owner' }, requestId);
+}
+
+/**
+ * The member directory's copy of each person (name and address), in one statement: as
+ * directory/service.ts upsertDirectoryUser keeps it (verification, once learnt, is never unlearnt).
+ */
+async function upsertDirectoryUsers(em: EntityManager, changes: readonly Change[]) {
+  // The last word about a person wins, should one event name them twice.
+  const people = [...new Map(changes.map((change) => [change.userId, change])).values()].map(
+    ({ userId, email, name }) => ({ userId, email, name }),
+  );
+  await em.execute(
+    `insert into directory_users (user_id, email, name, is_verified)
+     select p."userId", p.email, p.name, false
+       from jsonb_to_recordset(cast(? as jsonb)) as p("userId" text, email text, name text)
+     on conflict (user_id) do update set email = excluded.email, name = excluded.name`,
+    [JSON.stringify(people)],
+  );
+}
