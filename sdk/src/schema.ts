@@ -1144,9 +1144,9 @@ export interface paths {
     put?: never;
     /**
      * Create a SCIM directory; the answer holds its bearer token, shown once
-     * @description Copy `directory.scimBaseUrl` and `token` into the IdP’s provisioning settings. People are provisioned only with addresses in the organization’s verified domains. `roleMapping` maps directory groups (by display name) to roles; a person in several gets the highest, one in none gets `defaultRole` (member unless set).
+     * @description One live directory per organization (409 CONFLICT `DIRECTORY_EXISTS` for a second). Copy `directory.scimBaseUrl` and `token` into the IdP’s provisioning settings. People are provisioned only with addresses in the organization’s verified domains. `roleMapping` maps directory groups (by display name) to roles; a person in several gets the highest, one in none gets `defaultRole` (member unless set).
      *
-     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`.
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `MFA_REQUIRED`, `CONFLICT`.
      *
      *     Needs a membership whose role grants `organization:manage-security`.
      */
@@ -6436,6 +6436,7 @@ export interface operations {
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
       429: components['responses']['RateLimited'];

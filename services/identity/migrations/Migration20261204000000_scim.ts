@@ -20,6 +20,10 @@ export class Migration20261204000000_scim extends Migration {
       deleted_at timestamptz null
     )`);
     this.addSql('create index directories_organization_idx on directories (organization_id, created_at, id)');
+    // One live directory per organization (two would each decide the same people's roles and accounts).
+    this.addSql(
+      'create unique index directories_live_organization_key on directories (organization_id) where deleted_at is null',
+    );
     // A token is live while expires_at is null or in the future; rotation sets the previous one's end.
     this.addSql(`create table directory_tokens (
       id varchar(26) primary key,

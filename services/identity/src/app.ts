@@ -24,6 +24,7 @@ import type { IdentityContext } from './context.js';
 import { resolveCredential } from './credential-resolution/resolve.js';
 import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocation.js';
 import { directoryRoutes } from './directories/routes.js';
+import { forgetOrganizationDirectories } from './directories/service.js';
 import { emailVerificationRoutes } from './email-verification/routes.js';
 import { magicLinkRoutes } from './magic-links/routes.js';
 import { membershipConsumer, tenantAccess } from './memberships/service.js';
@@ -116,6 +117,7 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   const memberships = membershipConsumer(deps, async (em, organizationId) => {
     await forgetOrganizationSso(em, organizationId);
     await forgetOrganizationSecurity(em, organizationId);
+    await forgetOrganizationDirectories(em, organizationId);
   });
   await memberships.start();
   ctx.mail.start();

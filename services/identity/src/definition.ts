@@ -66,7 +66,9 @@ export const identityService: ServiceDefinition = {
     { table: 'mfa_challenges', expired: "expires_at < now() - interval '1 day'" },
     // SCIM (docs/scim.md "Retention"): a deleted SCIM user's tombstone, an ended token and a deleted
     // directory (with everything it provisioned, by cascade) are kept 30 days, then go. Accounts stay.
-    { table: 'scim_users', expired: "deleted_at < now() - interval '30 days'" },
+    // A tombstone of an account the directory created stays while that account does: a person deleted and
+    // provisioned again (a rehire) gets their account back instead of a dead link.
+    { table: 'scim_users', expired: "deleted_at < now() - interval '30 days' and not owns_account" },
     { table: 'directory_tokens', expired: "expires_at < now() - interval '30 days'" },
     { table: 'directories', expired: "deleted_at < now() - interval '30 days'" },
   ],

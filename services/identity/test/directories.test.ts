@@ -6,7 +6,7 @@ import {
   TOKEN_SCOPES,
 } from '@gatehouse/contracts';
 import { hashSecret } from '@gatehouse/service-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IdentityContext } from '../src/context.js';
 import { resolveDirectoryToken } from '../src/directories/tokens.js';
 import { type IdentityHarness, startIdentity } from './harness.js';
@@ -72,6 +72,9 @@ beforeAll(async () => {
   h = await startIdentity();
   // What token resolution reads: the database and the config.
   ctx = { deps: h.service.deps, config: h.service.deps.config } as IdentityContext;
+});
+// An organization has one live directory: each test gets its own organization.
+beforeEach(async () => {
   organizationId = newId();
   owner = await person('owner');
   member = await person('member');
@@ -81,6 +84,15 @@ afterAll(async () => {
 });
 
 describe('directories', () => {
+  it('keeps one live directory per organization: a second is 409, one after a deletion is fine', async () => {
+    const first = await create();
+    const second = await call('POST', base(), { name: 'Entra' });
+    expect(second.statusCode).toBe(409);
+    expect(second.json()).toMatchObject({ code: 'CONFLICT', meta: { reason: 'DIRECTORY_EXISTS' } });
+    expect((await call('DELETE', `${base()}/${first.directory.id}`)).statusCode).toBe(200);
+    await create({ name: 'Entra' });
+  });
+
   it('creates a directory whose token is shown once and stored as a hash', async () => {
     const { directory, token } = await create({
       name: ' Okta ',

@@ -19,7 +19,10 @@ useOrganization((started) => {
 
 type Subject = typeof EVENT_SUBJECTS.directoryMembershipsChanged;
 
-function changesEvent(organizationId: string, changes: Array<{ userId: string; role: Role | null }>) {
+function changesEvent(
+  organizationId: string,
+  changes: Array<{ userId: string; role: Role | null; previousRole?: Role | null }>,
+) {
   const event: EventEnvelope<Subject> = {
     id: newId(),
     type: EVENT_SUBJECTS.directoryMembershipsChanged,
@@ -29,9 +32,10 @@ function changesEvent(organizationId: string, changes: Array<{ userId: string; r
     data: {
       directoryId: newId(),
       organizationId,
-      changes: changes.map(({ userId, role }) => ({
+      changes: changes.map(({ userId, role, previousRole }) => ({
         userId,
         role,
+        previousRole,
         email: `${userId.toLowerCase()}@acme.example`,
         name: `Person ${userId.slice(-4)}`,
       })),
@@ -101,17 +105,29 @@ describe('a directory’s membership changes (directory.memberships_changed)', (
     expect(await since(organizationId, before)).toEqual([]);
   });
 
-  it('demotes an owner while another owner remains, but not the second-to-last in the same event', async () => {
+  it('demotes only owners it made, never the last owner; a founder keeps the role; it may make owners', async () => {
     const owner = await directoryUser(h, 'owner');
     const coOwner = await directoryUser(h, 'co-owner');
     const { organizationId } = await organizationWith(h, owner, [{ userId: coOwner, role: 'owner' }]);
+    const admin = await directoryUser(h, 'admin');
+    await apply(changesEvent(organizationId, [{ userId: admin, role: 'admin' }]));
     await apply(
       changesEvent(organizationId, [
         { userId: coOwner, role: 'admin' },
-        { userId: owner, role: 'admin' },
+        { userId: owner, role: 'member' },
+        { userId: admin, role: 'owner' },
       ]),
     );
-    expect(await rolesIn(h, organizationId)).toEqual({ [owner]: 'owner', [coOwner]: 'admin' });
+    // Nothing the directory asked before: owner and co-owner stay owners; the admin it made owner.
+    expect(await rolesIn(h, organizationId)).toEqual({ [owner]: 'owner', [coOwner]: 'owner', [admin]: 'owner' });
+    // What it made it may unmake: the owner it made becomes admin, while another owner remains.
+    await apply(changesEvent(organizationId, [{ userId: admin, role: 'admin', previousRole: 'owner' }]));
+    expect(await rolesIn(h, organizationId)).toEqual({ [owner]: 'owner', [coOwner]: 'owner', [admin]: 'admin' });
+    // The last owner stays one, whatever the directory had asked.
+    const { organizationId: solo } = await organizationWith(h, await directoryUser(h, 'solo'), []);
+    const [founder] = Object.keys(await rolesIn(h, solo));
+    await apply(changesEvent(solo, [{ userId: founder!, role: 'member', previousRole: 'owner' }]));
+    expect(Object.values(await rolesIn(h, solo))).toEqual(['owner']);
   });
 
   it('makes the longest-standing remaining member owner when the directory removes the last owner', async () => {

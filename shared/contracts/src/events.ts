@@ -71,6 +71,11 @@ export const DirectoryMembershipsChangedData = Type.Object({
     Type.Object({
       userId: Type.String(),
       role: Type.Union([RoleSchema, Type.Null()]),
+      /**
+       * What the directory asked for before (null: nothing). Organization demotes an owner only when the
+       * directory had made them one: the founders who set it up are not demoted by a default role.
+       */
+      previousRole: Type.Optional(Type.Union([RoleSchema, Type.Null()])),
       email: Type.String(),
       name: Type.String(),
     }),

@@ -1,6 +1,13 @@
-import { DIRECTORY_TOKEN_OVERLAP_SECONDS, newId, notFound, type Role, validationError } from '@gatehouse/contracts';
+import {
+  conflict,
+  DIRECTORY_TOKEN_OVERLAP_SECONDS,
+  newId,
+  notFound,
+  type Role,
+  validationError,
+} from '@gatehouse/contracts';
 import { findPage, type PageRequest, type TenantAccess } from '@gatehouse/service-kit';
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { syncMemberships } from '../directory-roles/service.js';
 import { DirectorySchema, type GroupRoleRule } from './entities.js';
@@ -36,6 +43,10 @@ export async function createDirectory(
 ) {
   const roleMapping = checkRoleMapping(input.roleMapping) ?? [];
   return commit(ctx, async (em) => {
+    // One live directory per organization: two would each decide the same people's roles and accounts.
+    if (await em.count(DirectorySchema, { organizationId: tenant.organizationId, deletedAt: null })) {
+      throw ONE_DIRECTORY();
+    }
     const now = new Date();
     const directory = em.create(DirectorySchema, {
       id: newId(),
@@ -49,10 +60,28 @@ export async function createDirectory(
       updatedAt: now,
       deletedAt: null,
     });
-    await em.flush();
+    await em.flush().catch((error: unknown) => {
+      throw error instanceof UniqueConstraintViolationException ? ONE_DIRECTORY() : error;
+    });
     const { token } = await issueDirectoryToken(em, directory.id);
     return { directory: await presentDirectory(ctx, em, directory), token };
   });
+}
+
+const ONE_DIRECTORY = () =>
+  conflict('DIRECTORY_EXISTS', 'This organization already has a directory: rotate its token or delete it first');
+
+/**
+ * organization.deleted: its directories end with it (tokens refused on every gateway at once); the
+ * accounts they created stay, as on a directory's deletion. Runs in the membership consumer's transaction.
+ */
+export async function forgetOrganizationDirectories(em: EntityManager, organizationId: string): Promise<void> {
+  const directories = await em.find(DirectorySchema, { organizationId, deletedAt: null });
+  for (const directory of directories) {
+    endTokens(em, await liveTokensOf(em, directory.id));
+    directory.deletedAt = new Date();
+    directory.updatedAt = directory.deletedAt;
+  }
 }
 
 export async function listDirectories(ctx: IdentityContext, tenant: TenantAccess, query: PageRequest) {

@@ -9,6 +9,7 @@ interface ChangedRow {
   id: string;
   user_id: string;
   role: Role | null;
+  previous_role: Role | null;
   email: string;
   full_name: string;
 }
@@ -26,7 +27,7 @@ const SYNC_SQL = (onlySome: boolean) => `
     select m."group" as grp, m.rank from jsonb_to_recordset(cast(? as jsonb)) as m("group" text, rank int)
   ),
   targets as (
-    select u.id, u.active, u.deleted_at
+    select u.id, u.active, u.deleted_at, u.role as previous_role
     from ${onlySome ? 'jsonb_array_elements_text(cast(? as jsonb)) as listed (id) join scim_users u on u.id = listed.id' : 'scim_users u'}
     where u.directory_id = ?
   ),
@@ -39,14 +40,14 @@ const SYNC_SQL = (onlySome: boolean) => `
     group by gm.scim_user_id
   ),
   wanted as (
-    select t.id,
+    select t.id, t.previous_role,
       case when t.active and t.deleted_at is null then case coalesce(b.rank, ?) ${RANK_TO_ROLE} end end as role
     from targets t left join best b on b.scim_user_id = t.id
   )
   update scim_users u set role = w.role
   from wanted w, users a
   where u.id = w.id and a.id = u.user_id and u.role is distinct from w.role
-  returning u.id, u.user_id, u.role, a.email, a.full_name`;
+  returning u.id, u.user_id, u.role, w.previous_role, a.email, a.full_name`;
 
 /**
  * Brings the organization's memberships in line with the directory for these SCIM users (or every
@@ -84,7 +85,13 @@ export async function syncMemberships(
       {
         directoryId: directory.id,
         organizationId: directory.organizationId,
-        changes: changes.map((row) => ({ userId: row.user_id, role: row.role, email: row.email, name: row.full_name })),
+        changes: changes.map((row) => ({
+          userId: row.user_id,
+          role: row.role,
+          previousRole: row.previous_role,
+          email: row.email,
+          name: row.full_name,
+        })),
       },
       requestId,
     );

@@ -42,7 +42,11 @@ const NOT_KEPT = new Set([
 const MAX_FULL_NAME = 100;
 const MAX_ADDRESS = 254;
 
-export function readUserInput(body: ScimUserBody): ScimUserFields {
+/**
+ * `activeIfMissing`: true on create; on PUT and PATCH the stored state, so a write that leaves `active`
+ * out (or a PATCH removing it) never reactivates a deprovisioned person.
+ */
+export function readUserInput(body: ScimUserBody, activeIfMissing = true): ScimUserFields {
   const resource: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (!NOT_KEPT.has(key) && value !== undefined) resource[key] = withBooleanPrimaries(value);
@@ -54,7 +58,7 @@ export function readUserInput(body: ScimUserBody): ScimUserFields {
   return {
     userName,
     externalId: text(body.externalId),
-    active: body.active === undefined ? true : scimBoolean(body.active, 'active'),
+    active: body.active === undefined ? activeIfMissing : scimBoolean(body.active, 'active'),
     displayName,
     givenName: text(body.name?.givenName),
     familyName: text(body.name?.familyName),

@@ -36,13 +36,13 @@ async function loadDirectory(em: EntityManager, principal: DirectoryPrincipal, f
   return directory;
 }
 
-/** A live user of this directory (tombstones and other directories' users are not found). */
-async function loadScimUser(em: EntityManager, directory: Directory, id: string, lock = false): Promise<ScimUser> {
-  const row = await em.findOne(
-    ScimUserSchema,
-    { id, directoryId: directory.id, deletedAt: null },
-    lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
-  );
+/**
+ * A live user of this directory (tombstones and other directories' users are not found). Not locked: the
+ * directory's lock already serialises its writes, and the order stays directory → users → scim_users, the
+ * order an account deletion (users, then scim_users by cascade) takes too.
+ */
+async function loadScimUser(em: EntityManager, directory: Directory, id: string): Promise<ScimUser> {
+  const row = await em.findOne(ScimUserSchema, { id, directoryId: directory.id, deletedAt: null });
   if (!row) throw new ScimError(404, `User ${id} not found`);
   return row;
 }
@@ -107,19 +107,18 @@ export async function replaceScimUser(
   body: ScimUserBody,
   requestId: string,
 ) {
-  const fields = readUserInput(body);
   return writing(() =>
     commit(ctx, async (em) => {
       const directory = await loadDirectory(em, principal, true);
-      const row = await loadScimUser(em, directory, id, true);
-      await writeScimUser(ctx, em, directory, row, fields, requestId);
+      const row = await loadScimUser(em, directory, id);
+      await writeScimUser(ctx, em, directory, row, readUserInput(body, row.active), requestId);
       return present(ctx, em, row);
     }),
   );
 }
 
 /**
- * PATCH: the operations apply to the stored user (under its row lock, so two PATCHes do not interleave),
+ * PATCH: the operations apply to the stored user (under the directory lock, so two PATCHes do not interleave),
  * the result is checked as a PUT body would be, then written the same way.
  */
 export async function patchScimUser(
@@ -132,9 +131,9 @@ export async function patchScimUser(
   return writing(() =>
     commit(ctx, async (em) => {
       const directory = await loadDirectory(em, principal, true);
-      const row = await loadScimUser(em, directory, id, true);
+      const row = await loadScimUser(em, directory, id);
       const patched = applyScimPatch(storedAsBody(row), patch.Operations);
-      const fields = readUserInput(checkUserBody(patched));
+      const fields = readUserInput(checkUserBody(patched), row.active);
       await writeScimUser(ctx, em, directory, row, fields, requestId);
       return present(ctx, em, row);
     }),
@@ -149,6 +148,6 @@ export async function removeScimUser(
 ) {
   await commit(ctx, async (em) => {
     const directory = await loadDirectory(em, principal, true);
-    await deleteScimUser(ctx, em, directory, await loadScimUser(em, directory, id, true), requestId);
+    await deleteScimUser(ctx, em, directory, await loadScimUser(em, directory, id), requestId);
   });
 }

@@ -1,3 +1,4 @@
+import { SCIM_SCHEMAS } from '@gatehouse/contracts';
 import {
   InvalidScimPatchOp,
   InvalidScimRemoveValue,
@@ -9,6 +10,8 @@ import {
 } from 'scim-patch';
 import { canonicalName, canonicalPath, isExtensionPath, isRecord } from './patch-paths.js';
 import { ScimError } from './protocol.js';
+
+const ENTERPRISE_USER = SCIM_SCHEMAS.enterpriseUser;
 
 export interface ScimPatchOperation {
   op: string;
@@ -88,6 +91,8 @@ function applyOne(resource: Record<string, unknown>, step: Operation): Record<st
     return addItems(resource, plain, step.value);
   }
   if (step.op === 'remove' && removesFromMissingArray(resource, path)) return resource;
+  const extensionAttribute = enterpriseAttributeOf(path);
+  if (extensionAttribute) return patchEnterpriseAttribute(resource, extensionAttribute, step);
   try {
     const operation = { op: step.op, path, value: step.value } as LibraryOperation;
     return scimPatch(resource as unknown as ScimResource, [operation], {
@@ -97,6 +102,29 @@ function applyOne(resource: Record<string, unknown>, step: Operation): Record<st
   } catch (error) {
     throw asScimError(error, step.path);
   }
+}
+
+/** `urn:…:enterprise:2.0:User:manager` → `manager`: one plain attribute of the enterprise extension. */
+function enterpriseAttributeOf(path: string): string | null {
+  const prefix = `${ENTERPRISE_USER}:`;
+  if (!path.startsWith(prefix)) return null;
+  const name = path.slice(prefix.length);
+  return /^[A-Za-z][A-Za-z0-9_-]*$/.test(name) ? name : null;
+}
+
+/**
+ * Set or remove one attribute of the enterprise extension, creating the extension when absent (the
+ * library refuses a path under an object the user does not have yet). Entra sends the manager as the
+ * bare id: stored as the reference it stands for, `{value}`.
+ */
+function patchEnterpriseAttribute(resource: Record<string, unknown>, name: string, step: Operation) {
+  const extension = isRecord(resource[ENTERPRISE_USER]) ? { ...(resource[ENTERPRISE_USER] as object) } : {};
+  const attributes = extension as Record<string, unknown>;
+  if (step.op === 'remove') delete attributes[name];
+  else attributes[name] = name === 'manager' && typeof step.value === 'string' ? { value: step.value } : step.value;
+  if (Object.keys(attributes).length === 0) delete resource[ENTERPRISE_USER];
+  else resource[ENTERPRISE_USER] = attributes;
+  return resource;
 }
 
 function addItems(resource: Record<string, unknown>, name: string, value: unknown): Record<string, unknown> {

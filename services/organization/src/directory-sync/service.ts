@@ -39,7 +39,7 @@ export async function applyDirectoryChanges(em: EntityManager, data: DirectoryCh
   const event = (type: typeof EVENT_SUBJECTS.memberAdded | typeof EVENT_SUBJECTS.memberRoleChanged, member: Member) =>
     recordEvent(em, type, { organizationId, userId: member.userId, role: member.role }, requestId);
 
-  for (const { userId, role } of changes) {
+  for (const { userId, role, previousRole } of changes) {
     const member = members.get(userId);
     if (role === null) {
       if (!member) continue;
@@ -55,14 +55,23 @@ export async function applyDirectoryChanges(em: EntityManager, data: DirectoryCh
       members.set(userId, added);
       if (role === 'owner') owners += 1;
       event(EVENT_SUBJECTS.memberAdded, added);
-    } else if (member.role !== role && !(member.role === 'owner' && owners <= 1)) {
-      // The last owner keeps the role, whatever the directory maps them to: an organization keeps one owner.
+    } else if (member.role !== role && mayChangeRole(member.role, previousRole, owners)) {
       owners += (role === 'owner' ? 1 : 0) - (member.role === 'owner' ? 1 : 0);
       member.role = role;
       event(EVENT_SUBJECTS.memberRoleChanged, member);
     }
   }
   if (ownerLeft && owners === 0) await promoteHeir(em, organizationId, requestId);
+}
+
+/**
+ * An owner is demoted only when the directory had made them owner (its previous ask was owner): the
+ * founders who set the directory up keep the role whatever the default maps them to, and the last
+ * owner keeps it always. Deprovisioning (role null) removes owners like anyone.
+ */
+function mayChangeRole(current: Member['role'], previousRole: Change['previousRole'], owners: number): boolean {
+  if (current !== 'owner') return true;
+  return previousRole === 'owner' && owners > 1;
 }
 
 /**

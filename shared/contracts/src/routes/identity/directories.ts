@@ -91,7 +91,7 @@ export const DIRECTORY_ROUTES = defineRoutes({
     path: DIRECTORIES,
     summary: 'Create a SCIM directory; the answer holds its bearer token, shown once',
     description:
-      'Copy `directory.scimBaseUrl` and `token` into the IdP’s provisioning settings. People are provisioned only with addresses in the organization’s verified domains. `roleMapping` maps directory groups (by display name) to roles; a person in several gets the highest, one in none gets `defaultRole` (member unless set).',
+      'One live directory per organization (409 CONFLICT `DIRECTORY_EXISTS` for a second). Copy `directory.scimBaseUrl` and `token` into the IdP’s provisioning settings. People are provisioned only with addresses in the organization’s verified domains. `roleMapping` maps directory groups (by display name) to roles; a person in several gets the highest, one in none gets `defaultRole` (member unless set).',
     params: OrganizationParams,
     body: Type.Object(
       {
@@ -102,7 +102,7 @@ export const DIRECTORY_ROUTES = defineRoutes({
       { additionalProperties: false },
     ),
     response: { status: 201, data: DirectoryWithToken },
-    errors: ['INSUFFICIENT_PERMISSIONS', 'MFA_REQUIRED'],
+    errors: ['INSUFFICIENT_PERMISSIONS', 'MFA_REQUIRED', 'CONFLICT'],
   },
   getDirectory: {
     ...reading,
