@@ -5,6 +5,7 @@ import {
   SCIM_MEDIA_TYPE,
   SCIM_SCHEMAS,
   type ScimErrorType,
+  scimErrorDocument,
 } from '@gatehouse/contracts';
 import { UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,17 +16,6 @@ import type { ProxiedReply } from './upstream-failure.js';
  * is what Okta's and Entra ID's clients parse. The request id travels in X-Request-Id (the document
  * has no place for it).
  */
-export interface ScimErrorDocument {
-  schemas: [typeof SCIM_SCHEMAS.error];
-  status: string;
-  scimType?: ScimErrorType;
-  detail: string;
-}
-
-export function scimErrorDocument(status: number, detail: string, scimType?: ScimErrorType): ScimErrorDocument {
-  return { schemas: [SCIM_SCHEMAS.error], status: String(status), ...(scimType ? { scimType } : {}), detail };
-}
-
 const DOCUMENT_KEYS = new Set(['schemas', 'status', 'scimType', 'detail']);
 
 /** A SCIM error document for this status, with nothing the contract's ScimError does not allow. */

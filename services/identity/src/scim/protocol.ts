@@ -1,4 +1,10 @@
-import { AppError, type FieldError, SCIM_MEDIA_TYPE, SCIM_SCHEMAS, type ScimErrorType } from '@gatehouse/contracts';
+import {
+  AppError,
+  type FieldError,
+  SCIM_MEDIA_TYPE,
+  type ScimErrorType,
+  scimErrorDocument,
+} from '@gatehouse/contracts';
 import { type HttpApp, isDatabaseUnavailable, toFieldError, UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -12,18 +18,6 @@ export class ScimError extends Error {
     super(message);
     this.name = 'ScimError';
   }
-}
-
-/** RFC 7644 §3.12's error document. */
-export interface ScimErrorDocument {
-  schemas: [typeof SCIM_SCHEMAS.error];
-  status: string;
-  scimType?: ScimErrorType;
-  detail: string;
-}
-
-export function scimErrorDocument(status: number, detail: string, scimType?: ScimErrorType): ScimErrorDocument {
-  return { schemas: [SCIM_SCHEMAS.error], status: String(status), ...(scimType && { scimType }), detail };
 }
 
 /**

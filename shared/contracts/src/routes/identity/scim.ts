@@ -55,6 +55,18 @@ export const ScimError = Type.Object(
   { additionalProperties: false },
 );
 
+/** RFC 7644 §3.12's error document, as identity and the gateway both answer it. */
+export interface ScimErrorDocument {
+  schemas: [typeof SCIM_SCHEMAS.error];
+  status: string;
+  scimType?: ScimErrorType;
+  detail: string;
+}
+
+export function scimErrorDocument(status: number, detail: string, scimType?: ScimErrorType): ScimErrorDocument {
+  return { schemas: [SCIM_SCHEMAS.error], status: String(status), ...(scimType && { scimType }), detail };
+}
+
 /** Entra ID sends booleans as strings ("True", "False"); both spellings are taken, nothing else. */
 const ScimBoolean = Type.Union([Type.Boolean(), Type.String({ pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$' })]);
 const ShortText = Type.String({ maxLength: 1024 });
