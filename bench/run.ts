@@ -10,7 +10,9 @@
  *   5. GET /api/user/me with an OAuth access token (JWT verified at the gateway) vs. the PAT
  * and the ratios between them are printed; then
  *   6. sign-ins per second: password, SAML and OIDC (bench/sign-ins.ts), people signing in concurrently.
- * `BENCH_ONLY=sign-ins pnpm bench` runs only the sign-ins.
+ *   7. SCIM provisioning (bench/scim.ts): users/s, a 5,000-member group, filtered lists via the gateway
+ *      and direct to identity, and their query plans.
+ * `BENCH_ONLY=sign-ins pnpm bench` runs only the sign-ins, `BENCH_ONLY=scim pnpm bench` only SCIM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +23,7 @@ import { createPrincipalSigner, natsConnectionOptions } from '@gatehouse/service
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { localPrincipalKeys } from '../infra/local/keys.js';
+import { scimBench } from './scim.js';
 import { type FlowResult, measureFlow, passwordFlow, printSignIns, ssoBench } from './sign-ins.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,6 +38,7 @@ const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/p
 const run = Date.now().toString(36);
 const PASSWORD = 'a-long-secure-passphrase';
 const ONLY_SIGN_INS = process.env.BENCH_ONLY === 'sign-ins';
+const ONLY_SCIM = process.env.BENCH_ONLY === 'scim';
 /** Ours, so the bench can seal the OIDC connection's client secret as identity would. */
 const SSO_SECRET_KEY = randomBytes(32).toString('base64');
 
@@ -170,6 +174,7 @@ async function main() {
     RATE_LIMIT_MFA_IP_MAX: '1000000000',
     RATE_LIMIT_MFA_MAX: '1000000000',
     RATE_LIMIT_PASSKEY_MAX: '1000000000',
+    RATE_LIMIT_SCIM_IP_MAX: '1000000000',
     SSO_SECRET_KEY,
     MFA_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')}`,
     MAIL_OUTBOX_DIR: '.data/bench-mail',
@@ -222,7 +227,7 @@ async function main() {
   const body = JSON.stringify({ name: 'Bench project' });
   const jsonHeaders = { 'content-type': 'application/json' };
 
-  if (!ONLY_SIGN_INS)
+  if (!ONLY_SIGN_INS && !ONLY_SCIM)
     console.log(
       `\nGatehouse bench — ${CONNECTIONS} connections; a ${WARMUP}s warm-up pass over all targets, then per target ${WARMUP}s warm-up + ${DURATION}s measured; one run, same machine\n`,
     );
@@ -261,8 +266,18 @@ async function main() {
       options: () => withPrincipal({ method: 'POST', body, headers: jsonHeaders }),
     },
   ];
-  if (!ONLY_SIGN_INS) await requestTargets(targets);
-  await signIns(email, organizationId);
+  if (!ONLY_SIGN_INS && !ONLY_SCIM) await requestTargets(targets);
+  if (!ONLY_SCIM) await signIns(email, organizationId);
+  if (!ONLY_SIGN_INS)
+    await scimBench({
+      gateway: GATEWAY,
+      identity: `http://127.0.0.1:${PORTS.identity}`,
+      identityDatabaseUrl: databaseUrl('identity'),
+      organizationId,
+      cookie,
+      sign: (scimPrincipal) =>
+        signer.sign({ principal: scimPrincipal as never, requestId: 'bench', clientIp: '127.0.0.1' }),
+    });
 }
 
 type TargetSpec = { name: string; url: string; options: () => Promise<Target> };
