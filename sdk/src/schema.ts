@@ -2637,7 +2637,6 @@ export interface components {
       members?: ({
         value: string;
         display?: string;
-        $ref?: string;
       } & {
         [key: string]: unknown;
       })[];
@@ -2661,7 +2660,6 @@ export interface components {
         value: string;
         display?: string;
         type?: string;
-        $ref?: string;
       } & {
         [key: string]: unknown;
       })[];
@@ -2708,7 +2706,6 @@ export interface components {
       groups?: ({
         value: string;
         display?: string;
-        $ref?: string;
       } & {
         [key: string]: unknown;
       })[];
@@ -2722,7 +2719,6 @@ export interface components {
           | ({
               value?: string;
               displayName?: string;
-              $ref?: string;
             } & {
               [key: string]: unknown;
             })
@@ -2777,7 +2773,6 @@ export interface components {
           | ({
               value?: string;
               displayName?: string;
-              $ref?: string;
             } & {
               [key: string]: unknown;
             })

@@ -67,6 +67,11 @@ export function scimErrorDocument(status: number, detail: string, scimType?: Sci
   return { schemas: [SCIM_SCHEMAS.error], status: String(status), ...(scimType && { scimType }), detail };
 }
 
+/*
+ * SCIM references carry a `$ref` attribute (a member's, a manager's URI). It is not declared below, only
+ * let through (additionalProperties): a `$ref` key in a schema is a JSON Schema reference to OpenAPI tools.
+ */
+
 /** Entra ID sends booleans as strings ("True", "False"); both spellings are taken, nothing else. */
 const ScimBoolean = Type.Union([Type.Boolean(), Type.String({ pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$' })]);
 const ShortText = Type.String({ maxLength: 1024 });
@@ -108,7 +113,6 @@ const Manager = Type.Object(
   {
     value: Type.Optional(Type.String({ maxLength: 255 })),
     displayName: Type.Optional(ShortText),
-    $ref: Type.Optional(ShortText),
   },
   { additionalProperties: true },
 );
@@ -158,10 +162,7 @@ export const ScimUser = Type.Object(
     /** The groups the user is in (read-only, RFC 7643 §4.1.2). */
     groups: Type.Optional(
       Type.Array(
-        Type.Object(
-          { value: Type.String(), display: Type.Optional(Type.String()), $ref: Type.Optional(Type.String()) },
-          { additionalProperties: true },
-        ),
+        Type.Object({ value: Type.String(), display: Type.Optional(Type.String()) }, { additionalProperties: true }),
       ),
     ),
     [SCIM_SCHEMAS.enterpriseUser]: Type.Optional(EnterpriseUser),
@@ -175,7 +176,6 @@ const MemberInput = Type.Object(
     value: Type.String({ minLength: 1, maxLength: 255 }),
     display: Type.Optional(ShortText),
     type: Type.Optional(Type.String({ maxLength: 64 })),
-    $ref: Type.Optional(ShortText),
   },
   { additionalProperties: true },
 );
@@ -199,10 +199,7 @@ export const ScimGroup = Type.Object(
     /** Absent when the request said `excludedAttributes=members`. */
     members: Type.Optional(
       Type.Array(
-        Type.Object(
-          { value: Type.String(), display: Type.Optional(Type.String()), $ref: Type.Optional(Type.String()) },
-          { additionalProperties: true },
-        ),
+        Type.Object({ value: Type.String(), display: Type.Optional(Type.String()) }, { additionalProperties: true }),
       ),
     ),
     meta: Meta,
