@@ -213,7 +213,11 @@ function booleanValue(value: Value, path: string): boolean {
 
 function compareDate(sql: string, op: Compare['op'], value: Value, path: string, params: unknown[]): string {
   const at = typeof value === 'string' ? new Date(value) : null;
-  if (!at || Number.isNaN(at.getTime())) throw invalidFilter(`${path} compares with a date-time (RFC 3339)`);
+  // Years 1 to 9999: what JavaScript reads beyond that, PostgreSQL refuses (a 500, not the client's 400).
+  const year = at?.getUTCFullYear() ?? Number.NaN;
+  if (!at || Number.isNaN(at.getTime()) || year < 1 || year > 9999) {
+    throw invalidFilter(`${path} compares with a date-time (RFC 3339)`);
+  }
   if (op === 'co' || op === 'sw' || op === 'ew') throw invalidFilter(`${path} is a date-time: ${op} does not apply`);
   params.push(at);
   if (op === 'eq') return `(${sql} = ?)`;

@@ -208,6 +208,13 @@ export const ScimGroup = Type.Object(
 );
 
 /**
+ * Filters and PATCH paths never hold control characters. Refused before any parser sees them: the
+ * filter library's tokenizer backtracks exponentially on an unclosed quote followed by newlines (one
+ * request could hold identity for hours).
+ */
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f]*$';
+
+/**
  * RFC 7644 §3.5.2. `op` in any case (Entra ID sends "Add", "Replace"); `path` may be absent (then
  * `value` is an attribute map) or filtered (`members[value eq "…"]`, `emails[type eq "work"].value`).
  */
@@ -218,7 +225,7 @@ export const ScimPatchInput = Type.Object(
       Type.Object(
         {
           op: Type.String({ pattern: '^([Aa][Dd][Dd]|[Rr][Ee][Mm][Oo][Vv][Ee]|[Rr][Ee][Pp][Ll][Aa][Cc][Ee])$' }),
-          path: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+          path: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, pattern: NO_CONTROL_CHARACTERS })),
           value: Type.Optional(Type.Unknown()),
         },
         { additionalProperties: true },
@@ -231,7 +238,7 @@ export const ScimPatchInput = Type.Object(
 
 const ListQuery = Type.Object(
   {
-    filter: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    filter: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: NO_CONTROL_CHARACTERS })),
     /** Below 1 counts as 1, a negative count as 0, above SCIM_MAX_RESULTS as it (RFC 7644 §3.4.2.4). */
     startIndex: Type.Optional(Type.Integer({ maximum: 2_147_483_647 })),
     count: Type.Optional(Type.Integer({ maximum: 2_147_483_647 })),
