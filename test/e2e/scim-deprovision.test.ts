@@ -3,7 +3,7 @@ import { SCIM_SCHEMAS } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oktaCreateUser, oktaSetActive } from '../fixtures/scim/okta.js';
 import { ApiClient } from '../support/client.js';
-import { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../support/dns-server.js';
 import { createKey, keyClient, PASSWORD, verifiedUser } from '../support/flows.js';
 import {
   authorizationRequest,
@@ -18,20 +18,23 @@ import {
   expectScimList,
   expectScimUser,
   type ScimDirectory,
+  type ScimStack,
   scimClient,
   scimDirectory,
   signInProvisioned,
+  startScimStack,
 } from '../support/scim.js';
-import { type Stack, startStack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 
 /**
  * Issue #18, the leaver: `active: false` ends a member's session, their PAT pinned to the organization
  * and their OAuth access token within 1 s on every gateway replica. And the SCIM token itself: rotation
  * with overlap, revocation at once on every replica, and it reaches /scim/v2 only.
  */
+let scim: ScimStack;
 let stack: Stack;
 let dns: TestDnsServer;
-let owner: Awaited<ReturnType<typeof verifiedUser>>;
+let owner: ScimStack['owner'];
 let directory: ScimDirectory;
 let replicas: string[];
 /** The token before the last rotation, still live during its overlap. */
@@ -41,20 +44,14 @@ let previousToken: string;
 const WITHIN_MS = 1000;
 
 beforeAll(async () => {
-  dns = new TestDnsServer();
-  await dns.start();
-  stack = await startStack(
-    { RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000', RATE_LIMIT_IP_MAX: '100000' },
-    { DNS_SERVERS: dns.address },
-  );
+  scim = await startScimStack();
+  ({ stack, dns, owner } = scim);
   const second = await stack.addGateway();
   replicas = [stack.urls.gateway, second.url];
-  owner = await verifiedUser(stack, 'Olive Owner');
   directory = await scimDirectory(owner, dns, { name: 'Okta' });
 }, 120_000);
 afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
+  await scim?.close();
 });
 
 /**

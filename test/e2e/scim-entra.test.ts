@@ -19,7 +19,7 @@ import {
   entraUserByQuery,
 } from '../fixtures/scim/entra.js';
 import { ApiClient } from '../support/client.js';
-import { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../support/dns-server.js';
 import { PASSWORD, signedInUser, verifiedUser } from '../support/flows.js';
 import {
   eventuallyMember,
@@ -31,20 +31,23 @@ import {
   filterQuery,
   type ScimClient,
   type ScimDirectory,
+  type ScimStack,
   scimClient,
   scimDirectory,
   signInProvisioned,
+  startScimStack,
 } from '../support/scim.js';
-import { type Stack, startStack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 
 /**
  * Issue #18 with Microsoft Entra ID's requests: its documented provisioning sequence (and the quirks
  * of its SCIM job without the `aadOptscim062020` flag) replayed through the gateway, every answer read
  * by scimmy, each effect checked through the public API.
  */
+let scim: ScimStack;
 let stack: Stack;
 let dns: TestDnsServer;
-let owner: Awaited<ReturnType<typeof verifiedUser>>;
+let owner: ScimStack['owner'];
 let directory: ScimDirectory;
 let entra: ScimClient;
 
@@ -52,13 +55,8 @@ const OWNERS = 'Gatehouse Owners';
 const ADMINS = 'Gatehouse Admins';
 
 beforeAll(async () => {
-  dns = new TestDnsServer();
-  await dns.start();
-  stack = await startStack(
-    { RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000', RATE_LIMIT_IP_MAX: '100000' },
-    { DNS_SERVERS: dns.address },
-  );
-  owner = await verifiedUser(stack, 'Olive Owner');
+  scim = await startScimStack();
+  ({ stack, dns, owner } = scim);
   directory = await scimDirectory(owner, dns, {
     name: 'Entra ID',
     roleMapping: [
@@ -69,8 +67,7 @@ beforeAll(async () => {
   entra = scimClient(stack, directory.token, { userAgent: 'Microsoft Entra provisioning (replayed)' });
 }, 120_000);
 afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
+  await scim?.close();
 });
 
 const person = (label: string, department = 'Engineering'): EntraPerson => ({

@@ -18,8 +18,7 @@ import {
   oktaUserExists,
 } from '../fixtures/scim/okta.js';
 import { ApiClient } from '../support/client.js';
-import { TestDnsServer } from '../support/dns-server.js';
-import { verifiedUser } from '../support/flows.js';
+import type { TestDnsServer } from '../support/dns-server.js';
 import {
   eventuallyMember,
   expectScim,
@@ -29,39 +28,36 @@ import {
   expectScimUser,
   type ScimClient,
   type ScimDirectory,
+  type ScimStack,
   scimClient,
   scimDirectory,
   signInProvisioned,
+  startScimStack,
 } from '../support/scim.js';
-import { type Stack, startStack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 
 /**
  * Issue #18 with Okta's requests: its documented provisioning sequence replayed through the gateway,
  * every answer read by scimmy, and each effect checked where a person sees it (membership, role,
  * sign-in).
  */
+let scim: ScimStack;
 let stack: Stack;
 let dns: TestDnsServer;
-let owner: Awaited<ReturnType<typeof verifiedUser>>;
+let owner: ScimStack['owner'];
 let directory: ScimDirectory;
 let okta: ScimClient;
 
 const ADMINS = 'Gatehouse Admins';
 
 beforeAll(async () => {
-  dns = new TestDnsServer();
-  await dns.start();
-  stack = await startStack(
-    { RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000', RATE_LIMIT_IP_MAX: '100000' },
-    { DNS_SERVERS: dns.address },
-  );
-  owner = await verifiedUser(stack, 'Olive Owner');
+  scim = await startScimStack();
+  ({ stack, dns, owner } = scim);
   directory = await scimDirectory(owner, dns, { name: 'Okta', roleMapping: [{ group: ADMINS, role: 'admin' }] });
   okta = scimClient(stack, directory.token, { userAgent: 'Okta SCIM Client 1.0.0' });
 }, 120_000);
 afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
+  await scim?.close();
 });
 
 const person = (label: string): OktaPerson => ({

@@ -4,9 +4,10 @@ import { eventually } from '@gatehouse/service-kit/testing';
 import SCIMMY from 'scimmy';
 import { expect } from 'vitest';
 import { ApiClient, type Json } from './client.js';
-import type { TestDnsServer } from './dns-server.js';
+import { TestDnsServer } from './dns-server.js';
+import { verifiedUser } from './flows.js';
 import { addVerifiedDomain, uniqueDomain } from './sso.js';
-import type { Stack } from './stack.js';
+import { type Stack, startStack } from './stack.js';
 
 /**
  * SCIM 2.0 as a directory (Okta, Entra ID) speaks it: a directory made by an owner through the
@@ -21,6 +22,34 @@ const extended = SCIMMY.Schemas.User.definition.attributes.some(
   (attribute) => (attribute as { id?: string }).id === SCIM_SCHEMAS.enterpriseUser,
 );
 if (!extended) SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser as never, false);
+
+/** What every SCIM suite starts from: the stack, the DNS server identity verifies domains on, an owner. */
+export interface ScimStack {
+  stack: Stack;
+  dns: TestDnsServer;
+  owner: Awaited<ReturnType<typeof verifiedUser>>;
+  close(): Promise<void>;
+}
+
+/** The suites sign people in and up many times from one address: those limits are raised. */
+export async function startScimStack(): Promise<ScimStack> {
+  const dns = new TestDnsServer();
+  await dns.start();
+  const stack = await startStack(
+    { RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000', RATE_LIMIT_IP_MAX: '100000' },
+    { DNS_SERVERS: dns.address },
+  );
+  const owner = await verifiedUser(stack, 'Olive Owner');
+  return {
+    stack,
+    dns,
+    owner,
+    async close() {
+      await stack.close();
+      await dns.close();
+    },
+  };
+}
 
 export interface ScimDirectory {
   directory: Json;

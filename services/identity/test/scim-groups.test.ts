@@ -14,6 +14,7 @@ import { commit } from '../src/context.js';
 import { DirectorySchema } from '../src/directories/entities.js';
 import { syncMemberships } from '../src/directory-roles/service.js';
 import { type IdentityHarness, startIdentity } from './harness.js';
+import { scimSuite } from './scim-support.js';
 
 /**
  * /scim/v2/Groups through the identity app, as the gateway forwards it (a directory's signed
@@ -27,35 +28,20 @@ const PATCH_OP = SCIM_SCHEMAS.patchOp;
 const ADMINS = 'Gatehouse Admins';
 const OWNERS = 'Gatehouse Owners';
 
-// biome-ignore lint/suspicious/noExplicitAny: rows of ad-hoc queries
-const sql = (query: string, params: unknown[] = []): Promise<any[]> =>
-  h.service.deps.orm.em.fork().execute(query, params);
+const suite = scimSuite(
+  () => h,
+  () => principal,
+);
+const { sql, scim } = suite;
 
-async function scim(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, as = principal) {
-  return h.service.app.inject({
-    method,
-    url,
-    headers: { ...(await h.service.as(as)), ...(body !== undefined && { 'content-type': SCIM_MEDIA_TYPE }) },
-    ...(body !== undefined && { payload: JSON.stringify(body) }),
-  });
-}
-
-async function insertDirectory(organizationId: string) {
-  const id = newId();
-  await sql(
-    `insert into directories (id, organization_id, name, default_role, role_mapping, created_at, updated_at)
-     values (?, ?, 'Okta', 'member', ?, now(), now())`,
-    [
-      id,
-      organizationId,
-      JSON.stringify([
-        { group: ADMINS.toLowerCase(), role: 'admin' },
-        { group: OWNERS, role: 'owner' },
-      ]),
+/** The suites' directory: Admins (stored lower-cased, matched in any case) → admin, Owners → owner. */
+const insertDirectory = (organizationId: string) =>
+  suite.insertDirectory(organizationId, {
+    roleMapping: [
+      { group: ADMINS.toLowerCase(), role: 'admin' },
+      { group: OWNERS, role: 'owner' },
     ],
-  );
-  return id;
-}
+  });
 
 /** `count` provisioned people of the directory (an account each), as H2's create leaves them: default role. */
 async function insertPeople(count: number, options: { active?: boolean; directoryId?: string } = {}) {

@@ -10,6 +10,7 @@ import { applyScimPatch } from '../src/scim/patch.js';
 import { ScimError, sendScim, useScimProtocol } from '../src/scim/protocol.js';
 import { SCHEMA_DEFINITIONS, type SchemaAttribute } from '../src/scim/schemas.js';
 import { type IdentityHarness, startIdentity } from './harness.js';
+import { scimSuite } from './scim-support.js';
 
 /**
  * The SCIM protocol pieces: the filter compiler run against real scim_users / scim_groups rows in
@@ -22,19 +23,14 @@ let otherDirectoryId: string;
 const users: Record<string, string> = {};
 const groups: Record<string, string> = {};
 
-// biome-ignore lint/suspicious/noExplicitAny: rows of ad-hoc queries
-const sql = (query: string, params: unknown[] = []): Promise<any[]> =>
-  h.service.deps.orm.em.fork().execute(query, params);
-
-async function insertDirectory(): Promise<string> {
-  const id = newId();
-  await sql(
-    `insert into directories (id, organization_id, name, default_role, created_at, updated_at)
-     values (?, ?, 'Okta', 'member', now(), now())`,
-    [id, newId()],
-  );
-  return id;
-}
+const suite = scimSuite(
+  () => h,
+  () => {
+    throw new Error('these suites call no /scim/v2 route as a directory');
+  },
+);
+const { sql } = suite;
+const insertDirectory = () => suite.insertDirectory(newId());
 
 interface UserFixture {
   userName: string;

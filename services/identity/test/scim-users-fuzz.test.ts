@@ -1,8 +1,9 @@
-import { type DirectoryPrincipal, newId, SCIM_MEDIA_TYPE, SCIM_SCHEMAS } from '@gatehouse/contracts';
+import { type DirectoryPrincipal, newId, SCIM_SCHEMAS } from '@gatehouse/contracts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oddString, oddValue } from '../../../test/support/fuzz-inputs.js';
 import { type IdentityHarness, startIdentity } from './harness.js';
+import { scimSuite } from './scim-support.js';
 
 /** Whatever a directory sends to /scim/v2/Users, the answer is a SCIM document and never a 500. */
 let h: IdentityHarness;
@@ -11,16 +12,12 @@ let userId: string;
 const DOMAIN = 'fuzz-corp.example';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-const sql = (query: string, params: unknown[] = []) => h.service.deps.orm.em.fork().execute(query, params);
+const { scim, insertDirectory, insertDomain } = scimSuite(
+  () => h,
+  () => principal,
+);
 
-async function send(method: 'POST' | 'PUT' | 'PATCH', url: string, body: unknown) {
-  return h.service.app.inject({
-    method,
-    url,
-    headers: { ...(await h.service.as(principal)), 'content-type': SCIM_MEDIA_TYPE },
-    payload: JSON.stringify(body),
-  });
-}
+const send = (method: 'POST' | 'PUT' | 'PATCH', url: string, body: unknown) => scim(method, url, body);
 
 /** The statuses seen, so a run that never got past validation does not pass for a fuzz test. */
 const seen = new Set<number>();
@@ -74,17 +71,8 @@ const operation = fc.record(
 beforeAll(async () => {
   h = await startIdentity();
   const organizationId = newId();
-  const directoryId = newId();
-  await sql(
-    `insert into directories (id, organization_id, name, default_role, role_mapping, created_at, updated_at)
-     values (?, ?, 'Entra', 'member', '[]', now(), now())`,
-    [directoryId, organizationId],
-  );
-  await sql(
-    `insert into organization_domains (id, organization_id, domain, verification_token, verified_at, created_at)
-     values (?, ?, ?, 'token', now(), now())`,
-    [newId(), organizationId, DOMAIN],
-  );
+  const directoryId = await insertDirectory(organizationId, { name: 'Entra' });
+  await insertDomain(organizationId, DOMAIN);
   principal = { kind: 'scim', credentialId: newId(), directoryId, organizationId };
   const created = await send('POST', '/scim/v2/Users', { userName: `target@${DOMAIN}` });
   expect(created.statusCode, created.body).toBe(201);

@@ -9,6 +9,7 @@ import {
 import SCIMMY from 'scimmy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IdentityHarness, startIdentity } from './harness.js';
+import { scimSuite } from './scim-support.js';
 
 /**
  * /scim/v2/Users through the identity app, as the gateway forwards it: a directory's signed principal,
@@ -21,18 +22,10 @@ const DOMAIN = 'acme-corp.example';
 const USERS = '/scim/v2/Users';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-// biome-ignore lint/suspicious/noExplicitAny: rows of ad-hoc queries
-const sql = (query: string, params: unknown[] = []): Promise<any[]> =>
-  h.service.deps.orm.em.fork().execute(query, params);
-
-async function scim(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, as = principal) {
-  return h.service.app.inject({
-    method,
-    url,
-    headers: { ...(await h.service.as(as)), ...(body !== undefined && { 'content-type': SCIM_MEDIA_TYPE }) },
-    ...(body !== undefined && { payload: JSON.stringify(body) }),
-  });
-}
+const { sql, scim, insertDirectory, insertDomain } = scimSuite(
+  () => h,
+  () => principal,
+);
 
 /** An Okta-shaped create (Okta's SCIM 2.0 guide, "Create the user"). */
 function oktaUser(local: string, extra: Record<string, unknown> = {}) {
@@ -142,17 +135,9 @@ if (!SCIMMY.Schemas.User.definition.attributes.some((a) => (a as { id?: string }
 beforeAll(async () => {
   h = await startIdentity();
   organizationId = newId();
-  const directoryId = newId();
-  await sql(
-    `insert into directories (id, organization_id, name, default_role, role_mapping, created_at, updated_at)
-     values (?, ?, 'Okta', 'member', '[]', now(), now())`,
-    [directoryId, organizationId],
-  );
-  await sql(
-    `insert into organization_domains (id, organization_id, domain, verification_token, verified_at, created_at)
-     values (?, ?, ?, 'token', now(), now()), (?, ?, 'unproven.example', 'token', null, now())`,
-    [newId(), organizationId, DOMAIN, newId(), organizationId],
-  );
+  const directoryId = await insertDirectory(organizationId);
+  await insertDomain(organizationId, DOMAIN);
+  await insertDomain(organizationId, 'unproven.example', false);
   principal = { kind: 'scim', credentialId: newId(), directoryId, organizationId };
 });
 afterAll(async () => {
