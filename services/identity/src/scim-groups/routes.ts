@@ -7,35 +7,35 @@ import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGrou
 /** /scim/v2/Groups (RFC 7644 §3): a directory's groups, whose members get the roles the groups map to. */
 export function scimGroupRoutes(routes: RouteServer, ctx: IdentityContext): void {
   routes.serve(SCIM_ROUTES.scimListGroups, async (request, reply) => {
-    const { directoryId } = requireDirectory(request);
-    return sendScim(reply, 200, await listGroups(ctx, directoryId, request.query));
+    const principal = requireDirectory(request);
+    return sendScim(reply, 200, await listGroups(ctx, principal, request.query));
   });
 
   routes.serve(SCIM_ROUTES.scimCreateGroup, async (request, reply) => {
-    const { directoryId } = requireDirectory(request);
-    const group = await createGroup(ctx, directoryId, request.body, request.id);
+    const principal = requireDirectory(request);
+    const group = await createGroup(ctx, principal, request.body, request.id);
     return sendScim(reply, 201, group, group.meta.location);
   });
 
   routes.serve(SCIM_ROUTES.scimGetGroup, async (request, reply) => {
-    const { directoryId } = requireDirectory(request);
-    return sendScim(reply, 200, await getGroup(ctx, directoryId, request.params.id, request.query));
+    const principal = requireDirectory(request);
+    return sendScim(reply, 200, await getGroup(ctx, principal, request.params.id, request.query));
   });
 
   routes.serve(SCIM_ROUTES.scimReplaceGroup, async (request, reply) => {
-    const { directoryId } = requireDirectory(request);
-    return sendScim(reply, 200, await replaceGroup(ctx, directoryId, request.params.id, request.body, request.id));
+    const principal = requireDirectory(request);
+    return sendScim(reply, 200, await replaceGroup(ctx, principal, request.params.id, request.body, request.id));
   });
 
   routes.serve(SCIM_ROUTES.scimPatchGroup, async (request, reply) => {
-    const { directoryId } = requireDirectory(request);
-    await patchGroup(ctx, directoryId, request.params.id, request.body.Operations, request.id);
+    const principal = requireDirectory(request);
+    await patchGroup(ctx, principal, request.params.id, request.body.Operations, request.id);
     return sendScim(reply, 204);
   });
 
   routes.serve(SCIM_ROUTES.scimDeleteGroup, async (request, reply) => {
-    const { directoryId } = requireDirectory(request);
-    await deleteGroup(ctx, directoryId, request.params.id, request.id);
+    const principal = requireDirectory(request);
+    await deleteGroup(ctx, principal, request.params.id, request.id);
     return sendScim(reply, 204);
   });
 }

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { newId, SCIM_MAX_GROUP_MEMBERS } from '@gatehouse/contracts';
+import { type DirectoryPrincipal, newId, SCIM_MAX_GROUP_MEMBERS } from '@gatehouse/contracts';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import type { Directory } from '../directories/entities.js';
+import { scimDirectory } from '../directories/scim-directory.js';
 import { noteDirectorySync } from '../directories/sync-time.js';
 import { syncMemberships } from '../directory-roles/service.js';
 import { projectAttributes } from '../scim/attributes.js';
@@ -10,7 +11,6 @@ import { type ScimGroup, ScimGroupSchema } from '../scim/entities.js';
 import { findScimPage, listResponse, type ScimPageQuery } from '../scim/list.js';
 import { applyScimPatch, type ScimPatchOperation } from '../scim/patch.js';
 import { ScimError } from '../scim/protocol.js';
-import { lockedDirectory } from './directory.js';
 import {
   type GroupAttributes,
   memberIdsOf,
@@ -72,7 +72,12 @@ async function answer(ctx: IdentityContext, em: EntityManager, group: ScimGroup)
   return presentGroup(ctx, group, await membersOf(em, [group.id]));
 }
 
-export async function listGroups(ctx: IdentityContext, directoryId: string, query: ScimPageQuery & ReadQuery) {
+export async function listGroups(
+  ctx: IdentityContext,
+  principal: DirectoryPrincipal,
+  query: ScimPageQuery & ReadQuery,
+) {
+  const { directoryId } = principal;
   const em = readEm(ctx);
   const page = await findScimPage(em, 'groups', directoryId, query);
   const found = page.ids.length > 0 ? await em.find(ScimGroupSchema, { id: { $in: page.ids }, directoryId }) : [];
@@ -95,7 +100,8 @@ function groupedBy(rows: GroupMemberRow[]): Map<string, GroupMemberRow[]> {
   return byGroup;
 }
 
-export async function getGroup(ctx: IdentityContext, directoryId: string, id: string, query: ReadQuery) {
+export async function getGroup(ctx: IdentityContext, principal: DirectoryPrincipal, id: string, query: ReadQuery) {
+  const { directoryId } = principal;
   const em = readEm(ctx);
   const group = await findGroup(em, directoryId, id);
   const members = wantsMembers(query) ? await membersOf(em, [group.id]) : null;
@@ -103,12 +109,18 @@ export async function getGroup(ctx: IdentityContext, directoryId: string, id: st
 }
 
 /** Okta and Entra look a group up by name first; a second POST of the same name or externalId is 409. */
-export async function createGroup(ctx: IdentityContext, directoryId: string, body: ScimGroupBody, requestId: string) {
+export async function createGroup(
+  ctx: IdentityContext,
+  principal: DirectoryPrincipal,
+  body: ScimGroupBody,
+  requestId: string,
+) {
+  const { directoryId } = principal;
   const attributes = readGroupAttributes(body);
   const memberIds = memberIdsOf(body);
   return unique(() =>
     commit(ctx, async (em) => {
-      const directory = await lockedDirectory(em, directoryId);
+      const directory = await scimDirectory(em, principal, true);
       await requireUniqueGroup(em, directoryId, attributes, '');
       await requireLiveUsers(em, directoryId, memberIds);
       const now = new Date();
@@ -137,18 +149,19 @@ export async function createGroup(ctx: IdentityContext, directoryId: string, bod
  */
 export async function replaceGroup(
   ctx: IdentityContext,
-  directoryId: string,
+  principal: DirectoryPrincipal,
   id: string,
   body: ScimGroupBody,
   requestId: string,
 ) {
+  const { directoryId } = principal;
   const next = readGroupAttributes(body);
   const members: MemberPlan | null = body.members
     ? { replace: memberIdsOf(body), add: new Set(), remove: new Set() }
     : null;
   return unique(() =>
     commit(ctx, async (em) => {
-      const directory = await lockedDirectory(em, directoryId);
+      const directory = await scimDirectory(em, principal, true);
       const group = await findGroup(em, directoryId, id);
       await writeGroup(ctx, em, directory, group, next, members, requestId);
       return answer(ctx, em, group);
@@ -159,15 +172,16 @@ export async function replaceGroup(
 /** PATCH (answered 204): attributes through the patch engine, members as one set difference. */
 export async function patchGroup(
   ctx: IdentityContext,
-  directoryId: string,
+  principal: DirectoryPrincipal,
   id: string,
   operations: ScimPatchOperation[],
   requestId: string,
 ) {
+  const { directoryId } = principal;
   const plan = planGroupPatch(operations);
   await unique(() =>
     commit(ctx, async (em) => {
-      const directory = await lockedDirectory(em, directoryId);
+      const directory = await scimDirectory(em, principal, true);
       const group = await findGroup(em, directoryId, id);
       const next =
         plan.attributes.length > 0
@@ -179,9 +193,10 @@ export async function patchGroup(
 }
 
 /** DELETE: the group and its memberships go; its members' roles are recomputed without it. */
-export async function deleteGroup(ctx: IdentityContext, directoryId: string, id: string, requestId: string) {
+export async function deleteGroup(ctx: IdentityContext, principal: DirectoryPrincipal, id: string, requestId: string) {
+  const { directoryId } = principal;
   await commit(ctx, async (em) => {
-    const directory = await lockedDirectory(em, directoryId);
+    const directory = await scimDirectory(em, principal, true);
     const group = await findGroup(em, directoryId, id);
     const formerMembers = await removeAllMembers(em, group.id);
     em.remove(group);

@@ -1,8 +1,9 @@
 import type { DirectoryPrincipal, ScimPatchInput } from '@gatehouse/contracts';
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
 import { commit, type IdentityContext, readEm } from '../context.js';
-import { type Directory, DirectorySchema } from '../directories/entities.js';
+import type { Directory } from '../directories/entities.js';
+import { scimDirectory } from '../directories/scim-directory.js';
 import { projectAttributes } from '../scim/attributes.js';
 import { type ScimUser, ScimUserSchema } from '../scim/entities.js';
 import { findScimPage, listResponse, type ScimPageQuery } from '../scim/list.js';
@@ -19,21 +20,6 @@ import { writeScimUser } from './updates.js';
 export interface AttributeQuery {
   attributes?: string;
   excludedAttributes?: string;
-}
-
-/**
- * The calling directory; the gateway refuses a deleted one's token, this is for the seconds in between.
- * A write locks it first (directory-roles/lock.ts): the directory's SCIM writes take turns, and
- * always lock the directory before any user row, so a user PATCH and a group PATCH cannot deadlock.
- */
-async function loadDirectory(em: EntityManager, principal: DirectoryPrincipal, forWrite = false): Promise<Directory> {
-  const directory = await em.findOne(
-    DirectorySchema,
-    { id: principal.directoryId, organizationId: principal.organizationId, deletedAt: null },
-    forWrite ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
-  );
-  if (!directory) throw new ScimError(404, 'Directory not found');
-  return directory;
 }
 
 /**
@@ -59,7 +45,7 @@ export async function listScimUsers(
   query: ScimPageQuery & AttributeQuery,
 ) {
   const em = readEm(ctx);
-  const directory = await loadDirectory(em, principal);
+  const directory = await scimDirectory(em, principal);
   const page = await findScimPage(em, 'users', directory.id, query);
   const rows = page.ids.length > 0 ? await em.find(ScimUserSchema, { id: { $in: page.ids }, deletedAt: null }) : [];
   const byId = new Map(rows.map((row) => [row.id, row]));
@@ -78,7 +64,7 @@ export async function getScimUser(
   query: AttributeQuery,
 ) {
   const em = readEm(ctx);
-  const directory = await loadDirectory(em, principal);
+  const directory = await scimDirectory(em, principal);
   return projectAttributes(await present(ctx, em, await loadScimUser(em, directory, id)), query);
 }
 
@@ -92,7 +78,7 @@ export async function createScimUser(
   const passwordHash = await unusablePasswordHash(ctx);
   return writing(() =>
     commit(ctx, async (em) => {
-      const directory = await loadDirectory(em, principal, true);
+      const directory = await scimDirectory(em, principal, true);
       const row = await provisionScimUser(ctx, em, directory, fields, passwordHash, requestId);
       return presentScimUser(ctx, row, []);
     }),
@@ -109,7 +95,7 @@ export async function replaceScimUser(
 ) {
   return writing(() =>
     commit(ctx, async (em) => {
-      const directory = await loadDirectory(em, principal, true);
+      const directory = await scimDirectory(em, principal, true);
       const row = await loadScimUser(em, directory, id);
       await writeScimUser(ctx, em, directory, row, readUserInput(body, row.active), requestId);
       return present(ctx, em, row);
@@ -130,7 +116,7 @@ export async function patchScimUser(
 ) {
   return writing(() =>
     commit(ctx, async (em) => {
-      const directory = await loadDirectory(em, principal, true);
+      const directory = await scimDirectory(em, principal, true);
       const row = await loadScimUser(em, directory, id);
       const patched = applyScimPatch(storedAsBody(row), patch.Operations);
       const fields = readUserInput(checkUserBody(patched), row.active);
@@ -147,7 +133,7 @@ export async function removeScimUser(
   requestId: string,
 ) {
   await commit(ctx, async (em) => {
-    const directory = await loadDirectory(em, principal, true);
+    const directory = await scimDirectory(em, principal, true);
     await deleteScimUser(ctx, em, directory, await loadScimUser(em, directory, id), requestId);
   });
 }
