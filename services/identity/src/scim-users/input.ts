@@ -3,7 +3,7 @@ import type { Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { scimBoolean } from '../scim/booleans.js';
 import { ScimError } from '../scim/protocol.js';
-import { normalizeDomain } from '../sso/domains.js';
+import { normalizeAddress } from '../sso/domains.js';
 
 export type ScimUserBody = Static<typeof ScimUserInput>;
 
@@ -119,7 +119,7 @@ function addressOf(body: ScimUserBody): string {
     emails.find((email) => email.type?.toLowerCase() === 'work') ??
     emails[0];
   const raw = chosen?.value ?? (body.userName.includes('@') ? body.userName : null);
-  const address = raw === null ? null : normalizeAddress(raw);
+  const address = raw === null ? null : storableAddress(raw);
   if (!address) {
     throw new ScimError(
       400,
@@ -132,18 +132,9 @@ function addressOf(body: ScimUserBody): string {
   return address;
 }
 
-/**
- * One `@`, a non-empty local part without spaces, the domain normalised as verified domains are:
- * `x@victim.com@acme.com` must not count for acme.com, nor `bob@acme.com.` be a second bob.
- */
-export function normalizeAddress(raw: string): string | null {
-  const parts = raw.trim().split('@');
-  if (parts.length !== 2) return null;
-  const [local, domain] = parts as [string, string];
-  if (!local || /\s/.test(local)) return null;
-  const normalized = normalizeDomain(domain);
-  const address = normalized ? `${local.toLowerCase()}@${normalized}` : null;
-  // An internationalised domain grows as ASCII: the address must still fit where addresses are kept.
+/** The stored spelling (sso/domains.ts), within what an address column holds: an IDN grows as ASCII. */
+function storableAddress(raw: string): string | null {
+  const address = normalizeAddress(raw);
   return address && address.length <= MAX_ADDRESS ? address : null;
 }
 

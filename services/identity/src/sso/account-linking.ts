@@ -6,7 +6,7 @@ import { commit, type IdentityContext } from '../context.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
 import { type User, UserSchema } from '../users/entities.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
-import { normalizeDomain } from './domains.js';
+import { normalizeAddress } from './domains.js';
 import { type SsoConnection, SsoIdentitySchema } from './entities.js';
 import { isDomainVerifiedFor } from './identify.js';
 import { loadLiveConnection } from './live-connection.js';
@@ -45,19 +45,11 @@ export async function linkOrCreateAccount(
 const UNUSABLE_EMAIL = () =>
   ssoRefused('SSO_EMAIL_INVALID', 'The identity provider sent an address that is not a single email address');
 
-/**
- * The IdP's address in the one spelling we look up, link and store: exactly one `@`, a non-empty local
- * part, the domain normalised as verified domains are (lower-case, IDN as ASCII). Otherwise
- * `x@victim.com@acme.com` would count for acme.com, and `bob@acme.com.` would be a second bob.
- */
+/** The IdP's address as we store it (sso/domains.ts normalizeAddress), or SSO_EMAIL_INVALID. */
 export function normalizeIdpEmail(raw: string): string {
-  const parts = raw.trim().split('@');
-  if (parts.length !== 2) throw UNUSABLE_EMAIL();
-  const [local, domain] = parts as [string, string];
-  if (!local || /\s/.test(local)) throw UNUSABLE_EMAIL();
-  const normalized = normalizeDomain(domain);
-  if (!normalized) throw UNUSABLE_EMAIL();
-  return `${local.toLowerCase()}@${normalized}`;
+  const address = normalizeAddress(raw);
+  if (!address) throw UNUSABLE_EMAIL();
+  return address;
 }
 
 const OUTSIDE_DOMAINS = () =>

@@ -21,6 +21,20 @@ export function normalizeDomain(input: string): string | null {
   return /^[0-9]+$/.test(labels.at(-1)!) ? null : ascii;
 }
 
+/**
+ * An address an IdP or a directory sends, in the one spelling we look up, link and store: exactly one
+ * `@`, a non-empty local part without spaces, the domain normalised as verified domains are. So
+ * `x@victim.com@acme.com` does not count for acme.com, nor is `bob@acme.com.` a second bob. Null otherwise.
+ */
+export function normalizeAddress(raw: string): string | null {
+  const parts = raw.trim().split('@');
+  if (parts.length !== 2) return null;
+  const [local, domain] = parts as [string, string];
+  if (!local || /\s/.test(local)) return null;
+  const normalized = normalizeDomain(domain);
+  return normalized ? `${local.toLowerCase()}@${normalized}` : null;
+}
+
 /** The record an organization publishes to prove it holds the domain. */
 export function verificationRecord(domain: OrganizationDomain) {
   return {
