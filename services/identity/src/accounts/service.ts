@@ -12,6 +12,7 @@ import { type EntityManager, UniqueConstraintViolationException } from '@mikro-o
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { organizationCount, upsertMembership } from '../memberships/service.js';
 import { queueVerification } from '../one-time-tokens/links.js';
+import { announceUserUpdated } from '../users/announce.js';
 import { presentUser, type User, UserSchema } from '../users/entities.js';
 import { checkPasswordStrength, findUserByEmail, getUser, isHandleTaken, normalizeEmail } from '../users/queries.js';
 
@@ -124,12 +125,7 @@ export async function updateMe(
       }
       if (changes.fullName) found.fullName = changes.fullName.trim();
       found.updatedAt = new Date();
-      recordEvent(
-        em,
-        EVENT_SUBJECTS.userUpdated,
-        { userId, email: found.email, name: found.fullName, handle: found.handle, isVerified: found.isVerified },
-        requestId,
-      );
+      announceUserUpdated(em, found, requestId);
       return found;
     });
     return presentUser(user, await organizationCount(readEm(ctx), userId));

@@ -1,10 +1,11 @@
-import { EVENT_SUBJECTS, type Principal } from '@gatehouse/contracts';
-import { randomSecret, recordEvent } from '@gatehouse/service-kit';
+import type { Principal } from '@gatehouse/contracts';
+import { randomSecret } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { queuePasswordReset, queueVerification } from '../one-time-tokens/links.js';
 import { consumeToken } from '../one-time-tokens/service.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
+import { announceUserUpdated } from '../users/announce.js';
 import type { User } from '../users/entities.js';
 import { findUserByEmail, getUser } from '../users/queries.js';
 
@@ -60,12 +61,7 @@ export async function takeOverUnverified(
 export function markVerified(em: EntityManager, user: User, requestId: string): void {
   user.isVerified = true;
   user.verifiedAt = new Date();
-  recordEvent(
-    em,
-    EVENT_SUBJECTS.userUpdated,
-    { userId: user.id, email: user.email, name: user.fullName, handle: user.handle, isVerified: true },
-    requestId,
-  );
+  announceUserUpdated(em, user, requestId);
 }
 
 /** Answers the same whether or not the address has an account (no enumeration). */

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { uniqueHandle } from '../accounts/service.js';
 import type { IdentityContext } from '../context.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
+import { announceUserUpdated } from '../users/announce.js';
 import { type User, UserSchema } from '../users/entities.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
 import type { ScimUserFields } from './input.js';
@@ -110,11 +111,5 @@ export async function renameOwnedAccount(em: EntityManager, userId: string, full
   if (user.fullName === fullName) return;
   user.fullName = fullName;
   user.updatedAt = new Date();
-  recordEvent(em, EVENT_SUBJECTS.userUpdated, {
-    userId: user.id,
-    email: user.email,
-    name: user.fullName,
-    handle: user.handle,
-    isVerified: user.isVerified,
-  });
+  announceUserUpdated(em, user);
 }

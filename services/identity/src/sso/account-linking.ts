@@ -4,6 +4,7 @@ import { type EntityManager, LockMode, UniqueConstraintViolationException } from
 import { uniqueHandle } from '../accounts/service.js';
 import { commit, type IdentityContext } from '../context.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
+import { announceUserUpdated } from '../users/announce.js';
 import { type User, UserSchema } from '../users/entities.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
 import { normalizeAddress } from './domains.js';
@@ -84,7 +85,7 @@ async function linkInTransaction(
     const verified = await takeIdpVerification(em, connection, user, profile);
     if (renamed || verified) {
       user.updatedAt = now;
-      announceUser(em, user);
+      announceUserUpdated(em, user);
     }
     return { user, isNew: false };
   }
@@ -133,7 +134,7 @@ async function linkExisting(
     fresh.updatedAt = new Date();
     fresh.isVerified = true;
     fresh.verifiedAt = new Date();
-    announceUser(em, fresh);
+    announceUserUpdated(em, fresh);
   }
   return fresh;
 }
@@ -165,7 +166,7 @@ async function createUser(
   // Rows that point at the user are written after it (entities hold ids, not ORM relations).
   await em.flush();
   recordEvent(em, EVENT_SUBJECTS.userRegistered, { userId: user.id, email, name });
-  if (verified) announceUser(em, user);
+  if (verified) announceUserUpdated(em, user);
   return user;
 }
 
@@ -194,16 +195,6 @@ async function takeIdpVerification(
   user.isVerified = true;
   user.verifiedAt = new Date();
   return true;
-}
-
-function announceUser(em: EntityManager, user: User): void {
-  recordEvent(em, EVENT_SUBJECTS.userUpdated, {
-    userId: user.id,
-    email: user.email,
-    name: user.fullName,
-    handle: user.handle,
-    isVerified: user.isVerified,
-  });
 }
 
 function displayName(profile: IdpProfile, email: string): string {
