@@ -69,6 +69,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     identity: config.IDENTITY_URL,
     organization: config.ORGANIZATION_URL,
     project: config.PROJECT_URL,
+    audit: config.AUDIT_URL,
   };
   const breakers = new UpstreamBreakers(
     Object.keys(upstreams) as Upstream[],

@@ -12,6 +12,7 @@ export const GatewayConfig = Type.Object({
   IDENTITY_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4001' }),
   ORGANIZATION_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4002' }),
   PROJECT_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4003' }),
+  AUDIT_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4005' }),
   /** The web console's static server (services/console), served at `/`. */
   CONSOLE_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4004' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),

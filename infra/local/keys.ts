@@ -98,14 +98,17 @@ export function selfSignedKeyPair(commonName: string, days = 30): { privateKeyPe
   return { privateKeyPem: block('PRIVATE KEY'), certificatePem: block('CERTIFICATE') };
 }
 
-/** MFA_ENCRYPTION_KEY: `kid:base64(32 bytes)`, sealing authenticator-app secrets (docs/mfa.md rotates it). */
+/**
+ * A sealing key, `kid:base64(32 bytes)`: MFA_ENCRYPTION_KEY (authenticator-app secrets, docs/mfa.md rotates it)
+ * and WEBHOOK_ENCRYPTION_KEY (webhook signing secrets).
+ */
 export function freshMfaKey(): string {
   return `k${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;
 }
 
-/** identity's MFA key, made once per checkout like the keys above. */
-export async function localMfaKey(directory: string): Promise<string> {
-  const path = join(directory, 'mfa.key');
+/** identity's MFA key (`mfa.key`) or audit's webhook key (`webhook.key`), made once per checkout like the keys above. */
+export async function localMfaKey(directory: string, file = 'mfa.key'): Promise<string> {
+  const path = join(directory, file);
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch {
@@ -140,9 +143,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`SAML_SP_PRIVATE_KEY="${oneLine(sso.samlPrivateKeyPem)}"`);
   console.log(`SAML_SP_CERTIFICATE="${oneLine(sso.samlCertificatePem)}"`);
   console.log(`MFA_ENCRYPTION_KEY="${freshMfaKey()}"`);
+  console.log(`WEBHOOK_ENCRYPTION_KEY="${freshMfaKey()}"`);
   // Letters and digits, starting with a letter: safe in a URL and in nats-server's `$VAR` expansion.
   const password = () => `p${randomBytes(24).toString('hex')}`;
-  for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'GATEWAY'])
+  for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'AUDIT', 'GATEWAY'])
     console.log(`NATS_${user}_PASSWORD=${password()}`);
   console.log(`REDIS_PASSWORD=${password()}`);
 }

@@ -1,7 +1,7 @@
 /**
  * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS (one that is
  * not up yet is reported, not fatal: every process waits for its dependencies), makes the principal
- * and OAuth signing keys once, builds the web console, starts identity, organization, project, the
+ * and OAuth signing keys once, builds the web console, starts identity, organization, project, audit, the
  * console and the gateway as their own processes (each service migrates its own database, created if
  * missing), and prints the URL once all are ready.
  * Ctrl-C stops everything.
@@ -72,6 +72,7 @@ async function main() {
   const oauth = await localOAuthSecrets(join(root, '.data/keys'));
   const sso = await localSsoSecrets(join(root, '.data/keys'));
   const mfaKey = await localMfaKey(join(root, '.data/keys'));
+  const webhookKey = await localMfaKey(join(root, '.data/keys'), 'webhook.key');
   const identityOAuth = {
     OAUTH_SIGNING_KEYS: env.OAUTH_SIGNING_KEYS ?? oauth.signingKeyPem,
     OAUTH_COOKIE_KEYS: env.OAUTH_COOKIE_KEYS ?? oauth.cookieKey,
@@ -89,6 +90,12 @@ async function main() {
     organization: env.ORGANIZATION_PORT ?? '4002',
     project: env.PROJECT_PORT ?? '4003',
     console: env.CONSOLE_PORT ?? '4004',
+    audit: env.AUDIT_PORT ?? '4005',
+  };
+  const auditSettings = {
+    WEBHOOK_ENCRYPTION_KEY: env.WEBHOOK_ENCRYPTION_KEY ?? webhookKey,
+    // Local receivers (a tunnel, a request bin on this machine) are reachable in development only.
+    WEBHOOK_ALLOW_PRIVATE_URLS: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? 'true',
   };
   const common = {
     NATS_URL: natsUrl,
@@ -98,7 +105,7 @@ async function main() {
     LOG_PRETTY: env.LOG_PRETTY ?? (process.stdout.isTTY ? '1' : '0'),
   };
   const services: Array<{ name: string; entry: string; env: Record<string, string> }> = (
-    ['identity', 'organization', 'project'] as const
+    ['identity', 'organization', 'project', 'audit'] as const
   ).map((name) => ({
     name,
     entry: `services/${name}/src/main.ts`,
@@ -108,6 +115,7 @@ async function main() {
       DATABASE_URL: databaseFor(name),
       PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
       ...(name === 'identity' ? identityOAuth : {}),
+      ...(name === 'audit' ? auditSettings : {}),
     },
   }));
   const gateway = {
@@ -121,6 +129,7 @@ async function main() {
       IDENTITY_URL: `http://127.0.0.1:${ports.identity}`,
       ORGANIZATION_URL: `http://127.0.0.1:${ports.organization}`,
       PROJECT_URL: `http://127.0.0.1:${ports.project}`,
+      AUDIT_URL: `http://127.0.0.1:${ports.audit}`,
       CONSOLE_URL: `http://127.0.0.1:${ports.console}`,
       // `pnpm dev:console` serves the console with hot reload from Vite's own origin.
       CORS_ORIGINS: env.CORS_ORIGINS ?? 'http://localhost:5173',

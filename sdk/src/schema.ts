@@ -1710,6 +1710,264 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/user/organizations/{organizationId}/audit-logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Search an organization's audit log, newest first
+     * @description Owners (`organization:manage-security`) see every record; other members see the records of their own actions.
+     *
+     *     **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     *
+     *     Needs a membership whose role grants `organization:read`.
+     */
+    get: operations['listAuditLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/audit-logs/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Export an organization's audit log
+     * @description Streamed, oldest first, one record per line (`jsonl`) or a header row and one row per record (`csv`, changes as JSON). Same filters as the list.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['exportAuditLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/audit-logs/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Recompute the organization's hash chain and report the first broken link
+     * @description Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['verifyAuditLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/audit-logs/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read the organization's audit log retention
+     * @description Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['getAuditSettings'];
+    /**
+     * Change the organization's audit log retention
+     * @description Needs a membership whose role grants `organization:manage-security`.
+     */
+    put: operations['updateAuditSettings'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/me/audit-logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Search the account's own security log, newest first
+     * @description Sign-ins (failed ones too), sessions, API keys and their refusals, OAuth apps, second factors.
+     *
+     *     **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     */
+    get: operations['listMyAuditLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the organization's webhook endpoints
+     * @description **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['listWebhooks'];
+    put?: never;
+    /**
+     * Add a webhook endpoint
+     * @description An `https` URL on a public address. The signing secret is answered once; deliveries follow the Standard Webhooks spec.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['createWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/webhooks/{webhookId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read a webhook endpoint
+     * @description Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['getWebhook'];
+    /**
+     * Change a webhook endpoint
+     * @description `enabled: true` turns a disabled endpoint back on; its pending deliveries resume.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    put: operations['updateWebhook'];
+    post?: never;
+    /**
+     * Remove a webhook endpoint (its pending deliveries are dropped)
+     * @description Needs a membership whose role grants `organization:manage-security`.
+     */
+    delete: operations['deleteWebhook'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/webhooks/{webhookId}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the signing secret
+     * @description For 24 hours deliveries carry two signatures (new and old secret) in `webhook-signature`, so a receiver can switch over at its own pace.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['rotateWebhookSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/webhooks/{webhookId}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a `webhook.test` message
+     * @description Errors of this route beyond the common ones: `CONFLICT`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['testWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/webhooks/{webhookId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An endpoint's delivery log, newest first
+     * @description **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    get: operations['listWebhookDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a delivered or failed message again (same `webhook-id`)
+     * @description Errors of this route beyond the common ones: `CONFLICT`.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
+     */
+    post: operations['redeliverWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/oauth2/auth': {
     parameters: {
       query?: never;
@@ -2335,6 +2593,9 @@ export interface components {
         | 'members:read'
         | 'members:write'
         | 'payments:read'
+        | 'audit-logs:read'
+        | 'webhooks:read'
+        | 'webhooks:write'
       )[];
       metadata: components['schemas']['ApiKeyMetadata'];
       expiresAt: string | null;
@@ -2347,6 +2608,56 @@ export interface components {
     };
     ApiKeyMetadata: {
       organizationId?: string;
+    };
+    AuditChainVerification: {
+      intact: boolean;
+      checked: number;
+      firstBroken: {
+        id: string;
+        sequence: number;
+        reason: 'hash_mismatch' | 'link_mismatch' | 'sequence_gap';
+      } | null;
+      anchor: {
+        sequence: number;
+        hash: string;
+      } | null;
+    };
+    AuditRecord: {
+      id: string;
+      organizationId: string | null;
+      userId: string | null;
+      action: string;
+      actor: {
+        /** @enum {string} */
+        type: 'user' | 'api_key' | 'oauth_app' | 'scim' | 'system';
+        id: string;
+        userId: string | null;
+        name: string | null;
+      };
+      target: {
+        type: string;
+        id: string;
+        name: string | null;
+      };
+      changes: {
+        [key: string]: {
+          before?: unknown;
+          after?: unknown;
+        };
+      } | null;
+      outcome: 'success' | 'failure';
+      reason: string | null;
+      ip: string | null;
+      userAgent: string | null;
+      requestId: string | null;
+      /** Format: date-time */
+      occurredAt: string;
+      sequence: number;
+      previousHash: string;
+      hash: string;
+    };
+    AuditSettings: {
+      retentionDays: number;
     };
     AuthorizationServerMetadata: {
       issuer: string;
@@ -2519,6 +2830,9 @@ export interface components {
         | 'members:read'
         | 'members:write'
         | 'payments:read'
+        | 'audit-logs:read'
+        | 'webhooks:read'
+        | 'webhooks:write'
         | 'openid'
         | 'profile'
         | 'email'
@@ -2559,6 +2873,9 @@ export interface components {
         | 'members:read'
         | 'members:write'
         | 'payments:read'
+        | 'audit-logs:read'
+        | 'webhooks:read'
+        | 'webhooks:write'
         | 'openid'
         | 'profile'
         | 'email'
@@ -2899,6 +3216,47 @@ export interface components {
     };
     WebAuthnOptionsJson: {
       [key: string]: unknown;
+    };
+    Webhook: {
+      id: string;
+      organizationId: string;
+      url: string;
+      events: string[];
+      description: string | null;
+      enabled: boolean;
+      disabledReason: string | null;
+      secretStart: string;
+      previousSecretExpiresAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    WebhookAttempt: {
+      /** Format: date-time */
+      attemptedAt: string;
+      statusCode: number | null;
+      latencyMs: number;
+      responseExcerpt: string | null;
+      error: string | null;
+    };
+    WebhookDelivery: {
+      id: string;
+      webhookId: string;
+      messageId: string;
+      eventType: string;
+      recordId: string | null;
+      status: 'pending' | 'succeeded' | 'failed';
+      attempts: number;
+      nextAttemptAt: string | null;
+      attemptLog: components['schemas']['WebhookAttempt'][];
+      /** Format: date-time */
+      createdAt: string;
+      completedAt: string | null;
+    };
+    WebhookWithSecret: {
+      webhook: components['schemas']['Webhook'];
+      secret: string;
     };
     /**
      * @description Every error code, with the HTTP status it always travels with:
@@ -4676,6 +5034,9 @@ export interface operations {
                 | 'members:read'
                 | 'members:write'
                 | 'payments:read'
+                | 'audit-logs:read'
+                | 'webhooks:read'
+                | 'webhooks:write'
               )[];
               metadata: components['schemas']['ApiKeyMetadata'];
               expiresAt: string | null;
@@ -5320,6 +5681,9 @@ export interface operations {
                 | 'members:read'
                 | 'members:write'
                 | 'payments:read'
+                | 'audit-logs:read'
+                | 'webhooks:read'
+                | 'webhooks:write'
                 | 'openid'
                 | 'profile'
                 | 'email'
@@ -5454,6 +5818,9 @@ export interface operations {
                 | 'members:read'
                 | 'members:write'
                 | 'payments:read'
+                | 'audit-logs:read'
+                | 'webhooks:read'
+                | 'webhooks:write'
                 | 'openid'
                 | 'profile'
                 | 'email'
@@ -10777,6 +11144,721 @@ export interface operations {
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listAuditLogs: {
+    parameters: {
+      query?: {
+        action?: string;
+        actorId?: string;
+        targetId?: string;
+        since?: string;
+        until?: string;
+        /** @description A case-insensitive substring to search for (wildcards are literal). */
+        q?: string;
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Search an organization's audit log, newest first */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['AuditRecord'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  exportAuditLogs: {
+    parameters: {
+      query?: {
+        action?: string;
+        actorId?: string;
+        targetId?: string;
+        since?: string;
+        until?: string;
+        q?: string;
+        format?: 'jsonl' | 'csv';
+      };
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Export an organization's audit log */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          /** @description attachment; filename="audit-log-<organizationId>.jsonl" (or .csv) */
+          'content-disposition'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson': string;
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  verifyAuditLogs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Recompute the organization's hash chain and report the first broken link */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['AuditChainVerification'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getAuditSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read the organization's audit log retention */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['AuditSettings'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  updateAuditSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AuditSettings'];
+      };
+    };
+    responses: {
+      /** @description Change the organization's audit log retention */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['AuditSettings'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listMyAuditLogs: {
+    parameters: {
+      query?: {
+        action?: string;
+        actorId?: string;
+        targetId?: string;
+        since?: string;
+        until?: string;
+        /** @description A case-insensitive substring to search for (wildcards are literal). */
+        q?: string;
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Search the account's own security log, newest first */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['AuditRecord'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: {
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description List the organization's webhook endpoints */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Webhook'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          url: string;
+          events: string[];
+          description?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Add a webhook endpoint */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 201;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['WebhookWithSecret'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read a webhook endpoint */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Webhook'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  updateWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          url?: string;
+          events?: string[];
+          description?: string | null;
+          enabled?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Change a webhook endpoint */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Webhook'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Remove a webhook endpoint (its pending deliveries are dropped) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: null;
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  rotateWebhookSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Rotate the signing secret */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['WebhookWithSecret'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  testWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Send a `webhook.test` message */
+      202: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 202;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['WebhookDelivery'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'succeeded' | 'failed';
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An endpoint's delivery log, newest first */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['WebhookDelivery'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  redeliverWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+        webhookId: string;
+        deliveryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Send a delivered or failed message again (same `webhook-id`) */
+      202: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 202;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['WebhookDelivery'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
       429: components['responses']['RateLimited'];
       503: components['responses']['ServiceUnavailable'];
       default: components['responses']['Error'];

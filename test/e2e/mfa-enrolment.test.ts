@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '@gatehouse/contracts';
+import { Keyring } from '@gatehouse/service-kit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Keyring } from '../../services/identity/src/sealing/keyring.js';
 import { ApiClient, type Json } from '../support/client.js';
 import { launchBrowser } from '../support/console.js';
 import { createKey, keyClient, signedInUser } from '../support/flows.js';

@@ -14,6 +14,10 @@ import { inject } from 'vitest';
 import { buildGateway } from '../../gateway/src/app.js';
 import { GatewayConfig } from '../../gateway/src/config.js';
 import { createGatewayDeps, type GatewayDeps } from '../../gateway/src/deps.js';
+import { buildApp as buildAudit } from '../../services/audit/src/app.js';
+import type { AuditConfig } from '../../services/audit/src/config.js';
+import { auditService } from '../../services/audit/src/definition.js';
+import { auditTestConfig } from '../../services/audit/test/harness.js';
 import { buildConsole } from '../../services/console/src/app.js';
 import { buildApp as buildIdentity } from '../../services/identity/src/app.js';
 import type { IdentityConfig } from '../../services/identity/src/config.js';
@@ -34,7 +38,7 @@ async function listen(app: HttpApp): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-export type StackProcess = 'identity' | 'organization' | 'project' | 'gateway';
+export type StackProcess = 'identity' | 'organization' | 'project' | 'audit' | 'gateway';
 
 export interface Stack {
   ns: TestNamespace;
@@ -43,7 +47,9 @@ export interface Stack {
   identity: TestService<IdentityConfig>;
   organization: TestService<OrganizationConfig>;
   project: TestService<ProjectConfig>;
-  urls: { gateway: string; identity: string; organization: string; project: string; console: string };
+  /** Started only when the suite asks for it (`audit: true`); its routes answer 503 otherwise. */
+  audit: TestService<AuditConfig> | null;
+  urls: { gateway: string; identity: string; organization: string; project: string; audit: string; console: string };
   gateways: Array<{ app: HttpApp; deps: GatewayDeps; url: string }>;
   /** Starts one more gateway replica on the same services, Redis and NATS. */
   addGateway(
@@ -72,6 +78,8 @@ export async function startStack(
      * address as the relying-party id, and Chromium counts http://localhost as a secure context.
      */
     publicHost?: '127.0.0.1' | 'localhost';
+    /** Start the audit service too (the audit log and webhooks), with these config overrides. */
+    audit?: boolean | Record<string, unknown>;
   } = {},
 ): Promise<Stack> {
   const ns = options.unprefixedSubjects
@@ -120,9 +128,25 @@ export async function startStack(
     (deps) => buildProject(deps),
     { ownsStream: false },
   );
+  const audit = options.audit
+    ? await startTestService(
+        auditService,
+        auditTestConfig(ns, keys, {
+          SMTP_URL: smtpUrl,
+          PUBLIC_URL: publicUrl,
+          NATS_URL: natsUrlOf('audit'),
+          ...(typeof options.audit === 'object' ? options.audit : {}),
+        }),
+        keys,
+        (deps) => buildAudit(deps, { mailer: smtpMailer(smtpUrl, 'Gatehouse <no-reply@example.test>') }),
+        { ownsStream: false },
+      )
+    : null;
   const identityUrl = await listen(identity.app);
   const organizationUrl = await listen(organization.app);
   const projectUrl = await listen(project.app);
+  // Without the audit service its routes reach a closed port: 503, as with the service down.
+  const auditUrl = audit ? await listen(audit.app) : `http://127.0.0.1:${await freePort()}`;
   const consoleApp = await buildConsole(
     { HOST: '127.0.0.1', PORT: 0, CONSOLE_DIST_DIR: inject('consoleDistDir'), LOG_LEVEL: 'silent' },
     createLogger('console', process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -137,6 +161,7 @@ export async function startStack(
       IDENTITY_URL: identityUrl,
       ORGANIZATION_URL: organizationUrl,
       PROJECT_URL: projectUrl,
+      AUDIT_URL: auditUrl,
       CONSOLE_URL: consoleUrl,
       NATS_URL: natsUrlOf('gateway'),
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -173,11 +198,13 @@ export async function startStack(
     identity,
     organization,
     project,
+    audit,
     urls: {
       gateway: first.url,
       identity: identityUrl,
       organization: organizationUrl,
       project: projectUrl,
+      audit: auditUrl,
       console: consoleUrl,
     },
     gateways,
@@ -189,6 +216,7 @@ export async function startStack(
       }
       await consoleApp.close();
       await project.close();
+      await audit?.close();
       await organization.close();
       await identity.close();
       await smtp.stop();

@@ -169,6 +169,7 @@ export async function signPrincipal(deps: Pick<PipelineDeps, 'signer'>, request:
     principal: request.gateway.principal,
     requestId: request.id,
     clientIp: request.ip,
+    ...(typeof request.headers['user-agent'] === 'string' && { userAgent: request.headers['user-agent'] }),
   });
 }
 

@@ -3,6 +3,7 @@ import {
   createLogger,
   createMailer,
   createServiceDeps,
+  Keyring,
   loadConfig,
   type Mailer,
   MailRelay,
@@ -12,7 +13,6 @@ import { LastUsedTracker } from './api-keys/last-used.js';
 import { IdentityConfig } from './config.js';
 import type { IdentityContext } from './context.js';
 import { identityService } from './definition.js';
-import { Keyring } from './sealing/keyring.js';
 import { SessionService } from './sessions/service.js';
 import { PasswordHasher } from './users/passwords.js';
 

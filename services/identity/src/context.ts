@@ -1,8 +1,8 @@
+import type { Keyring } from '@gatehouse/service-kit';
 import { commitAndKick, type MailRelay, type ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LastUsedTracker } from './api-keys/last-used.js';
 import type { IdentityConfig } from './config.js';
-import type { Keyring } from './sealing/keyring.js';
 import type { SessionService } from './sessions/service.js';
 import type { PasswordHasher } from './users/passwords.js';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, newId } from '@gatehouse/contracts';
+import { Keyring } from '@gatehouse/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../test/support/totp.js';
 import { deleteMe } from '../src/accounts/deletion.js';
@@ -9,7 +10,6 @@ import { replaceRecoveryCodes, spendRecoveryCode } from '../src/factors/recovery
 import { factorsOf, isEnrolled } from '../src/factors/status.js';
 import { checkTotp, totpAad } from '../src/factors/totp.js';
 import { resealTotpSecrets, resetFactorsOf } from '../src/mfa/operator.js';
-import { Keyring } from '../src/sealing/keyring.js';
 import { type IdentityHarness, startIdentity } from './harness.js';
 
 /**

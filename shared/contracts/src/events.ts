@@ -27,6 +27,15 @@ export const EVENT_SUBJECTS = {
    * applies the changes as an invitation or a removal would (member.added|role_changed|removed follow).
    */
   directoryMembershipsChanged: 'events.identity.directory.memberships_changed',
+  /**
+   * Something worth the audit log that no other event says (a sign-in, a key created, a project deleted):
+   * one subject per producer, so each publishes only under its own name (docs/audit-logs.md).
+   */
+  identityActivity: 'events.identity.activity.recorded',
+  organizationActivity: 'events.organization.activity.recorded',
+  projectActivity: 'events.project.activity.recorded',
+  /** The gateway's own security events (a key refused a route, an account rate-limited): published directly. */
+  gatewayActivity: 'events.gateway.activity.recorded',
 } as const;
 
 export type EventSubject = (typeof EVENT_SUBJECTS)[keyof typeof EVENT_SUBJECTS];
@@ -103,11 +112,68 @@ export const OrganizationData = Type.Object({
   organizationId: Type.String(),
   name: Type.String(),
   slug: Type.String(),
+  /** On an update: the name and slug before (added for the audit log; older events lack it). */
+  previous: Type.Optional(Type.Object({ name: Type.String(), slug: Type.String() })),
 });
+
+/** Who an audit record says acted (docs/audit-logs.md). */
+export const ACTOR_TYPES = ['user', 'api_key', 'oauth_app', 'scim', 'system'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+export const EventActorSchema = Type.Object({
+  type: Type.Unsafe<ActorType>({ type: 'string', enum: [...ACTOR_TYPES] }),
+  /** user id, API key id, OAuth client id, directory id, or the system part's name. */
+  id: Type.String(),
+  /** The person behind an API key or an OAuth app. */
+  userId: Type.Optional(Type.String()),
+});
+export type EventActor = Static<typeof EventActorSchema>;
+
+/**
+ * The request an event was recorded while serving (service-kit attaches it to every event recorded in a
+ * handler, and consumers pass it on to the events they record in turn). Absent for the system's own work.
+ */
+export const EventContextSchema = Type.Object({
+  actor: Type.Optional(EventActorSchema),
+  ip: Type.Optional(Type.String()),
+  userAgent: Type.Optional(Type.String()),
+  requestId: Type.Optional(Type.String()),
+});
+export type EventContext = Static<typeof EventContextSchema>;
+
+export const AuditTargetSchema = Type.Object({
+  type: Type.String(),
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+});
+/** What changed on an update, field by field; never a secret. */
+export const AuditChangesSchema = Type.Record(
+  Type.String(),
+  Type.Object({ before: Type.Optional(Type.Unknown()), after: Type.Optional(Type.Unknown()) }),
+);
+
+/**
+ * An activity event: one audit action (contracts' AUDIT_ACTIONS) that no other event records. `organizationId`
+ * puts it in that organization's log; otherwise it goes to the account log of `userId`.
+ */
+export const ActivityRecordedData = Type.Object({
+  action: Type.String(),
+  organizationId: Type.Union([Type.String(), Type.Null()]),
+  userId: Type.Union([Type.String(), Type.Null()]),
+  /** Who acted, when the request carried no credential (a sign-in names its account here). */
+  actor: Type.Optional(EventActorSchema),
+  target: AuditTargetSchema,
+  changes: Type.Optional(AuditChangesSchema),
+  outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+  /** Why it failed (a machine-readable reason: `invalid_password`, `missing_scope`…). */
+  reason: Type.Optional(Type.String()),
+});
+export type ActivityRecorded = Static<typeof ActivityRecordedData>;
 export const MemberData = Type.Object({
   organizationId: Type.String(),
   userId: Type.String(),
   role: RoleSchema,
+  /** On a role change: the role before (added for the audit log; older events lack it). */
+  previousRole: Type.Optional(Type.String()),
 });
 /**
  * A removal names who left; the role they had is for the record only, so a role this build does not
@@ -133,6 +199,10 @@ export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.memberRoleChanged]: MemberData,
   [EVENT_SUBJECTS.memberRemoved]: MemberRemovedData,
   [EVENT_SUBJECTS.directoryMembershipsChanged]: DirectoryMembershipsChangedData,
+  [EVENT_SUBJECTS.identityActivity]: ActivityRecordedData,
+  [EVENT_SUBJECTS.organizationActivity]: ActivityRecordedData,
+  [EVENT_SUBJECTS.projectActivity]: ActivityRecordedData,
+  [EVENT_SUBJECTS.gatewayActivity]: ActivityRecordedData,
 };
 
 export interface EventDataBySubject {
@@ -149,6 +219,10 @@ export interface EventDataBySubject {
   [EVENT_SUBJECTS.memberRoleChanged]: Static<typeof MemberData>;
   [EVENT_SUBJECTS.memberRemoved]: Static<typeof MemberRemovedData>;
   [EVENT_SUBJECTS.directoryMembershipsChanged]: Static<typeof DirectoryMembershipsChangedData>;
+  [EVENT_SUBJECTS.identityActivity]: ActivityRecorded;
+  [EVENT_SUBJECTS.organizationActivity]: ActivityRecorded;
+  [EVENT_SUBJECTS.projectActivity]: ActivityRecorded;
+  [EVENT_SUBJECTS.gatewayActivity]: ActivityRecorded;
 }
 
 /** What travels on the wire for every event. */
@@ -159,6 +233,8 @@ export interface EventEnvelope<S extends EventSubject = EventSubject> {
   version: 1;
   /** The request that caused the event, so logs can be followed across services. */
   requestId?: string;
+  /** Who caused it and from where (the audit log's actor, ip, userAgent). */
+  context?: EventContext;
   data: EventDataBySubject[S];
 }
 

@@ -1,4 +1,5 @@
 export * from './access-tokens.js';
+export * from './audit.js';
 export * from './console.js';
 export * from './envelope.js';
 export * from './errors.js';

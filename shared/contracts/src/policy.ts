@@ -1,7 +1,7 @@
 import type { CredentialKind } from './principal.js';
 import type { TokenScope } from './scopes.js';
 
-export type Upstream = 'identity' | 'organization' | 'project';
+export type Upstream = 'identity' | 'organization' | 'project' | 'audit';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Per-endpoint rate limits the gateway applies on top of the per-IP and per-credential ones. */

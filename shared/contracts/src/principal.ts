@@ -67,6 +67,8 @@ export interface PrincipalClaims {
   principal: Principal;
   requestId: string;
   clientIp: string;
+  /** The client's User-Agent (cut to 512 characters), for the audit log. */
+  userAgent?: string;
 }
 
 export const PRINCIPAL_HEADER = 'x-gatehouse-principal';

@@ -14,6 +14,9 @@ export const TOKEN_SCOPES = [
   'members:read',
   'members:write',
   'payments:read',
+  'audit-logs:read',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
@@ -75,4 +78,7 @@ export const SCOPE_DESCRIPTIONS: Record<TokenScope, string> = {
   'members:read': 'Read organization members and invitations',
   'members:write': 'Invite, change and remove organization members',
   'payments:read': 'Read payment history',
+  'audit-logs:read': "Read audit logs: your account's, and your organizations' where your role allows",
+  'webhooks:read': "Read organizations' webhook endpoints and their delivery logs",
+  'webhooks:write': 'Add, change, test and remove webhook endpoints, and redeliver',
 };

@@ -2,6 +2,7 @@ import { EVENT_DATA_SCHEMAS, type EventEnvelope, type EventSubject } from '@gate
 import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
 import { AckPolicy, DeliverPolicy, type JsMsg, nanos, StringCodec } from 'nats';
 import { Value } from 'typebox/value';
+import { consumedEventContext, withEventContext } from './event-context.js';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
 import { isOperationalError } from './process-errors.js';
@@ -201,7 +202,7 @@ export class DurableConsumer {
         'all',
       );
       if ((inserted as unknown[]).length === 0) return;
-      if (handler) await handler(event, em);
+      if (handler) await withEventContext(consumedEventContext(event), () => handler(event, em));
     });
   }
 }

@@ -8,6 +8,7 @@ import {
 import { type EntityManager, EntitySchema, LockMode } from '@mikro-orm/postgresql';
 import { StringCodec } from 'nats';
 import { Value } from 'typebox/value';
+import { currentEventContext } from './event-context.js';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
 import { Pump } from './pump.js';
@@ -49,7 +50,10 @@ export function recordEvent<S extends EventSubject>(
   }
   const id = newId();
   const payload: EventEnvelope<S> = { id, type, occurredAt: new Date().toISOString(), version: 1, data };
-  if (requestId) payload.requestId = requestId;
+  const context = currentEventContext();
+  const causedBy = requestId ?? context?.requestId;
+  if (causedBy) payload.requestId = causedBy;
+  if (context) payload.context = context;
   return em.create(OutboxEventSchema, {
     id,
     subject: type,

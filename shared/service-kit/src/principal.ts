@@ -17,6 +17,9 @@ const ALG = 'EdDSA';
 /** Long enough for one proxied request, short enough that a leaked token is useless. */
 export const PRINCIPAL_TOKEN_TTL_SECONDS = 30;
 
+/** What the audit log keeps of a User-Agent header. */
+const USER_AGENT_MAX_LENGTH = 512;
+
 export interface PrincipalSigner {
   sign(claims: PrincipalClaims): Promise<string>;
 }
@@ -32,7 +35,12 @@ export async function createPrincipalSigner(privateKeyPem: string): Promise<Prin
   const kid = await keyId(key);
   return {
     sign: (claims) =>
-      new SignJWT({ principal: claims.principal, rid: claims.requestId, ip: claims.clientIp })
+      new SignJWT({
+        principal: claims.principal,
+        rid: claims.requestId,
+        ip: claims.clientIp,
+        ...(claims.userAgent && { ua: claims.userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
+      })
         .setProtectedHeader({ alg: ALG, kid })
         .setIssuer(PRINCIPAL_ISSUER)
         .setAudience(PRINCIPAL_AUDIENCE)
@@ -80,6 +88,7 @@ export async function createPrincipalVerifier(publicKeysPem: string): Promise<Pr
         principal: payload.principal as Principal,
         requestId: String(payload.rid ?? ''),
         clientIp: String(payload.ip ?? ''),
+        ...(typeof payload.ua === 'string' && { userAgent: payload.ua }),
       };
     },
   };
@@ -89,6 +98,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
     clientIp: string;
+    /** The client's User-Agent as the gateway signed it (absent when it sent none). */
+    userAgent: string | undefined;
   }
 }
 
@@ -117,6 +128,7 @@ export function requireGatewayPrincipal(
   // request's); its decorator typing cannot express a union-typed property, hence the cast.
   app.decorateRequest('principal', null as never);
   app.decorateRequest('clientIp', '');
+  app.decorateRequest('userAgent', undefined);
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';
     if (unguarded.has(path)) return;
@@ -128,6 +140,7 @@ export function requireGatewayPrincipal(
       const claims = await verifier.verify(token);
       request.principal = claims.principal;
       request.clientIp = claims.clientIp;
+      request.userAgent = claims.userAgent;
       verifiedPrincipals.set(request.raw, claims.principal);
     } catch {
       throw new AppError('AUTHENTICATION_REQUIRED', 'Requests must come through the gateway');

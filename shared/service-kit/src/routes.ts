@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from 'typebox';
+import { requestEventContext, withEventContext } from './event-context.js';
 import type { HttpApp } from './http.js';
 import { requireUser } from './principal.js';
 
@@ -117,13 +118,17 @@ export function routeServer(app: HttpApp, options: RouteServerOptions): RouteSer
         },
         ...(serveOptions.attachValidation && { attachValidation: true }),
         ...(tenant && { preHandler: loadTenant(contract, options.tenantAccess!) }),
-        handler: handler as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+        // Events the handler records carry who asked and from where (the audit log's actor, ip, requestId).
+        handler: (request: FastifyRequest, reply: FastifyReply) =>
+          withEventContext(requestEventContext(request), () => (handler as UntypedHandler)(request, reply)),
       });
     },
     within: serverOn,
   });
   return serverOn(app);
 }
+
+type UntypedHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 const routeKey = (contract: Pick<RouteContract, 'method' | 'path'>) => `${contract.method} ${contract.path}`;
 

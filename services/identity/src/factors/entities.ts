@@ -3,7 +3,7 @@ import { ArrayType, BigIntType, EntitySchema } from '@mikro-orm/postgresql';
 /** An authenticator app (RFC 6238). Pending until a code from it is confirmed. */
 export interface MfaTotp {
   userId: string;
-  /** The Base32 secret sealed with MFA_ENCRYPTION_KEY (sealing/keyring.ts); never stored in the clear. */
+  /** The Base32 secret sealed with MFA_ENCRYPTION_KEY (service-kit sealing.ts); never stored in the clear. */
   secretSealed: string;
   confirmedAt: Date | null;
   /** The time step of the last accepted code: a code of this step or an earlier one is refused (replay). */

@@ -1,8 +1,8 @@
 import { AppError } from '@gatehouse/contracts';
+import { SealError } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { verify } from 'otplib';
 import type { IdentityContext } from '../context.js';
-import { SealError } from '../sealing/keyring.js';
 
 /** RFC 6238 as every authenticator app does it: SHA-1, 6 digits, 30-second steps; ±1 step of clock drift. */
 const TOTP_PERIOD_SECONDS = 30;

@@ -1,7 +1,7 @@
+import { SealError } from '@gatehouse/service-kit';
 import { commit, type IdentityContext } from '../context.js';
 import { totpAad } from '../factors/totp.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
-import { SealError } from '../sealing/keyring.js';
 import { findUserByEmail } from '../users/queries.js';
 
 export interface ResealReport {

@@ -1,8 +1,10 @@
+import { AUDIT_ROUTES } from './audit.js';
 import { type NamedRouteContract, namedRoutes } from './contract.js';
 import { AUTHORIZATION_SERVER_ENDPOINTS, IDENTITY_ROUTES } from './identity/index.js';
 import { ORGANIZATION_ROUTES } from './organization.js';
 import { PROJECT_ROUTES } from './project.js';
 
+export * from './audit.js';
 export * from './common.js';
 export * from './contract.js';
 export * from './identity/index.js';
@@ -14,6 +16,7 @@ export const ROUTES: readonly NamedRouteContract[] = [
   ...namedRoutes(IDENTITY_ROUTES),
   ...namedRoutes(ORGANIZATION_ROUTES),
   ...namedRoutes(PROJECT_ROUTES),
+  ...namedRoutes(AUDIT_ROUTES),
 ];
 
 /**

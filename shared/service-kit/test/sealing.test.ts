@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Keyring, SealError } from '../src/sealing/keyring.js';
+import { Keyring, SealError } from '../src/sealing.js';
 
 const key = () => randomBytes(32).toString('base64');
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * AES-256-GCM with named keys (MFA_ENCRYPTION_KEY = `kid:base64,kid:base64…`): the first key seals, every
+ * AES-256-GCM with named keys (e.g. MFA_ENCRYPTION_KEY, WEBHOOK_ENCRYPTION_KEY = `kid:base64,kid:base64…`): the first key seals, every
  * key opens, so a rotation is "put the new key first, re-seal, drop the old one" (docs/mfa.md).
  * Sealed form: `v2.<kid>.<iv>.<tag>.<ciphertext>` (base64url). The AAD binds a sealed value to its row
  * (e.g. `mfa_totp:<userId>`), so a value copied onto another row does not open.
@@ -10,27 +10,31 @@ export class Keyring {
   private readonly byKid: Map<string, Buffer>;
   private readonly tagKey: Buffer;
 
-  private constructor(private readonly keys: { kid: string; key: Buffer }[]) {
+  private constructor(
+    private readonly keys: { kid: string; key: Buffer }[],
+    /** The variable the keys come from, for messages. */
+    private readonly variable: string,
+  ) {
     this.byKid = new Map(keys.map(({ kid, key }) => [kid, key]));
     // A key of its own for account tags, derived so a tag never reveals anything about the sealing key.
     this.tagKey = Buffer.from(hkdfSync('sha256', this.first.key, Buffer.alloc(0), 'gatehouse-mfa-account-tag', 32));
   }
 
-  static parse(value: string): Keyring {
+  static parse(value: string, variable = 'MFA_ENCRYPTION_KEY'): Keyring {
     const keys = value.split(',').map((entry, index) => {
       const separator = entry.indexOf(':');
       const kid = separator === -1 ? 'k1' : entry.slice(0, separator).trim();
       const key = Buffer.from(separator === -1 ? entry.trim() : entry.slice(separator + 1).trim(), 'base64');
-      if (key.length !== 32) throw new Error(`MFA_ENCRYPTION_KEY entry ${index + 1} is not 32 bytes of base64`);
+      if (key.length !== 32) throw new Error(`${variable} entry ${index + 1} is not 32 bytes of base64`);
       return { kid, key };
     });
-    if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error('MFA_ENCRYPTION_KEY names a kid twice');
-    return new Keyring(keys);
+    if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error(`${variable} names a kid twice`);
+    return new Keyring(keys, variable);
   }
 
   private get first(): { kid: string; key: Buffer } {
     const first = this.keys[0];
-    if (!first) throw new Error('MFA_ENCRYPTION_KEY is empty');
+    if (!first) throw new Error(`${this.variable} is empty`);
     return first;
   }
 
@@ -55,7 +59,7 @@ export class Keyring {
     if (version !== 'v2' || !kid || !iv || !tag || ciphertext === undefined)
       throw new SealError('malformed sealed value');
     const key = this.byKid.get(kid);
-    if (!key) throw new SealError(`sealed with key "${kid}", which MFA_ENCRYPTION_KEY no longer lists`);
+    if (!key) throw new SealError(`sealed with key "${kid}", which ${this.variable} no longer lists`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(aad, 'utf8'));
