@@ -86,6 +86,7 @@ export const AUDIT_ACTIONS = {
     'Deliveries failed for three days: the endpoint was disabled',
   ),
   'audit_log.exported': organizationAction('audit_log', 'audit', 'The audit log was exported'),
+  'audit_log.retention_updated': organizationAction('audit_log', 'audit', "The log's retention period changed"),
 
   'user.registered': accountAction('user', EVENT_SUBJECTS.userRegistered, 'The account was created'),
   'user.updated': accountAction('user', EVENT_SUBJECTS.userUpdated, 'Its name, handle or email changed'),
