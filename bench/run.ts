@@ -12,7 +12,9 @@
  *   6. sign-ins per second: password, SAML and OIDC (bench/sign-ins.ts), people signing in concurrently.
  *   7. SCIM provisioning (bench/scim.ts): users/s, a 5,000-member group, filtered lists via the gateway
  *      and direct to identity, and their query plans.
- * `BENCH_ONLY=sign-ins pnpm bench` runs only the sign-ins, `BENCH_ONLY=scim pnpm bench` only SCIM.
+ *   8. the audit log (bench/audit.ts): events/s ingested, and a 1,000,000-record export's throughput and the
+ *      audit process's peak memory beside its size before.
+ * `BENCH_ONLY=requests|sign-ins|scim|audit pnpm bench` runs only that part.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,7 @@ import { createPrincipalSigner, natsConnectionOptions } from '@gatehouse/service
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { localPrincipalKeys } from '../infra/local/keys.js';
+import { auditBench } from './audit.js';
 import { scimBench } from './scim.js';
 import { type FlowResult, measureFlow, passwordFlow, printSignIns, ssoBench } from './sign-ins.js';
 
@@ -32,13 +35,14 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 /** Untimed load first, so every target is measured with a warmed JIT and connection pools. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const PORTS = { gateway: 18080, identity: 18001, organization: 18002, project: 18003, hello: 18999 };
+const PORTS = { gateway: 18080, identity: 18001, organization: 18002, project: 18003, audit: 18005, hello: 18999 };
 const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const run = Date.now().toString(36);
 const PASSWORD = 'a-long-secure-passphrase';
-const ONLY_SIGN_INS = process.env.BENCH_ONLY === 'sign-ins';
-const ONLY_SCIM = process.env.BENCH_ONLY === 'scim';
+/** Each part runs unless BENCH_ONLY names another. */
+const runs = (part: 'requests' | 'sign-ins' | 'scim' | 'audit') =>
+  !process.env.BENCH_ONLY || process.env.BENCH_ONLY === part;
 /** Ours, so the bench can seal the OIDC connection's client secret as identity would. */
 const SSO_SECRET_KEY = randomBytes(32).toString('base64');
 
@@ -159,10 +163,12 @@ async function main() {
     IDENTITY_PORT: String(PORTS.identity),
     ORGANIZATION_PORT: String(PORTS.organization),
     PROJECT_PORT: String(PORTS.project),
+    AUDIT_PORT: String(PORTS.audit),
     PUBLIC_URL: GATEWAY,
     IDENTITY_DATABASE_URL: databaseUrl('identity'),
     ORGANIZATION_DATABASE_URL: databaseUrl('organization'),
     PROJECT_DATABASE_URL: databaseUrl('project'),
+    AUDIT_DATABASE_URL: databaseUrl('audit'),
     NATS_SUBJECT_PREFIX: `bench${run}.`,
     EVENTS_STREAM: `BENCH_${run.toUpperCase()}`,
     RATE_LIMIT_KEY_PREFIX: `gh:bench:${run}`,
@@ -182,7 +188,7 @@ async function main() {
   start(['--import', 'tsx', 'infra/local/start.ts'], env);
   start(['--import', 'tsx', 'bench/hello.ts'], { PORT: String(PORTS.hello) });
   // The gateway's readiness is its own; each service reports its own.
-  for (const port of [PORTS.gateway, PORTS.identity, PORTS.organization, PORTS.project]) {
+  for (const port of [PORTS.gateway, PORTS.identity, PORTS.organization, PORTS.project, PORTS.audit]) {
     await waitFor(`http://127.0.0.1:${port}/readyz`);
   }
   await waitFor(`http://127.0.0.1:${PORTS.hello}/hello`);
@@ -227,7 +233,7 @@ async function main() {
   const body = JSON.stringify({ name: 'Bench project' });
   const jsonHeaders = { 'content-type': 'application/json' };
 
-  if (!ONLY_SIGN_INS && !ONLY_SCIM)
+  if (runs('requests'))
     console.log(
       `\nGatehouse bench — ${CONNECTIONS} connections; a ${WARMUP}s warm-up pass over all targets, then per target ${WARMUP}s warm-up + ${DURATION}s measured; one run, same machine\n`,
     );
@@ -266,9 +272,9 @@ async function main() {
       options: () => withPrincipal({ method: 'POST', body, headers: jsonHeaders }),
     },
   ];
-  if (!ONLY_SIGN_INS && !ONLY_SCIM) await requestTargets(targets);
-  if (!ONLY_SCIM) await signIns(email, organizationId);
-  if (!ONLY_SIGN_INS)
+  if (runs('requests')) await requestTargets(targets);
+  if (runs('sign-ins')) await signIns(email, organizationId);
+  if (runs('scim'))
     await scimBench({
       gateway: GATEWAY,
       identity: `http://127.0.0.1:${PORTS.identity}`,
@@ -277,6 +283,16 @@ async function main() {
       cookie,
       sign: (scimPrincipal) =>
         signer.sign({ principal: scimPrincipal as never, requestId: 'bench', clientIp: '127.0.0.1' }),
+    });
+  if (runs('audit'))
+    await auditBench({
+      gateway: GATEWAY,
+      auditDatabaseUrl: databaseUrl('audit'),
+      organizationId,
+      userId: me.body.data.id as string,
+      cookie,
+      natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      subjectPrefix: `bench${run}.`,
     });
 }
 
@@ -355,7 +371,7 @@ try {
   await new Promise((r) => setTimeout(r, 1500));
   const client = new pg.Client({ connectionString: SERVER });
   await client.connect();
-  for (const service of ['identity', 'organization', 'project']) {
+  for (const service of ['identity', 'organization', 'project', 'audit']) {
     await client.query(`drop database if exists "gatehouse_bench_${service}" with (force)`);
   }
   await client.end();

@@ -5,6 +5,7 @@ import { AppError, ROUTES, type Upstream } from '@gatehouse/contracts';
 import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
 import { counter, createHttpApp, createMetrics, type HttpApp, registerMetrics } from '@gatehouse/service-kit';
 import { Gauge } from 'prom-client';
+import { GatewayActivity } from './activity/publisher.js';
 import { listOf } from './config.js';
 import { AccessTokenVerifier } from './credentials/access-tokens.js';
 import { CredentialResolver } from './credentials/resolver.js';
@@ -113,6 +114,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     }),
   });
   resolver.listenForRevocations();
+  const activity = new GatewayActivity({
+    nc: deps.nc,
+    subject: deps.subject,
+    logger,
+    metrics,
+    queueMax: config.ACTIVITY_QUEUE_MAX,
+  });
+  activity.start();
   const pipelineDeps = {
     matchRoute: compileRouteTable(ROUTE_TABLE),
     resolver,
@@ -121,6 +130,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     cookieName: config.SESSION_COOKIE_NAME,
     rejections,
     signer: deps.signer,
+    activity,
   };
   const pipeline = createPipeline(pipelineDeps);
 
@@ -202,6 +212,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   app.addHook('onClose', async () => {
     resolver.stop();
     breakers.close();
+    await activity.stop();
   });
   return app;
 }

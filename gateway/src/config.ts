@@ -79,6 +79,11 @@ export const GatewayConfig = Type.Object({
   RATE_LIMIT_PASSKEY_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   /** Redis keys are namespaced, so tests and deployments sharing a Redis do not collide. */
   RATE_LIMIT_KEY_PREFIX: Type.String({ default: 'gh:rl' }),
+  /**
+   * Security events (a key refused a route, an account rate-limited) waiting for NATS: beyond this many the
+   * oldest are dropped (gateway_activity_dropped_total). Best-effort observations, never on a request's path.
+   */
+  ACTIVITY_QUEUE_MAX: Type.Integer({ minimum: 1, default: 1000 }),
   LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
 });
 export type GatewayConfig = Static<typeof GatewayConfig>;

@@ -24,12 +24,18 @@ const upstreams: HttpApp[] = [];
 let gateway: { app: HttpApp; deps: GatewayDeps };
 
 beforeAll(async () => {
-  const [identity, organization, project] = await Promise.all([upstream(true), upstream(true), upstream(false)]);
-  upstreams.push(identity, organization, project);
+  const [identity, organization, project, audit] = await Promise.all([
+    upstream(true),
+    upstream(true),
+    upstream(false),
+    upstream(true),
+  ]);
+  upstreams.push(identity, organization, project, audit);
   const config = await standaloneGatewayConfig({
     IDENTITY_URL: urlOf(identity),
     ORGANIZATION_URL: urlOf(organization),
     PROJECT_URL: urlOf(project),
+    AUDIT_URL: urlOf(audit),
   });
   const deps = await createGatewayDeps(config);
   gateway = { app: await buildGateway(deps), deps };
@@ -46,7 +52,7 @@ describe('gateway /healthz', () => {
     const response = await fetch(`${urlOf(gateway.app)}/healthz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { upstreams: Record<string, string> } };
-    expect(body.data.upstreams).toEqual({ identity: 'up', organization: 'up', project: 'down' });
+    expect(body.data.upstreams).toEqual({ identity: 'up', organization: 'up', project: 'down', audit: 'up' });
   });
 });
 

@@ -1,6 +1,5 @@
 import {
   type AppError,
-  type AuthenticatedPrincipal,
   EVENT_SUBJECTS,
   type EventEnvelope,
   type EventSubject,

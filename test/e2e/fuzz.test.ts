@@ -22,14 +22,18 @@ const GENEROUS = '1000000';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    RATE_LIMIT_IP_MAX: GENEROUS,
-    RATE_LIMIT_CREDENTIAL_MAX: GENEROUS,
-    RATE_LIMIT_SIGN_IN_MAX: GENEROUS,
-    RATE_LIMIT_SIGN_UP_MAX: GENEROUS,
-    RATE_LIMIT_EMAIL_MAX: GENEROUS,
-    RATE_LIMIT_API_KEY_CREATE_MAX: GENEROUS,
-  });
+  stack = await startStack(
+    {
+      RATE_LIMIT_IP_MAX: GENEROUS,
+      RATE_LIMIT_CREDENTIAL_MAX: GENEROUS,
+      RATE_LIMIT_SIGN_IN_MAX: GENEROUS,
+      RATE_LIMIT_SIGN_UP_MAX: GENEROUS,
+      RATE_LIMIT_EMAIL_MAX: GENEROUS,
+      RATE_LIMIT_API_KEY_CREATE_MAX: GENEROUS,
+    },
+    {},
+    { audit: true },
+  );
 });
 afterAll(async () => {
   await stack?.close();
@@ -46,6 +50,11 @@ async function freshFixtures() {
   const sessions = await user.client.get('/api/user/sessions');
   const app = await registerApp(user.client, { name: 'Fuzz App' });
   const directory = await user.client.post(`${orgPath}/directories`, { name: 'Fuzz directory' });
+  const webhook = await user.client.post(`${orgPath}/webhooks`, {
+    url: 'https://hooks.example.com/fuzz',
+    events: ['*'],
+  });
+  const delivery = await user.client.post(`${orgPath}/webhooks/${webhook.body.data?.webhook?.id}/test`);
   return {
     session: user.client,
     pat: keyClient(stack, key.key),
@@ -60,6 +69,8 @@ async function freshFixtures() {
       id: app.id,
       keyId: key.id,
       directoryId: directory.body.data?.directory?.id,
+      webhookId: webhook.body.data?.webhook?.id,
+      deliveryId: delivery.body.data?.id,
     } as Record<string, string | undefined>,
   };
 }

@@ -14,7 +14,7 @@ import { type Stack, type StackProcess, startStack } from '../support/stack.js';
  */
 const CONF = fileURLToPath(new URL('../../infra/nats/nats-server.conf', import.meta.url));
 const STREAM = 'GATEHOUSE_EVENTS';
-const USERS: StackProcess[] = ['identity', 'organization', 'project', 'gateway'];
+const USERS: StackProcess[] = ['identity', 'organization', 'project', 'audit', 'gateway'];
 // Letters and digits, starting with a letter: nats-server parses an environment value as config.
 const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(16).toString('hex')}`]));
 const nats = new PrivateServer(
@@ -75,9 +75,9 @@ describe('the whole stack, each process on its own NATS user', () => {
   const refused: Refusal[] = [];
 
   beforeAll(async () => {
-    stack = await startStack({}, {}, { natsUrl: urlAs, unprefixedSubjects: true });
-    for (const service of [stack.identity, stack.organization, stack.project]) {
-      recordRefusals(service.deps.messaging.nc, refused);
+    stack = await startStack({}, {}, { natsUrl: urlAs, unprefixedSubjects: true, audit: true });
+    for (const service of [stack.identity, stack.organization, stack.project, stack.audit]) {
+      if (service) recordRefusals(service.deps.messaging.nc, refused);
     }
     for (const gateway of stack.gateways) recordRefusals(gateway.deps.nc, refused);
   });
@@ -107,7 +107,9 @@ describe('the whole stack, each process on its own NATS user', () => {
     expect((await bot.get(`/api/user/organizations/${alice.organizationId}/projects`)).body.data).toHaveLength(1);
 
     // Each service's outbox published and each durable consumer pulled and acked its events.
-    const consumed = async (service: Stack['identity'] | Stack['organization'] | Stack['project']) =>
+    const consumed = async (
+      service: Stack['identity'] | Stack['organization'] | Stack['project'] | NonNullable<Stack['audit']>,
+    ) =>
       (
         (await service.deps.orm.em
           .fork()
@@ -117,6 +119,18 @@ describe('the whole stack, each process on its own NATS user', () => {
       expect(await consumed(stack.identity)).toEqual(['identity-memberships']);
       expect(await consumed(stack.organization)).toEqual(['organization-users']);
       expect(await consumed(stack.project)).toEqual(['project-memberships', 'project-users']);
+      expect(await consumed(stack.audit as NonNullable<Stack['audit']>)).toEqual([
+        'audit-memberships',
+        'audit-records',
+      ]);
+    }, 15_000);
+
+    // A key refused a route: the gateway publishes the security event to JetStream itself.
+    const refusedRoute = await bot.post('/api/auth/api-key/create', { name: 'child', scopes: ['user:read'] });
+    expect(refusedRoute.status).toBe(403);
+    await eventually(async () => {
+      const metrics = (await stack.gateways[0]?.app.inject({ method: 'GET', url: '/metrics' }))?.body ?? '';
+      expect(metrics).toMatch(/gateway_activity_published_total\{action="api_key\.denied"[^}]*\} 1/);
     }, 15_000);
 
     // A second gateway learns of the revocation from the event (its subscription is allowed).
@@ -203,6 +217,100 @@ describe('what each user may not do', () => {
       await organization.nc.close();
     }
   }, 30_000);
+
+  it('the audit user reads through its own consumers and publishes only its own events; it cannot shape the stream', async () => {
+    const { nc, refused } = await connectAs('audit');
+    try {
+      const js = nc.jetstream({ timeout: 5000 });
+      for (const subject of [
+        EVENT_SUBJECTS.userRegistered,
+        EVENT_SUBJECTS.memberAdded,
+        EVENT_SUBJECTS.gatewayActivity,
+      ]) {
+        await expect(js.publish(subject, event(subject, { userId: 'u1' }))).rejects.toMatchObject({
+          code: ErrorCode.PermissionsViolation,
+        });
+      }
+      const jsm = await nc.jetstreamManager({ timeout: 5000 });
+      expect((await jsm.streams.info(STREAM)).config.name).toBe(STREAM);
+      await expect(jsm.streams.add({ name: STREAM, subjects: ['events.>'] })).rejects.toMatchObject({
+        code: ErrorCode.PermissionsViolation,
+      });
+      await expect(jsm.streams.purge(STREAM)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      expect((await js.publish('events.audit.checked', event('events.audit.checked', {}))).stream).toBe(STREAM);
+      // Its consumers, each with its filter pinned; another filter under its name is refused.
+      for (const [durable, filter] of [
+        ['audit-records', 'events.>'],
+        ['audit-memberships', 'events.organization.>'],
+      ] as const) {
+        await jsm.consumers.info(STREAM, durable).catch(() =>
+          jsm.consumers.add(STREAM, {
+            durable_name: durable,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            filter_subject: filter,
+            ack_wait: nanos(30_000),
+            max_ack_pending: 1,
+          }),
+        );
+      }
+      await expect(
+        jsm.consumers.add(STREAM, {
+          durable_name: 'identity-memberships',
+          ack_policy: AckPolicy.Explicit,
+          filter_subject: 'events.organization.>',
+        }),
+      ).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      const records = await js.consumers.get(STREAM, 'audit-records');
+      const audited: string[] = [];
+      await eventually(async () => {
+        for await (const message of await records.fetch({ max_messages: 100, expires: 1000 })) {
+          audited.push(message.subject);
+          expect(await message.ackAck()).toBe(true);
+        }
+        expect(audited).toContain('events.audit.checked');
+      }, 15_000);
+      nc.subscribe(RPC_SUBJECTS.resolveCredential);
+      nc.subscribe('_INBOX.gateway.>');
+      await eventually(async () =>
+        expect(refused).toEqual(
+          expect.arrayContaining([
+            { operation: 'subscription', subject: RPC_SUBJECTS.resolveCredential },
+            { operation: 'subscription', subject: '_INBOX.gateway.>' },
+          ]),
+        ),
+      );
+    } finally {
+      await nc.close();
+    }
+  }, 30_000);
+
+  it('the gateway publishes its security events to the stream, and no identity or organization event', async () => {
+    const { nc, refused } = await connectAs('gateway');
+    try {
+      const js = nc.jetstream({ timeout: 5000 });
+      const activity = event(EVENT_SUBJECTS.gatewayActivity, { action: 'api_key.denied' });
+      expect((await js.publish(EVENT_SUBJECTS.gatewayActivity, activity)).stream).toBe(STREAM);
+      for (const subject of [
+        EVENT_SUBJECTS.userRegistered,
+        EVENT_SUBJECTS.identityActivity,
+        EVENT_SUBJECTS.memberAdded,
+      ]) {
+        await expect(js.publish(subject, event(subject, {}))).rejects.toMatchObject({
+          code: ErrorCode.PermissionsViolation,
+        });
+      }
+      await eventually(async () =>
+        expect(refused.map((refusal) => refusal.subject)).toEqual([
+          EVENT_SUBJECTS.userRegistered,
+          EVENT_SUBJECTS.identityActivity,
+          EVENT_SUBJECTS.memberAdded,
+        ]),
+      );
+    } finally {
+      await nc.close();
+    }
+  });
 
   it('the gateway may only ask for credentials and hear revocations; no service may publish another’s events', async () => {
     const gateway = await connectAs('gateway');

@@ -257,6 +257,16 @@ describe('verified domains are checked again', () => {
     }
     await recheck();
     expect(await stateOf(id)).toMatchObject({ verified: false, verifiedAt: null });
+    // In the organization's audit log, by the system (no request: no actor in the context).
+    const recorded = await stack.identity.deps.orm.em
+      .fork()
+      .execute<Array<{ payload: { context?: unknown; data: Record<string, unknown> } }>>(
+        "select payload from outbox_events where subject = 'events.identity.activity.recorded' and payload->'data'->>'action' = 'sso_domain.unverified' and payload->'data'->'target'->>'id' = ?",
+        [id],
+      );
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]!.payload.context).toBeUndefined();
+    expect(recorded[0]!.payload.data).toMatchObject({ organizationId: owner.organizationId, userId: null });
     // Whoever holds the domain now can prove it.
     const outsiderDomains = `/api/user/organizations/${outsider.organizationId}/domains`;
     const claim = await outsider.client.post(outsiderDomains, { domain });

@@ -109,6 +109,17 @@ export class CredentialResolver {
   }
 
   /**
+   * Whose credential this is, if the cache already knows (never a network call): a refusal before
+   * resolution (the per-credential rate limit) can still name the account. OAuth tokens are keyed by
+   * their id, which only verifying the token tells, so they are never known here.
+   */
+  known(credential: PresentedCredential, digest: string): AuthenticatedPrincipal | DirectoryPrincipal | undefined {
+    if (credential.kind === 'oauth') return undefined;
+    const resolution = this.cache.get(`${credential.kind}:${digest}`);
+    return resolution?.ok ? resolution.principal : undefined;
+  }
+
+  /**
    * The signature, issuer, audience and expiry are checked here without a round trip; whether
    * the grant, app and user behind the token still stand comes from identity, cached per token
    * and purged when the token, its grant or its app is revoked.

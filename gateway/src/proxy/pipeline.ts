@@ -1,11 +1,19 @@
-import { AppError, type Principal, type RoutePolicy } from '@gatehouse/contracts';
+import {
+  AppError,
+  type AuthenticatedPrincipal,
+  type DirectoryPrincipal,
+  type Principal,
+  type RoutePolicy,
+} from '@gatehouse/contracts';
 import { hashSecret, type PrincipalSigner } from '@gatehouse/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
+import type { GatewayActivity } from '../activity/publisher.js';
+import { deniedRecord, rateLimitedRecord } from '../activity/records.js';
 import { extractCredential, type PresentedCredential } from '../credentials/extract.js';
 import type { CredentialResolver } from '../credentials/resolver.js';
 import { checkCrossSite } from '../edges/cross-site.js';
-import { authorize } from '../policy/authorize.js';
+import { refusalOf } from '../policy/authorize.js';
 import type { RouteMatch } from '../policy/router.js';
 import {
   accountLimitKeys,
@@ -37,6 +45,8 @@ export interface PipelineDeps {
   cookieName: string;
   rejections: Counter<'limit'>;
   signer: PrincipalSigner;
+  /** Where key denials and an account's rate-limit hits are recorded (best-effort); none in some tests. */
+  activity?: Pick<GatewayActivity, 'record'>;
 }
 
 export interface PipelineOptions {
@@ -68,7 +78,7 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
     // One digest per request serves both the per-credential limit and the credential cache.
     const digest = credential ? hashSecret(credential.secret) : undefined;
     const credentialKey = credential && digest ? `${credential.kind}:${digest.slice(0, 32)}` : undefined;
-    await consume(request, {
+    const keys = {
       [ipLimit]: request.ip,
       credential: credentialKey,
       ...endpointLimitKeys(
@@ -77,6 +87,13 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
         request.method === 'GET' ? request.query : request.body,
         undefined,
       ),
+    };
+    // Before resolution only the cache can say whose account a refused credential is (never a look-up).
+    await consume(request, keys).catch((error: unknown) => {
+      if (credential && digest && rejectedBy(error).includes('credential')) {
+        noteRateLimited(request, deps.resolver.known(credential, digest), ['credential']);
+      }
+      throw error;
     });
 
     let principal: Principal = { kind: 'anonymous' };
@@ -95,11 +112,33 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
     }
     request.gateway.principal = principal;
     if (credential.kind === 'session') checkCrossSite(request.method, request.headers, deps.allowedOrigins);
-    authorize(principal, match);
+    const refusal = refusalOf(principal, match);
+    if (refusal) {
+      if (refusal.reason && (principal.kind === 'api_key' || principal.kind === 'oauth')) {
+        deps.activity?.record(deniedRecord(request, principal, refusal.reason));
+      }
+      throw refusal.error;
+    }
     // Limits kept per account can only be spent once the credential says whose account it is.
     if (principal.kind !== 'scim') {
-      await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId));
+      const resolved = principal;
+      await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId)).catch(
+        (error: unknown) => {
+          noteRateLimited(request, resolved, rejectedBy(error));
+          throw error;
+        },
+      );
     }
+  }
+
+  /** A person's account hit a limit: one record per limit that refused (throttled per account). */
+  function noteRateLimited(
+    request: FastifyRequest,
+    principal: AuthenticatedPrincipal | DirectoryPrincipal | undefined,
+    limits: string[],
+  ): void {
+    if (!principal || principal.kind === 'scim') return;
+    for (const limit of limits) deps.activity?.record(rateLimitedRecord(request, principal, limit));
   }
 
   /** `auth: 'optional'` takes an unreadable credential header (the 401 family) as no credential. */
@@ -123,6 +162,11 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
     }
     await signPrincipal(deps, request);
   };
+}
+
+/** The limits a 429 from consumeLimits names (none for any other error). */
+function rejectedBy(error: unknown): string[] {
+  return (error as { rejectedBy?: string[] } | undefined)?.rejectedBy ?? [];
 }
 
 function isUnauthenticated(error: unknown): boolean {

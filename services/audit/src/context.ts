@@ -19,9 +19,9 @@ export interface AuditContext {
   kickDeliveries(): void;
 }
 
-/** One transaction; the mail it queued leaves right after it commits. */
+/** One transaction; the mail and webhook deliveries it queued leave right after it commits. */
 export function commit<T>(ctx: AuditContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  return commitAndKick(ctx.deps.orm.em, [ctx.mail], work);
+  return commitAndKick(ctx.deps.orm.em, [ctx.mail, { kick: ctx.kickDeliveries }], work);
 }
 
 export function readEm(ctx: AuditContext): EntityManager {

@@ -7,6 +7,7 @@ import { Migration20261201120000_sso } from './Migration20261201120000_sso.js';
 import { Migration20261202000000_domain_recheck } from './Migration20261202000000_domain_recheck.js';
 import { Migration20261203000000_mfa } from './Migration20261203000000_mfa.js';
 import { Migration20261204000000_scim } from './Migration20261204000000_scim.js';
+import { Migration20261205000000_directory_token_minter } from './Migration20261205000000_directory_token_minter.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,8 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202000000_domain_recheck', class: Migration20261202000000_domain_recheck },
   { name: 'Migration20261203000000_mfa', class: Migration20261203000000_mfa },
   { name: 'Migration20261204000000_scim', class: Migration20261204000000_scim },
+  {
+    name: 'Migration20261205000000_directory_token_minter',
+    class: Migration20261205000000_directory_token_minter,
+  },
 ];

@@ -43,7 +43,10 @@ describe('an account deleted (user.deleted)', () => {
     expect(await rolesIn(h, organizationId)).toEqual({ [firstMember]: 'owner', [laterAdmin]: 'admin' });
     expect((await eventsOf(h, organizationId)).slice(-2)).toEqual([
       { subject: EVENT_SUBJECTS.memberRemoved, data: { organizationId, userId: owner, role: 'owner' } },
-      { subject: EVENT_SUBJECTS.memberRoleChanged, data: { organizationId, userId: firstMember, role: 'owner' } },
+      {
+        subject: EVENT_SUBJECTS.memberRoleChanged,
+        data: { organizationId, userId: firstMember, role: 'owner', previousRole: 'member' },
+      },
     ]);
   });
 

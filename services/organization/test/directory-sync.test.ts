@@ -90,7 +90,10 @@ describe('a directory’s membership changes (directory.memberships_changed)', (
     );
     expect(await rolesIn(h, organizationId)).toEqual({ [owner]: 'owner', [ada]: 'admin' });
     expect(await since(organizationId, before)).toEqual([
-      { subject: EVENT_SUBJECTS.memberRoleChanged, data: { organizationId, userId: ada, role: 'admin' } },
+      {
+        subject: EVENT_SUBJECTS.memberRoleChanged,
+        data: { organizationId, userId: ada, role: 'admin', previousRole: 'member' },
+      },
       { subject: EVENT_SUBJECTS.memberRemoved, data: { organizationId, userId: bob, role: 'admin' } },
     ]);
   });
@@ -143,7 +146,10 @@ describe('a directory’s membership changes (directory.memberships_changed)', (
     expect(await rolesIn(h, organizationId)).toEqual({ [first]: 'owner', [later]: 'admin' });
     expect(await since(organizationId, before)).toEqual([
       { subject: EVENT_SUBJECTS.memberRemoved, data: { organizationId, userId: owner, role: 'owner' } },
-      { subject: EVENT_SUBJECTS.memberRoleChanged, data: { organizationId, userId: first, role: 'owner' } },
+      {
+        subject: EVENT_SUBJECTS.memberRoleChanged,
+        data: { organizationId, userId: first, role: 'owner', previousRole: 'member' },
+      },
     ]);
   });
 

@@ -53,7 +53,7 @@ describe('changing a role', () => {
     expect((await rolesIn(h, t.organizationId))[t.member]).toBe('owner');
     expect((await eventsOf(h, t.organizationId)).at(-1)).toEqual({
       subject: EVENT_SUBJECTS.memberRoleChanged,
-      data: { organizationId: t.organizationId, userId: t.member, role: 'owner' },
+      data: { organizationId: t.organizationId, userId: t.member, role: 'owner', previousRole: 'member' },
     });
   });
 

@@ -71,6 +71,11 @@ export const AUDIT_ACTIONS = {
   'sso_connection.deleted': organizationAction('sso_connection', identity, 'An SSO connection was removed'),
   'sso_domain.added': organizationAction('sso_domain', identity, 'An email domain was claimed'),
   'sso_domain.verified': organizationAction('sso_domain', identity, 'A claimed domain was proven by DNS'),
+  'sso_domain.unverified': organizationAction(
+    'sso_domain',
+    identity,
+    'A verified domain lost its DNS proof (the record gone for three checks): the system unverified it',
+  ),
   'sso_domain.removed': organizationAction('sso_domain', identity, 'A claimed domain was released'),
   'directory.created': organizationAction('directory', identity, 'A SCIM directory was connected'),
   'directory.updated': organizationAction('directory', identity, "A directory's name or role mapping changed"),

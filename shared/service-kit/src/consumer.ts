@@ -153,6 +153,17 @@ export class DurableConsumer {
       message.term();
       return;
     }
+    // A publisher's permissions cover subjects, not the `type` inside: an envelope that claims another
+    // subject than the one it was published on (identity posing as project) is forged, never handled.
+    const claimed = 'event' in read ? read.event.type : read.unknownShape.type;
+    if (message.subject !== this.options.messaging.subject(claimed)) {
+      logger.error(
+        { durable, seq: message.seq, subject: message.subject, claimed },
+        'event type does not match its subject; parked',
+      );
+      message.term();
+      return;
+    }
     const event = 'event' in read ? read.event : read.unknownShape;
     // The request that caused the event follows it into this service's logs.
     const log = logger.child({ durable, eventId: event.id, type: event.type, requestId: event.requestId });

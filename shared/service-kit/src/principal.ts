@@ -168,7 +168,7 @@ export function optionalUser(request: FastifyRequest): AuthenticatedPrincipal | 
 /** The directory calling /scim/v2 (a SCIM token), or 401. */
 export function requireDirectory(request: FastifyRequest): DirectoryPrincipal {
   const principal = request.principal;
-  if (!principal || principal.kind !== 'scim') {
+  if (principal?.kind !== 'scim') {
     throw new AppError('AUTHENTICATION_REQUIRED', 'Send the directory’s SCIM token as Authorization: Bearer');
   }
   return principal;

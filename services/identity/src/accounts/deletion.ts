@@ -16,7 +16,7 @@ import { getUser } from '../users/queries.js';
 export async function deleteMe(ctx: IdentityContext, userId: string, requestId: string): Promise<void> {
   await commit(ctx, async (em) => {
     const user = await getUser(em, userId);
-    await endEveryCredential(ctx, em, userId, { requestId });
+    await endEveryCredential(ctx, em, userId, { requestId, reach: 'account-ended' });
     await em.flush();
     await sessions.deleteForUser(em, userId);
     await oneTimeTokens.deleteForUser(em, userId);

@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/contracts';
 import { findPage, hashSecret, likePattern, type PageRequest, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/postgresql';
+import { changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
@@ -117,7 +118,7 @@ export async function createApiKey(ctx: IdentityContext, principal: Authenticate
       throw conflict('KEY_LIMIT', `You already have ${live} active API keys; delete one first`);
     }
     const now = new Date();
-    return em.create(ApiKeySchema, {
+    const row = em.create(ApiKeySchema, {
       id: newApiKeyId(),
       userId: principal.userId,
       name: input.name.trim(),
@@ -132,6 +133,14 @@ export async function createApiKey(ctx: IdentityContext, principal: Authenticate
       createdAt: now,
       updatedAt: now,
     });
+    recordActivity(em, {
+      action: 'api_key.created',
+      organizationId: null,
+      userId: principal.userId,
+      target: { type: 'api_key', id: row.id, name: row.name },
+      changes: createdWith({ scopes, organizationId: pin, expiresAt: expiresAt?.toISOString() ?? null }),
+    });
+    return row;
   });
   const { id, name, start, metadata, expiresAt, enabled, createdAt } = presentApiKey(created);
   return { id, name, key, start, scopes, metadata, expiresAt, enabled, createdAt };
@@ -223,6 +232,7 @@ export async function updateApiKey(
       input.enabled === false ? LockMode.PESSIMISTIC_WRITE : undefined,
     );
     const now = new Date();
+    const before = { name: found.name, enabled: found.enabled };
     if (input.name !== undefined) found.name = input.name.trim();
     if (input.enabled === false) {
       // Its children are its delegation: they are switched off with it.
@@ -238,9 +248,26 @@ export async function updateApiKey(
       found.enabled = true;
     }
     found.updatedAt = now;
+    recordKeyUpdated(em, found, before);
     return found;
   });
   return presentApiKey(key);
+}
+
+/**
+ * A rename, or a switch back on, in the account log (switching off is `api_key.revoked`, from its revocation).
+ */
+function recordKeyUpdated(em: EntityManager, key: ApiKey, before: Pick<ApiKey, 'name' | 'enabled'>): void {
+  const changes = changesBetween(before, key, ['name']);
+  if (!before.enabled && key.enabled) changes.enabled = { before: false, after: true };
+  if (Object.keys(changes).length === 0) return;
+  recordActivity(em, {
+    action: 'api_key.updated',
+    organizationId: null,
+    userId: key.userId,
+    target: { type: 'api_key', id: key.id, name: key.name },
+    changes,
+  });
 }
 
 /**

@@ -47,6 +47,8 @@ export interface DirectoryToken {
   tokenHash: string;
   /** The prefix and first characters, to tell tokens apart in the console. */
   tokenStart: string;
+  /** Who minted it: recovering their account ends it (whoever held the account may have minted it). */
+  createdByUserId: string | null;
   createdAt: Date;
   expiresAt: Date | null;
 }
@@ -59,6 +61,7 @@ export const DirectoryTokenSchema = new EntitySchema<DirectoryToken>({
     directoryId: { type: 'string' },
     tokenHash: { type: 'string', hidden: true },
     tokenStart: { type: 'string' },
+    createdByUserId: { type: 'string', nullable: true },
     createdAt: { type: 'Date' },
     expiresAt: { type: 'Date', nullable: true },
   },

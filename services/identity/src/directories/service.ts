@@ -8,9 +8,10 @@ import {
 } from '@gatehouse/contracts';
 import { findPage, type PageRequest, type TenantAccess } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type Changes, changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { syncMemberships } from '../directory-roles/service.js';
-import { DirectorySchema, type GroupRoleRule } from './entities.js';
+import { type Directory, DirectorySchema, type GroupRoleRule } from './entities.js';
 import { presentDirectory } from './present.js';
 import { announceTokenChange, endTokens, issueDirectoryToken, liveTokensOf } from './tokens.js';
 
@@ -63,10 +64,34 @@ export async function createDirectory(
     await em.flush().catch((error: unknown) => {
       throw error instanceof UniqueConstraintViolationException ? ONE_DIRECTORY() : error;
     });
-    const { token } = await issueDirectoryToken(em, directory.id);
+    const { token } = await issueDirectoryToken(em, directory.id, tenant.principal.userId);
+    recordDirectoryActivity(
+      em,
+      'directory.created',
+      directory,
+      createdWith({ name: directory.name, defaultRole: directory.defaultRole, roleMapping }),
+    );
     return { directory: await presentDirectory(ctx, em, directory), token };
   });
 }
+
+/** The organization's log, in the caller's transaction (the directory's name and settings, never a token). */
+function recordDirectoryActivity(
+  em: EntityManager,
+  action: 'directory.created' | 'directory.updated' | 'directory.token_rotated' | 'directory.deleted',
+  directory: Directory,
+  changes?: Changes,
+): void {
+  recordActivity(em, {
+    action,
+    organizationId: directory.organizationId,
+    userId: null,
+    target: { type: 'directory', id: directory.id, name: directory.name },
+    ...(changes && { changes }),
+  });
+}
+
+const SHOWN_FIELDS = ['name', 'defaultRole', 'roleMapping'] as const;
 
 const ONE_DIRECTORY = () =>
   conflict('DIRECTORY_EXISTS', 'This organization already has a directory: rotate its token or delete it first');
@@ -122,11 +147,14 @@ export async function updateDirectory(
   const roleMapping = checkRoleMapping(input.roleMapping);
   return commit(ctx, async (em) => {
     const directory = await directoryOf(em, tenant, directoryId, true);
+    const before = { name: directory.name, defaultRole: directory.defaultRole, roleMapping: directory.roleMapping };
     if (input.name !== undefined) directory.name = input.name.trim();
     if (input.defaultRole !== undefined) directory.defaultRole = input.defaultRole;
     if (roleMapping !== undefined) directory.roleMapping = roleMapping;
     directory.updatedAt = new Date();
     await em.flush();
+    const changes = changesBetween(before, directory, SHOWN_FIELDS);
+    if (Object.keys(changes).length > 0) recordDirectoryActivity(em, 'directory.updated', directory, changes);
     if (input.defaultRole !== undefined || roleMapping !== undefined) {
       await syncMemberships(ctx, em, directory, 'all', requestId);
     }
@@ -149,6 +177,7 @@ export async function deleteDirectory(
     endTokens(em, await liveTokensOf(em, directory.id), requestId);
     directory.deletedAt = new Date();
     directory.updatedAt = directory.deletedAt;
+    recordDirectoryActivity(em, 'directory.deleted', directory);
   });
 }
 
@@ -174,9 +203,12 @@ export async function rotateDirectoryToken(
       // A gateway may keep an answer cached CREDENTIAL_CACHE_SECONDS from before it had an end: a shorter overlap purges it.
       if (overlapSeconds < ctx.config.CREDENTIAL_CACHE_SECONDS) announceTokenChange(em, current, requestId);
     }
-    const { token } = await issueDirectoryToken(em, directory.id);
+    const { token } = await issueDirectoryToken(em, directory.id, tenant.principal.userId);
     directory.updatedAt = new Date();
     await em.flush();
+    recordDirectoryActivity(em, 'directory.token_rotated', directory, {
+      overlapSeconds: { after: current ? overlapSeconds : 0 },
+    });
     return { directory: await presentDirectory(ctx, em, directory), token };
   });
 }
@@ -190,9 +222,14 @@ export async function revokeDirectoryTokens(
 ) {
   return commit(ctx, async (em) => {
     const directory = await directoryOf(em, tenant, directoryId, true);
-    endTokens(em, await liveTokensOf(em, directory.id), requestId);
+    const live = await liveTokensOf(em, directory.id);
+    endTokens(em, live, requestId);
     directory.updatedAt = new Date();
     await em.flush();
+    // Every token ended and none issued: a rotation to nothing (the catalogue has no action of its own).
+    recordDirectoryActivity(em, 'directory.token_rotated', directory, {
+      liveTokens: { before: live.length, after: 0 },
+    });
     return presentDirectory(ctx, em, directory);
   });
 }

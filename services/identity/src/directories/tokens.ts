@@ -9,10 +9,11 @@ import { DirectorySchema, type DirectoryToken, DirectoryTokenSchema } from './en
 const TOKEN_START_LENGTH = 12;
 const REFUSED: ResolveCredentialReply = { ok: false, reason: 'INVALID_OR_EXPIRED_TOKEN' };
 
-/** A new bearer token for the directory: answered once, only its SHA-256 kept. */
+/** A new bearer token for the directory, minted by this person: answered once, only its SHA-256 kept. */
 export async function issueDirectoryToken(
   em: EntityManager,
   directoryId: string,
+  createdByUserId: string,
 ): Promise<{ token: string; row: DirectoryToken }> {
   const token = `${SCIM_TOKEN_PREFIX}${randomSecret(32)}`;
   const row = em.create(DirectoryTokenSchema, {
@@ -20,6 +21,7 @@ export async function issueDirectoryToken(
     directoryId,
     tokenHash: hashSecret(token),
     tokenStart: token.slice(0, TOKEN_START_LENGTH),
+    createdByUserId,
     createdAt: new Date(),
     expiresAt: null,
   });
@@ -81,6 +83,18 @@ export function endTokens(em: EntityManager, tokens: DirectoryToken[], requestId
     token.expiresAt = now;
     announceTokenChange(em, token, requestId);
   }
+}
+
+/**
+ * Account recovery: the live tokens this person minted end now, as a rotation without overlap ends them,
+ * whichever directory they are for (whoever held the account may have minted one to keep a way in).
+ */
+export async function endTokensMintedBy(em: EntityManager, userId: string, requestId?: string): Promise<void> {
+  const minted = await em.find(DirectoryTokenSchema, {
+    createdByUserId: userId,
+    $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }],
+  });
+  endTokens(em, minted, requestId);
 }
 
 /** Every gateway drops its cached answer for the token (its directory id rides as the event's `userId`). */

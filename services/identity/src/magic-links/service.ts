@@ -6,6 +6,7 @@ import { magicLinkMail, magicLinkSsoMail } from '../mail/templates.js';
 import { completeFirstFactorIn, type FirstFactorResult } from '../mfa-challenges/first-factor.js';
 import { consumeToken, issueToken } from '../one-time-tokens/service.js';
 import type { ClientInfo } from '../sessions/service.js';
+import { recordFailureLater } from '../sessions/sign-in.js';
 import { discoverUrl, passwordRefusal } from '../sso-policy/policy.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
 
@@ -56,11 +57,18 @@ export async function signInWithMagicLink(
   return commit(ctx, async (em) => {
     const userId = await consumeToken(em, 'magic_link', token);
     const found = await loadUserForUpdate(em, userId);
-    // Thrown inside the transaction: the link stays unspent, and nothing else was written.
-    if (!found.isActive) throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
+    // Thrown inside the transaction: the link stays unspent, and nothing else was written (the refusal is
+    // recorded in a transaction of its own).
+    if (!found.isActive) {
+      recordFailureLater(ctx, found.id, client, 'deactivated', { method: 'magic_link' });
+      throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
+    }
     // A link mailed before the organization required SSO must not outlive that rule.
     const ssoRefusal = await passwordRefusal(ctx, found.email, found.id, em);
-    if (ssoRefusal) throw ssoRefusal;
+    if (ssoRefusal) {
+      recordFailureLater(ctx, found.id, client, 'sso_required', { method: 'magic_link' });
+      throw ssoRefusal;
+    }
     if (!found.isVerified) await takeOverUnverified(ctx, em, found, requestId);
     return completeFirstFactorIn(ctx, em, found, 'email', client);
   });

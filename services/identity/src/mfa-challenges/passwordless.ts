@@ -4,7 +4,7 @@ import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkPasskeyAssertion } from '../factors/passkeys.js';
 import { relyingParty } from '../factors/webauthn.js';
 import type { ClientInfo, SignInResult } from '../sessions/service.js';
-import { openSession } from '../sessions/sign-in.js';
+import { openSession, recordRefusedSignIn, type SignInRefusal } from '../sessions/sign-in.js';
 import { passwordRefusal } from '../sso-policy/policy.js';
 import { findUserById } from '../users/queries.js';
 import { expiredChallenge, findByHandle, spendChallenge } from './handle.js';
@@ -67,17 +67,13 @@ export async function passkeySignIn(
     const user = await findUserById(em, check.passkey.userId);
     if (!user) return { ok: false, error: PASSKEY_REFUSED() };
     const refusal = await passwordRefusal(ctx, user.email, user.id, em);
-    const failure = refusal
+    const failure: { reason: SignInRefusal; error: AppError } | null = refusal
       ? { reason: 'sso_required', error: refusal }
       : !user.isActive
         ? { reason: 'deactivated', error: new AppError('USER_NOT_ACTIVE', 'This account is deactivated') }
         : null;
     if (failure) {
-      ctx.sessions.recordLogin(em, user.id, client, {
-        success: false,
-        method: 'passkey',
-        failureReason: failure.reason,
-      });
+      recordRefusedSignIn(ctx, em, user.id, client, failure.reason, { method: 'passkey' });
       return { ok: false, error: failure.error };
     }
     const signedIn = await openSession(

@@ -12,7 +12,7 @@ import { factorsOf, hasSecondFactor } from '../factors/status.js';
 import { checkTotp } from '../factors/totp.js';
 import { type Session, SessionSchema } from '../sessions/entities.js';
 import type { ClientInfo } from '../sessions/service.js';
-import { openSession } from '../sessions/sign-in.js';
+import { openSession, recordRefusedSignIn, type SignInRefusal } from '../sessions/sign-in.js';
 import type { User } from '../users/entities.js';
 import { loadUserForUpdate } from '../users/queries.js';
 import type { MfaChallenge } from './entities.js';
@@ -87,7 +87,7 @@ export async function verifyChallenge(
 }
 
 type Outcome = { ok: true; result: VerifyResult } | { ok: false; error: AppError };
-type Proof = { ok: true; amr: Amr } | { ok: false; reason: string };
+type Proof = { ok: true; amr: Amr } | { ok: false; reason: SignInRefusal };
 
 /**
  * The attempt gate, committed on its own before anything is checked, so a wrong answer (or a crash
@@ -165,14 +165,12 @@ function recordRefusal(
   em: EntityManager,
   row: MfaChallenge,
   client: ClientInfo,
-  reason: string,
+  reason: SignInRefusal,
   factor: MfaFactor,
 ): void {
   if (row.purpose !== 'sign_in' || !row.userId) return;
-  ctx.sessions.recordLogin(em, row.userId, client, {
-    success: false,
+  recordRefusedSignIn(ctx, em, row.userId, client, reason, {
     method: loginMethodOf(row.firstFactor ?? 'pwd'),
-    failureReason: reason,
     secondFactor: factor,
   });
 }

@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/contracts';
 import { findPage, likePattern, type PageRequest } from '@gatehouse/service-kit';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import { type Changes, changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
@@ -67,7 +68,7 @@ export async function createOAuthApp(ctx: IdentityContext, principal: Authentica
       throw conflict('APP_LIMIT', `You already have ${count} OAuth apps; delete one first`);
     }
     const now = new Date();
-    return em.create(OAuthAppSchema, {
+    const row = em.create(OAuthAppSchema, {
       id: newOAuthAppId(),
       ownerUserId: principal.userId,
       name: input.name.trim(),
@@ -84,6 +85,8 @@ export async function createOAuthApp(ctx: IdentityContext, principal: Authentica
       createdAt: now,
       updatedAt: now,
     });
+    recordAppActivity(em, 'oauth_app.created', row, createdWith(pick(row, SHOWN_FIELDS)));
+    return row;
   });
   return { ...presentOAuthApp(app), clientSecret: issued?.secret ?? null };
 }
@@ -139,6 +142,7 @@ export async function updateOAuthApp(
     }
     const becameConfidential = type === 'confidential' && found.clientType !== 'confidential';
     const issued = input.rotateSecret || becameConfidential ? newSecret() : null;
+    const before = pick(found, SHOWN_FIELDS);
     if (input.name !== undefined) found.name = input.name.trim();
     if (redirectUris) found.redirectUris = redirectUris;
     if (allowedScopes) found.allowedScopes = allowedScopes;
@@ -155,6 +159,9 @@ export async function updateOAuthApp(
       found.registeredByKeyId = mintingKey(principal);
     }
     found.updatedAt = new Date();
+    const changes = changesBetween(before, pick(found, SHOWN_FIELDS), SHOWN_FIELDS);
+    if (Object.keys(changes).length > 0) recordAppActivity(em, 'oauth_app.updated', found, changes);
+    if (issued) recordAppActivity(em, 'oauth_app.secret_rotated', found);
     // Gateways drop their cached answers, so tokens already issued lose at once whatever the
     // app may no longer ask for (identity intersects with the allowed scopes on the next ask).
     announceRevocation(em, { kind: 'oauth', id: found.id, userId: principal.userId }, requestId);
@@ -173,6 +180,31 @@ export async function deleteOAuthApp(
   await commit(ctx, async (em) => {
     const app = await visibleApp(em, principal, id);
     await deleteAppRecords(em, app, requestId);
+    recordAppActivity(em, 'oauth_app.deleted', app);
+  });
+}
+
+/** What an app's record may show of it: everything but its secret. */
+const SHOWN_FIELDS = ['name', 'clientType', 'redirectUris', 'allowedScopes', 'organizationId'] as const;
+
+function pick<T extends object, K extends keyof T>(row: T, fields: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(fields.map((field) => [field, row[field]])) as Pick<T, K>;
+}
+
+/** The owner's account log; the app is named by its client id. */
+function recordAppActivity(
+  em: EntityManager,
+  action: 'oauth_app.created' | 'oauth_app.updated' | 'oauth_app.secret_rotated' | 'oauth_app.deleted',
+  app: OAuthApp,
+  changes?: Changes,
+): void {
+  if (!app.ownerUserId) return;
+  recordActivity(em, {
+    action,
+    organizationId: null,
+    userId: app.ownerUserId,
+    target: { type: 'oauth_app', id: app.id, name: app.name },
+    ...(changes && { changes }),
   });
 }
 

@@ -1,4 +1,5 @@
 import { AppError, validationError } from '@gatehouse/contracts';
+import { recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { markVerified } from '../email-verification/service.js';
 import { queuePasswordReset } from '../one-time-tokens/links.js';
@@ -37,6 +38,15 @@ export async function resetPassword(ctx: IdentityContext, token: string, newPass
     const wasVerified = user.isVerified;
     if (!wasVerified) markVerified(em, user, requestId);
     await endEveryCredential(ctx, em, userId, { requestId, forgetFactors: !wasVerified });
+    // The link's request is anonymous: whoever followed it acted as the account.
+    recordActivity(em, {
+      action: 'user.password_reset',
+      organizationId: null,
+      userId,
+      actor: { type: 'user', id: userId },
+      target: { type: 'user', id: userId, name: user.email },
+      changes: { factorsCleared: { after: !wasVerified } },
+    });
   });
 }
 
@@ -74,5 +84,12 @@ export async function changePassword(
         requestId,
       });
     }
+    recordActivity(em, {
+      action: 'user.password_changed',
+      organizationId: null,
+      userId,
+      target: { type: 'user', id: userId, name: fresh.email },
+      changes: { otherSessionsRevoked: { after: input.revokeOtherSessions === true } },
+    });
   });
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as apiKeys from '../api-keys/service.js';
 import type { IdentityContext } from '../context.js';
+import { endTokensMintedBy } from '../directories/tokens.js';
 import { clearFactors } from '../factors/lifecycle.js';
 import { MfaChallengeSchema } from '../mfa-challenges/entities.js';
 import { voidClientSecrets } from '../oauth-store/clients.js';
@@ -9,13 +10,17 @@ import { consumeOutstandingTokens } from '../one-time-tokens/service.js';
 
 /**
  * How far an ending reaches (docs/accounts.md "Recovery ends every credential").
- * - `recovery`: someone else may have held the account (password reset, proof of the address,
- *   deletion). Everything goes, including the client secrets of the user's confidential apps
- *   (whoever held the account may have registered one) and the account's outstanding links.
+ * - `recovery`: someone else may have held the account (password reset, proof of the address, an
+ *   operator's MFA reset). Everything goes, including the client secrets of the user's confidential apps
+ *   (whoever held the account may have registered one), the SCIM tokens they minted for a
+ *   directory, and the account's outstanding links.
+ * - `account-ended`: the account is deleted or deprovisioned by its directory. As `recovery`, except that the
+ *   SCIM tokens the person minted stay: they are the organization's (its directory may be deprovisioning this
+ *   very person with one), nobody is presumed to have held the account, and owners rotate them when they choose.
  * - `sign-out-everywhere`: the signed-in owner, who just proved the password, ends what people
  *   and third parties hold (sessions, PATs, OAuth grants); the secrets their servers run on stay.
  */
-export type EndingReach = 'recovery' | 'sign-out-everywhere';
+export type EndingReach = 'recovery' | 'account-ended' | 'sign-out-everywhere';
 
 export interface EndingOptions {
   requestId?: string;
@@ -46,8 +51,10 @@ export async function endEveryCredential(
   await apiKeys.deleteForUser(em, userId, requestId);
   // Each grant goes with its refresh tokens, codes and access-token records.
   await destroyGrants(em, { accountId: userId }, requestId);
-  if (reach === 'recovery') {
+  if (reach !== 'sign-out-everywhere') {
     await voidClientSecrets(em, userId, requestId);
+    // A SCIM token is the organization's, but its minter may have been whoever held the account.
+    if (reach === 'recovery') await endTokensMintedBy(em, userId, requestId);
     // A link mailed before the recovery was asked for by whoever held the account then.
     await consumeOutstandingTokens(em, userId);
   }

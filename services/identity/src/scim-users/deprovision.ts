@@ -27,7 +27,7 @@ export async function deprovision(
   const user = await loadUserForUpdate(em, scimUser.userId);
   user.isActive = false;
   user.updatedAt = new Date();
-  await endEveryCredential(ctx, em, user.id, { requestId });
+  await endEveryCredential(ctx, em, user.id, { requestId, reach: 'account-ended' });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { AppError } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
+import { recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { passwordRefusal } from '../sso-policy/policy.js';
 import type { User } from '../users/entities.js';
@@ -72,20 +73,77 @@ export async function openSession(
   user.lastLoginAt = new Date();
   const { token, session } = ctx.sessions.create(em, user, client, auth);
   ctx.sessions.recordLogin(em, user.id, client, { success: true, ...login });
+  // The request is anonymous until now: the record names the account that signed in as its actor.
+  recordActivity(em, {
+    action: 'session.created',
+    organizationId: null,
+    userId: user.id,
+    actor: { type: 'user', id: user.id },
+    target: { type: 'session', id: session.id },
+    changes: { method: { after: auth.amr } },
+  });
   return { token, session, user };
 }
 
-/** A failed attempt, recorded after answering so existing accounts are not slower to refuse. */
+/** Why a sign-in of an existing account was refused, as the login history names it. */
+export type SignInRefusal =
+  | 'wrong_password'
+  | 'wrong_second_factor'
+  | 'passkey_counter_regression'
+  | 'deactivated'
+  | 'sso_required';
+
+/** The same, as the audit log's `sign_in.failed` names it. */
+const AUDIT_REASONS: Record<SignInRefusal, string> = {
+  wrong_password: 'invalid_password',
+  wrong_second_factor: 'invalid_second_factor',
+  passkey_counter_regression: 'passkey_counter_regression',
+  deactivated: 'account_not_active',
+  sso_required: 'sso_required',
+};
+
+/**
+ * A refused sign-in of an existing account, in the caller's transaction: its login-history row and the
+ * account log's `sign_in.failed`. The caller commits it even though the answer is a refusal.
+ */
+export function recordRefusedSignIn(
+  ctx: IdentityContext,
+  em: EntityManager,
+  userId: string,
+  client: ClientInfo,
+  reason: SignInRefusal,
+  login: Omit<LoginRecord, 'success' | 'failureReason'> = {},
+): void {
+  ctx.sessions.recordLogin(em, userId, client, { ...login, success: false, failureReason: reason });
+  recordActivity(em, {
+    action: 'sign_in.failed',
+    organizationId: null,
+    userId,
+    actor: { type: 'user', id: userId },
+    target: { type: 'user', id: userId },
+    changes: {
+      method: { after: login.method ?? 'password' },
+      ...(login.secondFactor && { secondFactor: { after: login.secondFactor } }),
+    },
+    outcome: 'failure',
+    reason: AUDIT_REASONS[reason],
+  });
+}
+
+/**
+ * A failed attempt, recorded after answering (its own transaction, so the refusal does not roll it back)
+ * so existing accounts are not slower to refuse. The request's event context carries over to it.
+ */
 export function recordFailureLater(
   ctx: IdentityContext,
   userId: string,
   client: ClientInfo,
-  reason: string,
+  reason: SignInRefusal,
   login: Omit<LoginRecord, 'success' | 'failureReason'> = {},
 ): void {
   setImmediate(() => {
-    commit(ctx, async (em) =>
-      ctx.sessions.recordLogin(em, userId, client, { ...login, success: false, failureReason: reason }),
-    ).catch((error: unknown) => ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'));
+    commit(ctx, async (em) => recordRefusedSignIn(ctx, em, userId, client, reason, login)).catch((error: unknown) =>
+      ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'),
+    );
   });
 }

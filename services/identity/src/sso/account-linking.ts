@@ -4,6 +4,8 @@ import { type EntityManager, LockMode, UniqueConstraintViolationException } from
 import { uniqueHandle } from '../accounts/service.js';
 import { commit, type IdentityContext } from '../context.js';
 import { endEveryCredential } from '../recovery/end-every-credential.js';
+import type { ClientInfo } from '../sessions/service.js';
+import { recordFailureLater } from '../sessions/sign-in.js';
 import { announceUserUpdated } from '../users/announce.js';
 import { type User, UserSchema } from '../users/entities.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
@@ -34,12 +36,13 @@ export async function linkOrCreateAccount(
   ctx: IdentityContext,
   connection: SsoConnection,
   profile: IdpProfile,
+  client: ClientInfo,
 ): Promise<LinkedAccount> {
   try {
-    return await commit(ctx, (em) => linkInTransaction(ctx, em, connection, profile));
+    return await commit(ctx, (em) => linkInTransaction(ctx, em, connection, profile, client));
   } catch (error) {
     if (!(error instanceof UniqueConstraintViolationException)) throw error;
-    return commit(ctx, (em) => linkInTransaction(ctx, em, connection, profile));
+    return commit(ctx, (em) => linkInTransaction(ctx, em, connection, profile, client));
   }
 }
 
@@ -59,10 +62,14 @@ const OUTSIDE_DOMAINS = () =>
     'This address is not in a domain the organization has verified for single sign-on',
   );
 
-/** Before anything is linked or provisioned: a deactivated account gets nothing from its IdP. */
-function requireActive(user: User): User {
-  if (!user.isActive) throw ssoRefused('USER_NOT_ACTIVE', 'This account is deactivated');
-  return user;
+/**
+ * Before anything is linked or provisioned: a deactivated account gets nothing from its IdP. The refusal
+ * is recorded in a transaction of its own (this one rolls back).
+ */
+function requireActive(ctx: IdentityContext, user: User, client: ClientInfo): User {
+  if (user.isActive) return user;
+  recordFailureLater(ctx, user.id, client, 'deactivated', { method: 'sso' });
+  throw ssoRefused('USER_NOT_ACTIVE', 'This account is deactivated');
 }
 
 async function linkInTransaction(
@@ -70,6 +77,7 @@ async function linkInTransaction(
   em: EntityManager,
   connection: SsoConnection,
   profile: IdpProfile,
+  client: ClientInfo,
 ): Promise<LinkedAccount> {
   await loadLiveConnection(ctx, connection.id, em);
   const now = new Date();
@@ -80,7 +88,7 @@ async function linkInTransaction(
   );
   if (identity) {
     identity.lastSignInAt = now;
-    const user = requireActive(await loadUserForUpdate(em, identity.userId));
+    const user = requireActive(ctx, await loadUserForUpdate(em, identity.userId), client);
     const renamed = takeIdpName(user, profile);
     const verified = await takeIdpVerification(em, connection, user, profile);
     if (renamed || verified) {
@@ -94,7 +102,7 @@ async function linkInTransaction(
   // (and a link to it) under someone else's address, and keep signing in after the owner claims it.
   if (!(await isDomainVerifiedFor(em, connection, email))) throw OUTSIDE_DOMAINS();
   const existing = await findUserByEmail(em, email);
-  if (existing) requireActive(existing);
+  if (existing) requireActive(ctx, existing, client);
   const user = existing
     ? await linkExisting(ctx, em, connection, existing, profile)
     : await createUser(ctx, em, email, profile, profile.emailVerified);

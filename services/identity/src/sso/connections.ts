@@ -8,6 +8,7 @@ import {
 } from '@gatehouse/contracts';
 import { findPage, type PageRequest, type TenantAccess } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { type Changes, changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
 import { type ConnectionInput, connectionColumns } from './connection-input.js';
 import { type SsoConnection, SsoConnectionSchema, SsoIdentitySchema } from './entities.js';
@@ -70,6 +71,65 @@ export function presentConnection(ctx: IdentityContext, connection: SsoConnectio
   };
 }
 
+/** What a connection's record may show of it: everything but the OIDC client secret (and certificates as fingerprints). */
+function shownFields(connection: SsoConnection) {
+  return {
+    type: connection.type,
+    name: connection.name,
+    enabled: connection.enabled,
+    domains: connection.domains,
+    defaultRole: connection.defaultRole,
+    roleMapping: connection.roleMapping,
+    ssoRequired: connection.ssoRequired,
+    allowIdpInitiated: connection.allowIdpInitiated,
+    idpEntityId: connection.samlIdpEntityId,
+    idpSsoUrl: connection.samlIdpSsoUrl,
+    idpCertificates: connection.samlIdpCertificates.map((certificate) => readCertificate(certificate.pem).fingerprint),
+    issuer: connection.oidcIssuer,
+    clientId: connection.oidcClientId,
+  };
+}
+const SHOWN_FIELDS: readonly (keyof ReturnType<typeof shownFields>)[] = [
+  'type',
+  'name',
+  'enabled',
+  'domains',
+  'defaultRole',
+  'roleMapping',
+  'ssoRequired',
+  'allowIdpInitiated',
+  'idpEntityId',
+  'idpSsoUrl',
+  'idpCertificates',
+  'issuer',
+  'clientId',
+];
+
+/** The organization's log, in the caller's transaction. */
+function recordConnectionActivity(
+  em: EntityManager,
+  action: 'sso_connection.created' | 'sso_connection.updated' | 'sso_connection.deleted',
+  connection: SsoConnection,
+  changes?: Changes,
+): void {
+  recordActivity(em, {
+    action,
+    organizationId: connection.organizationId,
+    userId: null,
+    target: { type: 'sso_connection', id: connection.id, name: connection.name },
+    ...(changes && { changes }),
+  });
+}
+
+/** Before → after of the shown fields; a new client secret is named as changed, never shown. */
+function connectionChanges(before: SsoConnection, after: SsoConnection): Changes {
+  const changes = changesBetween(shownFields(before), shownFields(after), SHOWN_FIELDS);
+  if (before.oidcClientSecret !== after.oidcClientSecret) {
+    changes.clientSecret = { after: after.oidcClientSecret === null ? 'removed' : 'replaced' };
+  }
+  return changes;
+}
+
 async function columnsOrThrow(
   ctx: IdentityContext,
   em: EntityManager,
@@ -123,6 +183,7 @@ export async function createConnection(
       version: 1,
     };
     em.create(SsoConnectionSchema, row);
+    recordConnectionActivity(em, 'sso_connection.created', row, createdWith(shownFields(row)));
     return row;
   });
   return { connection: presentConnection(ctx, connection), etag: connectionETag(connection) };
@@ -184,9 +245,11 @@ export async function updateConnection(
       });
     }
     const columns = await columnsOrThrow(ctx, em, tenant.organizationId, found.type, input, false);
-    const before = idpOf(found);
+    const before = { ...found };
     Object.assign(found, columns, { updatedAt: new Date(), version: found.version + 1 });
-    if (idpOf(found) !== before) await forgetLinks(em, found.id);
+    if (idpOf(found) !== idpOf(before)) await forgetLinks(em, found.id);
+    const changes = connectionChanges(before, found);
+    if (Object.keys(changes).length > 0) recordConnectionActivity(em, 'sso_connection.updated', found, changes);
     return found;
   });
   return { connection: presentConnection(ctx, connection), etag: connectionETag(connection) };
@@ -194,8 +257,9 @@ export async function updateConnection(
 
 /** Linked identities and started sign-ins go with it (foreign keys cascade); the accounts stay. */
 export async function deleteConnection(ctx: IdentityContext, tenant: TenantAccess, connectionId: string) {
-  const deleted = await commit(ctx, (em) =>
-    em.nativeDelete(SsoConnectionSchema, { id: connectionId, organizationId: tenant.organizationId }),
-  );
-  if (deleted === 0) throw notFound('SSO connection not found');
+  await commit(ctx, async (em) => {
+    const connection = await connectionOf(em, tenant, connectionId, true);
+    await em.nativeDelete(SsoConnectionSchema, { id: connection.id });
+    recordConnectionActivity(em, 'sso_connection.deleted', connection);
+  });
 }

@@ -2,7 +2,7 @@ import type { Resolver } from 'node:dns/promises';
 import type { Logger } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { lookupTxt } from './dns.js';
-import { verificationRecord } from './domains.js';
+import { recordDomainActivity, verificationRecord } from './domains.js';
 import { type OrganizationDomain, OrganizationDomainSchema } from './entities.js';
 
 /** Re-checks in a row that find no record before a domain stops being verified (one bad day is not enough). */
@@ -55,6 +55,14 @@ async function recheck(em: EntityManager, resolver: Resolver, logger: Logger, do
       );
     }
   }
-  // Only if it is still the verification that was read (a delete or a re-verify in between wins).
-  await em.nativeUpdate(OrganizationDomainSchema, { id: domain.id, verifiedAt: domain.verifiedAt }, changes);
+  // Only if it is still the verification that was read (a delete or a re-verify in between wins); an
+  // unverification is in the organization's audit log, by the system, with the change it describes.
+  await em.transactional(async (tx) => {
+    const updated = await tx.nativeUpdate(
+      OrganizationDomainSchema,
+      { id: domain.id, verifiedAt: domain.verifiedAt },
+      changes,
+    );
+    if (updated === 1 && changes.verifiedAt === null) recordDomainActivity(tx, 'sso_domain.unverified', domain);
+  });
 }

@@ -3,6 +3,7 @@ import { domainToASCII } from 'node:url';
 import { AppError, conflict, newId, notFound, validationError } from '@gatehouse/contracts';
 import { findPage, type PageRequest, randomSecret, type TenantAccess } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { lookupTxt } from './dns.js';
 import { type OrganizationDomain, OrganizationDomainSchema } from './entities.js';
@@ -56,6 +57,20 @@ export function presentDomain(domain: OrganizationDomain) {
   };
 }
 
+/** The organization's log, in the caller's transaction. */
+export function recordDomainActivity(
+  em: EntityManager,
+  action: 'sso_domain.added' | 'sso_domain.verified' | 'sso_domain.unverified' | 'sso_domain.removed',
+  domain: OrganizationDomain,
+): void {
+  recordActivity(em, {
+    action,
+    organizationId: domain.organizationId,
+    userId: null,
+    target: { type: 'sso_domain', id: domain.id, name: domain.domain },
+  });
+}
+
 const domainTaken = () =>
   conflict('DOMAIN_TAKEN', 'Another organization has verified this domain; it cannot be claimed here');
 
@@ -88,6 +103,7 @@ export async function addDomain(ctx: IdentityContext, tenant: TenantAccess, inpu
           createdAt: new Date(),
         };
         em.create(OrganizationDomainSchema, row);
+        recordDomainActivity(em, 'sso_domain.added', row);
         return row;
       }),
     );
@@ -141,7 +157,10 @@ async function markVerified(ctx: IdentityContext, tenant: TenantAccess, domainId
     return await commit(ctx, async (em) => {
       const domain = await domainOf(em, tenant, domainId);
       if (await verifiedElsewhere(em, tenant.organizationId, domain.domain)) throw domainTaken();
-      domain.verifiedAt ??= new Date();
+      if (!domain.verifiedAt) {
+        domain.verifiedAt = new Date();
+        recordDomainActivity(em, 'sso_domain.verified', domain);
+      }
       return domain;
     });
   } catch (error) {
@@ -164,6 +183,7 @@ export async function deleteDomain(ctx: IdentityContext, tenant: TenantAccess, d
       });
     }
     em.remove(domain);
+    recordDomainActivity(em, 'sso_domain.removed', domain);
   });
 }
 

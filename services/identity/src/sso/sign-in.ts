@@ -156,7 +156,7 @@ export async function completeSsoSignIn(
 ): Promise<SsoSignInResult> {
   const profile = { ...given, email: normalizeIdpEmail(given.email) };
   const live = await loadLiveConnection(ctx, connection.id);
-  const { user, isNew } = await linkOrCreateAccount(ctx, live, profile);
+  const { user, isNew } = await linkOrCreateAccount(ctx, live, profile, client);
   try {
     await provisionMembership(ctx, live, user, profile);
     return await openSsoSession(ctx, live, user, client, { mfaAsserted: profile.mfaAsserted, returnTo });

@@ -36,8 +36,20 @@ export async function applyDirectoryChanges(em: EntityManager, data: DirectoryCh
   );
   let owners = await em.count(MemberSchema, { organizationId, role: 'owner' });
   let ownerLeft = false;
-  const event = (type: typeof EVENT_SUBJECTS.memberAdded | typeof EVENT_SUBJECTS.memberRoleChanged, member: Member) =>
-    recordEvent(em, type, { organizationId, userId: member.userId, role: member.role }, requestId);
+  const added = (member: Member) =>
+    recordEvent(
+      em,
+      EVENT_SUBJECTS.memberAdded,
+      { organizationId, userId: member.userId, role: member.role },
+      requestId,
+    );
+  const roleChanged = (member: Member, previousRole: Member['role']) =>
+    recordEvent(
+      em,
+      EVENT_SUBJECTS.memberRoleChanged,
+      { organizationId, userId: member.userId, role: member.role, previousRole },
+      requestId,
+    );
 
   for (const { userId, role, previousRole } of changes) {
     const member = members.get(userId);
@@ -51,14 +63,15 @@ export async function applyDirectoryChanges(em: EntityManager, data: DirectoryCh
         ownerLeft = true;
       }
     } else if (!member) {
-      const added = em.create(MemberSchema, { id: newId(), organizationId, userId, role, joinedAt: new Date() });
-      members.set(userId, added);
+      const joined = em.create(MemberSchema, { id: newId(), organizationId, userId, role, joinedAt: new Date() });
+      members.set(userId, joined);
       if (role === 'owner') owners += 1;
-      event(EVENT_SUBJECTS.memberAdded, added);
+      added(joined);
     } else if (member.role !== role && mayChangeRole(member.role, previousRole, owners)) {
       owners += (role === 'owner' ? 1 : 0) - (member.role === 'owner' ? 1 : 0);
+      const before = member.role;
       member.role = role;
-      event(EVENT_SUBJECTS.memberRoleChanged, member);
+      roleChanged(member, before);
     }
   }
   if (ownerLeft && owners === 0) await promoteHeir(em, organizationId, requestId);
@@ -84,8 +97,14 @@ async function promoteHeir(em: EntityManager, organizationId: string, requestId?
   await em.flush();
   const heir = await em.findOne(MemberSchema, { organizationId }, { orderBy: { joinedAt: 'asc', id: 'asc' } });
   if (!heir) return;
+  const previousRole = heir.role;
   heir.role = 'owner';
-  recordEvent(em, EVENT_SUBJECTS.memberRoleChanged, { organizationId, userId: heir.userId, role: 'owner' }, requestId);
+  recordEvent(
+    em,
+    EVENT_SUBJECTS.memberRoleChanged,
+    { organizationId, userId: heir.userId, role: 'owner', previousRole },
+    requestId,
+  );
 }
 
 /**

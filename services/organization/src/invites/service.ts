@@ -17,6 +17,7 @@ import {
   type TenantAccess,
 } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { invitationTarget, recordActivity } from '../activity.js';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { DirectoryUserSchema } from '../directory/entities.js';
 import { findOrganization, requireOwner, requireVerifiedEmail } from '../organizations/access.js';
@@ -85,6 +86,12 @@ export async function createInvite(ctx: OrgContext, tenant: TenantAccess, input:
       acceptedByUserId: null,
     });
     await issueInviteToken(ctx, em, created, org.name);
+    recordActivity(em, 'invitation.created', {
+      organizationId: org.id,
+      userId: tenant.principal.userId,
+      target: invitationTarget(created),
+      changes: { role: { after: created.role } },
+    });
     return created;
   });
   return presentInvite(invite);
@@ -110,7 +117,14 @@ async function pendingInvite(em: EntityManager, organizationId: string, inviteId
 
 export async function revokeInvite(ctx: OrgContext, tenant: TenantAccess, inviteId: string) {
   await commit(ctx, async (em) => {
-    em.remove(await pendingInvite(em, tenant.organizationId, inviteId));
+    const invite = await pendingInvite(em, tenant.organizationId, inviteId);
+    em.remove(invite);
+    recordActivity(em, 'invitation.revoked', {
+      organizationId: invite.organizationId,
+      userId: tenant.principal.userId,
+      target: invitationTarget(invite),
+      changes: { role: { before: invite.role } },
+    });
   });
 }
 
@@ -165,6 +179,12 @@ export async function acceptInvite(
       { organizationId: invite.organizationId, userId: user.userId, role: invite.role },
       requestId,
     );
+    recordActivity(em, 'invitation.accepted', {
+      organizationId: invite.organizationId,
+      userId: user.userId,
+      target: invitationTarget(invite),
+      changes: { role: { after: invite.role } },
+    });
     return presentMembership(member);
   });
 }

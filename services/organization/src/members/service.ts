@@ -89,8 +89,14 @@ export async function changeRole(
     if (target.role === 'owner' || role === 'owner') requireOwner(access.member.role, 'make or unmake owners');
     if (target.role === role) return presentMember(target);
     if (role !== 'owner') await ensureAnotherOwner(em, target);
+    const previousRole = target.role;
     target.role = role;
-    recordEvent(em, EVENT_SUBJECTS.memberRoleChanged, { organizationId, userId: target.userId, role }, requestId);
+    recordEvent(
+      em,
+      EVENT_SUBJECTS.memberRoleChanged,
+      { organizationId, userId: target.userId, role, previousRole },
+      requestId,
+    );
     return presentMember(target);
   });
 }
@@ -144,8 +150,9 @@ export async function provisionMember(ctx: OrgContext, request: MemberProvisionR
       return { ok: true, role };
     }
     if (member.role === role || member.role === 'owner') return { ok: true, role: member.role };
+    const previousRole = member.role;
     member.role = role;
-    recordEvent(em, EVENT_SUBJECTS.memberRoleChanged, { organizationId, userId, role });
+    recordEvent(em, EVENT_SUBJECTS.memberRoleChanged, { organizationId, userId, role, previousRole });
     return { ok: true, role };
   });
 }
@@ -183,11 +190,12 @@ export async function removeUserEverywhere(em: EntityManager, userId: string, re
       em.remove(org);
     } else if (!remaining.some((member) => member.role === 'owner')) {
       const heir = remaining[0]!;
+      const previousRole = heir.role;
       heir.role = 'owner';
       recordEvent(
         em,
         EVENT_SUBJECTS.memberRoleChanged,
-        { organizationId, userId: heir.userId, role: 'owner' },
+        { organizationId, userId: heir.userId, role: 'owner', previousRole },
         requestId,
       );
     }

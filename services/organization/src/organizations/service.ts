@@ -169,6 +169,7 @@ export async function updateOrganization(
   try {
     const organization = await commit(ctx, async (em) => {
       const org = await findOrganization(em, tenant.organizationId);
+      const previous = { name: org.name, slug: org.slug };
       if (input.slug && input.slug !== org.slug) {
         if (await em.findOne(OrganizationSchema, { slug: input.slug }))
           throw conflict('SLUG_TAKEN', 'This slug is taken');
@@ -176,7 +177,7 @@ export async function updateOrganization(
       }
       if (input.name) org.name = input.name.trim();
       org.updatedAt = new Date();
-      recordEvent(em, EVENT_SUBJECTS.organizationUpdated, eventData(org), requestId);
+      recordEvent(em, EVENT_SUBJECTS.organizationUpdated, { ...eventData(org), previous }, requestId);
       return org;
     });
     return presentOrganization(organization, tenant.role);

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { AppError, conflict, newId, notFound, type ProjectStatus } from '@gatehouse/contracts';
 import {
+  commitAndKick,
   findPage,
   likePattern,
   type PageRequest,
@@ -8,12 +9,22 @@ import {
   slugify,
   type TenantAccess,
 } from '@gatehouse/service-kit';
-import { type EntityManager, type FilterQuery, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import {
+  type EntityManager,
+  type FilterQuery,
+  LockMode,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/postgresql';
+import { projectChanges, recordProjectActivity } from '../activity.js';
 import { ProjectUserSchema } from '../memberships/entities.js';
 import { etagOf, type Project, ProjectSchema, presentProject } from './entities.js';
 
 /** The caller is a member of `tenant.organizationId` (checked once per request, see service-kit routes.ts). */
 const em = (deps: ServiceDeps) => deps.orm.em.fork();
+
+/** One transaction; the audit events it recorded leave right after it commits. */
+const commit = <T>(deps: ServiceDeps, work: (tx: EntityManager) => Promise<T>) =>
+  commitAndKick(deps.orm.em, [deps.outbox], work);
 
 async function withCreators(manager: EntityManager, projects: Project[]) {
   const ids = [...new Set(projects.map((project) => project.createdByUserId))];
@@ -22,8 +33,12 @@ async function withCreators(manager: EntityManager, projects: Project[]) {
   return projects.map((project) => presentProject(project, names.get(project.createdByUserId) ?? null));
 }
 
-async function findProject(manager: EntityManager, organizationId: string, projectId: string) {
-  const project = await manager.findOne(ProjectSchema, { id: projectId, organizationId });
+async function findProject(manager: EntityManager, organizationId: string, projectId: string, lock = false) {
+  const project = await manager.findOne(
+    ProjectSchema,
+    { id: projectId, organizationId },
+    lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
+  );
   if (!project) throw notFound('Project not found');
   return project;
 }
@@ -74,7 +89,7 @@ export async function createProject(
 ) {
   const manager = em(deps);
   try {
-    const project = await manager.transactional(async (tx) => {
+    const project = await commit(deps, async (tx) => {
       if (
         input.slug &&
         (await tx.findOne(ProjectSchema, { organizationId: tenant.organizationId, slug: input.slug }))
@@ -82,7 +97,7 @@ export async function createProject(
         throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
       }
       const now = new Date();
-      return tx.create(ProjectSchema, {
+      const created = tx.create(ProjectSchema, {
         id: newId(),
         organizationId: tenant.organizationId,
         name: input.name.trim(),
@@ -94,6 +109,8 @@ export async function createProject(
         createdAt: now,
         updatedAt: now,
       });
+      recordProjectActivity(tx, 'project.created', created, tenant.principal.userId);
+      return created;
     });
     const [presented] = await withCreators(manager, [project]);
     return { project: presented!, etag: etagOf(project) };
@@ -118,8 +135,9 @@ export async function updateProject(
 ) {
   const manager = em(deps);
   try {
-    const project = await manager.transactional(async (tx) => {
+    const project = await commit(deps, async (tx) => {
       const found = await findProject(tx, tenant.organizationId, projectId);
+      const before = { name: found.name, slug: found.slug, description: found.description, status: found.status };
       if (ifMatch !== undefined && !matchesETag(ifMatch, found)) {
         throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again', {
           currentETag: etagOf(found),
@@ -150,7 +168,12 @@ export async function updateProject(
       if (updated === 0)
         throw new AppError('PRECONDITION_FAILED', 'The project changed since you read it; fetch it again');
       tx.clear();
-      return findProject(tx, tenant.organizationId, projectId);
+      const saved = await findProject(tx, tenant.organizationId, projectId);
+      const changes = projectChanges(before, saved);
+      if (Object.keys(changes).length > 0) {
+        recordProjectActivity(tx, 'project.updated', saved, tenant.principal.userId, changes);
+      }
+      return saved;
     });
     const [presented] = await withCreators(manager, [project]);
     return { project: presented!, etag: etagOf(project) };
@@ -159,8 +182,11 @@ export async function updateProject(
   }
 }
 
+/** Locked first, so of two deletes at once the second finds nothing (404) and only one is recorded. */
 export async function deleteProject(deps: ServiceDeps, tenant: TenantAccess, projectId: string) {
-  const manager = em(deps);
-  const deleted = await manager.nativeDelete(ProjectSchema, { id: projectId, organizationId: tenant.organizationId });
-  if (deleted === 0) throw notFound('Project not found');
+  await commit(deps, async (tx) => {
+    const project = await findProject(tx, tenant.organizationId, projectId, true);
+    tx.remove(project);
+    recordProjectActivity(tx, 'project.deleted', project, tenant.principal.userId);
+  });
 }
