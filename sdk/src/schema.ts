@@ -11236,6 +11236,7 @@ export interface operations {
         };
         content: {
           'application/x-ndjson': string;
+          'text/csv': string;
         };
       };
       400: components['responses']['BadRequest'];

@@ -73,10 +73,13 @@ describe('audit log through the gateway', () => {
       requestId,
     });
 
-    const key = await createKey(owner.client.withHeaders({ 'user-agent': USER_AGENT }), {
-      name: 'deployer',
-      scopes: ['projects:read', 'projects:write'],
-    });
+    const minted = await owner.client.post(
+      '/api/auth/api-key/create',
+      { name: 'deployer', scopes: ['projects:read', 'projects:write'] },
+      { 'user-agent': USER_AGENT },
+    );
+    expect(minted.status).toBe(200);
+    const key = minted.body.data as { id: string; key: string };
     const keyRecord = await eventually(async () => {
       const res = await owner.client.get('/api/user/me/audit-logs?action=api_key.created');
       const [found] = res.body.data;

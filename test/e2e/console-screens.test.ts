@@ -48,15 +48,26 @@ screen(
 screen('members', '/orgs/:organizationId/members', () => `/orgs/${owner.organizationId}/members`);
 screen('settings', '/orgs/:organizationId/settings', () => `/orgs/${owner.organizationId}/settings`);
 screen('sso', '/orgs/:organizationId/sso', () => `/orgs/${owner.organizationId}/sso`);
+screen('activity', '/account/activity', () => '/account/activity');
+screen('audit-log', '/orgs/:organizationId/audit-log', () => `/orgs/${owner.organizationId}/audit-log`);
+screen('webhooks', '/orgs/:organizationId/webhooks', () => `/orgs/${owner.organizationId}/webhooks`);
+screen(
+  'webhook',
+  '/orgs/:organizationId/webhooks/:webhookId',
+  () => `/orgs/${owner.organizationId}/webhooks/${fixtures.webhookId}`,
+);
 screen('not-found', '*', () => '/no-such-screen');
 
-const fixtures = { appId: '', projectId: '' };
+const fixtures = { appId: '', projectId: '', webhookId: '' };
 
 beforeAll(async () => {
-  stack = await startStack({ RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000' });
+  stack = await startStack({ RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000' }, {}, { audit: true });
   browser = await launchBrowser();
   owner = await verifiedUser(stack, 'Olivia Owner');
   const base = `/api/user/organizations/${owner.organizationId}`;
+  fixtures.webhookId = (
+    await owner.client.post(`${base}/webhooks`, { url: 'https://hooks.example.com/gatehouse', events: ['*'] })
+  ).body.data.webhook.id;
   for (const [name, status] of [
     ['Apollo', 'active'],
     ['Borealis', 'draft'],

@@ -9,6 +9,8 @@ import { OAuthAppPage } from './pages/account/OAuthAppPage';
 import { OAuthAppsPage } from './pages/account/OAuthAppsPage';
 import { ProfilePage } from './pages/account/ProfilePage';
 import { SecurityPage } from './pages/account/SecurityPage';
+import { AuditLogPage } from './pages/audit/AuditLogPage';
+import { MyActivityPage } from './pages/audit/MyActivityPage';
 import { HomePage } from './pages/HomePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { MembersPage } from './pages/organization/MembersPage';
@@ -26,6 +28,8 @@ import { SignUpPage } from './pages/public/SignUpPage';
 import { VerifyEmailPage } from './pages/public/VerifyEmailPage';
 import { SsoConnectionPage } from './pages/sso/SsoConnectionPage';
 import { SsoPage } from './pages/sso/SsoPage';
+import { WebhookPage } from './pages/webhooks/WebhookPage';
+import { WebhooksPage } from './pages/webhooks/WebhooksPage';
 
 /** The "Use the API" panel shows the current screen's calls: a new screen starts it empty. */
 function Root() {
@@ -69,6 +73,7 @@ export const router = createBrowserRouter([
           { path: '/account/oauth-apps', element: <OAuthAppsPage /> },
           { path: '/account/oauth-apps/:appId', element: <OAuthAppPage /> },
           { path: '/account/authorized-apps', element: <AuthorizedAppsPage /> },
+          { path: '/account/activity', element: <MyActivityPage /> },
           { path: '/orgs/new', element: <NewOrganizationPage /> },
           { path: '/orgs/:organizationId/projects', element: <ProjectsPage /> },
           { path: '/orgs/:organizationId/projects/:projectId', element: <ProjectPage /> },
@@ -76,6 +81,9 @@ export const router = createBrowserRouter([
           { path: '/orgs/:organizationId/settings', element: <SettingsPage /> },
           { path: '/orgs/:organizationId/sso', element: <SsoPage /> },
           { path: '/orgs/:organizationId/sso/:connectionId', element: <SsoConnectionPage /> },
+          { path: '/orgs/:organizationId/audit-log', element: <AuditLogPage /> },
+          { path: '/orgs/:organizationId/webhooks', element: <WebhooksPage /> },
+          { path: '/orgs/:organizationId/webhooks/:webhookId', element: <WebhookPage /> },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

@@ -46,7 +46,9 @@ function successResponse(contract: NamedRouteContract, response: RouteResponse, 
     answer.content = { 'application/json': { schema: successEnvelope(response, toJson(response.data)) } };
   } else if (response.contentType) {
     const schema = response.body ? toJson(response.body) : { type: 'string' };
-    answer.content = { [mediaTypeOf(response.contentType)]: { schema } };
+    const content: Record<string, JsonSchema> = { [mediaTypeOf(response.contentType)]: { schema } };
+    for (const alternate of response.alternateContentTypes ?? []) content[mediaTypeOf(alternate)] = { schema };
+    answer.content = content;
   }
   return answer;
 }

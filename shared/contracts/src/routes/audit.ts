@@ -244,6 +244,7 @@ export const AUDIT_ROUTES = defineRoutes({
     response: {
       status: 200,
       contentType: 'application/x-ndjson',
+      alternateContentTypes: ['text/csv'],
       headers: { 'content-disposition': 'attachment; filename="audit-log-<organizationId>.jsonl" (or .csv)' },
     },
   },

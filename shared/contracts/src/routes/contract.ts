@@ -20,6 +20,8 @@ export interface RouteResponse {
   body?: TSchema;
   /** A non-envelope answer's media type (e.g. `text/html` for a page a browser follows). */
   contentType?: string;
+  /** The same answer in other media types, chosen by the request (an export's `format=csv`). */
+  alternateContentTypes?: readonly string[];
   /** Answer headers worth documenting, by name: their meaning. */
   headers?: Readonly<Record<string, string>>;
 }

@@ -100,6 +100,12 @@ function OrganizationNav({ organizationId }: { organizationId: string }) {
         <NavLink to={`${base}/sso`}>Single sign-on</NavLink>
       </li>
       <li>
+        <NavLink to={`${base}/audit-log`}>Audit log</NavLink>
+      </li>
+      <li>
+        <NavLink to={`${base}/webhooks`}>Webhooks</NavLink>
+      </li>
+      <li>
         <NavLink to={`${base}/settings`}>Settings</NavLink>
       </li>
     </ul>
@@ -125,6 +131,9 @@ function AccountNav() {
       </li>
       <li>
         <NavLink to="/account/authorized-apps">Authorized apps</NavLink>
+      </li>
+      <li>
+        <NavLink to="/account/activity">Activity</NavLink>
       </li>
     </ul>
   );
