@@ -1790,7 +1790,9 @@ export interface paths {
     get: operations['getAuditSettings'];
     /**
      * Change the organization's audit log retention
-     * @description Needs a membership whose role grants `organization:manage-security`.
+     * @description With a session only (a key could otherwise shorten the log it is recorded in). 30 to 3650 days.
+     *
+     *     Needs a membership whose role grants `organization:manage-security`.
      */
     put: operations['updateAuditSettings'];
     post?: never;

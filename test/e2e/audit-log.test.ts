@@ -136,15 +136,26 @@ describe('audit log through the gateway', () => {
         if (!found) throw new Error(`no ${action} yet`);
         return found;
       }, 20_000);
-    expect(await account('sign_in.failed')).toMatchObject({ outcome: 'failure', target: { id: owner.userId } });
+    expect(await account('sign_in.failed')).toMatchObject({
+      outcome: 'failure',
+      reason: 'invalid_password',
+      actor: { type: 'user', id: owner.userId },
+      target: { id: owner.userId },
+      ip: '127.0.0.1',
+      requestId: wrong.headers.get('x-request-id'),
+    });
     expect(await account('api_key.denied')).toMatchObject({
       outcome: 'failure',
-      actor: { type: 'api_key', id: key.id },
-      reason: expect.any(String),
+      actor: { type: 'api_key', id: key.id, userId: owner.userId },
+      target: { id: key.id },
+      reason: 'missing_scope',
+      requestId: refused.headers.get('x-request-id'),
     });
     // The account log is the account's: another person sees none of it.
     const theirs = await member.client.get('/api/user/me/audit-logs?limit=100');
+    expect(theirs.body.data.length).toBeGreaterThan(0);
     for (const record of theirs.body.data) expect(record.userId).toBe(member.userId);
+    expect(theirs.body.data.some((record: Json) => record.action === 'session.created')).toBe(true);
   });
 
   it('pages newest first by cursor and searches with q', async () => {

@@ -5,7 +5,6 @@ export class Migration20261205000000_initial extends Migration {
   override async up(): Promise<void> {
     for (const sql of KIT_TABLES_SQL) this.addSql(sql);
     for (const sql of MAIL_OUTBOX_TABLE_SQL) this.addSql(sql);
-    this.addSql('create extension if not exists pg_trgm');
 
     // One hash chain per log: `org:<organizationId>` or `user:<userId>`. The head is locked to append, so a
     // log's records get consecutive sequences in commit order; the anchor is the last record retention pruned.
@@ -43,16 +42,15 @@ export class Migration20261205000000_initial extends Migration {
       unique (chain_key, sequence),
       check ((organization_id is null) <> (user_id is null))
     )`);
-    // Lists walk a log newest first by id; the filters narrow within one log.
+    // Lists and exports walk one log (its chain) by sequence; the filters narrow within it. `action` families
+    // are prefix matches, hence the pattern operator class (a non-C collation's btree cannot serve LIKE 'x.%').
+    this.addSql('create index audit_records_chain_actor_idx on audit_records (chain_key, actor_id, sequence)');
+    this.addSql('create index audit_records_chain_actor_user_idx on audit_records (chain_key, actor_user_id, sequence)');
+    this.addSql('create index audit_records_chain_target_idx on audit_records (chain_key, target_id, sequence)');
     this.addSql(
-      'create index audit_records_org_idx on audit_records (organization_id, id) where organization_id is not null',
+      'create index audit_records_chain_action_idx on audit_records (chain_key, action varchar_pattern_ops, sequence)',
     );
-    this.addSql('create index audit_records_user_idx on audit_records (user_id, id) where user_id is not null');
-    this.addSql('create index audit_records_org_actor_idx on audit_records (organization_id, actor_id, id)');
-    this.addSql('create index audit_records_org_actor_user_idx on audit_records (organization_id, actor_user_id, id)');
-    this.addSql('create index audit_records_org_target_idx on audit_records (organization_id, target_id, id)');
-    this.addSql('create index audit_records_org_action_idx on audit_records (organization_id, action, id)');
-    this.addSql('create index audit_records_occurred_idx on audit_records (chain_key, occurred_at)');
+    this.addSql('create index audit_records_chain_occurred_idx on audit_records (chain_key, occurred_at, sequence)');
 
     this.addSql(`create table audit_settings (
       organization_id varchar(26) primary key,
@@ -94,9 +92,12 @@ export class Migration20261205000000_initial extends Migration {
       updated_at timestamptz not null
     )`);
     this.addSql('create index webhooks_org_idx on webhooks (organization_id, id)');
-    // One row per message to one endpoint. Pending ones leave in id order per endpoint (head of line).
+    // One row per message to one endpoint. Pending ones leave in `position` order per endpoint (head of line):
+    // a record's deliveries are inserted while its chain's head is locked, so positions follow the chain's
+    // order whichever replica (and clock) wrote them; ids (ULIDs) would follow the clocks.
     this.addSql(`create table webhook_deliveries (
       id varchar(26) primary key,
+      position bigserial not null,
       webhook_id varchar(26) not null references webhooks (id) on delete cascade,
       message_id varchar(40) not null,
       event_type varchar(64) not null,

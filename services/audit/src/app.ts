@@ -12,6 +12,7 @@ import {
 import type { AuditConfig } from './config.js';
 import type { AuditContext } from './context.js';
 import { DeliveryWorker } from './deliveries/worker.js';
+import { forgetOrganization } from './forget-organization.js';
 import { ingestConsumers } from './ingest/consumer.js';
 import { auditLogRoutes } from './logs/routes.js';
 import { auditMemberships, tenantAccess } from './memberships/service.js';
@@ -29,7 +30,7 @@ export async function buildApp(deps: ServiceDeps<AuditConfig>, options: AuditOpt
     config: deps.config,
     mail: new MailRelay(deps.orm.em, options.mailer ?? createMailer(deps.config, deps.logger), deps.logger),
     secrets: Keyring.parse(deps.config.WEBHOOK_ENCRYPTION_KEY, 'WEBHOOK_ENCRYPTION_KEY'),
-    memberships: auditMemberships(deps, async () => {}),
+    memberships: auditMemberships(deps, forgetOrganization),
     kickDeliveries: () => worker?.kick(),
   };
   worker = new DeliveryWorker(ctx);

@@ -55,4 +55,24 @@ describe('an envelope whose type is not the subject it came on', () => {
     await audit.publish(EVENT_SUBJECTS.projectActivity, activity('genuine'));
     await eventually(async () => expect(await projectRecords()).toEqual(['genuine']), 15_000);
   });
+
+  it('keeps an action in the log the catalogue names: the gateway cannot write into an organization', async () => {
+    const victim = newId();
+    await audit.publish(EVENT_SUBJECTS.gatewayActivity, {
+      action: 'api_key.denied',
+      organizationId: victim,
+      userId: newId(),
+      target: { type: 'api_key', id: 'ak_forged' },
+      outcome: 'failure',
+      reason: 'missing_scope',
+    });
+    await audit.publish(EVENT_SUBJECTS.projectActivity, activity('after the forgery'));
+    await eventually(async () => expect(await projectRecords()).toEqual(['genuine', 'after the forgery']), 15_000);
+    const [row] = await audit.service.deps.orm.em
+      .fork()
+      .execute<Array<{ n: number }>>('select count(*)::int as n from audit_records where organization_id = ?', [
+        victim,
+      ]);
+    expect(row?.n).toBe(0);
+  });
 });

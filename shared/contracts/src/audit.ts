@@ -141,5 +141,6 @@ export const WEBHOOK_TEST_EVENT = 'webhook.test';
 
 /** Records are kept this long unless the organization chooses otherwise. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
-export const MIN_AUDIT_RETENTION_DAYS = 1;
+/** Shortening the log is how an intruder would hide: never below a month. */
+export const MIN_AUDIT_RETENTION_DAYS = 30;
 export const MAX_AUDIT_RETENTION_DAYS = 3650;

@@ -1,6 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EventActor, EventContext, EventEnvelope, Principal } from '@gatehouse/contracts';
+import {
+  type EventActor,
+  type EventContext,
+  EventContextSchema,
+  type EventEnvelope,
+  type Principal,
+} from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
+import { Value } from 'typebox/value';
 
 /**
  * The request (or consumed event) the current work serves, so every event recorded meanwhile carries who
@@ -12,6 +19,11 @@ const storage = new AsyncLocalStorage<EventContext>();
 
 export function withEventContext<T>(context: EventContext | undefined, work: () => T): T {
   return context ? storage.run(context, work) : work();
+}
+
+/** Runs work outside any request's context: background passes (pumps, timers) are the system's own work. */
+export function withoutEventContext<T>(work: () => T): T {
+  return storage.exit(work);
 }
 
 export function currentEventContext(): EventContext | undefined {
@@ -46,8 +58,23 @@ export function requestEventContext(request: FastifyRequest): EventContext {
   };
 }
 
+/** The NATS header that carries the context of a request/reply call (service-kit rpc.ts). */
+export const EVENT_CONTEXT_HEADER = 'Gatehouse-Event-Context';
+
+/** A context read from the wire (an RPC header), kept only when it has the catalogue's shape. */
+export function parseEventContext(raw: string | undefined): EventContext | undefined {
+  if (!raw) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return Value.Check(EventContextSchema, value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The context a consumed event passes on to the events its handler records. */
 export function consumedEventContext(event: EventEnvelope): EventContext | undefined {
-  if (event.context) return event.context;
+  // Only a context of the catalogue's shape is passed on (a producer's bug must not put junk in the audit log).
+  if (event.context !== undefined && Value.Check(EventContextSchema, event.context)) return event.context;
   return event.requestId ? { requestId: event.requestId } : undefined;
 }

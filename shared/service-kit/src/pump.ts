@@ -1,3 +1,4 @@
+import { withoutEventContext } from './event-context.js';
 import type { Logger } from './logger.js';
 import { backgroundFailures } from './process-metrics.js';
 
@@ -70,7 +71,8 @@ export class Pump {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.runPass().finally(() => {
+    // Kicked from a request or not, a pass is background work: it runs (and schedules) outside any request's context.
+    this.running = withoutEventContext(() => this.runPass()).finally(() => {
       this.running = null;
       if (this.again) {
         this.again = false;

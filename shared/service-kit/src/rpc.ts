@@ -1,5 +1,13 @@
 import { AppError } from '@gatehouse/contracts';
-import { type Msg, type NatsConnection, ErrorCode as NatsErrorCode, StringCodec, type Subscription } from 'nats';
+import {
+  headers,
+  type Msg,
+  type NatsConnection,
+  ErrorCode as NatsErrorCode,
+  StringCodec,
+  type Subscription,
+} from 'nats';
+import { currentEventContext, EVENT_CONTEXT_HEADER, parseEventContext, withEventContext } from './event-context.js';
 import type { Logger } from './logger.js';
 import { isOperationalError } from './process-errors.js';
 
@@ -35,7 +43,10 @@ async function answer<Req, Res>(
 ): Promise<void> {
   let response: Res | { error: 'internal' };
   try {
-    response = await handler(JSON.parse(codec.decode(message.data)) as Req);
+    // The asker's request context (who, from where) follows the call, so events the handler records carry it.
+    const context = parseEventContext(message.headers?.get(EVENT_CONTEXT_HEADER));
+    const request = JSON.parse(codec.decode(message.data)) as Req;
+    response = await withEventContext(context, () => handler(request));
   } catch (failure) {
     // A database or NATS outage is expected and answered; anything else is a bug to see.
     const level = isOperationalError(failure) ? 'warn' : 'error';
@@ -62,7 +73,13 @@ export async function requestRpc<Req, Res>(
 ): Promise<Res> {
   let raw: string;
   try {
-    const reply = await nc.request(subject, codec.encode(JSON.stringify(payload)), { timeout: timeoutMs });
+    const context = currentEventContext();
+    const sent = context ? headers() : undefined;
+    sent?.set(EVENT_CONTEXT_HEADER, JSON.stringify(context));
+    const reply = await nc.request(subject, codec.encode(JSON.stringify(payload)), {
+      timeout: timeoutMs,
+      ...(sent && { headers: sent }),
+    });
     raw = codec.decode(reply.data);
   } catch (error) {
     const code = (error as { code?: string }).code;

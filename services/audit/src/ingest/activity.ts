@@ -24,8 +24,18 @@ export async function activityRecorded(ingest: Ingest, event: ActivityEvent): Pr
     );
     return;
   }
-  const log = organizationId ? { organizationId } : userId ? { userId } : null;
-  if (!log) return;
+  // The log is the catalogue's, not the producer's choice: a gateway event cannot land in an organization's log.
+  const log =
+    AUDIT_ACTIONS[action].log === 'organization'
+      ? organizationId && { organizationId }
+      : !organizationId && userId && { userId };
+  if (!log) {
+    ingest.logger.warn(
+      { eventId: event.id, type: event.type, action },
+      'audit: activity names the wrong log; no record',
+    );
+    return;
+  }
   await recordFrom(ingest, event, {
     log,
     action,

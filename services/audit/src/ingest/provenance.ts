@@ -1,4 +1,5 @@
 import type { EventActor, EventEnvelope, EventSubject } from '@gatehouse/contracts';
+import { consumedEventContext } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { nameOf } from '../people/people.js';
 import type { RecordDraft } from '../records/append.js';
@@ -20,13 +21,13 @@ export async function actorOfEvent(
   event: EventEnvelope,
   named?: EventActor,
 ): Promise<RecordDraft['actor']> {
-  const actor = event.context?.actor ?? named ?? { type: 'system', id: producerOf(event.type) };
+  const actor = consumedEventContext(event)?.actor ?? named ?? { type: 'system', id: producerOf(event.type) };
   const personId = actor.type === 'user' ? actor.id : actor.userId;
   return { type: actor.type, id: actor.id, userId: personId ?? null, name: await nameOf(em, personId) };
 }
 
 export async function provenanceOf(em: EntityManager, event: EventEnvelope, named?: EventActor): Promise<Provenance> {
-  const context = event.context;
+  const context = consumedEventContext(event);
   return {
     actor: await actorOfEvent(em, event, named),
     ip: context?.ip ?? null,
