@@ -153,7 +153,6 @@ describe('api_key.denied', () => {
         action: 'api_key.denied',
         organizationId: null,
         userId: key.userId,
-        actor,
         target: { type: 'api_key', id: key.id },
         changes: {
           route: { after: 'createProject' },

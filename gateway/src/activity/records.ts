@@ -1,10 +1,15 @@
-import type { ActivityRecorded, AuthenticatedPrincipal, EventContext } from '@gatehouse/contracts';
+import {
+  type ActivityRecorded,
+  type AuditAction,
+  type AuthenticatedPrincipal,
+  type EventContext,
+  USER_AGENT_MAX_LENGTH,
+} from '@gatehouse/contracts';
 import { actorOf } from '@gatehouse/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { DenialReason } from '../policy/authorize.js';
 
 /** As the principal token carries it (service-kit principal.ts): longer agents are cut, not refused. */
-const USER_AGENT_MAX_LENGTH = 512;
 const PATH_MAX_LENGTH = 512;
 
 /** One security event before it is put in an envelope: what happened, and the request it happened to. */
@@ -15,45 +20,18 @@ export interface ActivityRecord {
   throttleKey: string;
 }
 
-/** The request a record is about: who, from where, which route (the path without its query, which may hold a token). */
-function requestFacts(request: FastifyRequest, principal: AuthenticatedPrincipal) {
-  const actor = actorOf(principal);
-  const userAgent = request.headers['user-agent'];
-  const context: EventContext = {
-    ...(actor && { actor }),
-    ip: request.ip,
-    ...(typeof userAgent === 'string' && { userAgent: userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
-    requestId: request.id,
-  };
-  const changes = {
-    route: { after: request.gateway?.match?.policy.operationId ?? null },
-    method: { after: request.method },
-    path: { after: (request.url.split('?')[0] ?? '').slice(0, PATH_MAX_LENGTH) },
-  };
-  return { actor, context, changes };
-}
-
 /** A PAT or OAuth token refused a route by the gateway's policy: the account's security log. */
 export function deniedRecord(
   request: FastifyRequest,
   principal: AuthenticatedPrincipal,
   reason: DenialReason,
 ): ActivityRecord {
-  const { actor, context, changes } = requestFacts(request, principal);
-  return {
-    data: {
-      action: 'api_key.denied',
-      organizationId: null,
-      userId: principal.userId,
-      ...(actor && { actor }),
-      target: { type: principal.kind === 'oauth' ? 'oauth_app' : 'api_key', id: principal.credentialId },
-      changes,
-      outcome: 'failure',
-      reason,
-    },
-    context,
+  return refusalRecord(request, principal, {
+    action: 'api_key.denied',
+    target: { type: principal.kind === 'oauth' ? 'oauth_app' : 'api_key', id: principal.credentialId },
+    reason,
     throttleKey: `${principal.credentialId}|api_key.denied|${reason}`,
-  };
+  });
 }
 
 /** A rate limit refused a request of a known account; `limit` is the limit's name (limiter.ts LimitName). */
@@ -62,19 +40,55 @@ export function rateLimitedRecord(
   principal: AuthenticatedPrincipal,
   limit: string,
 ): ActivityRecord {
-  const { actor, context, changes } = requestFacts(request, principal);
+  return refusalRecord(request, principal, {
+    action: 'rate_limit.exceeded',
+    target: { type: 'user', id: principal.userId },
+    reason: limit,
+    throttleKey: `${principal.userId}|rate_limit.exceeded|${limit}`,
+  });
+}
+
+interface Refusal {
+  action: AuditAction;
+  target: ActivityRecorded['target'];
+  reason: string;
+  throttleKey: string;
+}
+
+/**
+ * A request of a known account the gateway refused, for the account's log: the request's context says who
+ * (service-kit's actorOf), from where and which request; the changes say which route (the path without its
+ * query, which may hold a token).
+ */
+function refusalRecord(request: FastifyRequest, principal: AuthenticatedPrincipal, refusal: Refusal): ActivityRecord {
+  const { action, target, reason, throttleKey } = refusal;
   return {
     data: {
-      action: 'rate_limit.exceeded',
+      action,
       organizationId: null,
       userId: principal.userId,
-      ...(actor && { actor }),
-      target: { type: 'user', id: principal.userId },
-      changes,
+      target,
+      changes: {
+        route: { after: request.gateway?.match?.policy.operationId ?? null },
+        method: { after: request.method },
+        path: { after: (request.url.split('?')[0] ?? '').slice(0, PATH_MAX_LENGTH) },
+      },
       outcome: 'failure',
-      reason: limit,
+      reason,
     },
-    context,
-    throttleKey: `${principal.userId}|rate_limit.exceeded|${limit}`,
+    context: requestContext(request, principal),
+    throttleKey,
+  };
+}
+
+/** The context an upstream's events would carry for the same request (service-kit requestEventContext). */
+function requestContext(request: FastifyRequest, principal: AuthenticatedPrincipal): EventContext {
+  const actor = actorOf(principal);
+  const userAgent = request.headers['user-agent'];
+  return {
+    ...(actor && { actor }),
+    ip: request.ip,
+    ...(typeof userAgent === 'string' && { userAgent: userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
+    requestId: request.id,
   };
 }

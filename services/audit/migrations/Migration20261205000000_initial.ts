@@ -45,7 +45,9 @@ export class Migration20261205000000_initial extends Migration {
     // Lists and exports walk one log (its chain) by sequence; the filters narrow within it. `action` families
     // are prefix matches, hence the pattern operator class (a non-C collation's btree cannot serve LIKE 'x.%').
     this.addSql('create index audit_records_chain_actor_idx on audit_records (chain_key, actor_id, sequence)');
-    this.addSql('create index audit_records_chain_actor_user_idx on audit_records (chain_key, actor_user_id, sequence)');
+    this.addSql(
+      'create index audit_records_chain_actor_user_idx on audit_records (chain_key, actor_user_id, sequence)',
+    );
     this.addSql('create index audit_records_chain_target_idx on audit_records (chain_key, target_id, sequence)');
     this.addSql(
       'create index audit_records_chain_action_idx on audit_records (chain_key, action varchar_pattern_ops, sequence)',
@@ -111,11 +113,12 @@ export class Migration20261205000000_initial extends Migration {
       completed_at timestamptz null
     )`);
     this.addSql(
-      "create index webhook_deliveries_pending_idx on webhook_deliveries (webhook_id, id) where status = 'pending'",
+      "create index webhook_deliveries_pending_idx on webhook_deliveries (webhook_id, position) where status = 'pending'",
     );
     this.addSql('create index webhook_deliveries_log_idx on webhook_deliveries (webhook_id, id)');
+    // The retention sweep's condition (finished messages are kept 30 days).
     this.addSql(
-      "create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status = 'pending'",
+      "create index webhook_deliveries_finished_idx on webhook_deliveries (completed_at) where status <> 'pending'",
     );
   }
 }

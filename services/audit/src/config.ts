@@ -22,6 +22,11 @@ export const AuditConfig = Type.Object({
   WEBHOOK_MAX_RESPONSE_BYTES: Type.Integer({ minimum: 1024, default: 65_536 }),
   /** Endpoints delivered to at once by one replica. */
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  /**
+   * Endpoints of one organization delivered to at once by one replica, so a tenant with many slow endpoints
+   * cannot hold every slot.
+   */
+  WEBHOOK_ORGANIZATION_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 2 }),
   /** Records older than this are deleted unless an organization chose otherwise (account logs: always this). */
   AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 365 }),
 });

@@ -9,7 +9,7 @@ describe('webhook deliveries with private addresses refused', () => {
   let port: number;
 
   beforeAll(async () => {
-    audit = await startAudit({ WEBHOOK_ALLOW_PRIVATE_URLS: false });
+    audit = await startAudit({ WEBHOOK_ALLOW_PRIVATE_URLS: false, WEBHOOK_ORGANIZATION_CONCURRENCY: 2 });
     port = await listener.start();
   });
   afterAll(async () => {
@@ -18,9 +18,9 @@ describe('webhook deliveries with private addresses refused', () => {
   });
 
   it.each([
-    ['https://127.0.0.1:PORT/hooks', /^address 127\.0\.0\.1 is not public$/],
-    ['https://localhost:PORT/hooks', /^address (127\.0\.0\.1|::1) is not public$/],
-    ['http://127.0.0.1:PORT/hooks', /^only https URLs are delivered to$/],
+    ['https://127.0.0.1:PORT/hooks', 'the URL must be on a public address'],
+    ['https://localhost:PORT/hooks', 'the URL must be on a public host'],
+    ['http://127.0.0.1:PORT/hooks', 'the URL must be an https URL'],
   ])('never connects to %s: each attempt fails, then the endpoint is disabled', async (template, refusal) => {
     const webhook = await insertWebhook(audit, template.replace('PORT', String(port)));
     await queueDeliveries(audit, webhook.id, 1);
@@ -32,7 +32,7 @@ describe('webhook deliveries with private addresses refused', () => {
     expect(delivery!.attemptLog).toHaveLength(4);
     for (const attempt of delivery!.attemptLog) {
       expect(attempt).toMatchObject({ statusCode: null, responseExcerpt: null });
-      expect(attempt.error).toMatch(refusal);
+      expect(attempt.error).toBe(refusal);
     }
     expect(listener.connections).toBe(0);
     const [endpoint] = await sqlOf(audit)('select enabled from webhooks where id = ?', [webhook.id]);

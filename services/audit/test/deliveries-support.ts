@@ -151,7 +151,9 @@ export async function queueDeliveries(audit: AuditHarness, webhookId: string, co
 }
 
 export async function deliveriesOf(audit: AuditHarness, webhookId: string): Promise<DeliveryRow[]> {
-  const rows = await sqlOf(audit)('select * from webhook_deliveries where webhook_id = ? order by id', [webhookId]);
+  const rows = await sqlOf(audit)('select * from webhook_deliveries where webhook_id = ? order by position', [
+    webhookId,
+  ]);
   return rows.map(deliveryOf);
 }
 

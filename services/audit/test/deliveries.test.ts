@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditContext } from '../src/context.js';
 import { claimDueHeads } from '../src/deliveries/claims.js';
 import { DeliveryWorker } from '../src/deliveries/worker.js';
+import { recordedUrl } from '../src/endpoints/redact.js';
 import { auditMemberships } from '../src/memberships/service.js';
 import {
   deliveriesOf,
@@ -43,7 +44,8 @@ describe('webhook delivery worker', () => {
   const receiver = new TestReceiver();
 
   beforeAll(async () => {
-    audit = await startAudit();
+    // A test config gets no schema defaults, and auditTestConfig does not list this setting yet.
+    audit = await startAudit({ WEBHOOK_ORGANIZATION_CONCURRENCY: 2 });
     await receiver.start();
     receiver.respond = (request, response) => {
       // `/hooks/flaky-<n>` answers 500 to the first n requests made to it.
@@ -93,6 +95,29 @@ describe('webhook delivery worker', () => {
     expect(metrics.body).toMatch(/webhook_deliveries_total\{outcome="succeeded",service="audit"\} \d+/);
   });
 
+  it('keeps the order messages were queued in (position), not the order of their ids (replica clocks)', async () => {
+    const webhook = await insertWebhook(audit, receiver.url('/hooks/clocks'));
+    // A replica whose clock runs ahead queues the first message: its id sorts after the second one's.
+    const [aheadId, behindId] = [`01Z${newId().slice(3)}`, `01A${newId().slice(3)}`];
+    // Both in one transaction, so no pass of the worker sees the first without the second.
+    await audit.service.deps.orm.em.fork().transactional(async (em) => {
+      for (const [seq, id] of [
+        [1, aheadId],
+        [2, behindId],
+      ] as const) {
+        const payload = { type: 'member.added', timestamp: new Date().toISOString(), data: { seq } };
+        await em.execute(
+          `insert into webhook_deliveries (id, webhook_id, message_id, event_type, record_id, payload, status,
+             attempts, next_attempt_at, attempt_log, created_at)
+           values (?, ?, ?, 'member.added', null, ?::jsonb, 'pending', 0, now(), '[]'::jsonb, now())`,
+          [id, webhook.id, `msg_${id}`, JSON.stringify(payload)],
+        );
+      }
+    });
+    await settled(audit, webhook.id);
+    expect(receiver.sequenceAt('/hooks/clocks')).toEqual([1, 2]);
+  });
+
   it('retries a message the receiver refuses, holding the later ones back until it is through', async () => {
     const webhook = await insertWebhook(audit, receiver.url('/hooks/flaky-3'));
     await queueDeliveries(audit, webhook.id, 3);
@@ -119,10 +144,15 @@ describe('webhook delivery worker', () => {
     expect(() => verify('whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', request!)).toThrow();
   });
 
-  it('sends nothing to a disabled endpoint', async () => {
+  it('sends nothing to a disabled endpoint, while an enabled one queued after it is delivered to', async () => {
     const webhook = await insertWebhook(audit, receiver.url('/hooks/disabled'), { enabled: false });
+    const control = await insertWebhook(audit, receiver.url('/hooks/disabled-control'));
     await queueDeliveries(audit, webhook.id, 2);
-    await sleep(2500);
+    await queueDeliveries(audit, control.id, 1);
+    // Every pass that found the control's message saw the disabled endpoint's too.
+    await settled(audit, control.id);
+    await sleep(500);
+    expect(receiver.sequenceAt('/hooks/disabled-control')).toEqual([1]);
     expect(receiver.requests.filter((other) => other.path === '/hooks/disabled')).toHaveLength(0);
     const rows = await deliveriesOf(audit, webhook.id);
     expect(rows.map((row) => [row.status, row.attempts])).toEqual([
@@ -183,7 +213,7 @@ describe('webhook delivery worker', () => {
         actor_id: 'webhooks',
         target_type: 'webhook',
         target_id: webhook.id,
-        target_name: receiver.url('/hooks/flaky-99'),
+        target_name: recordedUrl(receiver.url('/hooks/flaky-99')),
       },
     ]);
     await sleep(1500);
@@ -195,7 +225,11 @@ describe('webhook delivery worker', () => {
     await queueDeliveries(audit, webhook.id, 1);
     // A replica claims the head of line and dies before sending: nobody records anything.
     const claimedAt = Date.now();
-    const claimed = await audit.service.deps.orm.em.fork().transactional((em) => claimDueHeads(em, 100, 1500));
+    const claimed = await audit.service.deps.orm.em
+      .fork()
+      .transactional((em) =>
+        claimDueHeads(em, { limit: 100, leaseMs: 1500, perOrganization: 100, inFlight: new Map() }),
+      );
     expect(claimed.map((claim) => claim.webhook.id)).toContain(webhook.id);
     await sleep(1000);
     expect(receiver.requests.filter((other) => other.path === '/hooks/orphaned')).toHaveLength(0);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { newId } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditHarness, startAudit } from './harness.js';
-import { addMember, logUrl, personPrincipal, sql } from './logs-fixtures.js';
+import { addMember, logUrl, personPrincipal, seedBulk, sql } from './logs-fixtures.js';
 
 /**
  * The export's memory stays flat however long the log: a measurement, run on request
@@ -20,15 +20,7 @@ describe.skipIf(ROWS === 0)('audit log export memory', () => {
   beforeAll(async () => {
     h = await startAudit();
     await addMember(h, organizationId, owner.userId, 'owner');
-    await sql(
-      h,
-      `insert into audit_records (id, chain_key, sequence, organization_id, action, actor_type, actor_id,
-         target_type, target_id, outcome, ip, request_id, occurred_at, previous_hash, hash)
-       select '01J' || lpad(n::text, 23, '0'), ?, n, ?, 'project.updated', 'user', ?, 'project', 'p' || n,
-         'success', '203.0.113.7', 'req-' || n, now(), repeat('0', 64), repeat('a', 64)
-       from generate_series(1, ?) n`,
-      [`bulk:${organizationId}`, organizationId, owner.userId, ROWS],
-    );
+    await seedBulk(h, organizationId, owner.userId, ROWS);
     // What autovacuum would do after a bulk load: without statistics the planner takes the log for a few rows.
     await sql(h, 'analyze audit_records');
     await h.service.app.listen({ port: 0, host: '127.0.0.1' });

@@ -47,6 +47,7 @@ export function auditTestConfig(ns: TestNamespace, keys: PrincipalKeys, override
     WEBHOOK_TIMEOUT_MS: 2000,
     WEBHOOK_MAX_RESPONSE_BYTES: 65_536,
     WEBHOOK_CONCURRENCY: 8,
+    WEBHOOK_ORGANIZATION_CONCURRENCY: 2,
     AUDIT_RETENTION_DAYS: 365,
     ...overrides,
   }) as unknown as AuditConfig;

@@ -72,6 +72,52 @@ export async function seedMany(h: AuditHarness, drafts: RecordDraft[]): Promise<
   });
 }
 
+/**
+ * Rewrites a chain's ids to sort against its order (the newest smallest), as records appended through replicas
+ * whose clocks disagree could have them: a log walked by id instead of sequence comes out reversed.
+ */
+export async function reverseIds(h: AuditHarness, chainKey: string): Promise<void> {
+  await sql(
+    h,
+    "update audit_records set id = '01J' || lpad((10000000 - sequence)::text, 23, '0') where chain_key = ?",
+    [chainKey],
+  );
+}
+
+/** A person the people read model knows, so records of their actions carry their name. */
+export async function addPerson(h: AuditHarness, userId: string, name: string): Promise<void> {
+  await sql(h, 'insert into people (user_id, email, name) values (?, ?, ?)', [userId, `${userId}@example.test`, name]);
+}
+
+/**
+ * A long organization log straight in SQL (the export reads, it does not verify), its head row included so
+ * what the service appends next (the export's own record) follows it. `targetName` is a SQL expression.
+ */
+export async function seedBulk(
+  h: AuditHarness,
+  organizationId: string,
+  actorUserId: string,
+  rows: number,
+  targetName = 'null',
+): Promise<void> {
+  const chainKey = `org:${organizationId}`;
+  await sql(
+    h,
+    `insert into audit_records (id, chain_key, sequence, organization_id, action, actor_type, actor_id,
+       target_type, target_id, target_name, outcome, ip, request_id, occurred_at, previous_hash, hash)
+     select '01J' || lpad(n::text, 23, '0'), ?, n, ?, 'project.updated', 'user', ?, 'project', 'p' || n,
+       ${targetName}, 'success', '203.0.113.7', 'req-' || n, now(), repeat('0', 64), repeat('a', 64)
+     from generate_series(1, ?) n`,
+    [chainKey, organizationId, actorUserId, rows],
+  );
+  await sql(
+    h,
+    `insert into audit_chains (chain_key, last_sequence, last_hash, anchor_sequence, anchor_hash)
+     values (?, ?, repeat('a', 64), 0, repeat('0', 64))`,
+    [chainKey, rows],
+  );
+}
+
 export async function sql<T = Record<string, unknown>>(h: AuditHarness, query: string, params: unknown[] = []) {
   return (await h.service.deps.orm.em.fork().execute(query, params)) as T[];
 }

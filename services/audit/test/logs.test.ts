@@ -9,6 +9,7 @@ import {
   logUrl,
   orgDraft,
   personPrincipal,
+  reverseIds,
   seed,
   seedMany,
 } from './logs-fixtures.js';
@@ -49,6 +50,8 @@ describe('audit log list', () => {
       orgDraft(organizationId, owner.userId, { action: 'memberyx.added', target: { type: 'member', id: 'rxs' } }),
       orgDraft(newId(), owner.userId, { action: 'project.created' }),
     ]);
+    // The order shown is the chain's, whatever the ids say.
+    await reverseIds(h, `org:${organizationId}`);
   });
   afterAll(() => h.close());
 
@@ -59,8 +62,9 @@ describe('audit log list', () => {
   };
   const actions = async (query: string, as = owner) => (await list(query, as)).data.map((record) => record.action);
 
-  it('shows an owner every record of the organization, newest first, with actor, target and request', async () => {
+  it('shows an owner every record of the organization, newest first by sequence, with actor and request', async () => {
     const { data, meta } = await list();
+    expect(data.map((record) => record.sequence)).toEqual([6, 5, 4, 3, 2, 1]);
     expect(data.map((record) => record.action)).toEqual([
       'memberyx.added',
       'member.added',
@@ -129,7 +133,16 @@ describe('audit log list', () => {
   });
 
   it('refuses a malformed cursor with 400 naming it', async () => {
-    for (const cursor of ['not-a-cursor', Buffer.from('{"id":"x"}').toString('base64url'), 'e30']) {
+    const encoded = (payload: string) => Buffer.from(payload).toString('base64url');
+    for (const cursor of [
+      'not-a-cursor',
+      'e30',
+      encoded('{"id":"01JAAAAAAAAAAAAAAAAAAAAAAA"}'),
+      encoded('{"sequence":"3"}'),
+      encoded('{"sequence":-1}'),
+      encoded('{"sequence":2.5}'),
+      encoded('{"sequence":1e300}'),
+    ]) {
       const res = await get(h, owner, logUrl(organizationId, `?cursor=${cursor}`));
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
@@ -161,14 +174,16 @@ describe('audit log cursor walk', () => {
   });
   afterAll(() => h.close());
 
-  it('walks 250 records completely, newest first, each once, while new records arrive', async () => {
+  it('walks 250 records completely, newest first by sequence, each once, while new records arrive', async () => {
     const drafts = Array.from({ length: 250 }, (_, index) =>
       orgDraft(organizationId, owner.userId, { target: { type: 'project', id: `p-${index}` } }),
     );
-    const seeded = await seedMany(h, drafts);
-    const expected = seeded.map((row) => row.id).reverse();
+    await seedMany(h, drafts);
+    // Ids that sort against the chain: the walk must follow the sequence all the same.
+    await reverseIds(h, `org:${organizationId}`);
+    const expected = Array.from({ length: 250 }, (_, index) => 250 - index);
 
-    const seen: string[] = [];
+    const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
@@ -176,7 +191,7 @@ describe('audit log cursor walk', () => {
       const res = await get(h, owner, logUrl(organizationId, query));
       expect(res.statusCode, res.body).toBe(200);
       const body = res.json() as { data: Record[]; meta: { hasMore: boolean; nextCursor: string | null } };
-      seen.push(...body.data.map((record) => record.id));
+      seen.push(...body.data.map((record) => record.sequence));
       cursor = body.meta.nextCursor;
       expect(body.meta.hasMore).toBe(cursor !== null);
       pages += 1;

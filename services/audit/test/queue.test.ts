@@ -1,7 +1,7 @@
 import { newId } from '@gatehouse/contracts';
 import { Keyring } from '@gatehouse/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueRecordDeliveries } from '../src/endpoints/queue.js';
+import { queueMessages, queueRecordDeliveries } from '../src/endpoints/queue.js';
 import { sealSecret } from '../src/endpoints/secrets.js';
 import type { AuditRecordRow } from '../src/records/entities.js';
 import { presentRecord } from '../src/records/present.js';
@@ -109,5 +109,32 @@ describe('queueRecordDeliveries', () => {
     const row = record(organizationId, 'member.added');
     expect(await queue(row)).toBe(0);
     expect(await sql('select id from webhook_deliveries where record_id = ?', [row.id])).toEqual([]);
+  });
+});
+
+describe('queueMessages', () => {
+  it('queues in the order given by position, and answers the deliveries in that order', async () => {
+    const organizationId = newId();
+    const webhookId = await endpoint(organizationId, ['project.*']);
+    // Message ids out of id order: the queue follows the order given, never the ids.
+    const messageIds = ['msg_c', 'msg_a', 'msg_b'].map((id) => `${id}_${newId()}`);
+    const queued = await audit.service.deps.orm.em.fork().transactional((em) =>
+      queueMessages(
+        em,
+        messageIds.map((messageId) => ({
+          webhookId,
+          messageId,
+          eventType: 'webhook.test',
+          recordId: null,
+          payload: { type: 'webhook.test', timestamp: new Date().toISOString(), data: {} },
+        })),
+      ),
+    );
+    expect(queued.map((delivery) => delivery.messageId)).toEqual(messageIds);
+    const rows = await sql(
+      'select message_id, position from webhook_deliveries where webhook_id = ? order by position',
+      [webhookId],
+    );
+    expect(rows.map((row) => row.message_id)).toEqual(messageIds);
   });
 });

@@ -3,23 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditContext } from '../src/context.js';
 import type { RecordDraft } from '../src/records/append.js';
 import { verifyChain } from '../src/records/verify.js';
-import { AuditRetention } from '../src/retention/sweeper.js';
+import { AuditRetention, RETENTION_LOCK } from '../src/retention/sweeper.js';
 import { type AuditHarness, startAudit } from './harness.js';
-import { addMember, get, logUrl, orgDraft, personPrincipal, put, seedMany, sql } from './logs-fixtures.js';
+import { addMember, addPerson, get, logUrl, orgDraft, personPrincipal, put, seedMany, sql } from './logs-fixtures.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS);
 
 describe('audit log retention', () => {
   let h: AuditHarness;
+  let ctx: AuditContext;
   let retention: AuditRetention;
   const owner = personPrincipal();
 
   beforeAll(async () => {
     h = await startAudit({ AUDIT_RETENTION_DAYS: 30 });
     // The service's own sweeper runs hourly; the tests drive passes of their own (it needs only deps and config).
-    const ctx = { deps: h.service.deps, config: h.service.deps.config } as Partial<AuditContext>;
-    retention = new AuditRetention(ctx as AuditContext);
+    ctx = { deps: h.service.deps, config: h.service.deps.config } as Partial<AuditContext> as AuditContext;
+    retention = new AuditRetention(ctx);
   });
   afterAll(() => h.close());
 
@@ -91,6 +92,59 @@ describe('audit log retention', () => {
     });
   });
 
+  it('sweeps on one replica at a time: a pass that finds the lock taken deletes nothing', async () => {
+    const organizationId = newId();
+    const chainKey = `org:${organizationId}`;
+    await seedMany(h, aged(organizationId, [90, 80, 1]));
+    // Another replica's pass, holding the lock in its transaction until the test lets it go.
+    const other = h.service.deps.orm.em.fork();
+    await other.begin();
+    try {
+      const [held] = await other.execute<Array<{ acquired: boolean }>>(
+        'select pg_try_advisory_xact_lock(hashtext(?)) as acquired',
+        [RETENTION_LOCK],
+      );
+      expect(held?.acquired).toBe(true);
+      expect(await retention.sweep()).toBe(0);
+      expect(await remaining(chainKey)).toEqual([1, 2, 3]);
+    } finally {
+      await other.rollback();
+    }
+    expect(await retention.sweep()).toBeGreaterThanOrEqual(2);
+    expect(await remaining(chainKey)).toEqual([3]);
+  });
+
+  it('stops between batches when asked to (a shutdown), and the next pass carries on where it stopped', async () => {
+    const userId = newId();
+    const chainKey = `user:${userId}`;
+    const drafts: RecordDraft[] = Array.from({ length: 2500 }, () => ({
+      log: { userId },
+      action: 'session.created',
+      actor: { type: 'user', id: userId },
+      target: { type: 'session', id: newId() },
+      occurredAt: daysAgo(45),
+    }));
+    const rows = await seedMany(h, drafts);
+
+    // Stopped as soon as its pass starts, as on shutdown: the pump's pass sees it before its first batch.
+    const pumped = new AuditRetention(ctx);
+    pumped.start();
+    await pumped.stop();
+    expect((await remaining(chainKey)).length).toBe(2500);
+
+    // Asked before the chain listing, before each chain and before each batch: stopped after the first batch.
+    let asked = 0;
+    expect(await retention.sweep(() => ++asked > 3)).toBe(1000);
+    expect(await remaining(chainKey)).toHaveLength(1500);
+    expect(await verifyChain(h.service.deps.orm.em, chainKey)).toMatchObject({
+      intact: true,
+      anchor: { sequence: 1000, hash: rows[999]!.hash },
+    });
+
+    expect(await retention.sweep()).toBe(1500);
+    expect(await remaining(chainKey)).toEqual([]);
+  });
+
   it('a pruned log still catches tampering after its anchor', async () => {
     const organizationId = newId();
     const chainKey = `org:${organizationId}`;
@@ -113,6 +167,7 @@ describe('audit log settings', () => {
 
   beforeAll(async () => {
     h = await startAudit({ AUDIT_RETENTION_DAYS: 365 });
+    await addPerson(h, owner.userId, 'Ada Owner');
     await addMember(h, organizationId, owner.userId, 'owner');
     await addMember(h, organizationId, member.userId, 'member');
   });
@@ -135,15 +190,18 @@ describe('audit log settings', () => {
       { retentionDays: { before: 90, after: 180 } },
       { retentionDays: { before: 365, after: 90 } },
     ]);
+    // Who and from where: the request being served, the name as the people model knows the person.
     expect(listed.json().data[0]).toMatchObject({
-      actor: { type: 'user', id: owner.userId },
+      actor: { type: 'user', id: owner.userId, userId: owner.userId, name: 'Ada Owner' },
       target: { type: 'audit_log', id: organizationId },
       ip: '127.0.0.1',
+      requestId: expect.any(String),
     });
   });
 
   it('refuses a retention out of range or not an integer, naming retentionDays', async () => {
-    for (const retentionDays of [0, 3651, '30', 30.5, null]) {
+    // Below a month (MIN_AUDIT_RETENTION_DAYS): shortening the log is how an intruder would hide.
+    for (const retentionDays of [0, 29, 3651, '30', 30.5, null]) {
       const res = await put(h, owner, settingsUrl(), { retentionDays });
       expect(res.statusCode, `${retentionDays}: ${res.body}`).toBe(400);
       expect(res.json()).toMatchObject({ code: 'VALIDATION_ERROR' });

@@ -109,6 +109,16 @@ describe('verifying an organization log', () => {
     expect(await verify()).toEqual({ intact: false, checked: 0, firstBroken: null, anchor: null });
   });
 
+  it('reports records whose chain head was deleted as link_mismatch at the first record', async () => {
+    await sql(h, 'delete from audit_chains where chain_key = ?', [`org:${organizationId}`]);
+    expect(await verify()).toEqual({
+      intact: false,
+      checked: 1,
+      firstBroken: { id: rows[0]!.id, sequence: 1, reason: 'link_mismatch' },
+      anchor: null,
+    });
+  });
+
   it('answers an organization without records intact, nothing checked', async () => {
     const empty = newId();
     await addMember(h, empty, owner.userId, 'owner');

@@ -1,6 +1,7 @@
 import { type AuthenticatedPrincipal, newId } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookUrlProblem } from '../src/webhooks/url.js';
+import { recordedUrl } from '../src/endpoints/redact.js';
+import { webhookUrlProblem } from '../src/endpoints/urls.js';
 import { type AuditHarness, startAudit } from './harness.js';
 import { caller, memberOf } from './webhooks-support.js';
 
@@ -26,6 +27,9 @@ describe('endpoint URLs where private addresses are not allowed', () => {
     ['https://[::1]/hooks', 'must be on a public address'],
     ['https://localhost/hooks', 'must be on a public host'],
     ['https://billing.internal/hooks', 'must be on a public host'],
+    ['https://2130706433/hooks', 'must be on a public address'],
+    ['https://token@example.com/hooks', 'must not carry a username or password'],
+    ['example.com/hooks', 'must be an absolute URL'],
   ])('refuses %s', async (url, error) => {
     const res = await call(owner, 'POST', hooks, { url, events: ['member.*'] });
     expect(res.statusCode).toBe(400);
@@ -58,20 +62,45 @@ describe('webhookUrlProblem', () => {
     'https://localhost./',
     'https://api.localhost/',
     'https://printer.local/',
+    'https://vault.service.internal./',
+    'https://[::ffff:127.0.0.1]/',
   ])('refuses %s', (url) => {
-    expect(webhookUrlProblem(url, false)).not.toBeNull();
+    expect(webhookUrlProblem(new URL(url), false)).not.toBeNull();
   });
 
   it.each(['https://93.184.215.14/hooks', 'https://[2606:4700::1111]/', 'https://hooks.example.com:8443/a?b=c'])(
     'accepts %s',
     (url) => {
-      expect(webhookUrlProblem(url, false)).toBeNull();
+      expect(webhookUrlProblem(new URL(url), false)).toBeNull();
     },
   );
 
   it('allows http and private addresses only when told to, never credentials', () => {
-    expect(webhookUrlProblem('http://127.0.0.1:3000/hooks', true)).toBeNull();
-    expect(webhookUrlProblem('http://a:b@127.0.0.1:3000/hooks', true)).toBe('must not carry a username or password');
-    expect(webhookUrlProblem('https://example.com/#', true)).toBe('must not have a fragment');
+    expect(webhookUrlProblem(new URL('http://127.0.0.1:3000/hooks'), true)).toBeNull();
+    expect(webhookUrlProblem(new URL('http://a:b@127.0.0.1:3000/hooks'), true)).toBe(
+      'must not carry a username or password',
+    );
+    expect(webhookUrlProblem(new URL('https://example.com/#'), true)).toBe('must not have a fragment');
+    expect(webhookUrlProblem(new URL('https://api.localhost/hooks'), true)).toBeNull();
+    expect(webhookUrlProblem(new URL('ftp://127.0.0.1/hooks'), true)).toBe('must be an http or https URL');
+  });
+});
+
+describe('recordedUrl', () => {
+  it.each([
+    [
+      'https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx',
+      'https://hooks.slack.com/services/…/…/…',
+    ],
+    [
+      'https://discord.com/api/webhooks/123456789012345678/AbCdEf-ghIJkl_mnopQRSTuvwxyz0123456789',
+      'https://discord.com/api/webhooks/…/…',
+    ],
+    ['https://example.com/in?token=s3cr3t&channel=ops&flag', 'https://example.com/in?token=…&channel=…&flag'],
+    ['https://example.com/in?a1b2c3d4e5=1', 'https://example.com/in?…=…'],
+    ['https://example.com:8443/api/v2/hooks/incoming', 'https://example.com:8443/api/v2/hooks/incoming'],
+    ['https://example.com', 'https://example.com/'],
+  ])('records %s as %s', (url, recorded) => {
+    expect(recordedUrl(url)).toBe(recorded);
   });
 });

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type AuthenticatedPrincipal, newId } from '@gatehouse/contracts';
 import { Keyring } from '@gatehouse/service-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +17,24 @@ let organizationId: string;
 let owner: AuthenticatedPrincipal;
 
 const hooks = () => `/api/user/organizations/${organizationId}/webhooks`;
+
+/**
+ * A receiver on loopback that never answers: the delivery worker's head-of-line request waits for its timeout,
+ * so what was queued behind it stays pending while a test looks.
+ */
+async function startSilentReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/silent`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 interface Created {
   webhook: { id: string; url: string; events: string[]; secretStart: string; enabled: boolean };
@@ -255,20 +275,32 @@ describe('delivery log and redelivery', () => {
     return { id, messageId };
   }
 
+  /** A record's first delivery, pending and not due for an hour (written directly, as the journal queues it). */
+  async function pendingRecordDelivery(webhookId: string) {
+    const recordId = newId();
+    const payload = { type: 'member.added', timestamp: new Date().toISOString(), data: { id: recordId } };
+    await sql(
+      `insert into webhook_deliveries (id, webhook_id, message_id, event_type, record_id, payload, status, attempts,
+         next_attempt_at, attempt_log, created_at)
+       values (?, ?, ?, 'member.added', ?, ?::jsonb, 'pending', 0, ?, '[]'::jsonb, now())`,
+      [newId(), webhookId, `msg_${recordId}`, recordId, JSON.stringify(payload), new Date(Date.now() + 3600_000)],
+    );
+  }
+
   it('redelivers with the same message id, at the end of the queue', async () => {
     const created = await create();
     const original = await delivered(created.webhook.id);
     const res = await call(owner, 'POST', `${hooks()}/${created.webhook.id}/deliveries/${original.id}/redeliver`);
     expect(res.statusCode, res.body).toBe(202);
     const copy = res.json().data;
-    expect(copy.id > original.id).toBe(true);
     expect(copy).toMatchObject({
       messageId: original.messageId,
       eventType: 'webhook.test',
       attempts: 0,
       attemptLog: [],
     });
-    const rows = await sql('select id, payload from webhook_deliveries where message_id = ? order by id', [
+    // The queue's order is `position`, assigned at insert: the copy is behind the original.
+    const rows = await sql('select id, payload from webhook_deliveries where message_id = ? order by position', [
       original.messageId,
     ]);
     expect(rows.map((row) => row.id)).toEqual([original.id, copy.id]);
@@ -308,6 +340,40 @@ describe('delivery log and redelivery', () => {
 
     const onlySucceeded = await call(owner, 'GET', `${hooks()}/${created.webhook.id}/deliveries?status=succeeded`);
     expect(onlySucceeded.json().data.map((delivery: { id: string }) => delivery.id)).toEqual([first.id]);
+  });
+
+  it('allows at most 10 pending test messages and redeliveries per endpoint, whatever records are pending', async () => {
+    const silent = await startSilentReceiver();
+    try {
+      const created = await create({ url: silent.url });
+      const finished = await delivered(created.webhook.id);
+      const queued = [];
+      for (let index = 0; index < 9; index++) {
+        queued.push(await call(owner, 'POST', `${hooks()}/${created.webhook.id}/test`));
+      }
+      const redelivered = `${hooks()}/${created.webhook.id}/deliveries/${finished.id}/redeliver`;
+      queued.push(await call(owner, 'POST', redelivered));
+      expect(queued.map((res) => res.statusCode)).toEqual(Array(10).fill(202));
+
+      for (const path of [`${hooks()}/${created.webhook.id}/test`, redelivered]) {
+        const refused = await call(owner, 'POST', path);
+        expect(refused.statusCode, path).toBe(409);
+        expect(refused.json()).toMatchObject({ code: 'CONFLICT', meta: { reason: 'TOO_MANY_PENDING', limit: 10 } });
+        expect(refused.json().message).toContain('10');
+      }
+      expect(
+        await sql("select id from webhook_deliveries where webhook_id = ? and status = 'pending'", [
+          created.webhook.id,
+        ]),
+      ).toHaveLength(10);
+
+      // Records queued for an endpoint are not capped, and do not count against its test messages.
+      const busy = await create({ url: silent.url });
+      for (let index = 0; index < 12; index++) await pendingRecordDelivery(busy.webhook.id);
+      expect((await call(owner, 'POST', `${hooks()}/${busy.webhook.id}/test`)).statusCode).toBe(202);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('drops an endpoint’s deliveries with it', async () => {
@@ -361,6 +427,30 @@ describe('journal', () => {
     });
     expect(records[2].changes).toBeNull();
     expect(records[3].changes).toMatchObject({ url: { before: receiver.url }, enabled: { before: false } });
+  });
+
+  it('records an endpoint URL without its query values and token-like path segments; owners see it whole', async () => {
+    const secretPath = '/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx';
+    const url = `${receiver.url}${secretPath}?token=s3cr3t-value&channel=ops`;
+    const recorded = `${receiver.url}/services/…/…/…?token=…&channel=…`;
+    const created = await create({ url });
+    expect(created.webhook.url).toBe(url);
+    expect((await call(owner, 'GET', `${hooks()}/${created.webhook.id}`)).json().data.url).toBe(url);
+
+    const rotatedUrl = url.replace('abcdefghijklmnopqrstuvwx', 'zyxwvutsrqponmlkjihgfedc');
+    await call(owner, 'PUT', `${hooks()}/${created.webhook.id}`, { url: rotatedUrl });
+    await call(owner, 'DELETE', `${hooks()}/${created.webhook.id}`);
+
+    const records = await webhookRecords();
+    expect(records.map((record) => record.target_name)).toEqual([recorded, recorded, recorded]);
+    expect(records[0].changes.url).toEqual({ after: recorded });
+    // Only the token changed: the record says the URL changed, without either token.
+    expect(records[1].changes).toEqual({ url: { before: recorded, after: recorded } });
+    expect(records[2].changes.url).toEqual({ before: recorded });
+    const text = JSON.stringify(records);
+    for (const secret of ['s3cr3t', 'abcdefghijklmnopqrstuvwx', 'zyxwvutsrqponmlkjihgfedc', 'T0123ABCD', 'B0456EFGH']) {
+      expect(text).not.toContain(secret);
+    }
   });
 
   it('delivers its own changes to the endpoints subscribed to them', async () => {

@@ -42,6 +42,7 @@ import { useScimProtocol } from './scim/protocol.js';
 import { scimGroupRoutes } from './scim-groups/routes.js';
 import { scimUserRoutes } from './scim-users/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
+import { signInFailures } from './sessions/sign-in.js';
 import { ssoAdminRoutes } from './sso/admin-routes.js';
 import { verificationResolver } from './sso/dns.js';
 import { recheckVerifiedDomains } from './sso/domain-recheck.js';
@@ -124,10 +125,12 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
   ctx.lastUsed.start();
   const domainRecheck = domainRecheckPump(ctx);
   domainRecheck.start();
+  signInFailures(ctx).start();
 
   app.addHook('onClose', async () => {
     resolver.unsubscribe();
     await domainRecheck.stop();
+    await signInFailures(ctx).stop();
     await memberships.stop();
     await ctx.mail.stop();
     await ctx.lastUsed.stop();

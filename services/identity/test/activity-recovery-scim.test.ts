@@ -13,7 +13,7 @@ import { type IdentityHarness, startIdentity } from './harness.js';
  */
 let h: IdentityHarness;
 let ctx: IdentityContext;
-const { sql, call, member } = activitySuite(() => h);
+const { sql, call, member, activities } = activitySuite(() => h);
 
 beforeAll(async () => {
   h = await startIdentity();
@@ -70,6 +70,57 @@ describe('recovery and SCIM tokens', () => {
       [mine.tokenId],
     );
     expect(revoked.map((row) => row.data)).toEqual([{ kind: 'scim', id: mine.tokenId, userId: mine.directoryId }]);
+  });
+
+  it("records directory.token_rotated in the organization's log: why, and how many tokens are left", async () => {
+    const organizationId = newId();
+    const minter = await member(organizationId);
+    const colleague = await member(organizationId);
+    const untouched = newId();
+    await directoryBy(await member(untouched), untouched);
+    const { directoryId } = await directoryBy(minter, organizationId);
+    // Rotated with overlap by the minter, then the colleague: the minter's second token and the colleague's are live.
+    for (const who of [minter, colleague]) {
+      const res = await call(
+        'POST',
+        `/api/user/organizations/${organizationId}/directories/${directoryId}/rotate-token`,
+        who.principal,
+        { overlapSeconds: 3600 },
+      );
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const [{ live }] = await sql(
+      'select count(*)::int as live from directory_tokens where directory_id = ? and (expires_at is null or expires_at > now())',
+      [directoryId],
+    );
+    expect(live).toBe(2);
+
+    await resetPassword(minter.id);
+
+    const records = await activities({ targetId: directoryId, action: 'directory.token_rotated' });
+    const recovery = records.filter((event) => event.data.changes?.reason);
+    expect(recovery).toHaveLength(1);
+    expect(recovery[0]?.data).toEqual({
+      action: 'directory.token_rotated',
+      organizationId,
+      userId: minter.id,
+      target: { type: 'directory', id: directoryId, name: 'Okta' },
+      changes: { reason: { after: 'minter_recovered' }, liveTokens: { before: 2, after: 1 } },
+      outcome: 'success',
+    });
+    expect(await activities({ userId: minter.id, action: 'directory.token_rotated' })).toHaveLength(1);
+  });
+
+  it('records nothing when the person minted no live token', async () => {
+    const organizationId = newId();
+    const owner = await member(organizationId);
+    const bystander = await member(organizationId);
+    const { directoryId } = await directoryBy(owner, organizationId);
+
+    await resetPassword(bystander.id);
+
+    const records = await activities({ targetId: directoryId, action: 'directory.token_rotated' });
+    expect(records).toEqual([]);
   });
 
   it('a rotated token minted by someone else stays; a signed-in password change ends no token', async () => {

@@ -71,6 +71,9 @@ export interface PrincipalClaims {
   userAgent?: string;
 }
 
+/** What is kept of a User-Agent header anywhere (principal token, sessions, audit records): its columns' width. */
+export const USER_AGENT_MAX_LENGTH = 512;
+
 export const PRINCIPAL_HEADER = 'x-gatehouse-principal';
 export const PRINCIPAL_AUDIENCE = 'gatehouse-services';
 export const PRINCIPAL_ISSUER = 'gatehouse-gateway';

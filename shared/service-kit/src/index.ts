@@ -1,3 +1,4 @@
+export * from './activity.js';
 export * from './breaker.js';
 export * from './config.js';
 export * from './consumer.js';

@@ -8,6 +8,7 @@ import {
   PRINCIPAL_ISSUER,
   type Principal,
   type PrincipalClaims,
+  USER_AGENT_MAX_LENGTH,
 } from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
@@ -16,9 +17,6 @@ import type { HttpApp } from './http.js';
 const ALG = 'EdDSA';
 /** Long enough for one proxied request, short enough that a leaked token is useless. */
 export const PRINCIPAL_TOKEN_TTL_SECONDS = 30;
-
-/** What the audit log keeps of a User-Agent header. */
-const USER_AGENT_MAX_LENGTH = 512;
 
 export interface PrincipalSigner {
   sign(claims: PrincipalClaims): Promise<string>;

@@ -1,6 +1,7 @@
 import { type LookupAddress, lookup } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { isPublicAddress } from '../endpoints/addresses.js';
+import { webhookUrlProblem } from '../endpoints/urls.js';
 
 /** Every address a host name resolves to, as `dns.lookup(host, {all: true})` answers (replaceable in tests). */
 export type LookupAll = (
@@ -41,15 +42,11 @@ export function guardedLookup(allowPrivate: boolean, lookupAll: LookupAll = syst
 }
 
 /**
- * Why a URL is not delivered to, or null. https only (http too when private addresses are allowed), no
- * credentials; a literal IP is checked here because the socket never looks one up.
+ * Why a URL is not delivered to, or null: the rule endpoints were registered under (an endpoint saved before
+ * a stricter rule, or written some other way, is still refused), worded for the delivery log. It also checks a
+ * literal IP here, because the socket never looks one up.
  */
 export function urlProblem(url: URL, allowPrivate: boolean): string | null {
-  if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) {
-    return 'only https URLs are delivered to';
-  }
-  if (url.username || url.password) return 'URLs with credentials are not delivered to';
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return new AddressNotPublicError(host).message;
-  return null;
+  const problem = webhookUrlProblem(url, allowPrivate);
+  return problem === null ? null : `the URL ${problem}`;
 }

@@ -2,8 +2,9 @@ import { queueMail } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AuditContext, commit } from '../context.js';
 import type { DeliveryAttempt, WebhookRow } from '../endpoints/entities.js';
+import { recordedUrl } from '../endpoints/redact.js';
 import { journal } from '../journal/journal.js';
-import { type ClaimedDelivery, claimDueHeads } from './claims.js';
+import { type ClaimedDelivery, claimNextOf } from './claims.js';
 import { endpointDisabledMail, ownersOf } from './owners.js';
 import { retryDelayMs } from './schedule.js';
 
@@ -22,7 +23,7 @@ export interface AttemptResult {
   ok: boolean;
 }
 
-/** After a success, the endpoint's next message is claimed in the same transaction when asked (`leaseMs`). */
+/** After a success, the endpoint's next message (by position) is claimed in the same transaction when asked. */
 export interface NextClaim {
   leaseMs: number;
 }
@@ -50,7 +51,7 @@ export async function recordAttempt(
     const log = JSON.stringify([attempt, ...current.attempt_log].slice(0, ATTEMPT_LOG_SIZE));
     if (ok) {
       await complete(em, claimed.delivery.id, 'succeeded', attempts, log);
-      const [next] = claimNext ? await claimDueHeads(em, 1, claimNext.leaseMs, claimed.webhook.id) : [];
+      const [next] = claimNext ? await claimNextOf(em, claimed.webhook.id, claimNext.leaseMs) : [];
       return { outcome: 'succeeded', next: next ?? null };
     }
     const delay = retryDelayMs(schedule, attempts);
@@ -98,7 +99,8 @@ async function disableEndpoint(ctx: AuditContext, em: EntityManager, webhook: We
     log: { organizationId: webhook.organizationId },
     action: 'webhook.disabled',
     actor: { type: 'system', id: 'webhooks' },
-    target: { type: 'webhook', id: webhook.id, name: webhook.url },
+    // As every record names an endpoint: credentials a receiver keeps in its URL stay out of the log.
+    target: { type: 'webhook', id: webhook.id, name: recordedUrl(webhook.url) },
     changes: { enabled: { before: true, after: false } },
     reason: DISABLED_REASON,
   });

@@ -13,12 +13,15 @@ export const LEASE_MARGIN_MS = 5000;
 const INTERVAL_MS = 1000;
 /** Messages sent to one endpoint in a row before its slot is offered to others. */
 export const MESSAGES_PER_TURN = 20;
+/** An endpoint keeps its slot for its next message only when it answered faster than this. */
+export const FAST_ANSWER_MS = 1000;
 
 /**
- * Sends queued webhook deliveries: each endpoint's messages one at a time in id order, up to
- * WEBHOOK_CONCURRENCY endpoints at once. Claims are short transactions; the HTTP call runs outside any; its
- * result is recorded in another (which, after a success, also claims the endpoint's next message). Replicas
- * share the work through the claims' leases.
+ * Sends queued webhook deliveries: each endpoint's messages one at a time in position order, up to
+ * WEBHOOK_CONCURRENCY endpoints at once and WEBHOOK_ORGANIZATION_CONCURRENCY of one organization, free slots
+ * going round-robin across organizations. Claims are short transactions; the HTTP call runs outside any; its
+ * result is recorded in another (which, after a fast success, also claims the endpoint's next message).
+ * Replicas share the work through the claims' leases.
  */
 export class DeliveryWorker {
   private readonly pump: Pump;
@@ -27,6 +30,8 @@ export class DeliveryWorker {
   /** How long a claim keeps other replicas off: the longest attempt, and a margin to record it. */
   private readonly leaseMs: number;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Endpoints in flight by organization id (what the per-organization cap and the round-robin count). */
+  private readonly inFlightByOrganization = new Map<string, number>();
   private readonly outcomes: ReturnType<typeof counter<'outcome'>>;
 
   constructor(
@@ -70,34 +75,54 @@ export class DeliveryWorker {
 
   /** One pass: claims as many due heads as there are free slots and starts sending them (not awaited). */
   private async claimAndSend(): Promise<void> {
-    const free = this.ctx.config.WEBHOOK_CONCURRENCY - this.inFlight.size;
+    const { config } = this.ctx;
+    const free = config.WEBHOOK_CONCURRENCY - this.inFlight.size;
     if (free <= 0) return;
-    const claimed = await this.ctx.deps.orm.em.fork().transactional((em) => claimDueHeads(em, free, this.leaseMs));
-    for (const claim of claimed) this.track(this.deliver(claim));
+    const claimed = await this.ctx.deps.orm.em.fork().transactional((em) =>
+      claimDueHeads(em, {
+        limit: free,
+        leaseMs: this.leaseMs,
+        perOrganization: config.WEBHOOK_ORGANIZATION_CONCURRENCY,
+        inFlight: this.inFlightByOrganization,
+      }),
+    );
+    for (const claim of claimed) this.track(claim.webhook.organizationId, this.deliver(claim));
   }
 
-  private track(task: Promise<void>): void {
+  private track(organizationId: string, task: Promise<void>): void {
     this.inFlight.add(task);
+    this.countInFlight(organizationId, 1);
     void task.finally(() => {
       this.inFlight.delete(task);
+      this.countInFlight(organizationId, -1);
       // A slot is free and, after a success, the endpoint's next message is due.
       this.kick();
     });
   }
 
+  private countInFlight(organizationId: string, change: 1 | -1): void {
+    const count = (this.inFlightByOrganization.get(organizationId) ?? 0) + change;
+    if (count > 0) this.inFlightByOrganization.set(organizationId, count);
+    else this.inFlightByOrganization.delete(organizationId);
+  }
+
   /**
-   * Sends an endpoint's messages one after another while it answers, up to MESSAGES_PER_TURN, then gives its
-   * slot back so endpoints with long queues do not starve the others.
+   * Sends an endpoint's messages one after another while it answers fast, up to MESSAGES_PER_TURN, then gives
+   * its slot back so endpoints with long queues do not starve the others. A slow endpoint gives it back after
+   * every message: its next one waits for the round-robin like everyone else's.
    */
   private async deliver(first: ClaimedDelivery): Promise<void> {
     let claim: ClaimedDelivery | null = first;
     for (let turn = 1; claim; turn += 1) {
-      claim = await this.attempt(claim, turn < MESSAGES_PER_TURN && !this.pump.isStopped);
+      claim = await this.attempt(claim, turn < MESSAGES_PER_TURN);
     }
   }
 
-  /** One attempt, recorded; answers the endpoint's next message when it was claimed with the result. */
-  private async attempt(claim: ClaimedDelivery, claimNext: boolean): Promise<ClaimedDelivery | null> {
+  /**
+   * One attempt, recorded; answers the endpoint's next message when its turn may go on (`mayContinue`, a fast
+   * answer, the worker not stopping) and it was claimed with the result.
+   */
+  private async attempt(claim: ClaimedDelivery, mayContinue: boolean): Promise<ClaimedDelivery | null> {
     const { delivery, webhook } = claim;
     const { logger } = this.ctx.deps;
     try {
@@ -105,6 +130,7 @@ export class DeliveryWorker {
       const sent = await this.send(claim);
       const { ok, ...result } = sent;
       const attempt: DeliveryAttempt = { attemptedAt, ...result };
+      const claimNext = mayContinue && sent.latencyMs < FAST_ANSWER_MS && !this.pump.isStopped;
       const recorded = await recordAttempt(
         this.ctx,
         this.schedule,

@@ -68,15 +68,17 @@ export function webhookOf(raw: Record<string, unknown>): WebhookRow {
   };
 }
 
-/** A raw `webhook_deliveries` row (snake_case) as a DeliveryRow. */
-export function deliveryOf(raw: Record<string, unknown>): DeliveryRow {
+/** A delivery as its log shows it: everything but the payload it carries. */
+export type DeliverySummary = Omit<DeliveryRow, 'payload'>;
+
+/** A raw `webhook_deliveries` row (snake_case), selected without its payload, as a DeliverySummary. */
+export function deliverySummaryOf(raw: Record<string, unknown>): DeliverySummary {
   return {
     id: raw.id as string,
     webhookId: raw.webhook_id as string,
     messageId: raw.message_id as string,
     eventType: raw.event_type as string,
     recordId: (raw.record_id as string | null) ?? null,
-    payload: raw.payload as WebhookPayload,
     status: raw.status as DeliveryRow['status'],
     attempts: Number(raw.attempts),
     nextAttemptAt: maybeDate(raw.next_attempt_at),
@@ -84,4 +86,9 @@ export function deliveryOf(raw: Record<string, unknown>): DeliveryRow {
     createdAt: date(raw.created_at),
     completedAt: maybeDate(raw.completed_at),
   };
+}
+
+/** A raw `webhook_deliveries` row (snake_case) as a DeliveryRow. */
+export function deliveryOf(raw: Record<string, unknown>): DeliveryRow {
+  return { ...deliverySummaryOf(raw), payload: raw.payload as WebhookPayload };
 }

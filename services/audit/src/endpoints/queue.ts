@@ -18,10 +18,17 @@ export interface QueuedMessage {
 /** The message id of an audit record's deliveries (`msg_<record id>`), so a receiver can drop duplicates. */
 export const recordMessageId = (recordId: string) => `msg_${recordId}`;
 
+/** `position` is a bigserial: pg answers it as a string, and it may pass 2^53. */
+const byPosition = (a: Record<string, unknown>, b: Record<string, unknown>) => {
+  const difference = BigInt(a.position as string) - BigInt(b.position as string);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+};
+
 /**
  * Queues messages as pending deliveries, due now, in the caller's transaction: the one place deliveries are
- * made (records, test messages, redeliveries). `now()` is the transaction's, so a worker polling after the
- * commit always finds them due.
+ * made (records, test messages, redeliveries). Each endpoint's queue is ordered by `position`, assigned here in
+ * the order given; `now()` is the transaction's, so a worker polling after the commit always finds them due.
+ * Answers the deliveries in queue order.
  */
 export async function queueMessages(em: EntityManager, messages: readonly QueuedMessage[]): Promise<DeliveryRow[]> {
   if (messages.length === 0) return [];
@@ -40,7 +47,7 @@ export async function queueMessages(em: EntityManager, messages: readonly Queued
      values ${values} returning *`,
     params,
   );
-  return rows.map(deliveryOf).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return [...rows].sort(byPosition).map(deliveryOf);
 }
 
 /**
@@ -91,4 +98,22 @@ export async function queueTestMessage(
     },
   ]);
   return queued!;
+}
+
+/**
+ * How many messages queued by hand (tests and redeliveries) are still pending for an endpoint, counted after
+ * taking the endpoint's manual-queue lock for the rest of the transaction, so concurrent requests cannot both
+ * pass a cap. A redelivered copy is a pending delivery whose message an earlier, finished delivery of the same
+ * endpoint carried (a delivery is only redelivered once it is finished); a record's first delivery has none.
+ */
+export async function lockAndCountManualPending(em: EntityManager, webhookId: string): Promise<number> {
+  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`webhook-manual:${webhookId}`]);
+  const [counted] = await em.execute<Array<{ total: number }>>(
+    `select count(*)::int as total from webhook_deliveries
+     where webhook_id = ? and status = 'pending'
+       and (event_type = ? or message_id in (
+         select message_id from webhook_deliveries where webhook_id = ? and status <> 'pending'))`,
+    [webhookId, WEBHOOK_TEST_EVENT, webhookId],
+  );
+  return counted?.total ?? 0;
 }

@@ -1,7 +1,7 @@
 import type { EVENT_SUBJECTS, EventEnvelope } from '@gatehouse/contracts';
+import { fieldChanges } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { fitsId, fitText } from '../records/append.js';
-import { changedFields } from './changes.js';
 import { type Ingest, recordFrom } from './record.js';
 
 type OrganizationEvent = EventEnvelope<
@@ -57,7 +57,7 @@ export async function organizationUpdated(ingest: Ingest, event: OrganizationEve
     log: { organizationId: event.data.organizationId },
     action: 'organization.updated',
     target: organizationTarget(event),
-    changes: before ? changedFields(before, event.data, ['name', 'slug']) : null,
+    changes: before ? (fieldChanges(before, event.data, ['name', 'slug']) ?? null) : null,
   });
 }
 

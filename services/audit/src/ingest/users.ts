@@ -1,6 +1,6 @@
 import type { EVENT_SUBJECTS, EventEnvelope } from '@gatehouse/contracts';
+import { fieldChanges } from '@gatehouse/service-kit';
 import { forgetPerson, keepPerson, nameOf, personOf } from '../people/people.js';
-import { changedFields } from './changes.js';
 import { type Ingest, recordFrom } from './record.js';
 
 type Subjects = typeof EVENT_SUBJECTS;
@@ -31,7 +31,7 @@ export async function userUpdated(ingest: Ingest, event: Updated): Promise<void>
     log: { userId },
     action: 'user.updated',
     target: userTarget(userId, name),
-    changes: before ? changedFields(before, { userId, email, name }, ['name', 'email']) : null,
+    changes: before ? (fieldChanges(before, { userId, email, name }, ['name', 'email']) ?? null) : null,
   });
 }
 

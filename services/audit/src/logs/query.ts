@@ -1,7 +1,7 @@
-import { isUlid, type ListMeta, validationError } from '@gatehouse/contracts';
+import { type ListMeta, validationError } from '@gatehouse/contracts';
 import { likePattern } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type AuditRecordRow, RECORD_COLUMNS } from '../records/entities.js';
+import { type AuditRecordRow, chainKeyOf, RECORD_COLUMNS } from '../records/entities.js';
 import { rowOf } from '../records/rows.js';
 
 /** The filters the list and the export share (contracts: AUDIT_ROUTES). */
@@ -23,7 +23,10 @@ export interface LogScope {
 /** Columns `q` matches, case-insensitively, wildcards literal. */
 const SEARCHED = ['action', 'actor_name', 'actor_id', 'target_name', 'target_id', 'ip', 'request_id'];
 
-/** The log a reader may see (an organization's, maybe only their own actions in it, or an account's). */
+/**
+ * The log a reader may see (an organization's, maybe only their own actions in it, or an account's), always
+ * narrowed to its chain first: the indexes lead with (chain_key, <filter column>, sequence).
+ */
 export function logScope(
   log: { organizationId: string; actorUserId?: string } | { userId: string },
   filters: LogFilters,
@@ -34,12 +37,9 @@ export function logScope(
     conditions.push(sql);
     params.push(...values);
   };
-  if ('userId' in log) add('user_id = ?', log.userId);
-  else {
-    add('organization_id = ?', log.organizationId);
-    if (log.actorUserId !== undefined) add('actor_user_id = ?', log.actorUserId);
-  }
-  if (filters.action?.endsWith('.*')) add('action like ?', `${escapeLike(filters.action.slice(0, -1))}%`);
+  add('chain_key = ?', chainKeyOf(log));
+  if ('organizationId' in log && log.actorUserId !== undefined) add('actor_user_id = ?', log.actorUserId);
+  if (filters.action?.endsWith('.*')) add('action like ?', likePrefix(filters.action.slice(0, -1)));
   else if (filters.action) add('action = ?', filters.action);
   if (filters.actorId) add('(actor_id = ? or actor_user_id = ?)', filters.actorId, filters.actorId);
   if (filters.targetId) add('target_id = ?', filters.targetId);
@@ -52,9 +52,12 @@ export function logScope(
   return { sql: conditions.join(' and '), params };
 }
 
-/** `member.` of `member.*`: `_` is a LIKE wildcard too, so it is escaped to match only itself. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+/**
+ * `member.%` for `member.*`, wildcards in the prefix literal (`_` would match any character): the kit's
+ * substring pattern without its leading `%`, so the prefix index on `action` serves it.
+ */
+function likePrefix(prefix: string): string {
+  return likePattern(prefix).slice(1);
 }
 
 /** Only the filters a request set, as the export's record names them. */
@@ -63,16 +66,16 @@ export function filtersOf(query: LogFilters): LogFilters {
   return Object.fromEntries(keys.filter((key) => query[key] !== undefined).map((key) => [key, query[key]]));
 }
 
-/** A cursor is the last id a page showed, opaque to the reader. */
-export function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ id })).toString('base64url');
+/** A cursor is the last sequence a page showed, opaque to the reader. */
+export function encodeCursor(sequence: number): string {
+  return Buffer.from(JSON.stringify({ sequence })).toString('base64url');
 }
 
 /** A cursor is client input: it must be one this list wrote, or 400 naming it. */
-export function decodeCursor(cursor: string): string {
+export function decodeCursor(cursor: string): number {
   try {
-    const { id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { id?: unknown };
-    if (typeof id === 'string' && isUlid(id)) return id;
+    const { sequence } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { sequence?: unknown };
+    if (typeof sequence === 'number' && Number.isSafeInteger(sequence) && sequence > 0) return sequence;
   } catch {
     // fall through to the validation error
   }
@@ -80,8 +83,9 @@ export function decodeCursor(cursor: string): string {
 }
 
 /**
- * One page, newest first, by keyset on id (ULIDs sort by ingest time, so a walk is stable while the log grows
- * at its head). No total: counting a log of millions for every page is what the cursor avoids.
+ * One page, newest first, by keyset on the chain's sequence: the order records were appended in, whichever
+ * replica (and clock) wrote them, so a walk is stable while the log grows at its head. No total: counting a log
+ * of millions for every page is what the cursor avoids.
  */
 export async function findLogPage(
   em: EntityManager,
@@ -89,32 +93,36 @@ export async function findLogPage(
   page: { limit: number; cursor?: string },
 ): Promise<{ items: AuditRecordRow[]; meta: ListMeta }> {
   const before = page.cursor ? decodeCursor(page.cursor) : null;
-  const keyset = before ? ' and id < ?' : '';
+  const keyset = before === null ? '' : ' and sequence < ?';
   const raw: Record<string, unknown>[] = await em.execute(
-    `select ${RECORD_COLUMNS} from audit_records where ${scope.sql}${keyset} order by id desc limit ?`,
-    [...scope.params, ...(before ? [before] : []), page.limit + 1],
+    `select ${RECORD_COLUMNS} from audit_records where ${scope.sql}${keyset} order by sequence desc limit ?`,
+    [...scope.params, ...(before === null ? [] : [before]), page.limit + 1],
   );
   const hasMore = raw.length > page.limit;
   const items = raw.slice(0, page.limit).map(rowOf);
   const last = items.at(-1);
-  const nextCursor = hasMore && last ? encodeCursor(last.id) : null;
+  const nextCursor = hasMore && last ? encodeCursor(last.sequence) : null;
   return { items, meta: { offset: 0, limit: page.limit, hasMore, nextCursor } };
 }
 
-/** Rows oldest first, in batches read each on a fresh EntityManager (nothing accumulates in an identity map). */
+/**
+ * Rows oldest first (by sequence), in batches read each on a fresh EntityManager (nothing accumulates in an
+ * identity map).
+ */
 export async function* scanLog(
   fork: () => EntityManager,
   scope: LogScope,
   batchSize: number,
 ): AsyncGenerator<AuditRecordRow[]> {
-  let after = '';
+  let after = 0;
   for (;;) {
     const raw: Record<string, unknown>[] = await fork().execute(
-      `select ${RECORD_COLUMNS} from audit_records where ${scope.sql} and id > ? order by id asc limit ?`,
+      `select ${RECORD_COLUMNS} from audit_records where ${scope.sql} and sequence > ? order by sequence asc limit ?`,
       [...scope.params, after, batchSize],
     );
-    if (raw.length > 0) yield raw.map(rowOf);
-    if (raw.length < batchSize) return;
-    after = raw.at(-1)!.id as string;
+    const rows = raw.map(rowOf);
+    if (rows.length > 0) yield rows;
+    if (rows.length < batchSize) return;
+    after = rows.at(-1)!.sequence;
   }
 }

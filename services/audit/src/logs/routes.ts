@@ -5,7 +5,7 @@ import { chainKeyOf } from '../records/entities.js';
 import { verifyChain } from '../records/verify.js';
 import { EXPORT_CONTENT_TYPES, exportStream } from './export.js';
 import { filtersOf } from './query.js';
-import { journalLogAction, listAccountLog, listOrganizationLog, organizationScope, requestOrigin } from './service.js';
+import { journalLogAction, listAccountLog, listOrganizationLog, organizationScope } from './service.js';
 import { getAuditSettings, updateAuditSettings } from './settings.js';
 
 /** The audit log routes: an organization's log (list, export, verify, retention) and the account's own. */
@@ -26,15 +26,12 @@ export function auditLogRoutes(routes: RouteServer, ctx: AuditContext): void {
     const { format, ...query } = request.query;
     const filters = filtersOf(query);
     // Recorded before the first byte leaves: an export that is cut short was still an export.
-    const origin = requestOrigin(request, request.tenant.principal);
     await commit(ctx, (em) =>
-      journalLogAction(em, organizationId, 'audit_log.exported', origin, {
+      journalLogAction(em, organizationId, 'audit_log.exported', {
         format: { after: format },
         filters: { after: filters },
       }),
     );
-    // Webhook endpoints subscribed to `audit_log.exported` hear of it now rather than on the worker's next tick.
-    ctx.kickDeliveries();
     reply
       .header('content-type', EXPORT_CONTENT_TYPES[format])
       .header('content-disposition', `attachment; filename="audit-log-${organizationId}.${format}"`)
@@ -52,12 +49,7 @@ export function auditLogRoutes(routes: RouteServer, ctx: AuditContext): void {
   });
 
   routes.serve(AUDIT_ROUTES.updateAuditSettings, async (request, reply) => {
-    const settings = await updateAuditSettings(
-      ctx,
-      request.tenant.organizationId,
-      request.body.retentionDays,
-      requestOrigin(request, request.tenant.principal),
-    );
+    const settings = await updateAuditSettings(ctx, request.tenant.organizationId, request.body.retentionDays);
     return ok(reply, 'Audit log settings updated', settings);
   });
 }

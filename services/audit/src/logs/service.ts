@@ -1,17 +1,9 @@
-import {
-  type AuditAction,
-  type AuditRecord,
-  type AuthenticatedPrincipal,
-  type ListMeta,
-  roleHasPermission,
-} from '@gatehouse/contracts';
-import { actorOf, type TenantAccess } from '@gatehouse/service-kit';
+import { type AuditAction, type AuditRecord, type ListMeta, roleHasPermission } from '@gatehouse/contracts';
+import type { TenantAccess } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { type AuditContext, readEm } from '../context.js';
 import { journal } from '../journal/journal.js';
-import { nameOf } from '../people/people.js';
 import type { RecordDraft } from '../records/append.js';
 import { presentRecord } from '../records/present.js';
 import { findLogPage, type LogFilters, type LogScope, logScope } from './query.js';
@@ -51,37 +43,17 @@ async function listLog(
   return { items: page.items.map(presentRecord), meta: page.meta };
 }
 
-/** Who asked and from where, for a record the audit service makes itself while serving a request. */
-export type RequestOrigin = Pick<RecordDraft, 'actor' | 'ip' | 'userAgent' | 'requestId'>;
-
-export function requestOrigin(request: FastifyRequest, principal: AuthenticatedPrincipal): RequestOrigin {
-  // Tenant routes always carry a person's credential; the fallback only satisfies the type.
-  const actor = actorOf(principal) ?? { type: 'user' as const, id: principal.userId };
-  return {
-    actor: { type: actor.type, id: actor.id, userId: actor.userId ?? null },
-    ip: request.clientIp || null,
-    userAgent: request.userAgent || null,
-    requestId: request.id,
-  };
-}
-
 type LogAction = Extract<AuditAction, `audit_log.${string}`>;
 
-/** Records an action on the organization's log itself (an export, a retention change), in the caller's transaction. */
+/**
+ * Records an action on the organization's log itself (an export, a retention change), in the caller's
+ * transaction. Who asked and from where come from the request being served (journal() reads its context).
+ */
 export async function journalLogAction(
   em: EntityManager,
   organizationId: string,
   action: LogAction,
-  origin: RequestOrigin,
   changes: NonNullable<RecordDraft['changes']>,
 ): Promise<void> {
-  const name = await nameOf(em, origin.actor.type === 'user' ? origin.actor.id : origin.actor.userId);
-  await journal(em, {
-    log: { organizationId },
-    action,
-    ...origin,
-    actor: { ...origin.actor, name },
-    target: { type: 'audit_log', id: organizationId },
-    changes,
-  });
+  await journal(em, { log: { organizationId }, action, target: { type: 'audit_log', id: organizationId }, changes });
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AuditContext, commit, readEm } from '../context.js';
-import { journalLogAction, type RequestOrigin } from './service.js';
+import { journalLogAction } from './service.js';
 
 /** The organization's retention: its own choice, or the service default when it never made one. */
 export async function retentionDaysOf(em: EntityManager, ctx: AuditContext, organizationId: string): Promise<number> {
@@ -16,13 +16,8 @@ export async function getAuditSettings(ctx: AuditContext, organizationId: string
 }
 
 /** Changes the retention and records the change in the organization's log, in one transaction. */
-export async function updateAuditSettings(
-  ctx: AuditContext,
-  organizationId: string,
-  retentionDays: number,
-  origin: RequestOrigin,
-) {
-  const settings = await commit(ctx, async (em) => {
+export async function updateAuditSettings(ctx: AuditContext, organizationId: string, retentionDays: number) {
+  return commit(ctx, async (em) => {
     // The row lock orders concurrent updates, so each record's `before` is the value it replaced.
     await em.execute(
       `insert into audit_settings (organization_id, retention_days, updated_at) values (?, ?, now())
@@ -39,12 +34,10 @@ export async function updateAuditSettings(
       organizationId,
     ]);
     if (before !== retentionDays) {
-      await journalLogAction(em, organizationId, 'audit_log.retention_updated', origin, {
+      await journalLogAction(em, organizationId, 'audit_log.retention_updated', {
         retentionDays: { before, after: retentionDays },
       });
     }
     return { retentionDays };
   });
-  ctx.kickDeliveries();
-  return settings;
 }

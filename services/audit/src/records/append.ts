@@ -1,4 +1,4 @@
-import { type ActorType, newId } from '@gatehouse/contracts';
+import { type ActorType, newId, USER_AGENT_MAX_LENGTH } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AuditRecordRow, chainKeyOf } from './entities.js';
 import { GENESIS_HASH, recordHash } from './hash.js';
@@ -33,7 +33,7 @@ const WIDTH = {
   targetName: 300,
   reason: 64,
   ip: 64,
-  userAgent: 512,
+  userAgent: USER_AGENT_MAX_LENGTH,
   requestId: 128,
 } as const;
 /** A string inside `changes` longer than this is cut: a record says what changed, it is not a copy of it. */

@@ -27,6 +27,7 @@ interface ChainHead {
  * Records missing at the tail (the head says more were appended than remain) are a break too: reported at the
  * last record that remains, as `sequence_gap` (the gap follows it), or with `firstBroken` null when none remains.
  * A last record whose hash is not the one the head holds was rewritten with its hash: `hash_mismatch` there.
+ * Records whose head row is missing are broken at the first of them (`link_mismatch`).
  */
 export async function verifyChain(em: EntityManager, chainKey: string): Promise<ChainVerification> {
   return em.fork().transactional(async (tx) => walkChain(tx, chainKey), {
@@ -37,7 +38,7 @@ export async function verifyChain(em: EntityManager, chainKey: string): Promise<
 
 async function walkChain(em: EntityManager, chainKey: string): Promise<ChainVerification> {
   const head = await chainHead(em, chainKey);
-  if (!head) return { intact: true, checked: 0, firstBroken: null, anchor: null };
+  if (!head) return headlessChain(em, chainKey);
   const anchor = head.anchorSequence > 0 ? { sequence: head.anchorSequence, hash: head.anchorHash } : null;
   const result = (checked: number, broken: AuditRecordRow | null, reason?: BreakReason): ChainVerification => ({
     intact: false,
@@ -63,6 +64,21 @@ async function walkChain(em: EntityManager, chainKey: string): Promise<ChainVeri
   if (previous.sequence < head.lastSequence) return result(checked, last, 'sequence_gap');
   if (last && last.hash !== head.lastHash) return result(checked, last, 'hash_mismatch');
   return { intact: true, checked, firstBroken: null, anchor };
+}
+
+/**
+ * No head row: a log that never had a record is intact. Records without their head were cut loose from it (the
+ * row deleted to hide where the chain ended): nothing vouches for the first one's link, so it is the break.
+ */
+async function headlessChain(em: EntityManager, chainKey: string): Promise<ChainVerification> {
+  const [first] = await recordsAfter(em, chainKey, 0, Number.MAX_SAFE_INTEGER, 1);
+  if (!first) return { intact: true, checked: 0, firstBroken: null, anchor: null };
+  return {
+    intact: false,
+    checked: 1,
+    firstBroken: { id: first.id, sequence: first.sequence, reason: 'link_mismatch' },
+    anchor: null,
+  };
 }
 
 /** Why a record does not follow the one before it, or null when it does. */
@@ -92,11 +108,12 @@ async function recordsAfter(
   chainKey: string,
   sequence: number,
   upTo: number,
+  limit = VERIFY_BATCH_SIZE,
 ): Promise<AuditRecordRow[]> {
   const raw: Record<string, unknown>[] = await em.execute(
     `select ${RECORD_COLUMNS} from audit_records where chain_key = ? and sequence > ? and sequence <= ?
       order by sequence asc limit ?`,
-    [chainKey, sequence, upTo, VERIFY_BATCH_SIZE],
+    [chainKey, sequence, upTo, limit],
   );
   return raw.map(rowOf);
 }

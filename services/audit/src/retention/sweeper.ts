@@ -7,6 +7,8 @@ const HOUR_MS = 60 * 60 * 1000;
 const DELETE_BATCH_SIZE = 1000;
 /** Chains looked at per query while finding those with expired records. */
 const CHAIN_PAGE_SIZE = 500;
+/** The advisory lock (pg_try_advisory_xact_lock) a replica holds while it sweeps. */
+export const RETENTION_LOCK = 'gatehouse.audit-retention';
 
 /**
  * Deletes records past their log's retention (an organization's setting or AUDIT_RETENTION_DAYS; account logs
@@ -21,7 +23,7 @@ export class AuditRetention {
     this.pump = new Pump({
       name: 'audit-retention',
       pass: async () => {
-        await this.sweep();
+        await this.sweep(() => this.pump.isStopped);
       },
       logger: ctx.deps.logger,
       intervalMs: HOUR_MS,
@@ -36,16 +38,39 @@ export class AuditRetention {
     await this.pump.stop();
   }
 
-  /** One pass over every chain; answers how many records it deleted. */
-  async sweep(): Promise<number> {
+  /**
+   * One pass over every chain; answers how many records it deleted (none when another replica is sweeping).
+   * `stopped` is asked between batches, so a shutdown waits for one batch at most, not for the whole pass.
+   */
+  async sweep(stopped: () => boolean = () => false): Promise<number> {
+    // One replica sweeps at a time. The lock's own transaction spans the pass (it takes no snapshot, so it
+    // holds nothing back from vacuum) while each batch commits in a short transaction of its own.
+    const lock = this.ctx.deps.orm.em.fork();
+    await lock.begin();
+    try {
+      const [row] = await lock.execute<Array<{ acquired: boolean }>>(
+        'select pg_try_advisory_xact_lock(hashtext(?)) as acquired',
+        [RETENTION_LOCK],
+      );
+      return row?.acquired ? await this.sweepChains(stopped) : 0;
+    } finally {
+      await lock.rollback();
+    }
+  }
+
+  private async sweepChains(stopped: () => boolean): Promise<number> {
     let deleted = 0;
     let after = '';
-    for (;;) {
+    while (!stopped()) {
       const chains = await this.expiredChains(after);
-      for (const chain of chains) deleted += await this.pruneChain(chain.chainKey, chain.retentionDays);
-      if (chains.length < CHAIN_PAGE_SIZE) return deleted;
+      for (const chain of chains) {
+        if (stopped()) break;
+        deleted += await this.pruneChain(chain.chainKey, chain.retentionDays, stopped);
+      }
+      if (chains.length < CHAIN_PAGE_SIZE) break;
       after = chains.at(-1)!.chainKey;
     }
+    return deleted;
   }
 
   /** Chains whose first record after the anchor is past their retention (the index on (chain_key, sequence)). */
@@ -65,13 +90,14 @@ export class AuditRetention {
     return rows.map((row) => ({ chainKey: row.chain_key, retentionDays: row.retention_days }));
   }
 
-  private async pruneChain(chainKey: string, retentionDays: number): Promise<number> {
+  private async pruneChain(chainKey: string, retentionDays: number, stopped: () => boolean): Promise<number> {
     let deleted = 0;
-    for (;;) {
+    while (!stopped()) {
       const count = await this.ctx.deps.orm.em.fork().transactional((em) => pruneBatch(em, chainKey, retentionDays));
       deleted += count;
-      if (count < DELETE_BATCH_SIZE) return deleted;
+      if (count < DELETE_BATCH_SIZE) break;
     }
+    return deleted;
   }
 }
 

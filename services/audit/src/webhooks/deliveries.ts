@@ -1,10 +1,21 @@
-import { conflict } from '@gatehouse/contracts';
+import { AppError, conflict } from '@gatehouse/contracts';
 import { findRowsPage, type TenantAccess } from '@gatehouse/service-kit';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AuditContext, commit, readEm } from '../context.js';
-import { type DeliveryRow, deliveryOf, type WebhookRow } from '../endpoints/entities.js';
-import { queueMessages, queueTestMessage } from '../endpoints/queue.js';
+import { type DeliveryRow, deliverySummaryOf, type WebhookRow } from '../endpoints/entities.js';
+import { lockAndCountManualPending, queueMessages, queueTestMessage } from '../endpoints/queue.js';
 import { presentDelivery } from './present.js';
 import { findDelivery, findWebhook } from './store.js';
+
+/**
+ * Test messages and redeliveries pending at once per endpoint: plenty to debug a receiver, few enough that no
+ * tenant floods the shared delivery worker by hand.
+ */
+export const MAX_MANUAL_PENDING_PER_WEBHOOK = 10;
+
+/** What the delivery log shows of a delivery: every column but the payload. */
+const LOG_COLUMNS =
+  'id, webhook_id, message_id, event_type, record_id, status, attempts, next_attempt_at, attempt_log, created_at, completed_at';
 
 function refuseDisabled(webhook: WebhookRow): void {
   if (!webhook.enabled) {
@@ -12,15 +23,29 @@ function refuseDisabled(webhook: WebhookRow): void {
   }
 }
 
+async function refuseFlooding(em: EntityManager, webhook: WebhookRow): Promise<void> {
+  if ((await lockAndCountManualPending(em, webhook.id)) < MAX_MANUAL_PENDING_PER_WEBHOOK) return;
+  throw new AppError(
+    'CONFLICT',
+    `At most ${MAX_MANUAL_PENDING_PER_WEBHOOK} test messages and redeliveries may be pending per endpoint: wait for them to be delivered`,
+    { reason: 'TOO_MANY_PENDING', limit: MAX_MANUAL_PENDING_PER_WEBHOOK },
+  );
+}
+
+/**
+ * The endpoint, share-locked for the rest of the transaction (it cannot be disabled or deleted while a message
+ * joins its queue), if a message may be queued to it by hand now. The queue leaves once commit() kicks it.
+ */
+async function manualQueueOf(em: EntityManager, tenant: TenantAccess, webhookId: string): Promise<WebhookRow> {
+  const webhook = await findWebhook(em, tenant.organizationId, webhookId, { lock: 'share' });
+  refuseDisabled(webhook);
+  await refuseFlooding(em, webhook);
+  return webhook;
+}
+
 /** Queues a `webhook.test` message to this endpoint only, at the end of its queue. */
 export async function testWebhook(ctx: AuditContext, tenant: TenantAccess, webhookId: string) {
-  const queued = await commit(ctx, async (em) => {
-    // Shared lock: the endpoint cannot be disabled or deleted while the message joins its queue.
-    const webhook = await findWebhook(em, tenant.organizationId, webhookId, { lock: 'share' });
-    refuseDisabled(webhook);
-    return queueTestMessage(em, webhook);
-  });
-  ctx.kickDeliveries();
+  const queued = await commit(ctx, async (em) => queueTestMessage(em, await manualQueueOf(em, tenant, webhookId)));
   return presentDelivery(queued);
 }
 
@@ -32,10 +57,11 @@ export async function listWebhookDeliveries(
 ) {
   const em = readEm(ctx);
   await findWebhook(em, tenant.organizationId, webhookId);
+  // Newest first by id (when made) is what a person reading the log expects; the queue's order is `position`.
   const page = await findRowsPage<Record<string, unknown> & { id: string }>(
     em,
     {
-      select: '*',
+      select: LOG_COLUMNS,
       from: 'webhook_deliveries',
       where: query.status ? 'webhook_id = ? and status = ?' : 'webhook_id = ?',
       params: query.status ? [webhookId, query.status] : [webhookId],
@@ -45,7 +71,7 @@ export async function listWebhookDeliveries(
     },
     { offset: 0, limit: query.limit, ...(query.cursor && { cursor: query.cursor }) },
   );
-  return { items: page.items.map((raw) => presentDelivery(deliveryOf(raw))), meta: page.meta };
+  return { items: page.items.map((raw) => presentDelivery(deliverySummaryOf(raw))), meta: page.meta };
 }
 
 /**
@@ -60,6 +86,7 @@ export async function redeliverWebhook(ctx: AuditContext, tenant: TenantAccess, 
     if (original.status === 'pending') {
       throw conflict('DELIVERY_PENDING', 'The delivery is still being attempted');
     }
+    await refuseFlooding(em, webhook);
     const [copy] = await queueMessages(em, [
       {
         webhookId: webhook.id,
@@ -71,6 +98,5 @@ export async function redeliverWebhook(ctx: AuditContext, tenant: TenantAccess, 
     ]);
     return copy!;
   });
-  ctx.kickDeliveries();
   return presentDelivery(queued);
 }

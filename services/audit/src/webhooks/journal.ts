@@ -1,28 +1,9 @@
-import type { AuditAction, AuthenticatedPrincipal, EventActor } from '@gatehouse/contracts';
-import { actorOf } from '@gatehouse/service-kit';
+import type { AuditAction } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FastifyRequest } from 'fastify';
 import type { WebhookRow } from '../endpoints/entities.js';
+import { recordedUrl } from '../endpoints/redact.js';
 import { journal } from '../journal/journal.js';
 import type { RecordDraft } from '../records/append.js';
-
-/** Who asked for a change and from where, as the audit record names them. */
-export interface RequestOrigin {
-  actor: EventActor;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string;
-}
-
-export function originOf(request: FastifyRequest, principal: AuthenticatedPrincipal): RequestOrigin {
-  return {
-    // Tenant routes always carry a person's credential; the fallback only satisfies the type.
-    actor: actorOf(principal) ?? { type: 'user', id: principal.userId },
-    ip: request.clientIp || null,
-    userAgent: request.userAgent || null,
-    requestId: request.id,
-  };
-}
 
 /** What an owner sees and changes of an endpoint; its secrets are never part of a record. */
 const TRACKED = ['url', 'events', 'description', 'enabled'] as const;
@@ -31,14 +12,22 @@ type Changes = NonNullable<RecordDraft['changes']>;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Field by field `{before, after}` of what differs; a created endpoint has only `after`, a deleted one `before`. */
+/** A tracked field as a record shows it: a URL without what may be credentials in it. */
+function recorded(row: Tracked, field: (typeof TRACKED)[number]): unknown {
+  return field === 'url' ? recordedUrl(row.url) : row[field];
+}
+
+/**
+ * Field by field `{before, after}` of what differs; a created endpoint has only `after`, a deleted one `before`.
+ * A URL whose token alone changed is recorded as changed, both sides redacted the same.
+ */
 export function changesBetween(before: Tracked | null, after: Tracked | null): Changes {
   const changes: Changes = {};
   for (const field of TRACKED) {
     if (before && after && same(before[field], after[field])) continue;
     changes[field] = {
-      ...(before && { before: before[field] }),
-      ...(after && { after: after[field] }),
+      ...(before && { before: recorded(before, field) }),
+      ...(after && { after: recorded(after, field) }),
     };
   }
   return changes;
@@ -46,10 +35,12 @@ export function changesBetween(before: Tracked | null, after: Tracked | null): C
 
 type WebhookAction = Extract<AuditAction, `webhook.${string}`>;
 
-/** Records a change of an endpoint in the organization's log, in the caller's transaction. */
+/**
+ * Records a change of an endpoint in the organization's log, in the caller's transaction; who asked and from
+ * where come from the request being served (journal()).
+ */
 export async function journalWebhook(
   em: EntityManager,
-  origin: RequestOrigin,
   action: WebhookAction,
   webhook: WebhookRow,
   changes: Changes | null,
@@ -57,11 +48,7 @@ export async function journalWebhook(
   await journal(em, {
     log: { organizationId: webhook.organizationId },
     action,
-    actor: origin.actor,
-    target: { type: 'webhook', id: webhook.id, name: webhook.url },
+    target: { type: 'webhook', id: webhook.id, name: recordedUrl(webhook.url) },
     changes: changes && Object.keys(changes).length > 0 ? changes : null,
-    ip: origin.ip,
-    userAgent: origin.userAgent,
-    requestId: origin.requestId,
   });
 }

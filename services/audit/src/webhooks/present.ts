@@ -1,6 +1,6 @@
 import type { Webhook, WebhookDelivery } from '@gatehouse/contracts';
 import type { Static } from 'typebox';
-import type { DeliveryAttempt, DeliveryRow, WebhookRow } from '../endpoints/entities.js';
+import type { DeliveryAttempt, DeliverySummary, WebhookRow } from '../endpoints/entities.js';
 
 /** An endpoint as the API shows it: never its secrets, sealed or not. */
 export function presentWebhook(row: WebhookRow, now = new Date()): Static<typeof Webhook> {
@@ -25,7 +25,7 @@ function newestFirst(log: readonly DeliveryAttempt[]): DeliveryAttempt[] {
   return [...log].sort((a, b) => Date.parse(b.attemptedAt) - Date.parse(a.attemptedAt));
 }
 
-export function presentDelivery(row: DeliveryRow): Static<typeof WebhookDelivery> {
+export function presentDelivery(row: DeliverySummary): Static<typeof WebhookDelivery> {
   return {
     id: row.id,
     webhookId: row.webhookId,

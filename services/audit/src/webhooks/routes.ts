@@ -2,7 +2,6 @@ import { AUDIT_ROUTES } from '@gatehouse/contracts';
 import { ok, type RouteServer } from '@gatehouse/service-kit';
 import type { AuditContext } from '../context.js';
 import { listWebhookDeliveries, redeliverWebhook, testWebhook } from './deliveries.js';
-import { originOf } from './journal.js';
 import {
   createWebhook,
   deleteWebhook,
@@ -23,8 +22,7 @@ export function webhookRoutes(routes: RouteServer, ctx: AuditContext): void {
   });
 
   routes.serve(AUDIT_ROUTES.createWebhook, async (request, reply) => {
-    const origin = originOf(request, request.tenant.principal);
-    const created = await createWebhook(ctx, request.tenant, request.body, origin);
+    const created = await createWebhook(ctx, request.tenant, request.body);
     return ok(reply, 'Webhook created: copy its signing secret now, it is not shown again', created, {
       status: 201,
     });
@@ -36,20 +34,17 @@ export function webhookRoutes(routes: RouteServer, ctx: AuditContext): void {
   });
 
   routes.serve(AUDIT_ROUTES.updateWebhook, async (request, reply) => {
-    const origin = originOf(request, request.tenant.principal);
-    const webhook = await updateWebhook(ctx, request.tenant, request.params.webhookId, request.body, origin);
+    const webhook = await updateWebhook(ctx, request.tenant, request.params.webhookId, request.body);
     return ok(reply, 'Webhook updated', webhook);
   });
 
   routes.serve(AUDIT_ROUTES.deleteWebhook, async (request, reply) => {
-    const origin = originOf(request, request.tenant.principal);
-    await deleteWebhook(ctx, request.tenant, request.params.webhookId, origin);
+    await deleteWebhook(ctx, request.tenant, request.params.webhookId);
     return ok(reply, 'Webhook deleted: its pending deliveries were dropped', null);
   });
 
   routes.serve(AUDIT_ROUTES.rotateWebhookSecret, async (request, reply) => {
-    const origin = originOf(request, request.tenant.principal);
-    const rotated = await rotateWebhookSecret(ctx, request.tenant, request.params.webhookId, origin);
+    const rotated = await rotateWebhookSecret(ctx, request.tenant, request.params.webhookId);
     return ok(reply, 'Signing secret rotated: copy it now; the previous one still signs for 24 hours', rotated);
   });
 

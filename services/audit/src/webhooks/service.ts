@@ -1,11 +1,10 @@
 import { conflict, newId } from '@gatehouse/contracts';
 import { findRowsPage, type TenantAccess } from '@gatehouse/service-kit';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AuditContext, commit, readEm } from '../context.js';
 import { type WebhookRow, webhookOf } from '../endpoints/entities.js';
 import { newSigningSecret, PREVIOUS_SECRET_OVERLAP_MS, sealSecret, secretStartOf } from '../endpoints/secrets.js';
 import { checkEvents } from './events.js';
-import { changesBetween, journalWebhook, type RequestOrigin } from './journal.js';
+import { changesBetween, journalWebhook } from './journal.js';
 import { presentWebhook } from './present.js';
 import { deleteWebhookRow, findWebhook, insertWebhook, lockOrganizationWebhooks, saveWebhook } from './store.js';
 import { checkWebhookUrl } from './url.js';
@@ -27,16 +26,6 @@ export interface WebhookChange {
 }
 
 const cleanDescription = (description: string | null | undefined) => description?.trim() || null;
-
-/**
- * Every change is journaled in its own transaction; the record may be queued for the organization's
- * endpoints (the one changed included), so the delivery worker is asked for a pass once it commits.
- */
-async function change<T>(ctx: AuditContext, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  const result = await commit(ctx, work);
-  ctx.kickDeliveries();
-  return result;
-}
 
 /** A fresh secret, sealed to the endpoint; the plain one is answered once and then only the seal is kept. */
 function issueSecret(ctx: AuditContext, webhookId: string) {
@@ -66,15 +55,10 @@ export async function getWebhook(ctx: AuditContext, tenant: TenantAccess, webhoo
   return presentWebhook(await findWebhook(readEm(ctx), tenant.organizationId, webhookId));
 }
 
-export async function createWebhook(
-  ctx: AuditContext,
-  tenant: TenantAccess,
-  input: WebhookInput,
-  origin: RequestOrigin,
-) {
+export async function createWebhook(ctx: AuditContext, tenant: TenantAccess, input: WebhookInput) {
   const url = checkWebhookUrl(input.url, ctx.config.WEBHOOK_ALLOW_PRIVATE_URLS);
   const events = checkEvents(input.events);
-  return change(ctx, async (em) => {
+  return commit(ctx, async (em) => {
     const existing = await lockOrganizationWebhooks(em, tenant.organizationId);
     if (existing >= MAX_WEBHOOKS_PER_ORGANIZATION) {
       throw conflict(
@@ -101,22 +85,16 @@ export async function createWebhook(
       updatedAt: now,
     };
     await insertWebhook(em, row);
-    await journalWebhook(em, origin, 'webhook.created', row, changesBetween(null, row));
+    await journalWebhook(em, 'webhook.created', row, changesBetween(null, row));
     return { webhook: presentWebhook(row), secret: issued.secret };
   });
 }
 
 /** `enabled: true` turns the endpoint back on (its pending deliveries resume); `false` pauses it. */
-export async function updateWebhook(
-  ctx: AuditContext,
-  tenant: TenantAccess,
-  webhookId: string,
-  input: WebhookChange,
-  origin: RequestOrigin,
-) {
+export async function updateWebhook(ctx: AuditContext, tenant: TenantAccess, webhookId: string, input: WebhookChange) {
   const url = input.url === undefined ? undefined : checkWebhookUrl(input.url, ctx.config.WEBHOOK_ALLOW_PRIVATE_URLS);
   const events = input.events === undefined ? undefined : checkEvents(input.events);
-  return change(ctx, async (em) => {
+  return commit(ctx, async (em) => {
     const before = await findWebhook(em, tenant.organizationId, webhookId, { lock: 'update' });
     const after: WebhookRow = {
       ...before,
@@ -132,16 +110,16 @@ export async function updateWebhook(
     }
     after.updatedAt = new Date();
     await saveWebhook(em, after);
-    await journalWebhook(em, origin, 'webhook.updated', after, changes);
+    await journalWebhook(em, 'webhook.updated', after, changes);
     return presentWebhook(after);
   });
 }
 
-export async function deleteWebhook(ctx: AuditContext, tenant: TenantAccess, webhookId: string, origin: RequestOrigin) {
-  await change(ctx, async (em) => {
+export async function deleteWebhook(ctx: AuditContext, tenant: TenantAccess, webhookId: string) {
+  await commit(ctx, async (em) => {
     const found = await findWebhook(em, tenant.organizationId, webhookId, { lock: 'update' });
     await deleteWebhookRow(em, found.id);
-    await journalWebhook(em, origin, 'webhook.deleted', found, changesBetween(found, null));
+    await journalWebhook(em, 'webhook.deleted', found, changesBetween(found, null));
   });
 }
 
@@ -149,13 +127,8 @@ export async function deleteWebhook(ctx: AuditContext, tenant: TenantAccess, web
  * The current secret becomes the previous one, still signing for PREVIOUS_SECRET_OVERLAP_MS; a second rotation
  * within the overlap replaces the previous one with the then-current one (receivers hold at most two).
  */
-export async function rotateWebhookSecret(
-  ctx: AuditContext,
-  tenant: TenantAccess,
-  webhookId: string,
-  origin: RequestOrigin,
-) {
-  return change(ctx, async (em) => {
+export async function rotateWebhookSecret(ctx: AuditContext, tenant: TenantAccess, webhookId: string) {
+  return commit(ctx, async (em) => {
     const found = await findWebhook(em, tenant.organizationId, webhookId, { lock: 'update' });
     const issued = issueSecret(ctx, found.id);
     const now = new Date();
@@ -168,7 +141,7 @@ export async function rotateWebhookSecret(
       updatedAt: now,
     };
     await saveWebhook(em, rotated);
-    await journalWebhook(em, origin, 'webhook.secret_rotated', rotated, null);
+    await journalWebhook(em, 'webhook.secret_rotated', rotated, null);
     return { webhook: presentWebhook(rotated, now), secret: issued.secret };
   });
 }

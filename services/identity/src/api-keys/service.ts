@@ -2,14 +2,24 @@ import {
   AppError,
   type AuthenticatedPrincipal,
   conflict,
+  EVENT_SUBJECTS,
   isTokenScope,
   newApiKeyId,
   notFound,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, hashSecret, likePattern, type PageRequest, randomSecret, sameDigest } from '@gatehouse/service-kit';
+import {
+  createdWith,
+  fieldChanges,
+  findPage,
+  hashSecret,
+  likePattern,
+  type PageRequest,
+  randomSecret,
+  recordActivity,
+  sameDigest,
+} from '@gatehouse/service-kit';
 import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/postgresql';
-import { changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
@@ -133,7 +143,7 @@ export async function createApiKey(ctx: IdentityContext, principal: Authenticate
       createdAt: now,
       updatedAt: now,
     });
-    recordActivity(em, {
+    recordActivity(em, EVENT_SUBJECTS.identityActivity, {
       action: 'api_key.created',
       organizationId: null,
       userId: principal.userId,
@@ -258,10 +268,10 @@ export async function updateApiKey(
  * A rename, or a switch back on, in the account log (switching off is `api_key.revoked`, from its revocation).
  */
 function recordKeyUpdated(em: EntityManager, key: ApiKey, before: Pick<ApiKey, 'name' | 'enabled'>): void {
-  const changes = changesBetween(before, key, ['name']);
+  const changes = { ...fieldChanges(before, key, ['name']) };
   if (!before.enabled && key.enabled) changes.enabled = { before: false, after: true };
   if (Object.keys(changes).length === 0) return;
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action: 'api_key.updated',
     organizationId: null,
     userId: key.userId,

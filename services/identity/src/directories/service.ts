@@ -1,14 +1,22 @@
 import {
   conflict,
   DIRECTORY_TOKEN_OVERLAP_SECONDS,
+  EVENT_SUBJECTS,
   newId,
   notFound,
   type Role,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, type PageRequest, type TenantAccess } from '@gatehouse/service-kit';
+import {
+  type Changes,
+  createdWith,
+  fieldChanges,
+  findPage,
+  type PageRequest,
+  recordActivity,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { type Changes, changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { syncMemberships } from '../directory-roles/service.js';
 import { type Directory, DirectorySchema, type GroupRoleRule } from './entities.js';
@@ -82,7 +90,7 @@ function recordDirectoryActivity(
   directory: Directory,
   changes?: Changes,
 ): void {
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action,
     organizationId: directory.organizationId,
     userId: null,
@@ -153,8 +161,8 @@ export async function updateDirectory(
     if (roleMapping !== undefined) directory.roleMapping = roleMapping;
     directory.updatedAt = new Date();
     await em.flush();
-    const changes = changesBetween(before, directory, SHOWN_FIELDS);
-    if (Object.keys(changes).length > 0) recordDirectoryActivity(em, 'directory.updated', directory, changes);
+    const changes = fieldChanges(before, directory, SHOWN_FIELDS);
+    if (changes) recordDirectoryActivity(em, 'directory.updated', directory, changes);
     if (input.defaultRole !== undefined || roleMapping !== undefined) {
       await syncMemberships(ctx, em, directory, 'all', requestId);
     }

@@ -1,9 +1,9 @@
-import { newId, type ResolveCredentialReply, SCIM_TOKEN_PREFIX } from '@gatehouse/contracts';
-import { hashSecret, randomSecret, sameDigest } from '@gatehouse/service-kit';
+import { EVENT_SUBJECTS, newId, type ResolveCredentialReply, SCIM_TOKEN_PREFIX } from '@gatehouse/contracts';
+import { hashSecret, randomSecret, recordActivity, sameDigest } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type IdentityContext, readEm } from '../context.js';
 import { announceRevocation } from '../credentials/revocation.js';
-import { DirectorySchema, type DirectoryToken, DirectoryTokenSchema } from './entities.js';
+import { type Directory, DirectorySchema, type DirectoryToken, DirectoryTokenSchema } from './entities.js';
 
 /** The prefix and a few characters: enough to tell two tokens apart in the console, nothing to guess with. */
 const TOKEN_START_LENGTH = 12;
@@ -66,11 +66,12 @@ function cacheSeconds(ctx: IdentityContext, expiresAt: Date | null): number {
 
 /** The directory's live tokens, newest first. */
 export function liveTokensOf(em: EntityManager, directoryId: string): Promise<DirectoryToken[]> {
-  return em.find(
-    DirectoryTokenSchema,
-    { directoryId, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
-    { orderBy: { createdAt: 'desc', id: 'desc' } },
-  );
+  return em.find(DirectoryTokenSchema, { directoryId, ...stillLive() }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+}
+
+/** A token without an end, or whose end is still ahead (as isLiveToken says, in SQL). */
+function stillLive() {
+  return { $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] };
 }
 
 /**
@@ -88,13 +89,30 @@ export function endTokens(em: EntityManager, tokens: DirectoryToken[], requestId
 /**
  * Account recovery: the live tokens this person minted end now, as a rotation without overlap ends them,
  * whichever directory they are for (whoever held the account may have minted one to keep a way in).
+ * Each directory's organization hears of it in its log: its SCIM sync may stop until an owner rotates.
  */
 export async function endTokensMintedBy(em: EntityManager, userId: string, requestId?: string): Promise<void> {
-  const minted = await em.find(DirectoryTokenSchema, {
-    createdByUserId: userId,
-    $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }],
-  });
+  const minted = await em.find(DirectoryTokenSchema, { createdByUserId: userId, ...stillLive() });
+  if (minted.length === 0) return;
+  const directoryIds = [...new Set(minted.map((token) => token.directoryId))];
+  const live = await em.find(DirectoryTokenSchema, { directoryId: { $in: directoryIds }, ...stillLive() });
   endTokens(em, minted, requestId);
+  const directories = await em.find(DirectorySchema, { id: { $in: directoryIds } });
+  for (const directory of directories) {
+    const count = (tokens: DirectoryToken[]) => tokens.filter((token) => token.directoryId === directory.id).length;
+    recordMinterRecovered(em, directory, userId, count(live), count(minted));
+  }
+}
+
+/** `directory.token_rotated` as "revoke every token" records it, with why: the minter's recovery. */
+function recordMinterRecovered(em: EntityManager, directory: Directory, userId: string, live: number, ended: number) {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
+    action: 'directory.token_rotated',
+    organizationId: directory.organizationId,
+    userId,
+    target: { type: 'directory', id: directory.id, name: directory.name },
+    changes: { reason: { after: 'minter_recovered' }, liveTokens: { before: live, after: live - ended } },
+  });
 }
 
 /** Every gateway drops its cached answer for the token (its directory id rides as the event's `userId`). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newId } from '@gatehouse/contracts';
+import { newId, USER_AGENT_MAX_LENGTH } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IdentityContext } from '../context.js';
 import type { ClientInfo } from '../sessions/service.js';
@@ -47,7 +47,7 @@ export async function insertChallenge(
     webauthnChallenge: fields.webauthnChallenge ?? null,
     attempts: 0,
     ip: fields.client.ip,
-    userAgent: fields.client.userAgent?.slice(0, 512) ?? null,
+    userAgent: fields.client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + ctx.config.MFA_CHALLENGE_TTL_SECONDS * 1000),
     usedAt: null,

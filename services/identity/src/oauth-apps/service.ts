@@ -2,14 +2,22 @@ import {
   AppError,
   type AuthenticatedPrincipal,
   conflict,
+  EVENT_SUBJECTS,
   type FieldError,
   isOAuthScope,
   notFound,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, likePattern, type PageRequest } from '@gatehouse/service-kit';
+import {
+  type Changes,
+  createdWith,
+  fieldChanges,
+  findPage,
+  likePattern,
+  type PageRequest,
+  recordActivity,
+} from '@gatehouse/service-kit';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import { type Changes, changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkHeldScopes, pinOf } from '../credentials/limits.js';
 import { announceRevocation } from '../credentials/revocation.js';
@@ -159,8 +167,8 @@ export async function updateOAuthApp(
       found.registeredByKeyId = mintingKey(principal);
     }
     found.updatedAt = new Date();
-    const changes = changesBetween(before, pick(found, SHOWN_FIELDS), SHOWN_FIELDS);
-    if (Object.keys(changes).length > 0) recordAppActivity(em, 'oauth_app.updated', found, changes);
+    const changes = fieldChanges(before, pick(found, SHOWN_FIELDS), SHOWN_FIELDS);
+    if (changes) recordAppActivity(em, 'oauth_app.updated', found, changes);
     if (issued) recordAppActivity(em, 'oauth_app.secret_rotated', found);
     // Gateways drop their cached answers, so tokens already issued lose at once whatever the
     // app may no longer ask for (identity intersects with the allowed scopes on the next ask).
@@ -199,7 +207,7 @@ function recordAppActivity(
   changes?: Changes,
 ): void {
   if (!app.ownerUserId) return;
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action,
     organizationId: null,
     userId: app.ownerUserId,

@@ -1,5 +1,5 @@
-import { AppError, validationError } from '@gatehouse/contracts';
-import { recordActivity } from '../activity/record.js';
+import { AppError, EVENT_SUBJECTS, validationError } from '@gatehouse/contracts';
+import { recordActivity } from '@gatehouse/service-kit';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { markVerified } from '../email-verification/service.js';
 import { queuePasswordReset } from '../one-time-tokens/links.js';
@@ -39,7 +39,7 @@ export async function resetPassword(ctx: IdentityContext, token: string, newPass
     if (!wasVerified) markVerified(em, user, requestId);
     await endEveryCredential(ctx, em, userId, { requestId, forgetFactors: !wasVerified });
     // The link's request is anonymous: whoever followed it acted as the account.
-    recordActivity(em, {
+    recordActivity(em, EVENT_SUBJECTS.identityActivity, {
       action: 'user.password_reset',
       organizationId: null,
       userId,
@@ -84,7 +84,7 @@ export async function changePassword(
         requestId,
       });
     }
-    recordActivity(em, {
+    recordActivity(em, EVENT_SUBJECTS.identityActivity, {
       action: 'user.password_changed',
       organizationId: null,
       userId,

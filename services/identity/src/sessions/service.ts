@@ -1,5 +1,5 @@
 import type { Amr } from '@gatehouse/contracts';
-import { newId, notFound } from '@gatehouse/contracts';
+import { newId, notFound, USER_AGENT_MAX_LENGTH } from '@gatehouse/contracts';
 import { findPage, hashSecret, type PageRequest, randomSecret, sameDigest } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { commit, type IdentityContext } from '../context.js';
@@ -55,7 +55,7 @@ export class SessionService {
       expiresAt: new Date(now.getTime() + this.policy.idleSeconds * 1000),
       absoluteExpiresAt: new Date(now.getTime() + this.policy.maxAgeSeconds * 1000),
       ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
       revokedAt: null,
       ssoConnectionId: auth.ssoConnectionId ?? null,
       amr: auth.amr,
@@ -95,7 +95,7 @@ export class SessionService {
       userId,
       at: new Date(),
       ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
       method: record.method ?? 'password',
       secondFactor: record.secondFactor ?? null,
       success: record.success,

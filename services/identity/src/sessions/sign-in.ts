@@ -1,12 +1,13 @@
-import { AppError } from '@gatehouse/contracts';
+import { AppError, EVENT_SUBJECTS } from '@gatehouse/contracts';
+import { recordActivity } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
-import { recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { passwordRefusal } from '../sso-policy/policy.js';
 import type { User } from '../users/entities.js';
 import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
 import type { ClientInfo, LoginRecord, SessionAuth, SignInResult } from './service.js';
+import { SignInFailureQueue } from './sign-in-failures.js';
 
 /** Where a sign-in comes from, as recorded on the session and in the login history. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
@@ -74,7 +75,7 @@ export async function openSession(
   const { token, session } = ctx.sessions.create(em, user, client, auth);
   ctx.sessions.recordLogin(em, user.id, client, { success: true, ...login });
   // The request is anonymous until now: the record names the account that signed in as its actor.
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action: 'session.created',
     organizationId: null,
     userId: user.id,
@@ -115,7 +116,7 @@ export function recordRefusedSignIn(
   login: Omit<LoginRecord, 'success' | 'failureReason'> = {},
 ): void {
   ctx.sessions.recordLogin(em, userId, client, { ...login, success: false, failureReason: reason });
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action: 'sign_in.failed',
     organizationId: null,
     userId,
@@ -132,7 +133,8 @@ export function recordRefusedSignIn(
 
 /**
  * A failed attempt, recorded after answering (its own transaction, so the refusal does not roll it back)
- * so existing accounts are not slower to refuse. The request's event context carries over to it.
+ * so existing accounts are not slower to refuse. It waits in the context's bounded queue, with the
+ * request's event context, until written (sign-in-failures.ts).
  */
 export function recordFailureLater(
   ctx: IdentityContext,
@@ -141,9 +143,22 @@ export function recordFailureLater(
   reason: SignInRefusal,
   login: Omit<LoginRecord, 'success' | 'failureReason'> = {},
 ): void {
-  setImmediate(() => {
-    commit(ctx, async (em) => recordRefusedSignIn(ctx, em, userId, client, reason, login)).catch((error: unknown) =>
-      ctx.deps.logger.warn({ err: error, userId }, 'failed sign-in not recorded'),
-    );
-  });
+  signInFailures(ctx).add({ userId, client, reason, login });
+}
+
+const failureQueues = new WeakMap<IdentityContext, SignInFailureQueue>();
+
+/** The context's queue of refused sign-ins still to write; app.ts starts it and stops it on close. */
+export function signInFailures(ctx: IdentityContext): SignInFailureQueue {
+  let queue = failureQueues.get(ctx);
+  if (!queue) {
+    queue = new SignInFailureQueue({
+      write: ({ userId, client, reason, login }) =>
+        commit(ctx, async (em) => recordRefusedSignIn(ctx, em, userId, client, reason, login)),
+      logger: ctx.deps.logger,
+      metrics: ctx.deps.metrics,
+    });
+    failureQueues.set(ctx, queue);
+  }
+  return queue;
 }

@@ -1,14 +1,22 @@
 import {
   AppError,
+  EVENT_SUBJECTS,
   newId,
   notFound,
   SSO_CERTIFICATE_WARNING_DAYS,
   type SsoConnectionKind,
   validationError,
 } from '@gatehouse/contracts';
-import { findPage, type PageRequest, type TenantAccess } from '@gatehouse/service-kit';
+import {
+  type Changes,
+  createdWith,
+  fieldChanges,
+  findPage,
+  type PageRequest,
+  recordActivity,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
-import { type Changes, changesBetween, createdWith, recordActivity } from '../activity/record.js';
 import { apiAudience, commit, type IdentityContext, readEm } from '../context.js';
 import { type ConnectionInput, connectionColumns } from './connection-input.js';
 import { type SsoConnection, SsoConnectionSchema, SsoIdentitySchema } from './entities.js';
@@ -112,7 +120,7 @@ function recordConnectionActivity(
   connection: SsoConnection,
   changes?: Changes,
 ): void {
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action,
     organizationId: connection.organizationId,
     userId: null,
@@ -122,12 +130,12 @@ function recordConnectionActivity(
 }
 
 /** Before → after of the shown fields; a new client secret is named as changed, never shown. */
-function connectionChanges(before: SsoConnection, after: SsoConnection): Changes {
-  const changes = changesBetween(shownFields(before), shownFields(after), SHOWN_FIELDS);
+function connectionChanges(before: SsoConnection, after: SsoConnection): Changes | undefined {
+  const changes = fieldChanges(shownFields(before), shownFields(after), SHOWN_FIELDS) ?? {};
   if (before.oidcClientSecret !== after.oidcClientSecret) {
     changes.clientSecret = { after: after.oidcClientSecret === null ? 'removed' : 'replaced' };
   }
-  return changes;
+  return Object.keys(changes).length > 0 ? changes : undefined;
 }
 
 async function columnsOrThrow(
@@ -249,7 +257,7 @@ export async function updateConnection(
     Object.assign(found, columns, { updatedAt: new Date(), version: found.version + 1 });
     if (idpOf(found) !== idpOf(before)) await forgetLinks(em, found.id);
     const changes = connectionChanges(before, found);
-    if (Object.keys(changes).length > 0) recordConnectionActivity(em, 'sso_connection.updated', found, changes);
+    if (changes) recordConnectionActivity(em, 'sso_connection.updated', found, changes);
     return found;
   });
   return { connection: presentConnection(ctx, connection), etag: connectionETag(connection) };

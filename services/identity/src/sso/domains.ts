@@ -1,9 +1,8 @@
 import type { Resolver } from 'node:dns/promises';
 import { domainToASCII } from 'node:url';
-import { AppError, conflict, newId, notFound, validationError } from '@gatehouse/contracts';
-import { findPage, type PageRequest, randomSecret, type TenantAccess } from '@gatehouse/service-kit';
+import { AppError, conflict, EVENT_SUBJECTS, newId, notFound, validationError } from '@gatehouse/contracts';
+import { findPage, type PageRequest, randomSecret, recordActivity, type TenantAccess } from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { recordActivity } from '../activity/record.js';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { lookupTxt } from './dns.js';
 import { type OrganizationDomain, OrganizationDomainSchema } from './entities.js';
@@ -63,7 +62,7 @@ export function recordDomainActivity(
   action: 'sso_domain.added' | 'sso_domain.verified' | 'sso_domain.unverified' | 'sso_domain.removed',
   domain: OrganizationDomain,
 ): void {
-  recordActivity(em, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
     action,
     organizationId: domain.organizationId,
     userId: null,

@@ -13,11 +13,12 @@ import {
   type PageRequest,
   queueMail,
   randomSecret,
+  recordActivity,
   recordEvent,
   type TenantAccess,
 } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
-import { invitationTarget, recordActivity } from '../activity.js';
+import { invitationTarget } from '../activity.js';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { DirectoryUserSchema } from '../directory/entities.js';
 import { findOrganization, requireOwner, requireVerifiedEmail } from '../organizations/access.js';
@@ -86,7 +87,8 @@ export async function createInvite(ctx: OrgContext, tenant: TenantAccess, input:
       acceptedByUserId: null,
     });
     await issueInviteToken(ctx, em, created, org.name);
-    recordActivity(em, 'invitation.created', {
+    recordActivity(em, EVENT_SUBJECTS.organizationActivity, {
+      action: 'invitation.created',
       organizationId: org.id,
       userId: tenant.principal.userId,
       target: invitationTarget(created),
@@ -119,7 +121,8 @@ export async function revokeInvite(ctx: OrgContext, tenant: TenantAccess, invite
   await commit(ctx, async (em) => {
     const invite = await pendingInvite(em, tenant.organizationId, inviteId);
     em.remove(invite);
-    recordActivity(em, 'invitation.revoked', {
+    recordActivity(em, EVENT_SUBJECTS.organizationActivity, {
+      action: 'invitation.revoked',
       organizationId: invite.organizationId,
       userId: tenant.principal.userId,
       target: invitationTarget(invite),
@@ -179,7 +182,8 @@ export async function acceptInvite(
       { organizationId: invite.organizationId, userId: user.userId, role: invite.role },
       requestId,
     );
-    recordActivity(em, 'invitation.accepted', {
+    recordActivity(em, EVENT_SUBJECTS.organizationActivity, {
+      action: 'invitation.accepted',
       organizationId: invite.organizationId,
       userId: user.userId,
       target: invitationTarget(invite),

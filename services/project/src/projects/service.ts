@@ -170,9 +170,7 @@ export async function updateProject(
       tx.clear();
       const saved = await findProject(tx, tenant.organizationId, projectId);
       const changes = projectChanges(before, saved);
-      if (Object.keys(changes).length > 0) {
-        recordProjectActivity(tx, 'project.updated', saved, tenant.principal.userId, changes);
-      }
+      if (changes) recordProjectActivity(tx, 'project.updated', saved, tenant.principal.userId, changes);
       return saved;
     });
     const [presented] = await withCreators(manager, [project]);

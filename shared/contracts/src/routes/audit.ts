@@ -280,6 +280,7 @@ export const AUDIT_ROUTES = defineRoutes({
     summary: "Change the organization's audit log retention",
     description: 'With a session only (a key could otherwise shorten the log it is recorded in). 30 to 3650 days.',
     auth: 'required',
+    scopes: ['organizations:write'],
     credentials: ['session'],
     permission: 'organization:manage-security',
     params: OrganizationParams,

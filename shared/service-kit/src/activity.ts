@@ -1,0 +1,51 @@
+import type { ActivityRecorded, AuditAction, EVENT_SUBJECTS } from '@gatehouse/contracts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type OutboxEvent, recordEvent } from './outbox.js';
+
+/** The subjects a service records its own audit actions on (docs/audit-logs.md). */
+export type ActivitySubject =
+  | typeof EVENT_SUBJECTS.identityActivity
+  | typeof EVENT_SUBJECTS.organizationActivity
+  | typeof EVENT_SUBJECTS.projectActivity
+  | typeof EVENT_SUBJECTS.gatewayActivity;
+
+/** One audit action of the catalogue (contracts' AUDIT_ACTIONS); a success unless it says otherwise. */
+export type Activity = Omit<ActivityRecorded, 'action' | 'outcome'> & {
+  action: AuditAction;
+  outcome?: ActivityRecorded['outcome'];
+};
+
+export type Changes = NonNullable<ActivityRecorded['changes']>;
+
+/**
+ * Records the action in the caller's transaction, so the audit log hears of it exactly when the change
+ * commits (the outbox relay publishes it after). The actor, ip, userAgent and requestId of the request or
+ * consumed event being served come with it (event-context.ts).
+ */
+export function recordActivity(em: EntityManager, subject: ActivitySubject, activity: Activity): OutboxEvent {
+  const { changes, ...rest } = activity;
+  return recordEvent(em, subject, {
+    ...rest,
+    ...(changes && Object.keys(changes).length > 0 && { changes }),
+    outcome: activity.outcome ?? 'success',
+  });
+}
+
+/**
+ * The listed fields whose value differs, before → after; undefined when none did. Values compare as JSON,
+ * so arrays and objects compare by content. `fields` names only what a record may show (never a secret).
+ */
+export function fieldChanges<T extends object>(
+  before: T,
+  after: T,
+  fields: readonly (keyof T & string)[],
+): Changes | undefined {
+  const changed = fields.filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+  if (changed.length === 0) return undefined;
+  return Object.fromEntries(changed.map((field) => [field, { before: before[field], after: after[field] }]));
+}
+
+/** What a creation set, as `after` values. */
+export function createdWith(values: Record<string, unknown>): Changes {
+  return Object.fromEntries(Object.entries(values).map(([field, value]) => [field, { after: value }]));
+}
