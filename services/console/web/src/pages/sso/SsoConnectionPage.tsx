@@ -5,11 +5,11 @@ import { api, call } from '../../api/client';
 import { isStatus, messageOf } from '../../api/errors';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { LoadError, Loading, Notice } from '../../components/feedback';
+import { OwnersOnly } from '../../components/OwnersOnly';
 import { PageHeader } from '../../components/PageHeader';
 import { PROTOCOL_LABELS } from './ConnectionsSection';
 import { CopyValue } from './CopyValue';
 import { EditConnectionForm } from './EditConnectionForm';
-import { OwnersOnly } from './OwnersOnly';
 import { type Connection, connectionKey, connectionsKey, useConnection } from './sso-api';
 import './sso.css';
 import { formatDate } from '../../components/When';
@@ -18,7 +18,11 @@ import { useHandedOver } from '../../lib/handed-over';
 /** `/orgs/:organizationId/sso/:connectionId`: what to enter at the IdP, the connection's settings, and deleting it. */
 export function SsoConnectionPage() {
   return (
-    <OwnersOnly title="SSO connection">
+    <OwnersOnly
+      title="SSO connection"
+      manages="single sign-on"
+      askFor="to connect your identity provider or change its settings"
+    >
       {(organizationId) => <ConnectionScreen organizationId={organizationId} />}
     </OwnersOnly>
   );

@@ -1,8 +1,8 @@
 import { Notice } from '../../components/feedback';
+import { OwnersOnly } from '../../components/OwnersOnly';
 import { PageHeader } from '../../components/PageHeader';
 import { ConnectionsSection } from './ConnectionsSection';
 import { DomainsSection } from './DomainsSection';
-import { OwnersOnly } from './OwnersOnly';
 import './sso.css';
 import { useHandedOver } from '../../lib/handed-over';
 
@@ -13,7 +13,11 @@ export function SsoPage() {
   // The connection page comes back here after deleting one, naming it.
   const deleted = useHandedOver<string>('deleted');
   return (
-    <OwnersOnly title={TITLE}>
+    <OwnersOnly
+      title={TITLE}
+      manages="single sign-on"
+      askFor="to connect your identity provider or change its settings"
+    >
       {(organizationId) => (
         <>
           <PageHeader

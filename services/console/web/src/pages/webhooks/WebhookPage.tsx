@@ -6,11 +6,11 @@ import { isStatus } from '../../api/errors';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { LoadError, Loading, Notice } from '../../components/feedback';
 import { FormError } from '../../components/forms';
+import { OwnersOnly } from '../../components/OwnersOnly';
 import { PageHeader } from '../../components/PageHeader';
 import { SecretOnce } from '../../components/SecretOnce';
 import { When } from '../../components/When';
 import { DeliveryLog } from './DeliveryLog';
-import { WebhookOwnersOnly } from './OwnersOnly';
 import { useDeleteWebhook, useSetEnabled, WebhookStatus } from './parts';
 import { deliveriesKey, eventsText, HOOK, useWebhook, type Webhook, webhookKey } from './webhooks-api';
 import './webhooks.css';
@@ -20,9 +20,9 @@ const TITLE = 'Webhook endpoint';
 /** `/orgs/:organizationId/webhooks/:webhookId`: one endpoint, its secret, a test message and its delivery log. */
 export function WebhookPage() {
   return (
-    <WebhookOwnersOnly title={TITLE}>
+    <OwnersOnly manages="webhooks" askFor="to add an endpoint for your system" title={TITLE}>
       {(organizationId) => <WebhookScreen organizationId={organizationId} />}
-    </WebhookOwnersOnly>
+    </OwnersOnly>
   );
 }
 

@@ -3,11 +3,11 @@ import { Link } from 'react-router';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { EmptyState, LoadError, Loading, Notice } from '../../components/feedback';
 import { FormError } from '../../components/forms';
+import { OwnersOnly } from '../../components/OwnersOnly';
 import { PageHeader } from '../../components/PageHeader';
 import { SecretOnce } from '../../components/SecretOnce';
 import { useHandedOver } from '../../lib/handed-over';
 import { NewWebhookForm } from './NewWebhookForm';
-import { WebhookOwnersOnly } from './OwnersOnly';
 import { useDeleteWebhook, useSetEnabled, WebhookStatus } from './parts';
 import { eventsText, useWebhooks, type Webhook } from './webhooks-api';
 import './webhooks.css';
@@ -17,9 +17,9 @@ const TITLE = 'Webhooks';
 /** `/orgs/:organizationId/webhooks`: the endpoints the organization's audit records are pushed to. */
 export function WebhooksPage() {
   return (
-    <WebhookOwnersOnly title={TITLE}>
+    <OwnersOnly manages="webhooks" askFor="to add an endpoint for your system" title={TITLE}>
       {(organizationId) => <Webhooks organizationId={organizationId} />}
-    </WebhookOwnersOnly>
+    </OwnersOnly>
   );
 }
 
