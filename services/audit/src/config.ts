@@ -1,3 +1,4 @@
+import { MIN_AUDIT_RETENTION_DAYS } from '@gatehouse/contracts';
 import { mailConfigProperties, serviceConfigProperties } from '@gatehouse/service-kit';
 import { type Static, Type } from 'typebox';
 
@@ -28,6 +29,6 @@ export const AuditConfig = Type.Object({
    */
   WEBHOOK_ORGANIZATION_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 2 }),
   /** Records older than this are deleted unless an organization chose otherwise (account logs: always this). */
-  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 365 }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: MIN_AUDIT_RETENTION_DAYS, maximum: 3650, default: 365 }),
 });
 export type AuditConfig = Static<typeof AuditConfig>;

@@ -90,15 +90,20 @@ describe('recordedUrl', () => {
   it.each([
     [
       'https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx',
-      'https://hooks.slack.com/services/…/…/…',
+      'https://hooks.slack.com/services/…',
     ],
     [
       'https://discord.com/api/webhooks/123456789012345678/AbCdEf-ghIJkl_mnopQRSTuvwxyz0123456789',
-      'https://discord.com/api/webhooks/…/…',
+      'https://discord.com/api/…',
     ],
-    ['https://example.com/in?token=s3cr3t&channel=ops&flag', 'https://example.com/in?token=…&channel=…&flag'],
-    ['https://example.com/in?a1b2c3d4e5=1', 'https://example.com/in?…=…'],
-    ['https://example.com:8443/api/v2/hooks/incoming', 'https://example.com:8443/api/v2/hooks/incoming'],
+    ['https://hooks.zapier.com/hooks/catch/1234567/3abc9x/', 'https://hooks.zapier.com/hooks/…'],
+    ['https://api.telegram.org/bot123456789:AAEabcdef/sendMessage', 'https://api.telegram.org/…/…'],
+    ['https://example.com/hooks/SuperSecretKey', 'https://example.com/hooks/…'],
+    ['https://example.com/hook;key=s3cr3t', 'https://example.com/…?…'],
+    ['https://eo2k3j4h5.m.pipedream.net/', 'https://….m.pipedream.net/'],
+    ['https://example.com/in?token=s3cr3t&channel=ops&flag', 'https://example.com/in?…'],
+    ['https://example.com:8443/api/v2/hooks/incoming', 'https://example.com:8443/api/…'],
+    ['https://203.0.113.9:8443/in', 'https://203.0.113.9:8443/in'],
     ['https://example.com', 'https://example.com/'],
   ])('records %s as %s', (url, recorded) => {
     expect(recordedUrl(url)).toBe(recorded);

@@ -432,7 +432,8 @@ describe('journal', () => {
   it('records an endpoint URL without its query values and token-like path segments; owners see it whole', async () => {
     const secretPath = '/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx';
     const url = `${receiver.url}${secretPath}?token=s3cr3t-value&channel=ops`;
-    const recorded = `${receiver.url}/services/…/…/…?token=…&channel=…`;
+    // The receiver's own first segment (`hooks`) reads as a word; everything after it may be a credential.
+    const recorded = `${new URL(receiver.url).origin}/hooks/…?…`;
     const created = await create({ url });
     expect(created.webhook.url).toBe(url);
     expect((await call(owner, 'GET', `${hooks()}/${created.webhook.id}`)).json().data.url).toBe(url);

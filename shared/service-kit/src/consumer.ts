@@ -53,12 +53,6 @@ export interface DurableConsumerOptions {
   retryDelayMs?: number;
   /** The longest redelivery delay, reached during a long outage and kept for as long as it lasts. */
   maxRetryDelayMs?: number;
-  /**
-   * Events applied in one transaction, and in flight at once across all replicas (default 1). Order is kept
-   * either way: only one group is unacked at a time. A group with an event that fails is applied again one
-   * event at a time, so a failing event is retried and parked on its own.
-   */
-  groupSize?: number;
 }
 
 const codec = StringCodec();
@@ -116,9 +110,9 @@ export class DurableConsumer {
       deliver_policy: DeliverPolicy.All,
       filter_subject: messaging.subject(filter),
       ack_wait: nanos(30_000),
-      // One event (or one group) in flight across all replicas sharing this durable: events apply in stream
-      // order (an added member is never removed before it was added).
-      max_ack_pending: this.groupSize,
+      // One event in flight across all replicas sharing this durable: events apply in stream
+      // order (an added member is never removed before it was added). Throughput is per event.
+      max_ack_pending: 1,
     };
     const exists = await messaging.jsm.consumers.info(messaging.stream, durable).then(
       () => true,
@@ -141,53 +135,14 @@ export class DurableConsumer {
     return this.pump.stop();
   }
 
-  private get groupSize(): number {
-    return Math.max(1, this.options.groupSize ?? 1);
-  }
-
   private async fetchBatch(): Promise<void> {
     const { messaging, durable } = this.options;
     const consumer = await messaging.js.consumers.get(messaging.stream, durable);
-    const batch = await consumer.fetch({ max_messages: Math.max(50, this.groupSize), expires: 1000 });
-    let group: JsMsg[] = [];
+    const batch = await consumer.fetch({ max_messages: 50, expires: 1000 });
     for await (const message of batch) {
-      group.push(message);
-      // A group is applied when full or when nothing else is waiting (no latency added to a lone event).
-      if (group.length >= this.groupSize || message.info.pending === 0) {
-        await this.handleGroup(group);
-        group = [];
-      }
+      await this.handle(message);
       if (this.pump.isStopped) break;
     }
-    if (group.length > 0 && !this.pump.isStopped) await this.handleGroup(group);
-  }
-
-  /** Several well-formed events in one transaction; anything else (or a failure) one event at a time. */
-  private async handleGroup(messages: JsMsg[]): Promise<void> {
-    const events = messages.length > 1 ? messages.map((message) => this.cleanEvent(message)) : [];
-    if (events.length === 0 || events.some((event) => event === null)) {
-      for (const message of messages) await this.handle(message);
-      return;
-    }
-    try {
-      await this.options.em.fork().transactional(async (em) => {
-        for (const event of events as EventEnvelope[]) await this.applyIn(em, event);
-      });
-    } catch {
-      // Applied again one by one: each failure gets its own retry, back-off and parking.
-      for (const message of messages) await this.handle(message);
-      return;
-    }
-    for (const message of messages) message.ack();
-    this.failing = null;
-    this.options.afterCommit?.();
-  }
-
-  /** The event, when it is readable, of its subject's shape and published on its own subject; else null. */
-  private cleanEvent(message: JsMsg): EventEnvelope | null {
-    const read = readEvent(message);
-    if (!('event' in read)) return null;
-    return message.subject === this.options.messaging.subject(read.event.type) ? read.event : null;
   }
 
   private async handle(message: JsMsg): Promise<void> {
@@ -249,19 +204,16 @@ export class DurableConsumer {
   }
 
   private async applyOnce(event: EventEnvelope): Promise<void> {
-    await this.options.em.fork().transactional((em) => this.applyIn(em, event));
-  }
-
-  /** Applies the event in the transaction unless this consumer already has (its id is recorded). */
-  private async applyIn(em: EntityManager, event: EventEnvelope): Promise<void> {
     // The subject was checked against the catalogue on receipt, so the handler matches the payload.
     const handler = this.options.handlers[event.type] as EventHandler | undefined;
-    const inserted = await em.execute(
-      'insert into processed_events (consumer, event_id, processed_at) values (?, ?, now()) on conflict do nothing returning event_id',
-      [this.options.durable, event.id],
-      'all',
-    );
-    if ((inserted as unknown[]).length === 0) return;
-    if (handler) await withEventContext(consumedEventContext(event), () => handler(event, em));
+    await this.options.em.fork().transactional(async (em) => {
+      const inserted = await em.execute(
+        'insert into processed_events (consumer, event_id, processed_at) values (?, ?, now()) on conflict do nothing returning event_id',
+        [this.options.durable, event.id],
+        'all',
+      );
+      if ((inserted as unknown[]).length === 0) return;
+      if (handler) await withEventContext(consumedEventContext(event), () => handler(event, em));
+    });
   }
 }

@@ -5,6 +5,7 @@ import {
   EventContextSchema,
   type EventEnvelope,
   type Principal,
+  USER_AGENT_MAX_LENGTH,
 } from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
 import { Value } from 'typebox/value';
@@ -65,16 +66,38 @@ export const EVENT_CONTEXT_HEADER = 'Gatehouse-Event-Context';
 export function parseEventContext(raw: string | undefined): EventContext | undefined {
   if (!raw) return undefined;
   try {
-    const value: unknown = JSON.parse(raw);
-    return Value.Check(EventContextSchema, value) ? value : undefined;
+    return checkedContext(JSON.parse(raw));
   } catch {
     return undefined;
   }
 }
 
+/**
+ * A context that came over the wire, rebuilt from the fields the catalogue names and cut to their columns'
+ * widths (an extra field or a megabyte user agent must not ride along into every event); undefined when its
+ * shape is not the catalogue's.
+ */
+function checkedContext(value: unknown): EventContext | undefined {
+  if (!Value.Check(EventContextSchema, value)) return undefined;
+  const { actor, ip, userAgent, requestId } = value;
+  return {
+    ...(actor && {
+      actor: {
+        type: actor.type,
+        id: actor.id.slice(0, 64),
+        ...(actor.userId !== undefined && { userId: actor.userId.slice(0, 64) }),
+      },
+    }),
+    ...(ip !== undefined && { ip: ip.slice(0, 64) }),
+    ...(userAgent !== undefined && { userAgent: userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
+    ...(requestId !== undefined && { requestId: requestId.slice(0, 128) }),
+  };
+}
+
 /** The context a consumed event passes on to the events its handler records. */
 export function consumedEventContext(event: EventEnvelope): EventContext | undefined {
   // Only a context of the catalogue's shape is passed on (a producer's bug must not put junk in the audit log).
-  if (event.context !== undefined && Value.Check(EventContextSchema, event.context)) return event.context;
+  const context = event.context === undefined ? undefined : checkedContext(event.context);
+  if (context) return context;
   return event.requestId ? { requestId: event.requestId } : undefined;
 }

@@ -52,6 +52,23 @@ describe('the event context over request/reply', () => {
     expect(JSON.parse(new TextDecoder().decode(reply.data)).context).toBeNull();
   });
 
+  it('rebuilds a context from the wire: known fields only, cut to their widths', async () => {
+    const { headers } = await import('nats');
+    const oversized = headers();
+    oversized.set(
+      'Gatehouse-Event-Context',
+      JSON.stringify({
+        ...context,
+        userAgent: 'x'.repeat(10_000),
+        smuggled: 'extra',
+        actor: { ...context.actor, extra: 1 },
+      }),
+    );
+    const reply = await nc.request(subject, new TextEncoder().encode('{"n":4}'), { timeout: 2000, headers: oversized });
+    const seen = JSON.parse(new TextDecoder().decode(reply.data)).context;
+    expect(seen).toEqual({ ...context, userAgent: 'x'.repeat(512) });
+  });
+
   it('runs a pump kicked from a request outside that request’s context', async () => {
     const seen: Array<EventContext | undefined> = [];
     const pump = new Pump({

@@ -1,6 +1,7 @@
 import type { MailMessage } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { WebhookRow } from '../endpoints/entities.js';
+import { recordedUrl } from '../endpoints/redact.js';
 
 export interface Owner {
   email: string;
@@ -22,7 +23,7 @@ const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${c
 /** Tells an owner their endpoint was turned off, and how to turn it back on. */
 export function endpointDisabledMail(owner: Owner, webhook: WebhookRow, publicUrl: string): MailMessage {
   const apiUrl = `${publicUrl.replace(/\/+$/, '')}/api/user/organizations/${webhook.organizationId}/webhooks/${webhook.id}`;
-  const what = `Hello ${owner.name}, the webhook endpoint ${webhook.url} kept failing, so Gatehouse stopped delivering to it.`;
+  const what = `Hello ${owner.name}, the webhook endpoint ${recordedUrl(webhook.url)} (${webhook.id}) kept failing, so Gatehouse stopped delivering to it.`;
   const kept =
     'Messages already queued for it wait and are sent, in order, once it is enabled again; the one that failed can be redelivered from its delivery log.';
   const howTo = `Fix the receiver, then enable the endpoint again: PUT ${apiUrl} with {"enabled": true}. Its delivery log (${apiUrl}/deliveries) shows what the receiver answered.`;

@@ -1,40 +1,30 @@
+import { isIP } from 'node:net';
+
 /** What stands for a part of a URL that may be a credential. */
 export const REDACTED = '…';
 
-/**
- * A path segment that may be a credential: long (≥ 16) in a token alphabet (base64url, base64, hex), or shorter
- * (≥ 8) mixing letters and digits — Slack's `/services/T…/B…/<token>` and Discord's `/webhooks/<id>/<token>`
- * authenticate by path alone. Readable long segments are redacted too: a lost word costs less than a leaked key.
- */
-function looksLikeToken(segment: string): boolean {
-  if (!/^[A-Za-z0-9_\-+=.~%]+$/.test(segment)) return false;
-  if (segment.length >= 16) return true;
-  return segment.length >= 8 && /[0-9]/.test(segment) && /[A-Za-z]/.test(segment);
-}
-
-const redactedSegment = (segment: string) => (looksLikeToken(segment) ? REDACTED : segment);
-
-/** `?token=…&channel=…`: every value may be a key (`?token=`, `?sig=`), names stay unless they look like one. */
-function redactedQuery(search: string): string {
-  if (search.length <= 1) return '';
-  const pairs = search
-    .slice(1)
-    .split('&')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      const name = equals === -1 ? pair : pair.slice(0, equals);
-      return equals === -1 ? redactedSegment(name) : `${redactedSegment(name)}=${REDACTED}`;
-    });
-  return `?${pairs.join('&')}`;
-}
+/** A host label or first path segment that reads as a word (`hooks`, `api-gateway`), not an id or a key. */
+const WORD = /^[A-Za-z][A-Za-z-]{0,31}$/;
 
 /**
- * An endpoint URL as an audit record (and every webhook receiving it, and every export) may show it: scheme,
- * host and readable path, with query values and token-like path segments replaced by `…`. Only the endpoint's
- * owners see the full URL, through the webhooks API.
+ * An endpoint URL as an audit record (and every webhook receiving it, and every export) may show it: the scheme,
+ * the host's readable labels, the port and the first path segment when it reads as a word — everything else
+ * becomes `…`. Receivers put their credential anywhere in a URL (Slack's and Zapier's paths, Telegram's
+ * `bot<token>`, `?token=`, a per-endpoint host like `<id>.m.pipedream.net`), and records are kept for a year and
+ * travel to exports and other endpoints. Only the endpoint's owners see the full URL, through the webhooks API.
  */
 export function recordedUrl(raw: string): string {
   const url = new URL(raw);
-  const path = url.pathname.split('/').map(redactedSegment).join('/');
-  return `${url.origin}${path}${redactedQuery(url.search)}`;
+  // An address is no credential; a name's labels are kept only when they read as words.
+  const host = isIP(url.hostname.replace(/^\[(.*)\]$/, '$1'))
+    ? url.hostname
+    : url.hostname
+        .split('.')
+        .map((label) => (WORD.test(label) ? label : REDACTED))
+        .join('.');
+  const [first, ...rest] = url.pathname.split('/').filter((segment) => segment !== '');
+  const path =
+    first === undefined ? '/' : `/${WORD.test(first) ? first : REDACTED}${rest.length > 0 ? `/${REDACTED}` : ''}`;
+  const more = url.search || url.pathname.includes(';') ? `?${REDACTED}` : '';
+  return `${url.protocol}//${host}${url.port ? `:${url.port}` : ''}${path}${more}`;
 }
