@@ -49,6 +49,8 @@ async function confirmInDialog(page: Page, opener: string, confirm: string): Pro
 
 /** The page uses gatehouse.css: it loaded from this origin and its rules apply (the card's border radius). */
 async function expectConsoleLook(page: Page): Promise<void> {
+  // A stylesheet is in document.styleSheets once it has loaded: on a busy machine that can follow the navigation.
+  await page.waitForFunction(() => document.styleSheets.length > 0);
   const sheets = await page.evaluate(() => Array.from(document.styleSheets, (sheet) => sheet.href));
   expect(sheets).toEqual([`${stack.urls.gateway}/styles/gatehouse.css`]);
   const radius = await page.locator('main.card').evaluate((main) => getComputedStyle(main).borderTopLeftRadius);
