@@ -10,7 +10,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { EVENT_SUBJECTS, type EventEnvelope, newId } from '@gatehouse/contracts';
-import { natsConnectionOptions } from '@gatehouse/service-kit';
+import { createLogger, natsConnectionOptions, Pump } from '@gatehouse/service-kit';
 import { connect as connectNats, type NatsConnection, StringCodec } from 'nats';
 import pg from 'pg';
 
@@ -144,9 +144,16 @@ async function exportBench(setup: AuditBenchSetup, db: pg.Client): Promise<void>
   const pid = await auditPid();
   const baseline = pid ? await rssKiB(pid) : 0;
   let peak = baseline;
-  const sampler = setInterval(async () => {
-    if (pid) peak = Math.max(peak, await rssKiB(pid).catch(() => 0));
-  }, 50);
+  // Sampled on the kit's Pump: a failed read of /proc is caught, logged and retried, never an unhandled rejection.
+  const sampler = new Pump({
+    name: 'audit-rss-sampler',
+    logger: createLogger('bench', 'warn'),
+    intervalMs: 50,
+    pass: async () => {
+      if (pid) peak = Math.max(peak, await rssKiB(pid));
+    },
+  });
+  sampler.start();
   const started = performance.now();
   const res = await fetch(`${setup.gateway}/api/user/organizations/${organizationId}/audit-logs/export?format=jsonl`, {
     headers: { cookie: setup.cookie },
@@ -163,7 +170,7 @@ async function exportBench(setup: AuditBenchSetup, db: pg.Client): Promise<void>
     for (const byte of value) if (byte === 10) lines += 1;
     if (lines >= ((quarters.length + 1) * EXPORT_RECORDS) / 4) quarters.push(peak);
   }
-  clearInterval(sampler);
+  await sampler.stop();
   const seconds = (performance.now() - started) / 1000;
   console.log(
     `  export jsonl via gateway: ${lines.toLocaleString()} records (status ${res.status}) in ${seconds.toFixed(1)} s — ${(lines / seconds).toFixed(0)} records/s, ${(bytes / 1e6 / seconds).toFixed(1)} MB/s, ${(bytes / 1e6).toFixed(0)} MB`,
