@@ -69,9 +69,17 @@ function isEncodedDate(text: string): boolean {
   return !Number.isNaN(date.getTime()) && /^\d{4}-/.test(text) && date.toISOString() === text;
 }
 
+/** LIKE's wildcards (and its escape) in text, escaped so they match themselves. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
 /** Escapes LIKE wildcards so `q` matches literally. */
 export function likePattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  return `%${escapeLike(q)}%`;
+}
+
+/** A prefix match (`member.` → `member.%`), wildcards literal: a btree with a pattern operator class serves it. */
+export function likePrefix(prefix: string): string {
+  return `${escapeLike(prefix)}%`;
 }
 
 /** One page's order and position, read from the request; both list variants share it. */

@@ -1,5 +1,5 @@
 import { type ListMeta, validationError } from '@gatehouse/contracts';
-import { likePattern } from '@gatehouse/service-kit';
+import { likePattern, likePrefix } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AuditRecordRow, chainKeyOf, RECORD_COLUMNS } from '../records/entities.js';
 import { rowOf } from '../records/rows.js';
@@ -50,14 +50,6 @@ export function logScope(
     add(`(${SEARCHED.map((column) => `${column} ilike ?`).join(' or ')})`, ...SEARCHED.map(() => pattern));
   }
   return { sql: conditions.join(' and '), params };
-}
-
-/**
- * `member.%` for `member.*`, wildcards in the prefix literal (`_` would match any character): the kit's
- * substring pattern without its leading `%`, so the prefix index on `action` serves it.
- */
-function likePrefix(prefix: string): string {
-  return likePattern(prefix).slice(1);
 }
 
 /** Only the filters a request set, as the export's record names them. */
