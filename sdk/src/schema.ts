@@ -1970,6 +1970,161 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/billing/plans': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The plans an organization can be on (tiers and what each allows) */
+    get: operations['listPlans'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/subscription': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read the organization's plan, subscription status and entitlements
+     * @description Needs a membership whose role grants `organization:read`.
+     */
+    get: operations['getSubscription'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/payments/checkout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start a Stripe Checkout for a paid plan
+     * @description Answers the Checkout page to send the browser to. `seatCount` is required on a seat-based tier and must cover the current members. `successUrl` and `cancelUrl` must be on the deployment’s allow-list (BILLING_REDIRECT_ORIGINS). An organization with a paid subscription changes it in the portal instead (409).
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `CONFLICT`, `BILLING_NOT_CONFIGURED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-billing`.
+     */
+    post: operations['createCheckout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/payments/portal': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Open Stripe's Customer Portal (change plan or seats, payment method, invoices, cancel)
+     * @description Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`, `CONFLICT`, `BILLING_NOT_CONFIGURED`.
+     *
+     *     Needs a membership whose role grants `organization:manage-billing`.
+     */
+    post: operations['createPortal'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/payments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the organization's invoices and payments, newest first
+     * @description **Lists.** `data` is one page of items and `meta` its position (ListMeta). Page by offset: `offset` (default 0) and `limit` (default 20, at most 100); `meta.total` counts every match. Or by cursor: send `meta.nextCursor` back as `cursor` (with the same `sort`, `q` and filters) until it is null; cursor pages are stable while items are added. `sort` names a field (`name`) or its descending order (`-name`), among the ones the list declares; `q`, where a list declares it, is a case-insensitive substring (wildcards literal). A query field the list does not declare is refused with 400 naming it.
+     *
+     *     Needs a membership whose role grants `organization:read`.
+     */
+    get: operations['listPayments'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/user/organizations/{organizationId}/settings/billing': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Read the billing profile (email, company, address, tax id)
+     * @description Needs a membership whose role grants `organization:read`.
+     */
+    get: operations['getBillingSettings'];
+    /**
+     * Change the billing profile
+     * @description Replaces the profile (send every field; null clears one). With Stripe configured, the Stripe customer is updated first: if Stripe cannot be reached nothing is saved (503).
+     *
+     *     Errors of this route beyond the common ones: `INSUFFICIENT_PERMISSIONS`.
+     *
+     *     Needs a membership whose role grants `organization:manage-billing`.
+     */
+    put: operations['updateBillingSettings'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/stripe': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Stripe's event deliveries (verified by their Stripe-Signature)
+     * @description No Gatehouse credential: the raw body is verified against the `Stripe-Signature` header with the webhook secret and a 5-minute tolerance. Each event id is applied once; the object it names is read again from Stripe, so late or out-of-order deliveries cannot undo newer state. 503 asks Stripe to retry.
+     *
+     *     Errors of this route beyond the common ones: `BILLING_NOT_CONFIGURED`.
+     */
+    post: operations['stripeWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/oauth2/auth': {
     parameters: {
       query?: never;
@@ -2681,6 +2836,30 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    BillingSettings: {
+      billingEmail: string | null;
+      companyName: string | null;
+      address: {
+        line1: string;
+        line2?: string | null;
+        city: string;
+        postalCode: string;
+        state?: string | null;
+        country: string;
+      } | null;
+      taxId: {
+        /** @enum {string} */
+        type: 'eu_vat' | 'gb_vat' | 'ch_vat' | 'us_ein' | 'ca_bn' | 'au_abn' | 'no_vat' | 'in_gst';
+        value: string;
+      } | null;
+      updatedAt: string | null;
+    };
+    CheckoutSession: {
+      url: string;
+      sessionId: string;
+      /** Format: date-time */
+      expiresAt: string;
+    };
     ClientInformation: {
       client_id: string;
       client_secret?: string;
@@ -2912,6 +3091,34 @@ export interface components {
       deviceType: 'singleDevice' | 'multiDevice';
       backedUp: boolean;
       transports: string[];
+    };
+    Payment: {
+      id: string;
+      number: string | null;
+      /** @enum {string} */
+      status: 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+      currency: string;
+      amountDue: number;
+      amountPaid: number;
+      periodStart: string | null;
+      periodEnd: string | null;
+      hostedInvoiceUrl: string | null;
+      invoicePdfUrl: string | null;
+      paidAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    PlanTier: {
+      id: string;
+      name: string;
+      seatBased: boolean;
+      intervals: ('month' | 'year')[];
+      entitlements: {
+        maxProjects: number | null;
+        maxMembers: number | null | 'seats';
+        ssoAllowed: boolean;
+        auditRetentionDays: number;
+      };
     };
     Project: {
       id: string;
@@ -3173,6 +3380,33 @@ export interface components {
       /** Format: date-time */
       updatedAt: string;
     };
+    StripeWebhookAnswer: {
+      /** @constant */
+      received: true;
+      duplicate: boolean;
+    };
+    Subscription: {
+      organizationId: string;
+      tierId: string;
+      tierName: string;
+      /** @enum {string} */
+      status: 'trialing' | 'active' | 'past_due' | 'canceled';
+      interval: ('month' | 'year') | null;
+      seats: number | null;
+      currentPeriodStart: string | null;
+      currentPeriodEnd: string | null;
+      cancelAtPeriodEnd: boolean;
+      pastDueSince: string | null;
+      graceEndsAt: string | null;
+      readOnly: boolean;
+      entitlements: {
+        maxProjects: number | null;
+        maxMembers: number | null;
+        ssoAllowed: boolean;
+        auditRetentionDays: number;
+      };
+      billingConfigured: boolean;
+    };
     TokenResponse: {
       /** @description A JWT (typ at+jwt) for this API: send it as Authorization: Bearer */
       access_token: string;
@@ -3281,6 +3515,8 @@ export interface components {
      *     | `MFA_REQUIRED` | 403 |
      *     | `EMAIL_NOT_VERIFIED` | 403 |
      *     | `SSO_REQUIRED` | 403 |
+     *     | `PLAN_LIMIT_REACHED` | 403 |
+     *     | `SUBSCRIPTION_INACTIVE` | 403 |
      *     | `NOT_FOUND` | 404 |
      *     | `CONFLICT` | 409 |
      *     | `PRECONDITION_FAILED` | 412 |
@@ -3291,6 +3527,7 @@ export interface components {
      *     | `RATE_LIMIT_ERROR` | 429 |
      *     | `INTERNAL_ERROR` | 500 |
      *     | `SERVICE_UNAVAILABLE` | 503 |
+     *     | `BILLING_NOT_CONFIGURED` | 503 |
      * @enum {string}
      */
     ErrorCode:
@@ -3310,6 +3547,8 @@ export interface components {
       | 'MFA_REQUIRED'
       | 'EMAIL_NOT_VERIFIED'
       | 'SSO_REQUIRED'
+      | 'PLAN_LIMIT_REACHED'
+      | 'SUBSCRIPTION_INACTIVE'
       | 'NOT_FOUND'
       | 'CONFLICT'
       | 'PRECONDITION_FAILED'
@@ -3319,7 +3558,8 @@ export interface components {
       | 'HEADERS_TOO_LARGE'
       | 'RATE_LIMIT_ERROR'
       | 'INTERNAL_ERROR'
-      | 'SERVICE_UNAVAILABLE';
+      | 'SERVICE_UNAVAILABLE'
+      | 'BILLING_NOT_CONFIGURED';
     /** @description What every error answers (never the body of a success). */
     ErrorEnvelope: {
       /** @constant */
@@ -3384,7 +3624,9 @@ export interface components {
         | 'TENANT_CONTEXT_MISSING'
         | 'MFA_REQUIRED'
         | 'EMAIL_NOT_VERIFIED'
-        | 'SSO_REQUIRED';
+        | 'SSO_REQUIRED'
+        | 'PLAN_LIMIT_REACHED'
+        | 'SUBSCRIPTION_INACTIVE';
     };
     NotFoundError: components['schemas']['ErrorEnvelope'] & {
       /** @constant */
@@ -3444,7 +3686,7 @@ export interface components {
       /** @constant */
       status?: 503;
       /** @enum {string} */
-      code?: 'SERVICE_UNAVAILABLE';
+      code?: 'SERVICE_UNAVAILABLE' | 'BILLING_NOT_CONFIGURED';
     };
   };
   responses: {
@@ -11862,6 +12104,411 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listPlans: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The plans an organization can be on (tiers and what each allows) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              tiers: components['schemas']['PlanTier'][];
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getSubscription: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read the organization's plan, subscription status and entitlements */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Subscription'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  createCheckout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          tierId: string;
+          /** @enum {string} */
+          interval: 'month' | 'year';
+          seatCount?: number;
+          /** Format: uri */
+          successUrl: string;
+          /** Format: uri */
+          cancelUrl: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Start a Stripe Checkout for a paid plan */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 201;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['CheckoutSession'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  createPortal: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: uri */
+          returnUrl: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Open Stripe's Customer Portal (change plan or seats, payment method, invoices, cancel) */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 201;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: {
+              url: string;
+            };
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  listPayments: {
+    parameters: {
+      query?: {
+        /** @description Items to skip (offset paging; `meta.total` counts every match). */
+        offset?: number;
+        /** @description Items per page. */
+        limit?: number;
+        /** @description The `meta.nextCursor` of the previous page (cursor paging; keep the same sort and filters). */
+        cursor?: string;
+        /** @description A field, ascending, or `-field`, descending. */
+        sort?: 'createdAt' | '-createdAt' | 'amountDue' | '-amountDue';
+      };
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description List the organization's invoices and payments, newest first */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['Payment'][];
+            meta: components['schemas']['ListMeta'];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  getBillingSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Read the billing profile (email, company, address, tax id) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['BillingSettings'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  updateBillingSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        organizationId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          billingEmail: string | null;
+          companyName: string | null;
+          address: {
+            line1: string;
+            line2?: string | null;
+            city: string;
+            postalCode: string;
+            state?: string | null;
+            country: string;
+          } | null;
+          taxId: {
+            /** @enum {string} */
+            type: 'eu_vat' | 'gb_vat' | 'ch_vat' | 'us_ein' | 'ca_bn' | 'au_abn' | 'no_vat' | 'in_gst';
+            value: string;
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Change the billing profile */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['BillingSettings'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      503: components['responses']['ServiceUnavailable'];
+      default: components['responses']['Error'];
+    };
+  };
+  stripeWebhook: {
+    parameters: {
+      query?: never;
+      header?: {
+        'stripe-signature'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Stripe's event deliveries (verified by their Stripe-Signature) */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 200;
+            /** @constant */
+            code: 'OK';
+            message: string;
+            data: components['schemas']['StripeWebhookAnswer'];
+            meta?: Record<string, never>;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       429: components['responses']['RateLimited'];
       503: components['responses']['ServiceUnavailable'];
       default: components['responses']['Error'];

@@ -22,6 +22,7 @@ const identity = EVENT_SUBJECTS.identityActivity;
 const organization = EVENT_SUBJECTS.organizationActivity;
 const project = EVENT_SUBJECTS.projectActivity;
 const gateway = EVENT_SUBJECTS.gatewayActivity;
+const billing = EVENT_SUBJECTS.billingActivity;
 
 const organizationAction = (target: string, source: AuditActionSpec['source'], summary: string): AuditActionSpec => ({
   log: 'organization',
@@ -66,6 +67,31 @@ export const AUDIT_ACTIONS = {
   'project.created': organizationAction('project', project, 'A project was created'),
   'project.updated': organizationAction('project', project, 'A project changed'),
   'project.deleted': organizationAction('project', project, 'A project was deleted'),
+  'billing.checkout_started': organizationAction(
+    'subscription',
+    billing,
+    'An owner started a checkout for a paid plan',
+  ),
+  'billing.settings_updated': organizationAction(
+    'billing_settings',
+    billing,
+    'The billing profile (email, company, address, tax id) changed',
+  ),
+  'subscription.started': organizationAction('subscription', billing, 'A paid subscription started'),
+  'subscription.changed': organizationAction(
+    'subscription',
+    billing,
+    'The plan, seats, interval or renewal changed (`changes` says which)',
+  ),
+  'subscription.past_due': organizationAction('subscription', billing, 'A payment failed: the grace period began'),
+  'subscription.read_only': organizationAction(
+    'subscription',
+    billing,
+    'The grace period ended unpaid: the organization became read-only',
+  ),
+  'subscription.canceled': organizationAction('subscription', billing, 'The paid subscription ended (back to Free)'),
+  'invoice.paid': organizationAction('invoice', billing, 'An invoice was paid'),
+  'invoice.payment_failed': organizationAction('invoice', billing, 'A payment of an invoice failed'),
   'sso_connection.created': organizationAction('sso_connection', identity, 'An SSO connection was added'),
   'sso_connection.updated': organizationAction('sso_connection', identity, 'An SSO connection changed'),
   'sso_connection.deleted': organizationAction('sso_connection', identity, 'An SSO connection was removed'),

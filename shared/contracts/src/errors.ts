@@ -16,6 +16,10 @@ export const ERROR_STATUS = {
   MFA_REQUIRED: 403,
   EMAIL_NOT_VERIFIED: 403,
   SSO_REQUIRED: 403,
+  /** The organization's plan allows no more of this (`meta {resource, limit, current, upgradeUrl}`). */
+  PLAN_LIMIT_REACHED: 403,
+  /** The subscription has been unpaid past its grace period: the organization is read-only until it is paid. */
+  SUBSCRIPTION_INACTIVE: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
@@ -27,6 +31,8 @@ export const ERROR_STATUS = {
   RATE_LIMIT_ERROR: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  /** This deployment has no Stripe keys (local mode): checkout, portal and webhooks cannot work. */
+  BILLING_NOT_CONFIGURED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import type { AccessTokenFacts } from './access-tokens.js';
-import type { Amr, DirectoryPrincipal } from './principal.js';
+import { EntitlementsChangedData } from './billing.js';
+import type { Amr, DirectoryPrincipal, ReadOnlyOrganization } from './principal.js';
 import { ROLES, type Role } from './scopes.js';
 
 /**
@@ -16,6 +17,12 @@ export const EVENT_SUBJECTS = {
   userSecurityChanged: 'events.identity.user.security_changed',
   /** An organization's security settings changed (MFA required): gateways drop their whole cache. */
   organizationSecurityUpdated: 'events.identity.organization.security_updated',
+  /**
+   * Identity has stored an organization's new read-only deadline (from billing's entitlements): gateways drop
+   * their whole cache, since the principals identity answers from now on say otherwise. Published by identity,
+   * after its own copy changed, so no gateway can re-cache the old answer in between.
+   */
+  organizationReadOnlyChanged: 'events.identity.organization.read_only_changed',
   organizationCreated: 'events.organization.created',
   organizationUpdated: 'events.organization.updated',
   organizationDeleted: 'events.organization.deleted',
@@ -36,6 +43,9 @@ export const EVENT_SUBJECTS = {
   projectActivity: 'events.project.activity.recorded',
   /** The gateway's own security events (a key refused a route, an account rate-limited): published directly. */
   gatewayActivity: 'events.gateway.activity.recorded',
+  billingActivity: 'events.billing.activity.recorded',
+  /** An organization's plan, status or read-only deadline changed (docs/billing.md): limits follow it. */
+  billingEntitlementsChanged: 'events.billing.entitlements.changed',
 } as const;
 
 export type EventSubject = (typeof EVENT_SUBJECTS)[keyof typeof EVENT_SUBJECTS];
@@ -46,6 +56,7 @@ export const RPC_SUBJECTS = {
   getMembership: 'organization.membership.get',
   provisionDefaultOrganization: 'organization.default.provision',
   provisionMember: 'organization.member.provision',
+  getEntitlements: 'billing.entitlements.get',
 } as const;
 
 export const RoleSchema = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });
@@ -107,6 +118,10 @@ export const UserSecurityChangedData = Type.Object({
 export const OrganizationSecurityData = Type.Object({
   organizationId: Type.String(),
   mfaRequired: Type.Boolean(),
+});
+export const OrganizationReadOnlyChangedData = Type.Object({
+  organizationId: Type.String(),
+  readOnlyAfter: Type.Union([Type.String(), Type.Null()]),
 });
 export const OrganizationData = Type.Object({
   organizationId: Type.String(),
@@ -192,6 +207,7 @@ export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.credentialRevoked]: CredentialRevokedData,
   [EVENT_SUBJECTS.userSecurityChanged]: UserSecurityChangedData,
   [EVENT_SUBJECTS.organizationSecurityUpdated]: OrganizationSecurityData,
+  [EVENT_SUBJECTS.organizationReadOnlyChanged]: OrganizationReadOnlyChangedData,
   [EVENT_SUBJECTS.organizationCreated]: OrganizationData,
   [EVENT_SUBJECTS.organizationUpdated]: OrganizationData,
   [EVENT_SUBJECTS.organizationDeleted]: OrganizationData,
@@ -203,6 +219,8 @@ export const EVENT_DATA_SCHEMAS: Record<EventSubject, TSchema> = {
   [EVENT_SUBJECTS.organizationActivity]: ActivityRecordedData,
   [EVENT_SUBJECTS.projectActivity]: ActivityRecordedData,
   [EVENT_SUBJECTS.gatewayActivity]: ActivityRecordedData,
+  [EVENT_SUBJECTS.billingActivity]: ActivityRecordedData,
+  [EVENT_SUBJECTS.billingEntitlementsChanged]: EntitlementsChangedData,
 };
 
 export interface EventDataBySubject {
@@ -212,6 +230,7 @@ export interface EventDataBySubject {
   [EVENT_SUBJECTS.credentialRevoked]: Static<typeof CredentialRevokedData>;
   [EVENT_SUBJECTS.userSecurityChanged]: Static<typeof UserSecurityChangedData>;
   [EVENT_SUBJECTS.organizationSecurityUpdated]: Static<typeof OrganizationSecurityData>;
+  [EVENT_SUBJECTS.organizationReadOnlyChanged]: Static<typeof OrganizationReadOnlyChangedData>;
   [EVENT_SUBJECTS.organizationCreated]: Static<typeof OrganizationData>;
   [EVENT_SUBJECTS.organizationUpdated]: Static<typeof OrganizationData>;
   [EVENT_SUBJECTS.organizationDeleted]: Static<typeof OrganizationData>;
@@ -223,6 +242,8 @@ export interface EventDataBySubject {
   [EVENT_SUBJECTS.organizationActivity]: ActivityRecorded;
   [EVENT_SUBJECTS.projectActivity]: ActivityRecorded;
   [EVENT_SUBJECTS.gatewayActivity]: ActivityRecorded;
+  [EVENT_SUBJECTS.billingActivity]: ActivityRecorded;
+  [EVENT_SUBJECTS.billingEntitlementsChanged]: Static<typeof EntitlementsChangedData>;
 }
 
 /** What travels on the wire for every event. */
@@ -261,6 +282,7 @@ export interface ResolvedPersonPrincipal {
   secondFactorAt?: number | null;
   mfaEnrolled?: boolean;
   mfaBlockedIn?: string[];
+  readOnlyIn?: ReadOnlyOrganization[];
   /** Seconds the gateway may cache this answer. */
   ttlSeconds: number;
 }
@@ -301,4 +323,7 @@ export interface MemberProvisionRequest {
 }
 export type MemberProvisionReply =
   | { ok: true; role: Role }
-  | { ok: false; reason: 'ORGANIZATION_NOT_FOUND' | 'ROLE_NOT_PROVISIONABLE' };
+  | {
+      ok: false;
+      reason: 'ORGANIZATION_NOT_FOUND' | 'ROLE_NOT_PROVISIONABLE' | 'PLAN_LIMIT_REACHED' | 'SUBSCRIPTION_INACTIVE';
+    };

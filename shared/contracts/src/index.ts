@@ -1,5 +1,6 @@
 export * from './access-tokens.js';
 export * from './audit.js';
+export * from './billing.js';
 export * from './console.js';
 export * from './envelope.js';
 export * from './errors.js';

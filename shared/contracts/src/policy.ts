@@ -1,7 +1,7 @@
 import type { CredentialKind } from './principal.js';
 import type { TokenScope } from './scopes.js';
 
-export type Upstream = 'identity' | 'organization' | 'project' | 'audit';
+export type Upstream = 'identity' | 'organization' | 'project' | 'audit' | 'billing';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Per-endpoint rate limits the gateway applies on top of the per-IP and per-credential ones. */
@@ -25,7 +25,12 @@ export type EndpointLimit =
   /** Mailing a sign-in link: per IP and per email, a budget of its own. */
   | 'magicLink'
   /** Starting or finishing a passwordless passkey sign-in: per IP (there is no account yet). */
-  | 'passkeyStart';
+  | 'passkeyStart'
+  /**
+   * Stripe's webhook deliveries: per IP, in place of the per-IP `/api` budget (Stripe delivers from a few
+   * shared addresses, in bursts); each delivery is verified by its signature.
+   */
+  | 'stripeWebhook';
 
 /**
  * One line of the gateway's route table, compiled from a route contract: the only routes that reach a service.

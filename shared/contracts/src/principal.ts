@@ -41,6 +41,19 @@ export interface AuthenticatedPrincipal {
    * their tenant routes answer 403 MFA_REQUIRED (service-kit). Optional so a rolling deploy mixes versions.
    */
   mfaBlockedIn?: string[];
+  /**
+   * Organizations the user belongs to whose subscription has been unpaid past its grace period: their tenant
+   * routes refuse writes with 403 SUBSCRIPTION_INACTIVE (service-kit), except the ones that bring it back
+   * (billing) or remove things.
+   */
+  readOnlyIn?: ReadOnlyOrganization[];
+}
+
+/** An organization a principal may only read in: since when, and where to pay. */
+export interface ReadOnlyOrganization {
+  organizationId: string;
+  since: string;
+  upgradeUrl: string;
 }
 
 export interface AnonymousPrincipal {

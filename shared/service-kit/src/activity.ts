@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ActivityRecorded, AuditAction, EVENT_SUBJECTS } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type OutboxEvent, recordEvent } from './outbox.js';
@@ -7,7 +8,8 @@ export type ActivitySubject =
   | typeof EVENT_SUBJECTS.identityActivity
   | typeof EVENT_SUBJECTS.organizationActivity
   | typeof EVENT_SUBJECTS.projectActivity
-  | typeof EVENT_SUBJECTS.gatewayActivity;
+  | typeof EVENT_SUBJECTS.gatewayActivity
+  | typeof EVENT_SUBJECTS.billingActivity;
 
 /** One audit action of the catalogue (contracts' AUDIT_ACTIONS); a success unless it says otherwise. */
 export type Activity = Omit<ActivityRecorded, 'action' | 'outcome'> & {
@@ -32,15 +34,15 @@ export function recordActivity(em: EntityManager, subject: ActivitySubject, acti
 }
 
 /**
- * The listed fields whose value differs, before → after; undefined when none did. Values compare as JSON,
- * so arrays and objects compare by content. `fields` names only what a record may show (never a secret).
+ * The listed fields whose value differs, before → after; undefined when none did. Arrays and objects compare
+ * by content, whatever their key order (jsonb keeps its own). `fields` names only what a record may show (never a secret).
  */
 export function fieldChanges<T extends object>(
   before: T,
   after: T,
   fields: readonly (keyof T & string)[],
 ): Changes | undefined {
-  const changed = fields.filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+  const changed = fields.filter((field) => !isDeepStrictEqual(before[field], after[field]));
   if (changed.length === 0) return undefined;
   return Object.fromEntries(changed.map((field) => [field, { before: before[field], after: after[field] }]));
 }

@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './consumer.js';
 export * from './db.js';
 export * from './db-breaker.js';
+export * from './entitlements-read-model.js';
 export * from './event-context.js';
 export * from './health.js';
 export * from './http.js';

@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Static, TSchema } from 'typebox';
+import { subscriptionInactive } from './entitlements-read-model.js';
 import { requestEventContext, withEventContext } from './event-context.js';
 import type { HttpApp } from './http.js';
 import { requireUser } from './principal.js';
@@ -140,6 +141,7 @@ function loadTenant(contract: RouteContract, load: TenantAccessLoader) {
     // After the membership (a non-member must not learn the organization exists), before the
     // permission: a member who does not meet the policy is told how to, whatever their role.
     refuseUnmetMfaPolicy(principal, organizationId);
+    if (isReadOnlyGuarded(contract)) refuseWriteWhileReadOnly(principal, organizationId);
     if (contract.permission && !roleHasPermission(role, contract.permission)) {
       throw new AppError('INSUFFICIENT_PERMISSIONS', `Your role (${role}) cannot do this`, {
         requiredPermission: contract.permission,
@@ -147,6 +149,23 @@ function loadTenant(contract: RouteContract, load: TenantAccessLoader) {
     }
     (request as FastifyRequest & { tenant: TenantAccess }).tenant = { organizationId, principal, role };
   };
+}
+
+/**
+ * What a read-only organization refuses: writes, but not reads, not removals (they bring usage back within the
+ * plan) and not the routes marked to stay open (paying, security settings).
+ */
+export function isReadOnlyGuarded(contract: Pick<RouteContract, 'method' | 'whileReadOnly'>): boolean {
+  return contract.method !== 'GET' && contract.method !== 'DELETE' && contract.whileReadOnly !== 'allowed';
+}
+
+/**
+ * The organization's subscription is unpaid past its grace period (identity computed `readOnlyIn` when it
+ * resolved the credential): writes are refused until it is paid.
+ */
+export function refuseWriteWhileReadOnly(principal: AuthenticatedPrincipal, organizationId: string): void {
+  const readOnly = principal.readOnlyIn?.find((entry) => entry.organizationId === organizationId);
+  if (readOnly) throw subscriptionInactive(organizationId, readOnly.since, readOnly.upgradeUrl);
 }
 
 /**

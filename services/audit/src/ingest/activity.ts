@@ -7,6 +7,7 @@ type ActivityEvent = EventEnvelope<
   | Subjects['organizationActivity']
   | Subjects['projectActivity']
   | Subjects['gatewayActivity']
+  | Subjects['billingActivity']
 >;
 
 /**

@@ -38,5 +38,10 @@ export function ingestHandlers(logger: Logger): IngestHandlers {
     [EVENT_SUBJECTS.organizationActivity]: on(activityRecorded),
     [EVENT_SUBJECTS.projectActivity]: on(activityRecorded),
     [EVENT_SUBJECTS.gatewayActivity]: on(activityRecorded),
+    [EVENT_SUBJECTS.billingActivity]: on(activityRecorded),
+    // Its effects (a plan, the read-only state) are recorded as billing activities: the change itself is not a record.
+    [EVENT_SUBJECTS.billingEntitlementsChanged]: async () => {},
+    // Identity's note to gateways that it has applied a read-only change: billing's activities are the record.
+    [EVENT_SUBJECTS.organizationReadOnlyChanged]: async () => {},
   };
 }

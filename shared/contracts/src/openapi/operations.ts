@@ -83,6 +83,14 @@ export function operationOf(contract: NamedRouteContract, toJson: ToJsonSchema):
       required: true,
       content: { [contract.bodyContentType ?? 'application/json']: { schema: toJson(contract.body) } },
     };
+  } else if (contract.rawBody) {
+    // Verified by signature before it is parsed: the sender's own schema (a Stripe event), passed on byte for byte.
+    operation.requestBody = {
+      required: true,
+      content: {
+        'application/json': { schema: { type: 'object', description: 'The signed payload, exactly as sent' } },
+      },
+    };
   }
   operation.responses = { ...successResponses(contract, toJson), ...errorResponses(contract, toJson) };
   operation.security = securityOf(contract);

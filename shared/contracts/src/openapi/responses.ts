@@ -64,7 +64,7 @@ export function successResponses(contract: NamedRouteContract, toJson: ToJsonSch
 export function errorStatusesOf(contract: NamedRouteContract): ErrorStatus[] {
   if (isAuthorizationServerRoute(contract)) return authorizationServerStatuses(contract);
   const statuses = new Set<number>([404, 429, 503]);
-  const hasInput = Boolean(contract.params || contract.query || contract.body || contract.headers);
+  const hasInput = Boolean(contract.params || contract.query || contract.body || contract.rawBody || contract.headers);
   if (hasInput) statuses.add(400);
   if (contract.auth === 'required') statuses.add(401);
   const policed =
@@ -72,7 +72,7 @@ export function errorStatusesOf(contract: NamedRouteContract): ErrorStatus[] {
   // A cookie write from another origin is refused on any route (cross-site check) but the few that take such posts by design.
   const crossSiteChecked = contract.method !== 'GET' && !contract.crossSitePosts;
   if ((contract.auth === 'required' && policed) || crossSiteChecked) statuses.add(403);
-  if (contract.body) {
+  if (contract.body || contract.rawBody) {
     statuses.add(413);
     statuses.add(415);
   }

@@ -387,6 +387,8 @@ export const AUDIT_ROUTES = defineRoutes({
   rotateWebhookSecret: {
     method: 'POST',
     path: `${HOOKS}/:webhookId/rotate-secret`,
+    // Security keeps working while the organization is read-only (an unpaid subscription).
+    whileReadOnly: 'allowed',
     upstream: 'audit',
     tag: webhookTag,
     summary: 'Rotate the signing secret',

@@ -73,6 +73,16 @@ export interface RouteContract {
   body?: TSchema;
   /** The request body's media type when it is not JSON (OAuth endpoints take form posts). */
   bodyContentType?: 'application/x-www-form-urlencoded';
+  /**
+   * The body travels as the exact bytes the client sent (a signed webhook delivery): the gateway does not
+   * re-encode it and the service verifies it before parsing. Documented as `application/json`.
+   */
+  rawBody?: true;
+  /**
+   * On a tenant write route: allowed while the organization is read-only for an unpaid subscription
+   * (paying, and removing things to get back within the plan, must keep working).
+   */
+  whileReadOnly?: 'allowed';
   /** Request headers the route reads (e.g. If-Match), as an object schema. */
   headers?: TSchema;
   response: RouteResponse;

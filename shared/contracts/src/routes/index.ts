@@ -1,10 +1,12 @@
 import { AUDIT_ROUTES } from './audit.js';
+import { BILLING_ROUTES } from './billing.js';
 import { type NamedRouteContract, namedRoutes } from './contract.js';
 import { AUTHORIZATION_SERVER_ENDPOINTS, IDENTITY_ROUTES } from './identity/index.js';
 import { ORGANIZATION_ROUTES } from './organization.js';
 import { PROJECT_ROUTES } from './project.js';
 
 export * from './audit.js';
+export * from './billing.js';
 export * from './common.js';
 export * from './contract.js';
 export * from './identity/index.js';
@@ -17,6 +19,7 @@ export const ROUTES: readonly NamedRouteContract[] = [
   ...namedRoutes(ORGANIZATION_ROUTES),
   ...namedRoutes(PROJECT_ROUTES),
   ...namedRoutes(AUDIT_ROUTES),
+  ...namedRoutes(BILLING_ROUTES),
 ];
 
 /**

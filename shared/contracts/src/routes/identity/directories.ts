@@ -147,6 +147,8 @@ export const DIRECTORY_ROUTES = defineRoutes({
     ...writing,
     method: 'POST',
     path: `${DIRECTORIES}/:directoryId/rotate-token`,
+    // Security keeps working while the organization is read-only (an unpaid subscription).
+    whileReadOnly: 'allowed',
     summary: 'Issue a new SCIM token; the previous one keeps working for `overlapSeconds`',
     description:
       '`overlapSeconds` (default 3600, at most 7 days; 0 ends the previous token at once) gives time to paste the new token into the IdP. A token older than the previous one ends now.',
@@ -162,6 +164,8 @@ export const DIRECTORY_ROUTES = defineRoutes({
     ...writing,
     method: 'POST',
     path: `${DIRECTORIES}/:directoryId/revoke-tokens`,
+    // Security keeps working while the organization is read-only (an unpaid subscription).
+    whileReadOnly: 'allowed',
     summary: 'End every token of the directory at once (sync stops until a new one is issued)',
     params: DirectoryParams,
     response: { status: 200, data: Directory },

@@ -343,6 +343,8 @@ export const MFA_ROUTES = defineRoutes({
     permission: 'organization:manage-security',
     method: 'PUT',
     path: '/api/user/organizations/:organizationId/settings/security',
+    // Security keeps working while the organization is read-only (an unpaid subscription).
+    whileReadOnly: 'allowed',
     summary: 'Require a second factor of every member',
     description:
       'With `mfaRequired`, a member without a second factor gets 403 MFA_REQUIRED on the organization’s routes (a session that did not prove one too, and the member’s keys and app tokens until they enrol). Turning it on needs a factor of your own.',
