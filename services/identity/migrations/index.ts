@@ -8,6 +8,7 @@ import { Migration20261202000000_domain_recheck } from './Migration2026120200000
 import { Migration20261203000000_mfa } from './Migration20261203000000_mfa.js';
 import { Migration20261204000000_scim } from './Migration20261204000000_scim.js';
 import { Migration20261205000000_directory_token_minter } from './Migration20261205000000_directory_token_minter.js';
+import { Migration20261206000000_entitlements } from './Migration20261206000000_entitlements.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
@@ -23,4 +24,5 @@ export const migrations: MigrationObject[] = [
     name: 'Migration20261205000000_directory_token_minter',
     class: Migration20261205000000_directory_token_minter,
   },
+  { name: 'Migration20261206000000_entitlements', class: Migration20261206000000_entitlements },
 ];

@@ -9,6 +9,7 @@ import {
 import {
   createMailer,
   createServiceApp,
+  forgetEntitlements,
   type HttpApp,
   type Mailer,
   Pump,
@@ -26,6 +27,7 @@ import { revokedCredentialsHeader, takeRevokedIds } from './credentials/revocati
 import { directoryRoutes } from './directories/routes.js';
 import { forgetOrganizationDirectories } from './directories/service.js';
 import { emailVerificationRoutes } from './email-verification/routes.js';
+import { entitlementsConsumer } from './entitlements/service.js';
 import { magicLinkRoutes } from './magic-links/routes.js';
 import { membershipConsumer, tenantAccess } from './memberships/service.js';
 import { mfaEnrolmentRoutes } from './mfa/enrolment-routes.js';
@@ -119,8 +121,11 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     await forgetOrganizationSso(em, organizationId);
     await forgetOrganizationSecurity(em, organizationId);
     await forgetOrganizationDirectories(em, organizationId);
+    await forgetEntitlements(em, organizationId);
   });
+  const entitlements = entitlementsConsumer(deps);
   await memberships.start();
+  await entitlements.start();
   ctx.mail.start();
   ctx.lastUsed.start();
   const domainRecheck = domainRecheckPump(ctx);
@@ -132,6 +137,7 @@ export async function buildApp(deps: ServiceDeps<IdentityConfig>, options: Ident
     await domainRecheck.stop();
     await signInFailures(ctx).stop();
     await memberships.stop();
+    await entitlements.stop();
     await ctx.mail.stop();
     await ctx.lastUsed.stop();
   });

@@ -2,6 +2,7 @@ import { ROUTES } from '@gatehouse/contracts';
 import {
   createMailer,
   createServiceApp,
+  EntitlementsReadModel,
   type HttpApp,
   type Mailer,
   MailRelay,
@@ -30,6 +31,7 @@ export async function buildApp(
     deps,
     config: deps.config,
     mail: new MailRelay(deps.orm.em, options.mailer ?? createMailer(deps.config, deps.logger), deps.logger),
+    entitlements: new EntitlementsReadModel(deps, 'organization-entitlements'),
   };
   const app = createServiceApp(deps);
   const routes = routeServer(app, {
@@ -45,11 +47,14 @@ export async function buildApp(
   await users.start();
   const directories = directoryConsumer(ctx);
   await directories.start();
+  const entitlements = ctx.entitlements.consumer();
+  await entitlements.start();
   ctx.mail.start();
   app.addHook('onClose', async () => {
     for (const responder of responders) responder.unsubscribe();
     await users.stop();
     await directories.stop();
+    await entitlements.stop();
     await ctx.mail.stop();
   });
   return app;

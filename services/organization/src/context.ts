@@ -1,4 +1,4 @@
-import { commitAndKick, type MailRelay, type ServiceDeps } from '@gatehouse/service-kit';
+import { commitAndKick, type EntitlementsReadModel, type MailRelay, type ServiceDeps } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrganizationConfig } from './config.js';
 
@@ -6,6 +6,8 @@ export interface OrgContext {
   deps: ServiceDeps<OrganizationConfig>;
   config: OrganizationConfig;
   mail: MailRelay;
+  /** What each organization's plan allows (the member limit, read-only), kept from billing's events. */
+  entitlements: EntitlementsReadModel;
 }
 
 /** One transaction; its events and mail leave right after it commits. */

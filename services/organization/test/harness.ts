@@ -1,7 +1,22 @@
-import { type AuthenticatedPrincipal, newId, type Role } from '@gatehouse/contracts';
-import { createMailer, createServiceDeps, dropDatabase, MailRelay, type TenantAccess } from '@gatehouse/service-kit';
+import {
+  type AuthenticatedPrincipal,
+  type EventDataBySubject,
+  type EventEnvelope,
+  type EventSubject,
+  newId,
+  type Role,
+} from '@gatehouse/contracts';
+import {
+  createMailer,
+  createServiceDeps,
+  dropDatabase,
+  EntitlementsReadModel,
+  MailRelay,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { generatePrincipalKeys, testNamespace, testServiceConfig } from '@gatehouse/service-kit/testing';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { StringCodec } from 'nats';
 import { afterAll, beforeAll } from 'vitest';
 import type { OrganizationConfig } from '../src/config.js';
 import type { OrgContext } from '../src/context.js';
@@ -15,8 +30,12 @@ import { createOrganization } from '../src/organizations/service.js';
 export interface OrganizationHarness {
   ctx: OrgContext;
   em(): EntityManager;
+  /** Publishes an event to the namespace's stream as a producer's outbox relay would. */
+  publish<S extends EventSubject>(type: S, data: EventDataBySubject[S]): Promise<EventEnvelope<S>>;
   close(): Promise<void>;
 }
+
+const codec = StringCodec();
 
 export async function startOrganization(): Promise<OrganizationHarness> {
   const ns = testNamespace();
@@ -31,11 +50,22 @@ export async function startOrganization(): Promise<OrganizationHarness> {
     deps,
     config,
     mail: new MailRelay(deps.orm.em, createMailer(config, deps.logger), deps.logger),
+    entitlements: new EntitlementsReadModel(deps, 'organization-entitlements'),
   };
+  // Billing's plans arrive as the service takes them in: by event, through its consumer.
+  const entitlements = ctx.entitlements.consumer();
+  await entitlements.start();
   return {
     ctx,
     em: () => deps.orm.em.fork(),
+    async publish(type, data) {
+      const id = newId();
+      const event = { id, type, occurredAt: new Date().toISOString(), version: 1, data } as EventEnvelope<typeof type>;
+      await deps.messaging.js.publish(deps.messaging.subject(type), codec.encode(JSON.stringify(event)), { msgID: id });
+      return event;
+    },
     async close() {
+      await entitlements.stop();
       await deps.messaging.jsm.streams.delete(config.EVENTS_STREAM).catch(() => undefined);
       await deps.close();
       await dropDatabase(config.DATABASE_URL);

@@ -2,6 +2,7 @@ import { EVENT_SUBJECTS, type EventContext, type EventEnvelope, newId } from '@g
 import {
   createServiceDeps,
   dropDatabase,
+  EntitlementsReadModel,
   type ServiceDeps,
   type TenantAccess,
   withEventContext,
@@ -14,11 +15,14 @@ import { createProject, deleteProject, updateProject } from '../src/projects/ser
 
 /** The project service's functions on their own database and stream, without HTTP. */
 let deps: ServiceDeps<ProjectConfig>;
+/** No billing answers here: every organization's plan is unknown, so no limit applies. */
+let entitlements: EntitlementsReadModel;
 
 beforeAll(async () => {
   const ns = testNamespace();
   const config = testServiceConfig('project', ns, await generatePrincipalKeys()) as unknown as ProjectConfig;
   deps = await createServiceDeps(projectService, config);
+  entitlements = new EntitlementsReadModel(deps, 'project-entitlements');
 });
 afterAll(async () => {
   if (!deps) return;
@@ -65,7 +69,7 @@ describe('project activity', () => {
     const [creating, updating, unchanged, deleting] = [1, 2, 3, 4].map(() => requestOf(userId));
 
     const { project } = await withEventContext(creating, () =>
-      createProject(deps, tenant, { name: 'Apollo', description: 'Moon' }),
+      createProject(deps, entitlements, tenant, { name: 'Apollo', description: 'Moon' }),
     );
     await withEventContext(updating, () =>
       updateProject(deps, tenant, project.id, { name: 'Artemis', description: 'Moon', status: 'active' }, undefined),
@@ -98,7 +102,7 @@ describe('project activity', () => {
   it('publishes them: the relay is kicked after each commit and the events reach the stream', async () => {
     const organizationId = newId();
     const tenant = tenantOf(organizationId, newId());
-    const { project } = await createProject(deps, tenant, { name: 'Relayed' });
+    const { project } = await createProject(deps, entitlements, tenant, { name: 'Relayed' });
     await eventually(async () => {
       const [row] = await outboxOf(organizationId);
       expect(row?.published_at).not.toBeNull();
@@ -115,8 +119,10 @@ describe('project activity', () => {
   it('records nothing for a refused change (a missing project, a taken slug)', async () => {
     const organizationId = newId();
     const tenant = tenantOf(organizationId, newId());
-    await createProject(deps, tenant, { name: 'One', slug: 'one' });
-    await expect(createProject(deps, tenant, { name: 'Two', slug: 'one' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await createProject(deps, entitlements, tenant, { name: 'One', slug: 'one' });
+    await expect(createProject(deps, entitlements, tenant, { name: 'Two', slug: 'one' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     await expect(deleteProject(deps, tenant, newId())).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const rows = await outboxOf(organizationId);
     expect(rows.map((row) => row.payload.data.action)).toEqual(['project.created']);

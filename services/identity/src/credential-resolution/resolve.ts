@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { findLiveKeyBySecret } from '../api-keys/service.js';
 import { type IdentityContext, readEm } from '../context.js';
 import { resolveDirectoryToken } from '../directories/tokens.js';
+import { readOnlyState } from '../entitlements/service.js';
 import { isEnrolled } from '../factors/status.js';
 import { blockedOrganizations } from '../mfa-policy/service.js';
 import { accessTokenStatus } from '../oauth/token-status.js';
@@ -34,7 +35,9 @@ async function resolveAccessToken(
 ): Promise<ResolveCredentialReply> {
   const status = await accessTokenStatus(ctx, request);
   if (!status.live) return { ok: false, reason: status.reason };
-  const mfa = await ownerMfa(readEm(ctx), status.userId);
+  const em = readEm(ctx);
+  const mfa = await ownerMfa(em, status.userId);
+  const readOnly = await readOnlyFacts(em, status.userId, status.organizationId);
   return {
     ok: true,
     principal: {
@@ -46,16 +49,32 @@ async function resolveAccessToken(
       organizationId: status.organizationId,
       role: status.role,
       ...mfa,
-      ttlSeconds: cacheSeconds(ctx, status.standsUntil),
+      ...readOnly.fields,
+      ttlSeconds: cacheSeconds(ctx, status.standsUntil, readOnly.until),
     },
   };
 }
 
-/** How long the gateway may keep the answer: never past the moment the credential ends by itself. */
-function cacheSeconds(ctx: IdentityContext, endsAt: Date | null): number {
-  if (!endsAt) return ctx.config.CREDENTIAL_CACHE_SECONDS;
-  const left = Math.floor((endsAt.getTime() - Date.now()) / 1000);
-  return Math.max(Math.min(ctx.config.CREDENTIAL_CACHE_SECONDS, left), 0);
+/**
+ * How long the gateway may keep the answer: never past the moment the credential ends by itself, nor past
+ * the moment one of its organizations turns read-only (so writes stop then, not a cache lifetime later).
+ */
+function cacheSeconds(ctx: IdentityContext, ...endsAt: (Date | null)[]): number {
+  let seconds = ctx.config.CREDENTIAL_CACHE_SECONDS;
+  for (const end of endsAt) {
+    if (end) seconds = Math.min(seconds, Math.floor((end.getTime() - Date.now()) / 1000));
+  }
+  return Math.max(seconds, 0);
+}
+
+/**
+ * The organizations where the credential may only read (omitted when none), and when the next one turns
+ * read-only. Leaving read-only needs no deadline: the gateway purges its cache on
+ * identity.organization.read_only_changed, announced once the new deadline is stored here.
+ */
+async function readOnlyFacts(em: EntityManager, userId: string, pinnedTo: string | null) {
+  const { readOnlyIn, nextReadOnlyAt } = await readOnlyState(em, userId, pinnedTo);
+  return { fields: readOnlyIn.length > 0 ? { readOnlyIn } : {}, until: nextReadOnlyAt };
 }
 
 async function resolveSession(ctx: IdentityContext, token: string): Promise<ResolveCredentialReply> {
@@ -70,6 +89,7 @@ async function resolveSession(ctx: IdentityContext, token: string): Promise<Reso
     await em.flush();
   }
   const mfaEnrolled = await isEnrolled(em, user.id);
+  const readOnly = await readOnlyFacts(em, user.id, null);
   return {
     ok: true,
     principal: {
@@ -86,7 +106,8 @@ async function resolveSession(ctx: IdentityContext, token: string): Promise<Reso
       // upgrade a password-only sign-in; the enrolling session is upgraded by the enrolment itself)
       // and the account still has one: removing the last factor falls short of the policy again.
       mfaBlockedIn: await blockedOrganizations(em, user.id, mfaEnrolled && session.secondFactorAt !== null),
-      ttlSeconds: ctx.config.CREDENTIAL_CACHE_SECONDS,
+      ...readOnly.fields,
+      ttlSeconds: cacheSeconds(ctx, readOnly.until),
     },
   };
 }
@@ -100,6 +121,7 @@ async function resolveApiKey(ctx: IdentityContext, key: string): Promise<Resolve
   if (!user.isActive) return { ok: false, reason: 'USER_NOT_ACTIVE' };
   ctx.lastUsed.note(found.id);
   const mfa = await ownerMfa(em, user.id);
+  const readOnly = await readOnlyFacts(em, user.id, found.organizationId);
   return {
     ok: true,
     principal: {
@@ -110,7 +132,8 @@ async function resolveApiKey(ctx: IdentityContext, key: string): Promise<Resolve
       organizationId: found.organizationId,
       role: user.role,
       ...mfa,
-      ttlSeconds: cacheSeconds(ctx, found.expiresAt),
+      ...readOnly.fields,
+      ttlSeconds: cacheSeconds(ctx, found.expiresAt, readOnly.until),
     },
   };
 }

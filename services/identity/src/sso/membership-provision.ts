@@ -1,12 +1,15 @@
 import {
+  AppError,
+  billingPageUrl,
   type MemberProvisionReply,
   type MemberProvisionRequest,
   ROLES,
   type Role,
   RPC_SUBJECTS,
 } from '@gatehouse/contracts';
-import { requestRpc } from '@gatehouse/service-kit';
+import { requestRpc, subscriptionInactive } from '@gatehouse/service-kit';
 import { type IdentityContext, readEm } from '../context.js';
+import { readOnlyOrganization } from '../entitlements/service.js';
 import { upsertMembership } from '../memberships/service.js';
 import type { User } from '../users/entities.js';
 import type { SsoConnection } from './entities.js';
@@ -47,7 +50,41 @@ export async function provisionMembership(
     },
     3000,
   );
-  if (!reply.ok) throw ssoRefused('SSO_CONNECTION_DISABLED', 'This single sign-on connection is not available');
+  if (!reply.ok) throw await provisionRefused(ctx, connection.organizationId, reply.reason);
   await upsertMembership(readEm(ctx), connection.organizationId, user.id, reply.role);
   return reply.role;
+}
+
+/**
+ * Why organization would not add the member. A full plan or an unpaid, read-only organization is said plainly
+ * (an owner can fix it in billing); an organization gone or a role it will not give makes the connection unusable.
+ */
+async function provisionRefused(
+  ctx: IdentityContext,
+  organizationId: string,
+  reason: Extract<MemberProvisionReply, { ok: false }>['reason'],
+): Promise<AppError> {
+  if (reason === 'SUBSCRIPTION_INACTIVE') return readOnlyRefusal(ctx, organizationId);
+  if (reason === 'PLAN_LIMIT_REACHED') {
+    return new AppError(
+      'PLAN_LIMIT_REACHED',
+      "The organization's plan has no room for another member: ask an owner of the organization to upgrade it",
+      { resource: 'members', upgradeUrl: billingPageUrl(ctx.config.PUBLIC_URL, organizationId) },
+    );
+  }
+  return ssoRefused('SSO_CONNECTION_DISABLED', 'This single sign-on connection is not available');
+}
+
+/**
+ * Organization found the organization read-only. Identity's own copy of the entitlements usually says since when;
+ * when it has not stored them yet (organization heard first), the answer still says where to pay.
+ */
+async function readOnlyRefusal(ctx: IdentityContext, organizationId: string): Promise<AppError> {
+  const known = await readOnlyOrganization(readEm(ctx), organizationId);
+  if (known) return subscriptionInactive(organizationId, known.since, known.upgradeUrl);
+  return new AppError(
+    'SUBSCRIPTION_INACTIVE',
+    'The organization is read-only until its subscription is paid: ask an owner of the organization to pay it',
+    { organizationId, upgradeUrl: billingPageUrl(ctx.config.PUBLIC_URL, organizationId) },
+  );
 }

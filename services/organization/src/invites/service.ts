@@ -21,9 +21,11 @@ import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { invitationTarget } from '../activity.js';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { DirectoryUserSchema } from '../directory/entities.js';
+import { requireSeatToJoin, requireWritable } from '../members/plan-limits.js';
 import { findOrganization, requireOwner, requireVerifiedEmail } from '../organizations/access.js';
 import { MemberSchema, OrganizationSchema, presentMembership } from '../organizations/entities.js';
 import { type Invite, InviteSchema, inviteStatus, presentInvite } from './entities.js';
+import { requireSeatForInvite } from './seats.js';
 
 /**
  * The link opens the console's accept page (it signs the person in first, then accepts with
@@ -60,6 +62,7 @@ async function issueInviteToken(ctx: OrgContext, em: EntityManager, invite: Invi
 export async function createInvite(ctx: OrgContext, tenant: TenantAccess, input: { email: string; role: Role }) {
   if (input.role === 'owner') requireOwner(tenant.role, 'invite owners');
   const email = input.email.trim().toLowerCase();
+  const plan = await ctx.entitlements.of(readEm(ctx), tenant.organizationId);
   const invite = await commit(ctx, async (em) => {
     await requireVerifiedEmail(em, tenant.principal.userId, 'inviting people');
     const org = await findOrganization(em, tenant.organizationId, { lock: true });
@@ -74,6 +77,7 @@ export async function createInvite(ctx: OrgContext, tenant: TenantAccess, input:
       expiresAt: { $gt: new Date() },
     });
     if (pending) throw conflict('INVITE_PENDING', 'An invitation to this email is already pending');
+    await requireSeatForInvite(em, plan, org.id);
     const created = em.create(InviteSchema, {
       id: newId(),
       organizationId: org.id,
@@ -131,31 +135,44 @@ export async function revokeInvite(ctx: OrgContext, tenant: TenantAccess, invite
   });
 }
 
-/** A fresh token and expiry; the old link stops working. */
+/**
+ * A fresh token and expiry; the old link stops working. An expired invitation held no seat, so renewing it
+ * needs one as a new invitation does (under the organization's lock).
+ */
 export async function resendInvite(ctx: OrgContext, tenant: TenantAccess, inviteId: string) {
+  const plan = await ctx.entitlements.of(readEm(ctx), tenant.organizationId);
   const invite = await commit(ctx, async (em) => {
     await requireVerifiedEmail(em, tenant.principal.userId, 'inviting people');
+    const organization = await findOrganization(em, tenant.organizationId, { lock: true });
     const found = await pendingInvite(em, tenant.organizationId, inviteId);
-    const organization = await findOrganization(em, tenant.organizationId);
+    if (inviteStatus(found) === 'expired') await requireSeatForInvite(em, plan, organization.id);
     await issueInviteToken(ctx, em, found, organization.name);
     return found;
   });
   return presentInvite(invite);
 }
 
-/** Single use, unexpired, and only by the signed-in user whose verified email it was sent to. */
+/** The plan of the organization a token invites to (null when the token names none: it is refused later). */
+async function planOfInvitation(ctx: OrgContext, tokenHash: string) {
+  const em = readEm(ctx);
+  const invite = await em.findOne(InviteSchema, { tokenHash }, { fields: ['organizationId'] });
+  return invite ? ctx.entitlements.of(em, invite.organizationId) : null;
+}
+
+/**
+ * Single use, unexpired, and only by the signed-in user whose verified email it was sent to; the organization
+ * must be writable and have a seat left on its plan.
+ */
 export async function acceptInvite(
   ctx: OrgContext,
   principal: AuthenticatedPrincipal,
   token: string,
   requestId: string,
 ) {
+  const tokenHash = hashSecret(token);
+  const plan = await planOfInvitation(ctx, tokenHash);
   return commit(ctx, async (em) => {
-    const invite = await em.findOne(
-      InviteSchema,
-      { tokenHash: hashSecret(token) },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
+    const invite = await em.findOne(InviteSchema, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!invite || inviteStatus(invite) !== 'pending') {
       throw new AppError('INVALID_OR_EXPIRED_TOKEN', 'This invitation is invalid, expired or already used');
     }
@@ -167,6 +184,8 @@ export async function acceptInvite(
     await em.findOneOrFail(OrganizationSchema, { id: invite.organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     const existing = await em.findOne(MemberSchema, { organizationId: invite.organizationId, userId: user.userId });
     if (existing) throw conflict('ALREADY_MEMBER', 'You are already a member');
+    requireWritable(plan, invite.organizationId);
+    await requireSeatToJoin(em, plan, invite.organizationId);
     invite.acceptedAt = new Date();
     invite.acceptedByUserId = user.userId;
     const member = em.create(MemberSchema, {

@@ -7,12 +7,19 @@ import {
   notFound,
   type Role,
 } from '@gatehouse/contracts';
-import { findRowsPage, type PageRequest, recordEvent, type TenantAccess } from '@gatehouse/service-kit';
+import {
+  findRowsPage,
+  forgetEntitlements,
+  type PageRequest,
+  recordEvent,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { upsertDirectoryUser } from '../directory/service.js';
 import { lockedAccess, requireOwner, requirePermission, requireVerifiedEmail } from '../organizations/access.js';
 import { type Member, MemberSchema, OrganizationSchema } from '../organizations/entities.js';
+import { newMemberRefusal } from './plan-limits.js';
 
 interface MemberRow {
   id: string;
@@ -127,23 +134,28 @@ export async function removeMember(ctx: OrgContext, tenant: TenantAccess, member
  * An SSO sign-in's membership (identity's organization.member.provision): added with the mapped role, or
  * moved to it, under the organization's lock, recording member.added / member.role_changed as an
  * invitation or a role change would. An owner is left as is: owners are made and unmade by people, and
- * a mapping must not demote the last one.
+ * a mapping must not demote the last one. A new member is refused, before any write, in a read-only
+ * organization (SUBSCRIPTION_INACTIVE) or past the plan's limit (PLAN_LIMIT_REACHED).
  */
 export async function provisionMember(ctx: OrgContext, request: MemberProvisionRequest): Promise<MemberProvisionReply> {
   const { organizationId, userId, role } = request;
   // Owners are made by people in the organization, never by a sign-in (whatever asks).
   if (role === 'owner') return { ok: false, reason: 'ROLE_NOT_PROVISIONABLE' };
-  return commit(ctx, async (em) => {
+  const plan = await ctx.entitlements.of(readEm(ctx), organizationId);
+  return commit(ctx, async (em): Promise<MemberProvisionReply> => {
     const organization = await em.findOne(
       OrganizationSchema,
       { id: organizationId },
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     );
     if (!organization) return { ok: false, reason: 'ORGANIZATION_NOT_FOUND' };
+    const member = await em.findOne(MemberSchema, { organizationId, userId });
+    // A new member needs a writable organization and a seat; an existing one signing in needs neither.
+    const refusal = member ? null : await newMemberRefusal(em, plan, organizationId);
+    if (refusal) return { ok: false, reason: refusal };
     if (request.email && request.name) {
       await upsertDirectoryUser(em, { userId, email: request.email, name: request.name });
     }
-    const member = await em.findOne(MemberSchema, { organizationId, userId });
     if (!member) {
       em.create(MemberSchema, { id: newId(), organizationId, userId, role, joinedAt: new Date() });
       recordEvent(em, EVENT_SUBJECTS.memberAdded, { organizationId, userId, role });
@@ -188,6 +200,7 @@ export async function removeUserEverywhere(em: EntityManager, userId: string, re
         requestId,
       );
       em.remove(org);
+      await forgetEntitlements(em, organizationId);
     } else if (!remaining.some((member) => member.role === 'owner')) {
       const heir = remaining[0]!;
       const previousRole = heir.role;

@@ -7,7 +7,13 @@ import {
   type ProvisionRequest,
   type Role,
 } from '@gatehouse/contracts';
-import { findRowsPage, type PageRequest, recordEvent, type TenantAccess } from '@gatehouse/service-kit';
+import {
+  findRowsPage,
+  forgetEntitlements,
+  type PageRequest,
+  recordEvent,
+  type TenantAccess,
+} from '@gatehouse/service-kit';
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { commit, type OrgContext, readEm } from '../context.js';
 import { upsertDirectoryUser } from '../directory/service.js';
@@ -187,7 +193,7 @@ export async function updateOrganization(
   }
 }
 
-/** Only owners delete; every service drops the organization's data on the event. */
+/** Only owners delete; every service drops the organization's data (its plan included) on the event. */
 export async function deleteOrganization(ctx: OrgContext, tenant: TenantAccess, requestId: string) {
   requireOwner(tenant.role, 'delete an organization');
   await commit(ctx, async (em) => {
@@ -196,6 +202,7 @@ export async function deleteOrganization(ctx: OrgContext, tenant: TenantAccess, 
     await em.nativeDelete(MemberSchema, { organizationId: org.id });
     recordEvent(em, EVENT_SUBJECTS.organizationDeleted, eventData(org), requestId);
     em.remove(org);
+    await forgetEntitlements(em, org.id);
   });
 }
 

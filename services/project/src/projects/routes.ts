@@ -1,15 +1,15 @@
 import { PROJECT_ROUTES } from '@gatehouse/contracts';
-import { ok, type RouteServer, type ServiceDeps } from '@gatehouse/service-kit';
+import { type EntitlementsReadModel, ok, type RouteServer, type ServiceDeps } from '@gatehouse/service-kit';
 import { createProject, deleteProject, getProject, listProjects, updateProject } from './service.js';
 
-export function projectRoutes(routes: RouteServer, deps: ServiceDeps): void {
+export function projectRoutes(routes: RouteServer, deps: ServiceDeps, entitlements: EntitlementsReadModel): void {
   routes.serve(PROJECT_ROUTES.listProjects, async (request, reply) => {
     const { items, meta } = await listProjects(deps, request.tenant, request.query);
     return ok(reply, 'Projects fetched successfully', items, { meta });
   });
 
   routes.serve(PROJECT_ROUTES.createProject, async (request, reply) => {
-    const { project, etag } = await createProject(deps, request.tenant, request.body);
+    const { project, etag } = await createProject(deps, entitlements, request.tenant, request.body);
     reply.header('etag', etag);
     return ok(reply, 'Project created', project, { status: 201 });
   });

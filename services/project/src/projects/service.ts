@@ -1,10 +1,19 @@
 import { randomInt } from 'node:crypto';
-import { AppError, conflict, newId, notFound, type ProjectStatus } from '@gatehouse/contracts';
+import {
+  AppError,
+  conflict,
+  type EntitlementsChanged,
+  newId,
+  notFound,
+  type ProjectStatus,
+} from '@gatehouse/contracts';
 import {
   commitAndKick,
+  type EntitlementsReadModel,
   findPage,
   likePattern,
   type PageRequest,
+  requireWithinLimit,
   type ServiceDeps,
   slugify,
   type TenantAccess,
@@ -82,14 +91,31 @@ export async function getProject(deps: ServiceDeps, tenant: TenantAccess, projec
   return { project: presented!, etag: etagOf(project) };
 }
 
+/**
+ * The organization's plan limit, checked under a per-organization lock held to the commit: two creations at
+ * once count one after the other, so together they cannot take the organization past its limit.
+ */
+async function requireRoomForProject(
+  tx: EntityManager,
+  organizationId: string,
+  entitlements: EntitlementsChanged | null,
+) {
+  await tx.execute(`select pg_advisory_xact_lock(hashtext('projects:' || ?))`, [organizationId]);
+  requireWithinLimit(entitlements, 'projects', await tx.count(ProjectSchema, { organizationId }));
+}
+
 export async function createProject(
   deps: ServiceDeps,
+  entitlements: EntitlementsReadModel,
   tenant: TenantAccess,
   input: { name: string; slug?: string; description?: string | null; status?: ProjectStatus },
 ) {
   const manager = em(deps);
+  // Read before the transaction: on a miss it may ask billing, which must not hold a connection and the lock.
+  const plan = await entitlements.of(manager, tenant.organizationId);
   try {
     const project = await commit(deps, async (tx) => {
+      await requireRoomForProject(tx, tenant.organizationId, plan);
       if (
         input.slug &&
         (await tx.findOne(ProjectSchema, { organizationId: tenant.organizationId, slug: input.slug }))
