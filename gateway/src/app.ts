@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import httpProxy from '@fastify/http-proxy';
+import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { AppError, ROUTES, type Upstream } from '@gatehouse/contracts';
 import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
 import { counter, createHttpApp, createMetrics, type HttpApp, registerMetrics } from '@gatehouse/service-kit';
@@ -22,6 +22,7 @@ import { API_ANSWERS, guardAnswers } from './proxy/envelope-guard.js';
 import { upstreamHeaders } from './proxy/headers.js';
 import { createOAuthPipeline } from './proxy/oauth-pipeline.js';
 import { createPipeline } from './proxy/pipeline.js';
+import { registerRawBodyRoutes } from './proxy/raw-body.js';
 import { registerScimProxy } from './proxy/scim.js';
 import { scimUnavailable } from './proxy/scim-errors.js';
 import { UpstreamBreakers } from './proxy/upstream-breaker.js';
@@ -38,6 +39,8 @@ const EXPOSED_HEADERS = [
 ];
 
 const FORM = 'application/x-www-form-urlencoded';
+
+type ApiReplyOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
 
 export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   const { config, logger } = deps;
@@ -71,6 +74,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     organization: config.ORGANIZATION_URL,
     project: config.PROJECT_URL,
     audit: config.AUDIT_URL,
+    billing: config.BILLING_URL,
   };
   const breakers = new UpstreamBreakers(
     Object.keys(upstreams) as Upstream[],
@@ -158,6 +162,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
       done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'This route takes JSON (Content-Type: application/json)'));
     } else done(null, body);
   });
+  const apiHandler = breakers.handler((request) => request.gateway.match?.policy.upstream ?? 'identity');
+  const apiReplyOptions: ApiReplyOptions = {
+    timeout: config.UPSTREAM_TIMEOUT_MS,
+    retryDelay: neverRetry,
+    onResponse: guardAnswers(API_ANSWERS),
+    rewriteHeaders: (headers) => answerHeaders(headers, resolver.cache),
+    getUpstream: (request) => upstreams[request.gateway.match?.policy.upstream ?? 'identity'],
+    rewriteRequestHeaders: (request, headers) =>
+      upstreamHeaders(headers, {
+        principalToken: request.gateway.principalToken ?? '',
+        requestId: request.id,
+        clientIp: request.ip,
+        proto: request.protocol,
+        host: request.headers.host,
+        path: request.url,
+      }),
+  };
   await app.register(httpProxy, {
     upstream: '',
     prefix: '/api',
@@ -165,23 +186,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     // Bodies are parsed here, so validation limits and the sign-in email limit apply at the edge.
     proxyPayloads: false,
     preHandler: pipeline,
-    handler: breakers.handler((request) => request.gateway.match?.policy.upstream ?? 'identity'),
-    replyOptions: {
-      timeout: config.UPSTREAM_TIMEOUT_MS,
-      retryDelay: neverRetry,
-      onResponse: guardAnswers(API_ANSWERS),
-      rewriteHeaders: (headers) => answerHeaders(headers, resolver.cache),
-      getUpstream: (request) => upstreams[request.gateway.match?.policy.upstream ?? 'identity'],
-      rewriteRequestHeaders: (request, headers) =>
-        upstreamHeaders(headers, {
-          principalToken: request.gateway.principalToken ?? '',
-          requestId: request.id,
-          clientIp: request.ip,
-          proto: request.protocol,
-          host: request.headers.host,
-          path: request.url,
-        }),
-    },
+    handler: apiHandler,
+    replyOptions: apiReplyOptions,
+  });
+  // Signed webhook deliveries: the same pipeline and upstream options, the body forwarded byte for byte.
+  await registerRawBodyRoutes(app, {
+    bodyLimit: config.BODY_LIMIT,
+    preHandler: pipeline,
+    handler: apiHandler,
+    replyOptions: apiReplyOptions,
   });
 
   await registerScimProxy(app, {

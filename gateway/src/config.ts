@@ -13,6 +13,7 @@ export const GatewayConfig = Type.Object({
   ORGANIZATION_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4002' }),
   PROJECT_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4003' }),
   AUDIT_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4005' }),
+  BILLING_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4006' }),
   /** The web console's static server (services/console), served at `/`. */
   CONSOLE_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4004' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
@@ -55,6 +56,12 @@ export const GatewayConfig = Type.Object({
    */
   RATE_LIMIT_SCIM_IP_MAX: Type.Integer({ minimum: 1, default: 6000 }),
   RATE_LIMIT_SCIM_IP_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  /**
+   * POST /api/webhooks/stripe per IP, in place of RATE_LIMIT_IP_*: Stripe delivers from a few shared
+   * addresses, in bursts (a replay after an outage); each delivery is verified by its signature.
+   */
+  RATE_LIMIT_STRIPE_WEBHOOK_MAX: Type.Integer({ minimum: 1, default: 600 }),
+  RATE_LIMIT_STRIPE_WEBHOOK_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_SIGN_IN_MAX: Type.Integer({ minimum: 1, default: 5 }),
   RATE_LIMIT_SIGN_IN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   RATE_LIMIT_SIGN_UP_MAX: Type.Integer({ minimum: 1, default: 3 }),

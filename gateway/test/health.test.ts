@@ -24,18 +24,20 @@ const upstreams: HttpApp[] = [];
 let gateway: { app: HttpApp; deps: GatewayDeps };
 
 beforeAll(async () => {
-  const [identity, organization, project, audit] = await Promise.all([
+  const [identity, organization, project, audit, billing] = await Promise.all([
     upstream(true),
     upstream(true),
     upstream(false),
     upstream(true),
+    upstream(true),
   ]);
-  upstreams.push(identity, organization, project, audit);
+  upstreams.push(identity, organization, project, audit, billing);
   const config = await standaloneGatewayConfig({
     IDENTITY_URL: urlOf(identity),
     ORGANIZATION_URL: urlOf(organization),
     PROJECT_URL: urlOf(project),
     AUDIT_URL: urlOf(audit),
+    BILLING_URL: urlOf(billing),
   });
   const deps = await createGatewayDeps(config);
   gateway = { app: await buildGateway(deps), deps };
@@ -52,7 +54,13 @@ describe('gateway /healthz', () => {
     const response = await fetch(`${urlOf(gateway.app)}/healthz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { upstreams: Record<string, string> } };
-    expect(body.data.upstreams).toEqual({ identity: 'up', organization: 'up', project: 'down', audit: 'up' });
+    expect(body.data.upstreams).toEqual({
+      identity: 'up',
+      organization: 'up',
+      project: 'down',
+      audit: 'up',
+      billing: 'up',
+    });
   });
 });
 

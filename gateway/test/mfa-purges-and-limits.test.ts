@@ -289,6 +289,26 @@ describe('CredentialResolver: security events and purges in flight', () => {
     await eventually(async () => expect(resolver.cache.size).toBe(0));
   });
 
+  it('identity.organization.read_only_changed purges every cached credential; billing’s own event does not', async () => {
+    await cachedFor('us_4', 'ak_4');
+    expect(resolver.cache.size).toBe(1);
+    // Billing's event may arrive before identity stored it: purging then would re-cache the old readOnlyIn.
+    publish(EVENT_SUBJECTS.billingEntitlementsChanged, {
+      organizationId: 'org_1',
+      revision: 2,
+      tierId: 'team',
+      status: 'past_due',
+      entitlements: { maxProjects: 20, maxMembers: 10, ssoAllowed: false, auditRetentionDays: 90 },
+      readOnlyAfter: new Date().toISOString(),
+      upgradeUrl: 'http://localhost:8080/orgs/org_1/billing',
+    });
+    // One connection delivers in order: after the round trip, the event has been handled.
+    await nc.flush();
+    expect(resolver.cache.size).toBe(1);
+    publish(EVENT_SUBJECTS.organizationReadOnlyChanged, { organizationId: 'org_1', readOnlyAfter: null });
+    await eventually(async () => expect(resolver.cache.size).toBe(0));
+  });
+
   it('survives an unreadable event and keeps listening', async () => {
     await cachedFor('us_3', 'ak_3');
     nc.publish(subject(EVENT_SUBJECTS.organizationSecurityUpdated), codec.encode('not json'));

@@ -146,7 +146,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`WEBHOOK_ENCRYPTION_KEY="${freshMfaKey()}"`);
   // Letters and digits, starting with a letter: safe in a URL and in nats-server's `$VAR` expansion.
   const password = () => `p${randomBytes(24).toString('hex')}`;
-  for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'AUDIT', 'GATEWAY'])
+  for (const user of ['IDENTITY', 'ORGANIZATION', 'PROJECT', 'AUDIT', 'BILLING', 'GATEWAY'])
     console.log(`NATS_${user}_PASSWORD=${password()}`);
   console.log(`REDIS_PASSWORD=${password()}`);
 }

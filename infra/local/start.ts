@@ -1,9 +1,10 @@
 /**
  * `pnpm start`: the whole system on one machine. Checks PostgreSQL, Redis and NATS (one that is
  * not up yet is reported, not fatal: every process waits for its dependencies), makes the principal
- * and OAuth signing keys once, builds the web console, starts identity, organization, project, audit, the
- * console and the gateway as their own processes (each service migrates its own database, created if
- * missing), and prints the URL once all are ready.
+ * and OAuth signing keys once, builds the web console, starts identity, organization, project, audit,
+ * billing, the console and the gateway as their own processes (each service migrates its own database, created if
+ * missing), and prints the URL once all are ready. Billing runs in local mode (every organization on Free)
+ * unless STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are in the environment (docs/billing.md).
  * Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -91,6 +92,7 @@ async function main() {
     project: env.PROJECT_PORT ?? '4003',
     console: env.CONSOLE_PORT ?? '4004',
     audit: env.AUDIT_PORT ?? '4005',
+    billing: env.BILLING_PORT ?? '4006',
   };
   const auditSettings = {
     WEBHOOK_ENCRYPTION_KEY: env.WEBHOOK_ENCRYPTION_KEY ?? webhookKey,
@@ -105,7 +107,7 @@ async function main() {
     LOG_PRETTY: env.LOG_PRETTY ?? (process.stdout.isTTY ? '1' : '0'),
   };
   const services: Array<{ name: string; entry: string; env: Record<string, string> }> = (
-    ['identity', 'organization', 'project', 'audit'] as const
+    ['identity', 'organization', 'project', 'audit', 'billing'] as const
   ).map((name) => ({
     name,
     entry: `services/${name}/src/main.ts`,
@@ -130,6 +132,7 @@ async function main() {
       ORGANIZATION_URL: `http://127.0.0.1:${ports.organization}`,
       PROJECT_URL: `http://127.0.0.1:${ports.project}`,
       AUDIT_URL: `http://127.0.0.1:${ports.audit}`,
+      BILLING_URL: `http://127.0.0.1:${ports.billing}`,
       CONSOLE_URL: `http://127.0.0.1:${ports.console}`,
       // `pnpm dev:console` serves the console with hot reload from Vite's own origin.
       CORS_ORIGINS: env.CORS_ORIGINS ?? 'http://localhost:5173',

@@ -14,7 +14,7 @@ import { type Stack, type StackProcess, startStack } from '../support/stack.js';
  */
 const CONF = fileURLToPath(new URL('../../infra/nats/nats-server.conf', import.meta.url));
 const STREAM = 'GATEHOUSE_EVENTS';
-const USERS: StackProcess[] = ['identity', 'organization', 'project', 'audit', 'gateway'];
+const USERS: StackProcess[] = ['identity', 'organization', 'project', 'audit', 'billing', 'gateway'];
 // Letters and digits, starting with a letter: nats-server parses an environment value as config.
 const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(16).toString('hex')}`]));
 const nats = new PrivateServer(
@@ -75,8 +75,8 @@ describe('the whole stack, each process on its own NATS user', () => {
   const refused: Refusal[] = [];
 
   beforeAll(async () => {
-    stack = await startStack({}, {}, { natsUrl: urlAs, unprefixedSubjects: true, audit: true });
-    for (const service of [stack.identity, stack.organization, stack.project, stack.audit]) {
+    stack = await startStack({}, {}, { natsUrl: urlAs, unprefixedSubjects: true, audit: true, billing: true });
+    for (const service of [stack.identity, stack.organization, stack.project, stack.audit, stack.billing]) {
       if (service) recordRefusals(service.deps.messaging.nc, refused);
     }
     for (const gateway of stack.gateways) recordRefusals(gateway.deps.nc, refused);
@@ -108,20 +108,30 @@ describe('the whole stack, each process on its own NATS user', () => {
 
     // Each service's outbox published and each durable consumer pulled and acked its events.
     const consumed = async (
-      service: Stack['identity'] | Stack['organization'] | Stack['project'] | NonNullable<Stack['audit']>,
+      service:
+        | Stack['identity']
+        | Stack['organization']
+        | Stack['project']
+        | NonNullable<Stack['audit']>
+        | NonNullable<Stack['billing']>,
     ) =>
       (
         (await service.deps.orm.em
           .fork()
           .execute('select distinct consumer from processed_events order by consumer')) as Array<{ consumer: string }>
       ).map((row) => row.consumer);
+    // Billing published the new organization's (Free) entitlements, which every enforcing service keeps.
     await eventually(async () => {
-      expect(await consumed(stack.identity)).toEqual(['identity-memberships']);
-      expect(await consumed(stack.organization)).toEqual(['organization-users']);
-      expect(await consumed(stack.project)).toEqual(['project-memberships', 'project-users']);
+      expect(await consumed(stack.identity)).toEqual(['identity-entitlements', 'identity-memberships']);
+      expect(await consumed(stack.organization)).toEqual(['organization-entitlements', 'organization-users']);
+      expect(await consumed(stack.project)).toEqual(['project-entitlements', 'project-memberships', 'project-users']);
       expect(await consumed(stack.audit as NonNullable<Stack['audit']>)).toEqual([
         'audit-memberships',
         'audit-records',
+      ]);
+      expect(await consumed(stack.billing as NonNullable<Stack['billing']>)).toEqual([
+        'billing-memberships',
+        'billing-organizations',
       ]);
     }, 15_000);
 
@@ -343,4 +353,231 @@ describe('what each user may not do', () => {
       await Promise.all([gateway.nc.close(), organization.nc.close(), identity.nc.close()]);
     }
   });
+
+  it('the billing user publishes only its own events, answers entitlement look-ups and reads organization events through its own consumers', async () => {
+    const { nc, refused } = await connectAs('billing');
+    const organization = await connectAs('organization');
+    const project = await connectAs('project');
+    try {
+      const js = nc.jetstream({ timeout: 5000 });
+      const changed = event(EVENT_SUBJECTS.billingEntitlementsChanged, { organizationId: 'o1' });
+      expect((await js.publish(EVENT_SUBJECTS.billingEntitlementsChanged, changed)).stream).toBe(STREAM);
+      const activity = event(EVENT_SUBJECTS.billingActivity, { action: 'invoice.paid' });
+      expect((await js.publish(EVENT_SUBJECTS.billingActivity, activity)).stream).toBe(STREAM);
+      for (const subject of [
+        EVENT_SUBJECTS.userRegistered,
+        EVENT_SUBJECTS.memberAdded,
+        EVENT_SUBJECTS.gatewayActivity,
+      ]) {
+        await expect(js.publish(subject, event(subject, {}))).rejects.toMatchObject({
+          code: ErrorCode.PermissionsViolation,
+        });
+      }
+      const jsm = await nc.jetstreamManager({ timeout: 5000 });
+      await expect(jsm.streams.add({ name: STREAM, subjects: ['events.>'] })).rejects.toMatchObject({
+        code: ErrorCode.PermissionsViolation,
+      });
+      await expect(jsm.streams.purge(STREAM)).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      // Its consumers read organization events only; identity's are not its to read.
+      for (const durable of ['billing-memberships', 'billing-organizations']) {
+        await jsm.consumers.info(STREAM, durable).catch(() =>
+          jsm.consumers.add(STREAM, {
+            durable_name: durable,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            filter_subject: 'events.organization.>',
+            ack_wait: nanos(30_000),
+            max_ack_pending: 1,
+          }),
+        );
+      }
+      await expect(
+        jsm.consumers.add(STREAM, {
+          durable_name: 'billing-users',
+          ack_policy: AckPolicy.Explicit,
+          filter_subject: 'events.identity.user.>',
+        }),
+      ).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+      const created = event(EVENT_SUBJECTS.organizationCreated, { organizationId: 'o1', name: 'O', slug: 'o' });
+      const createdId = JSON.parse(codec.decode(created)).id;
+      await organization.nc.jetstream().publish(EVENT_SUBJECTS.organizationCreated, created);
+      const consumer = await js.consumers.get(STREAM, 'billing-organizations');
+      const seen: string[] = [];
+      await eventually(async () => {
+        for await (const message of await consumer.fetch({ max_messages: 10, expires: 1000 })) {
+          seen.push(JSON.parse(codec.decode(message.data)).id);
+          expect(await message.ackAck()).toBe(true);
+        }
+        expect(seen).toContain(createdId);
+      }, 15_000);
+
+      // It answers billing.entitlements.get (a queue group, as serveRpc makes), and asks for memberships.
+      nc.subscribe(RPC_SUBJECTS.getEntitlements, {
+        queue: `rpc.${RPC_SUBJECTS.getEntitlements}`,
+        callback: (_error, message) => message.respond(codec.encode(JSON.stringify({ found: false }))),
+      });
+      await nc.flush();
+      const answer = await project.nc.request(RPC_SUBJECTS.getEntitlements, codec.encode('{"organizationId":"o1"}'));
+      expect(JSON.parse(codec.decode(answer.data))).toEqual({ found: false });
+      nc.publish(RPC_SUBJECTS.getMembership, codec.encode('{}'));
+
+      nc.subscribe(RPC_SUBJECTS.resolveCredential);
+      nc.subscribe('_INBOX.gateway.>');
+      nc.publish(RPC_SUBJECTS.resolveCredential, codec.encode('{}'));
+      await eventually(async () =>
+        expect(refused).toEqual(
+          expect.arrayContaining([
+            { operation: 'subscription', subject: RPC_SUBJECTS.resolveCredential },
+            { operation: 'subscription', subject: '_INBOX.gateway.>' },
+            { operation: 'publish', subject: RPC_SUBJECTS.resolveCredential },
+          ]),
+        ),
+      );
+      const refusedSubjects = refused.map((refusal) => refusal.subject);
+      for (const allowed of [
+        EVENT_SUBJECTS.billingEntitlementsChanged,
+        EVENT_SUBJECTS.billingActivity,
+        RPC_SUBJECTS.getEntitlements,
+        RPC_SUBJECTS.getMembership,
+      ]) {
+        expect(refusedSubjects).not.toContain(allowed);
+      }
+      expect(organization.refused).toEqual([]);
+      expect(project.refused).toEqual([]);
+    } finally {
+      await Promise.all([nc.close(), organization.nc.close(), project.nc.close()]);
+    }
+  }, 30_000);
+
+  it('project, organization and identity keep entitlements through their own consumers and may ask billing; none may publish or answer them', async () => {
+    const billing = await connectAs('billing');
+    try {
+      billing.nc.subscribe(RPC_SUBJECTS.getEntitlements, {
+        queue: `rpc.${RPC_SUBJECTS.getEntitlements}`,
+        callback: (_error, message) => message.respond(codec.encode(JSON.stringify({ found: false }))),
+      });
+      await billing.nc.flush();
+      const changed = event(EVENT_SUBJECTS.billingEntitlementsChanged, { organizationId: 'o2' });
+      const changedId = JSON.parse(codec.decode(changed)).id;
+      await billing.nc.jetstream().publish(EVENT_SUBJECTS.billingEntitlementsChanged, changed);
+      for (const user of ['project', 'organization', 'identity'] as const) {
+        const { nc, refused } = await connectAs(user);
+        try {
+          const durable = `${user}-entitlements`;
+          const jsm = await nc.jetstreamManager({ timeout: 5000 });
+          await jsm.consumers.info(STREAM, durable).catch(() =>
+            jsm.consumers.add(STREAM, {
+              durable_name: durable,
+              ack_policy: AckPolicy.Explicit,
+              deliver_policy: DeliverPolicy.All,
+              filter_subject: 'events.billing.entitlements.>',
+              ack_wait: nanos(30_000),
+              max_ack_pending: 1,
+            }),
+          );
+          // Not the billing activity: that is audit's to read.
+          await expect(
+            jsm.consumers.add(STREAM, {
+              durable_name: durable,
+              ack_policy: AckPolicy.Explicit,
+              filter_subject: 'events.billing.>',
+            }),
+          ).rejects.toMatchObject({ code: ErrorCode.PermissionsViolation });
+          const consumer = await nc.jetstream().consumers.get(STREAM, durable);
+          const seen: string[] = [];
+          await eventually(async () => {
+            for await (const message of await consumer.fetch({ max_messages: 10, expires: 1000 })) {
+              seen.push(JSON.parse(codec.decode(message.data)).id);
+              expect(await message.ackAck()).toBe(true);
+            }
+            expect(seen).toContain(changedId);
+          }, 15_000);
+          const answer = await nc.request(RPC_SUBJECTS.getEntitlements, codec.encode('{"organizationId":"o2"}'));
+          expect(JSON.parse(codec.decode(answer.data))).toEqual({ found: false });
+
+          nc.publish(EVENT_SUBJECTS.billingEntitlementsChanged, changed);
+          nc.subscribe(RPC_SUBJECTS.getEntitlements);
+          await eventually(async () =>
+            expect(refused).toEqual([
+              {
+                operation: 'publish',
+                subject: `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}.events.billing.>`,
+              },
+              { operation: 'publish', subject: EVENT_SUBJECTS.billingEntitlementsChanged },
+              { operation: 'subscription', subject: RPC_SUBJECTS.getEntitlements },
+            ]),
+          );
+        } finally {
+          await nc.close();
+        }
+      }
+      expect(billing.refused).toEqual([]);
+    } finally {
+      await billing.nc.close();
+    }
+  }, 60_000);
+
+  it('the gateway hears identity’s read-only announcements and nothing of billing; audit records billing’s events', async () => {
+    const gateway = await connectAs('gateway');
+    const identity = await connectAs('identity');
+    const billing = await connectAs('billing');
+    const audit = await connectAs('audit');
+    try {
+      const heard: string[] = [];
+      gateway.nc.subscribe(EVENT_SUBJECTS.organizationReadOnlyChanged, {
+        callback: (_error, message) => heard.push(JSON.parse(codec.decode(message.data)).id),
+      });
+      // Billing's own event comes before identity stored it: purging on it would re-cache the old answer.
+      gateway.nc.subscribe(EVENT_SUBJECTS.billingEntitlementsChanged);
+      gateway.nc.subscribe(EVENT_SUBJECTS.billingActivity);
+      gateway.nc.publish(RPC_SUBJECTS.getEntitlements, codec.encode('{}'));
+      gateway.nc.publish(EVENT_SUBJECTS.billingEntitlementsChanged, codec.encode('{}'));
+      gateway.nc.publish(EVENT_SUBJECTS.organizationReadOnlyChanged, codec.encode('{}'));
+      await gateway.nc.flush();
+      const readOnly = event(EVENT_SUBJECTS.organizationReadOnlyChanged, { organizationId: 'o3', readOnlyAfter: null });
+      const readOnlyId = JSON.parse(codec.decode(readOnly)).id;
+      const changed = event(EVENT_SUBJECTS.billingEntitlementsChanged, { organizationId: 'o3' });
+      const changedId = JSON.parse(codec.decode(changed)).id;
+      const activity = event(EVENT_SUBJECTS.billingActivity, { action: 'subscription.started' });
+      const activityId = JSON.parse(codec.decode(activity)).id;
+      expect((await identity.nc.jetstream().publish(EVENT_SUBJECTS.organizationReadOnlyChanged, readOnly)).stream).toBe(
+        STREAM,
+      );
+      await billing.nc.jetstream().publish(EVENT_SUBJECTS.billingEntitlementsChanged, changed);
+      await billing.nc.jetstream().publish(EVENT_SUBJECTS.billingActivity, activity);
+      await eventually(async () => {
+        expect(heard).toEqual([readOnlyId]);
+        expect(gateway.refused).toEqual([
+          { operation: 'subscription', subject: EVENT_SUBJECTS.billingEntitlementsChanged },
+          { operation: 'subscription', subject: EVENT_SUBJECTS.billingActivity },
+          { operation: 'publish', subject: RPC_SUBJECTS.getEntitlements },
+          { operation: 'publish', subject: EVENT_SUBJECTS.billingEntitlementsChanged },
+          { operation: 'publish', subject: EVENT_SUBJECTS.organizationReadOnlyChanged },
+        ]);
+      });
+      expect(identity.refused).toEqual([]);
+
+      const records = await audit.nc.jetstream().consumers.get(STREAM, 'audit-records');
+      const audited: string[] = [];
+      await eventually(async () => {
+        for await (const message of await records.fetch({ max_messages: 100, expires: 1000 })) {
+          audited.push(JSON.parse(codec.decode(message.data)).id);
+          expect(await message.ackAck()).toBe(true);
+        }
+        expect(audited).toEqual(expect.arrayContaining([changedId, activityId]));
+      }, 15_000);
+      // Audit answers no entitlement look-up and forges no billing event.
+      audit.nc.subscribe(RPC_SUBJECTS.getEntitlements);
+      audit.nc.publish(EVENT_SUBJECTS.billingEntitlementsChanged, changed);
+      await eventually(async () =>
+        expect(audit.refused).toEqual([
+          { operation: 'subscription', subject: RPC_SUBJECTS.getEntitlements },
+          { operation: 'publish', subject: EVENT_SUBJECTS.billingEntitlementsChanged },
+        ]),
+      );
+      expect(billing.refused).toEqual([]);
+    } finally {
+      await Promise.all([gateway.nc.close(), identity.nc.close(), billing.nc.close(), audit.nc.close()]);
+    }
+  }, 30_000);
 });

@@ -18,6 +18,10 @@ import { buildApp as buildAudit } from '../../services/audit/src/app.js';
 import type { AuditConfig } from '../../services/audit/src/config.js';
 import { auditService } from '../../services/audit/src/definition.js';
 import { auditTestConfig } from '../../services/audit/test/harness.js';
+import { buildApp as buildBilling } from '../../services/billing/src/app.js';
+import type { BillingConfig } from '../../services/billing/src/config.js';
+import { billingService } from '../../services/billing/src/definition.js';
+import { billingTestConfig } from '../../services/billing/test/harness.js';
 import { buildConsole } from '../../services/console/src/app.js';
 import { buildApp as buildIdentity } from '../../services/identity/src/app.js';
 import type { IdentityConfig } from '../../services/identity/src/config.js';
@@ -31,6 +35,7 @@ import { buildApp as buildProject } from '../../services/project/src/app.js';
 import type { ProjectConfig } from '../../services/project/src/config.js';
 import { projectService } from '../../services/project/src/definition.js';
 import { checkAnswersFrom } from './contract-check.js';
+import type { FakeStripe } from './stripe-server.js';
 
 async function listen(app: HttpApp): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -38,7 +43,13 @@ async function listen(app: HttpApp): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-export type StackProcess = 'identity' | 'organization' | 'project' | 'audit' | 'gateway';
+export type StackProcess = 'identity' | 'organization' | 'project' | 'audit' | 'billing' | 'gateway';
+
+/** The billing service's part of a stack: config overrides, and the Stripe counterpart it talks to (none: local mode). */
+export interface StackBillingOptions {
+  overrides?: Record<string, unknown>;
+  stripe?: FakeStripe;
+}
 
 export interface Stack {
   ns: TestNamespace;
@@ -49,7 +60,17 @@ export interface Stack {
   project: TestService<ProjectConfig>;
   /** Started only when the suite asks for it (`audit: true`); its routes answer 503 otherwise. */
   audit: TestService<AuditConfig> | null;
-  urls: { gateway: string; identity: string; organization: string; project: string; audit: string; console: string };
+  /** Started only when the suite asks for it (`billing: true | {…}`); its routes answer 503 otherwise. */
+  billing: TestService<BillingConfig> | null;
+  urls: {
+    gateway: string;
+    identity: string;
+    organization: string;
+    project: string;
+    audit: string;
+    billing: string;
+    console: string;
+  };
   gateways: Array<{ app: HttpApp; deps: GatewayDeps; url: string }>;
   /** Starts one more gateway replica on the same services, Redis and NATS. */
   addGateway(
@@ -80,6 +101,11 @@ export async function startStack(
     publicHost?: '127.0.0.1' | 'localhost';
     /** Start the audit service too (the audit log and webhooks), with these config overrides. */
     audit?: boolean | Record<string, unknown>;
+    /**
+     * Start the billing service too: `true` in local mode (no Stripe key, every organization on Free), or
+     * with config overrides and a FakeStripe (test/support/stripe-server.ts) whose key and webhook secret it uses.
+     */
+    billing?: boolean | StackBillingOptions;
   } = {},
 ): Promise<Stack> {
   const ns = options.unprefixedSubjects
@@ -142,11 +168,27 @@ export async function startStack(
         { ownsStream: false },
       )
     : null;
+  const billingOptions: StackBillingOptions | null =
+    options.billing === true ? {} : options.billing ? options.billing : null;
+  const billing = billingOptions
+    ? await startTestService(
+        billingService,
+        billingTestConfig(ns, keys, billingOptions.stripe ?? null, {
+          PUBLIC_URL: publicUrl,
+          NATS_URL: natsUrlOf('billing'),
+          ...billingOptions.overrides,
+        }),
+        keys,
+        (deps) => buildBilling(deps),
+        { ownsStream: false },
+      )
+    : null;
   const identityUrl = await listen(identity.app);
   const organizationUrl = await listen(organization.app);
   const projectUrl = await listen(project.app);
   // Without the audit service its routes reach a closed port: 503, as with the service down.
   const auditUrl = audit ? await listen(audit.app) : `http://127.0.0.1:${await freePort()}`;
+  const billingUrl = billing ? await listen(billing.app) : `http://127.0.0.1:${await freePort()}`;
   const consoleApp = await buildConsole(
     { HOST: '127.0.0.1', PORT: 0, CONSOLE_DIST_DIR: inject('consoleDistDir'), LOG_LEVEL: 'silent' },
     createLogger('console', process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -162,6 +204,7 @@ export async function startStack(
       ORGANIZATION_URL: organizationUrl,
       PROJECT_URL: projectUrl,
       AUDIT_URL: auditUrl,
+      BILLING_URL: billingUrl,
       CONSOLE_URL: consoleUrl,
       NATS_URL: natsUrlOf('gateway'),
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -199,12 +242,14 @@ export async function startStack(
     organization,
     project,
     audit,
+    billing,
     urls: {
       gateway: first.url,
       identity: identityUrl,
       organization: organizationUrl,
       project: projectUrl,
       audit: auditUrl,
+      billing: billingUrl,
       console: consoleUrl,
     },
     gateways,
@@ -217,6 +262,7 @@ export async function startStack(
       await consoleApp.close();
       await project.close();
       await audit?.close();
+      await billing?.close();
       await organization.close();
       await identity.close();
       await smtp.stop();

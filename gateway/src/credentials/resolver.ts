@@ -61,14 +61,19 @@ export class CredentialResolver {
 
   /**
    * Every replica hears these (plain subscriptions): a revoked credential, a user whose factors
-   * changed (every credential of theirs carries MFA facts), an organization whose policy changed
-   * (whose members this gateway cannot list, so everything goes; such changes are rare).
+   * changed (every credential of theirs carries MFA facts), an organization whose policy or read-only
+   * state changed (whose members this gateway cannot list, so everything goes; such changes are rare).
    */
   listenForRevocations(): void {
     this.subscriptions = [
       this.listen(EVENT_SUBJECTS.credentialRevoked, (data) => this.cache.purge(data.id)),
       this.listen(EVENT_SUBJECTS.userSecurityChanged, (data) => this.cache.purge(userPurgeId(data.userId))),
       this.listen(EVENT_SUBJECTS.organizationSecurityUpdated, () => this.cache.purgeAll()),
+      // A principal says which organizations are read-only for an unpaid subscription (identity's readOnlyIn):
+      // a subscription that lapses or is paid again takes effect on the next request, not the cache's expiry.
+      // Identity announces it once its copy is stored (billing's own event may reach the gateway first, and a
+      // re-resolution then would cache the old answer), and only for a change of the deadline (not every plan).
+      this.listen(EVENT_SUBJECTS.organizationReadOnlyChanged, () => this.cache.purgeAll()),
     ];
   }
 

@@ -21,6 +21,7 @@ import {
   type LimitName,
   type LimitState,
   type RateLimits,
+  replacesIpBudget,
 } from '../rate-limit/limiter.js';
 
 export interface GatewayRequestState {
@@ -79,7 +80,8 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
     const digest = credential ? hashSecret(credential.secret) : undefined;
     const credentialKey = credential && digest ? `${credential.kind}:${digest.slice(0, 32)}` : undefined;
     const keys = {
-      [ipLimit]: request.ip,
+      // A route whose own per-IP budget stands in for the prefix's (Stripe's deliveries) spends only that one.
+      [ipLimit]: replacesIpBudget(policy.limit) ? undefined : request.ip,
       credential: credentialKey,
       ...endpointLimitKeys(
         policy.limit,

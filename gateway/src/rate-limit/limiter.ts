@@ -31,7 +31,16 @@ export type LimitName =
   | 'ssoFinishIp'
   | 'mfaIp'
   | 'mfaAccount'
-  | 'passkeyIp';
+  | 'passkeyIp'
+  /** Stripe's webhook deliveries per IP, spent instead of `ip` (or `scimIp`) there. */
+  | 'stripeWebhookIp';
+
+/** Endpoint limits whose per-IP budget replaces the prefix's own (`ip`): their callers share a few addresses. */
+const REPLACES_IP_BUDGET: ReadonlySet<EndpointLimit> = new Set(['stripeWebhook']);
+
+export function replacesIpBudget(limit: EndpointLimit | undefined): boolean {
+  return limit !== undefined && REPLACES_IP_BUDGET.has(limit);
+}
 
 function buildLimiter(redis: Redis, prefix: string, name: string, points: number, duration: number): NamedLimiter {
   return {
@@ -141,6 +150,13 @@ export class RateLimits {
         'passkey-ip',
         config.RATE_LIMIT_PASSKEY_MAX,
         config.RATE_LIMIT_PASSKEY_WINDOW_SECONDS,
+      ),
+      stripeWebhookIp: buildLimiter(
+        redis,
+        p,
+        'stripe-webhook-ip',
+        config.RATE_LIMIT_STRIPE_WEBHOOK_MAX,
+        config.RATE_LIMIT_STRIPE_WEBHOOK_WINDOW_SECONDS,
       ),
     };
   }
@@ -261,6 +277,8 @@ export function endpointLimitKeys(
     }
     case 'passkeyStart':
       return { passkeyIp: ip };
+    case 'stripeWebhook':
+      return { stripeWebhookIp: ip };
     default:
       return {};
   }
