@@ -56,12 +56,17 @@ screen(
   '/orgs/:organizationId/webhooks/:webhookId',
   () => `/orgs/${owner.organizationId}/webhooks/${fixtures.webhookId}`,
 );
+screen('billing', '/orgs/:organizationId/billing', () => `/orgs/${owner.organizationId}/billing`);
 screen('not-found', '*', () => '/no-such-screen');
 
 const fixtures = { appId: '', projectId: '', webhookId: '' };
 
 beforeAll(async () => {
-  stack = await startStack({ RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000' }, {}, { audit: true });
+  stack = await startStack(
+    { RATE_LIMIT_SIGN_IN_MAX: '1000', RATE_LIMIT_SIGN_UP_MAX: '1000' },
+    {},
+    { audit: true, billing: true },
+  );
   browser = await launchBrowser();
   owner = await verifiedUser(stack, 'Olivia Owner');
   const base = `/api/user/organizations/${owner.organizationId}`;

@@ -11,6 +11,7 @@ import { ProfilePage } from './pages/account/ProfilePage';
 import { SecurityPage } from './pages/account/SecurityPage';
 import { AuditLogPage } from './pages/audit/AuditLogPage';
 import { MyActivityPage } from './pages/audit/MyActivityPage';
+import { BillingPage } from './pages/billing/BillingPage';
 import { HomePage } from './pages/HomePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { MembersPage } from './pages/organization/MembersPage';
@@ -84,6 +85,7 @@ export const router = createBrowserRouter([
           { path: '/orgs/:organizationId/audit-log', element: <AuditLogPage /> },
           { path: '/orgs/:organizationId/webhooks', element: <WebhooksPage /> },
           { path: '/orgs/:organizationId/webhooks/:webhookId', element: <WebhookPage /> },
+          { path: '/orgs/:organizationId/billing', element: <BillingPage /> },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

@@ -63,3 +63,8 @@ export function canManageMembers(role: Organization['role'] | undefined): boolea
 export function canManageSecurity(role: Organization['role'] | undefined): boolean {
   return role !== undefined && roleHasPermission(role, 'organization:manage-security');
 }
+
+/** Only owners change the plan, open the billing portal and edit the billing profile (organization:manage-billing). */
+export function canManageBilling(role: Organization['role'] | undefined): boolean {
+  return role !== undefined && roleHasPermission(role, 'organization:manage-billing');
+}

@@ -106,6 +106,9 @@ function OrganizationNav({ organizationId }: { organizationId: string }) {
         <NavLink to={`${base}/webhooks`}>Webhooks</NavLink>
       </li>
       <li>
+        <NavLink to={`${base}/billing`}>Billing</NavLink>
+      </li>
+      <li>
         <NavLink to={`${base}/settings`}>Settings</NavLink>
       </li>
     </ul>
