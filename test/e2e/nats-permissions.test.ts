@@ -354,7 +354,7 @@ describe('what each user may not do', () => {
     }
   });
 
-  it('the billing user publishes only its own events, answers entitlement look-ups and reads organization events through its own consumers', async () => {
+  it('the billing user publishes only its own events, answers entitlement look-ups, counts members and reads organization events through its own consumers', async () => {
     const { nc, refused } = await connectAs('billing');
     const organization = await connectAs('organization');
     const project = await connectAs('project');
@@ -420,6 +420,15 @@ describe('what each user may not do', () => {
       const answer = await project.nc.request(RPC_SUBJECTS.getEntitlements, codec.encode('{"organizationId":"o1"}'));
       expect(JSON.parse(codec.decode(answer.data))).toEqual({ found: false });
       nc.publish(RPC_SUBJECTS.getMembership, codec.encode('{}'));
+      // Checkout asks organization.members.count, which organization answers (its queue group); project may not ask.
+      organization.nc.subscribe(RPC_SUBJECTS.countMembers, {
+        queue: `rpc.${RPC_SUBJECTS.countMembers}`,
+        callback: (_error, message) => message.respond(codec.encode(JSON.stringify({ found: true, members: 2 }))),
+      });
+      await organization.nc.flush();
+      const count = await nc.request(RPC_SUBJECTS.countMembers, codec.encode('{"organizationId":"o1"}'));
+      expect(JSON.parse(codec.decode(count.data))).toEqual({ found: true, members: 2 });
+      project.nc.publish(RPC_SUBJECTS.countMembers, codec.encode('{}'));
 
       nc.subscribe(RPC_SUBJECTS.resolveCredential);
       nc.subscribe('_INBOX.gateway.>');
@@ -439,11 +448,14 @@ describe('what each user may not do', () => {
         EVENT_SUBJECTS.billingActivity,
         RPC_SUBJECTS.getEntitlements,
         RPC_SUBJECTS.getMembership,
+        RPC_SUBJECTS.countMembers,
       ]) {
         expect(refusedSubjects).not.toContain(allowed);
       }
       expect(organization.refused).toEqual([]);
-      expect(project.refused).toEqual([]);
+      await eventually(async () =>
+        expect(project.refused).toEqual([{ operation: 'publish', subject: RPC_SUBJECTS.countMembers }]),
+      );
     } finally {
       await Promise.all([nc.close(), organization.nc.close(), project.nc.close()]);
     }

@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuthenticatedPrincipal, EVENT_SUBJECTS, newId, TOKEN_SCOPES } from '@gatehouse/contracts';
 import { eventually } from '@gatehouse/service-kit/testing';
+import type { Subscription } from 'nats';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BillingHarness, startBilling } from './harness.js';
+import { answerMemberCount, type BillingHarness, startBilling } from './harness.js';
 
 /**
  * Checkout and portal through the billing app as the gateway forwards them, against the fake Stripe. Accounts and
- * memberships are written directly (what the organization events would have made).
+ * memberships are written directly (what the organization events would have made); the organization service's
+ * member count is answered from `memberCounts`.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of ad-hoc queries
@@ -60,6 +63,10 @@ function sqlOf(h: BillingHarness) {
   return (query: string, params: unknown[] = []): Promise<Rows> => h.service.deps.orm.em.fork().execute(query, params);
 }
 
+/** The organization service's member count of each organization the tests made (absent: it does not know it). */
+const memberCounts = new Map<string, number>();
+const answerCounts = (h: BillingHarness) => answerMemberCount(h, (id) => memberCounts.get(id) ?? null);
+
 /** A free organization billing knows, with one person per role asked for. */
 async function organization(h: BillingHarness, roles: Role[] = ['owner']) {
   const sql = sqlOf(h);
@@ -75,13 +82,18 @@ async function organization(h: BillingHarness, roles: Role[] = ['owner']) {
     await sql('insert into memberships (organization_id, user_id, role) values (?, ?, ?)', [id, person.userId, role]);
     people.push(person);
   }
+  memberCounts.set(id, roles.length);
   return { id, people };
 }
 
-/** Members only: an organization older than billing, whose organization.created left the stream before it ran. */
-async function olderThanBilling(h: BillingHarness) {
+/**
+ * Members only: an organization older than billing, whose organization.created left the stream before it ran.
+ * Billing's copy has the owner alone; the organization service counts `members`.
+ */
+async function olderThanBilling(h: BillingHarness, members = 1) {
   const owner = principalFor(newId());
   const id = newId();
+  memberCounts.set(id, members);
   await sqlOf(h)('insert into memberships (organization_id, user_id, role) values (?, ?, ?)', [
     id,
     owner.userId,
@@ -109,11 +121,13 @@ describe('checkout and portal with Stripe', () => {
   let h: BillingHarness;
   let sql: ReturnType<typeof sqlOf>;
   let post: ReturnType<typeof caller>;
+  let counts: Subscription;
 
   beforeAll(async () => {
     const file = join(tmpdir(), `billing-plans-${newId()}.json`);
     writeFileSync(file, JSON.stringify(PLANS));
     h = await startBilling({ overrides: { BILLING_PLANS_FILE: file } });
+    counts = await answerCounts(h);
     sql = sqlOf(h);
     post = caller(h);
   });
@@ -135,7 +149,7 @@ describe('checkout and portal with Stripe', () => {
 
     const created = h.stripe!.requestsTo('POST', '/v1/customers').slice(customersBefore);
     expect(created).toHaveLength(1);
-    expect(created[0]!.idempotencyKey).toBe(`customer:${id}`);
+    expect(created[0]!.idempotencyKey).toMatch(new RegExp(`^customer:${id}:[0-9a-f]{16}$`));
     expect(created[0]!.body).toMatchObject({ name: 'Acme', metadata: { organizationId: id } });
     const [account] = await sql('select stripe_customer_id from billing_accounts where organization_id = ?', [id]);
     expect(account.stripe_customer_id).toMatch(/^cus_/);
@@ -192,6 +206,75 @@ describe('checkout and portal with Stripe', () => {
     expect(answer.body.code).toBe('VALIDATION_ERROR');
     expect(answer.body.meta.errors).toEqual([expect.objectContaining({ field, location: 'body' })]);
     expect(await sql('select id from checkout_sessions where organization_id = ?', [id])).toEqual([]);
+  });
+
+  it("counts the seats against the organization service's members, not billing's copy of them", async () => {
+    const { id, owner } = await olderThanBilling(h, 3);
+    const body = { tierId: 'pro', interval: 'month', ...urls };
+    const refused = await post(owner, checkoutOf(id), { ...body, seatCount: 2 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.meta.errors).toEqual([
+      { field: 'seatCount', location: 'body', error: "must cover the organization's 3 current members" },
+    ]);
+    expect((await post(owner, checkoutOf(id), { ...body, seatCount: 3 })).status).toBe(201);
+  });
+
+  it('answers 404 for an organization the organization service does not know, 503 when it does not answer', async () => {
+    const { id, owner } = await olderThanBilling(h);
+    const body = { tierId: 'pro', interval: 'month', seatCount: 5, ...urls };
+    memberCounts.delete(id);
+    const unknown = await post(owner, checkoutOf(id), body);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('NOT_FOUND');
+
+    memberCounts.set(id, 1);
+    counts.unsubscribe();
+    try {
+      const unanswered = await post(owner, checkoutOf(id), body);
+      expect(unanswered.status).toBe(503);
+      expect(unanswered.body.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      counts = await answerCounts(h);
+    }
+    expect(await sql('select id from checkout_sessions where organization_id = ?', [id])).toEqual([]);
+    // A flat-priced tier takes no seats: it does not ask.
+    expect((await post(owner, checkoutOf(id), { tierId: 'team', interval: 'year', ...urls })).status).toBe(201);
+  });
+
+  it('makes the customer with a profile changed since an attempt whose answer was lost', async () => {
+    const { id, people } = await organization(h);
+    const owner = people[0]!;
+    const saveProfile = async (companyName: string) => {
+      const saved = await h.service.app.inject({
+        method: 'PUT',
+        url: `/api/user/organizations/${id}/settings/billing`,
+        headers: await h.service.as(owner),
+        payload: { billingEmail: null, companyName, address: null, taxId: null },
+      });
+      expect(saved.statusCode).toBe(200);
+    };
+    const body = { tierId: 'pro', interval: 'month', seatCount: 1, ...urls };
+    const before = h.stripe!.requestsTo('POST', '/v1/customers').length;
+
+    // Stripe made the customer, then the checkout failed and its customer was never stored (as if the answer
+    // had been lost): Stripe keeps that key's answer, for those parameters only.
+    await saveProfile('First Name GmbH');
+    h.stripe!.failNext('POST', '/v1/checkout/sessions', 500);
+    expect((await post(owner, checkoutOf(id), body)).status).toBe(503);
+    await sql('update billing_accounts set stripe_customer_id = null where organization_id = ?', [id]);
+
+    await saveProfile('Second Name GmbH');
+    const retried = await post(owner, checkoutOf(id), body);
+    expect(retried.status).toBe(201);
+    const [first, second] = h.stripe!.requestsTo('POST', '/v1/customers').slice(before);
+    expect(first!.body).toMatchObject({ name: 'First Name GmbH' });
+    expect(second!.body).toMatchObject({ name: 'Second Name GmbH' });
+    expect(second!.idempotencyKey).not.toBe(first!.idempotencyKey);
+    const [account] = await sql('select stripe_customer_id from billing_accounts where organization_id = ?', [id]);
+    const stripe = new Stripe(h.stripe!.secretKey, { ...h.stripe!.sdkOptions(), maxNetworkRetries: 0 });
+    expect((await stripe.customers.retrieve(account.stripe_customer_id)) as Stripe.Customer).toMatchObject({
+      name: 'Second Name GmbH',
+    });
   });
 
   it('answers 409 ALREADY_SUBSCRIBED while a paid subscription runs, and checks out again once it is canceled', async () => {
@@ -269,7 +352,7 @@ describe('checkout and portal with Stripe', () => {
     ]);
     const made = h
       .stripe!.requestsTo('POST', '/v1/customers')
-      .find((entry) => entry.idempotencyKey === `customer:${id}`);
+      .find((entry) => entry.idempotencyKey?.startsWith(`customer:${id}:`));
     expect(made!.body).toMatchObject({ metadata: { organizationId: id } });
     expect(made!.body).not.toHaveProperty('name');
 
@@ -293,7 +376,7 @@ describe('checkout and portal with Stripe', () => {
     expect((await post(owner, checkoutOf(id), { tierId: 'team', interval: 'year', ...urls })).status).toBe(201);
     const made = h
       .stripe!.requestsTo('POST', '/v1/customers')
-      .find((entry) => entry.idempotencyKey === `customer:${id}`);
+      .find((entry) => entry.idempotencyKey?.startsWith(`customer:${id}:`));
     expect(made!.body).toMatchObject({ name: 'Vintage GmbH' });
   });
 
@@ -357,6 +440,7 @@ describe('redirect origins', () => {
     h = await startBilling({
       overrides: { BILLING_REDIRECT_ORIGINS: 'https://app.example.com, https://console.example.com' },
     });
+    await answerCounts(h);
   });
   afterAll(async () => h?.close());
 

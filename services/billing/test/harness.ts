@@ -5,6 +5,8 @@ import {
   type EventDataBySubject,
   type EventEnvelope,
   type EventSubject,
+  type MemberCountReply,
+  type MemberCountRequest,
   type MembershipReply,
   newId,
   type Role,
@@ -21,7 +23,7 @@ import {
   testNamespace,
   testServiceConfig,
 } from '@gatehouse/service-kit/testing';
-import { StringCodec } from 'nats';
+import { StringCodec, type Subscription } from 'nats';
 import { type FakeStripe, startFakeStripe } from '../../../test/support/stripe-server.js';
 import { buildApp } from '../src/app.js';
 import type { BillingConfig } from '../src/config.js';
@@ -129,6 +131,30 @@ export function answerNoMembership(h: BillingHarness): void {
   messaging.nc.subscribe(messaging.subject(RPC_SUBJECTS.getMembership), {
     callback: (_error, message) => message.respond(codec.encode(JSON.stringify(reply))),
   });
+}
+
+/**
+ * Stands in for the organization service's member count (a seat-based checkout asks it): `members` for every
+ * organization, or what the function answers for it (null: an organization it does not know). One per harness
+ * at a time; unsubscribe it to have no responder (the checkout answers 503).
+ */
+export async function answerMemberCount(
+  h: BillingHarness,
+  members: number | ((organizationId: string) => number | null),
+): Promise<Subscription> {
+  const { messaging } = h.service.deps;
+  const countOf = typeof members === 'number' ? () => members : members;
+  const subscription = messaging.nc.subscribe(messaging.subject(RPC_SUBJECTS.countMembers), {
+    callback: (_error, message) => {
+      const { organizationId } = JSON.parse(codec.decode(message.data)) as MemberCountRequest;
+      const count = countOf(organizationId);
+      const reply: MemberCountReply = count === null ? { found: false } : { found: true, members: count };
+      message.respond(codec.encode(JSON.stringify(reply)));
+    },
+  });
+  // Registered at the server before the test asks, so the first request finds it.
+  await messaging.nc.flush();
+  return subscription;
 }
 
 /** Rows of a query against billing's database. */

@@ -1,5 +1,6 @@
 import { EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
 import { eventually } from '@gatehouse/service-kit/testing';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeStripe } from '../../../test/support/stripe-server.js';
 import { type BillingHarness, createOrganization, sql, startBilling, streamEvents } from './harness.js';
@@ -77,6 +78,19 @@ const rowsOf = async (organizationId: string) => {
   }
   return counts;
 };
+
+/** A Stripe delivery, signed as Stripe signs it, POSTed as the gateway forwards it. */
+async function deliver(event: Stripe.Event): Promise<{ status: number }> {
+  const { body, headers } = stripe.signedDelivery(event);
+  const principal = await h.service.as({ kind: 'anonymous' });
+  const response = await h.service.app.inject({
+    method: 'POST',
+    url: '/api/webhooks/stripe',
+    payload: body,
+    headers: { ...headers, ...principal },
+  });
+  return { status: response.statusCode };
+}
 
 const cancelCallsFor = (subscriptionId: string) =>
   stripe.requestsTo('DELETE', '/v1/subscriptions/').filter((entry) => entry.path.endsWith(subscriptionId));
@@ -169,5 +183,41 @@ describe('a deleted organization', () => {
     expect(
       await sql(h, 'select 1 from pending_cancellations where organization_id = ?', [organization.organizationId]),
     ).toEqual([]);
+  });
+
+  it('cancels a subscription that starts after its organization was deleted (a checkout left open), once', async () => {
+    const organization = await createOrganization(h, 'Gone Mid Checkout');
+    const { organizationId } = organization;
+    await h.publish(EVENT_SUBJECTS.organizationDeleted, organization);
+    await eventually(async () => expect(await account(organizationId)).toBeUndefined(), 10_000);
+
+    // The checkout Gatehouse opened before the deletion is paid now: Stripe starts the subscription.
+    const subscription = stripe.createSubscription({
+      customer: `cus_${newId()}`,
+      price: 'price_pro_monthly',
+      quantity: 2,
+      metadata: { organizationId },
+    });
+    const event = stripe.event('customer.subscription.created', subscription);
+    expect(await deliver(event)).toMatchObject({ status: 200 });
+    await eventually(async () => {
+      expect(cancelCallsFor(subscription.id)).toHaveLength(1);
+      expect(await sql(h, 'select 1 from pending_cancellations where subscription_id = ?', [subscription.id])).toEqual(
+        [],
+      );
+    }, 10_000);
+    expect(stripe.subscription(subscription.id)?.status).toBe('canceled');
+    expect(await sql(h, 'select outcome, organization_id from stripe_events where id = ?', [event.id])).toEqual([
+      { outcome: 'unmatched', organization_id: null },
+    ]);
+    expect(await account(organizationId)).toBeUndefined();
+
+    // Its deleted event, and any later one, names a subscription that is over: nothing more is queued.
+    expect(
+      await deliver(stripe.event('customer.subscription.deleted', stripe.subscription(subscription.id))),
+    ).toMatchObject({ status: 200 });
+    expect(await sql(h, 'select 1 from pending_cancellations where subscription_id = ?', [subscription.id])).toEqual(
+      [],
+    );
   });
 });

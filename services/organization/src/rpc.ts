@@ -1,4 +1,6 @@
 import {
+  type MemberCountReply,
+  type MemberCountRequest,
   type MemberProvisionReply,
   type MemberProvisionRequest,
   type MembershipReply,
@@ -10,6 +12,7 @@ import {
 import { serveRpc } from '@gatehouse/service-kit';
 import type { Subscription } from 'nats';
 import { type OrgContext, readEm } from './context.js';
+import { countMembers } from './members/plan-limits.js';
 import { provisionMember } from './members/service.js';
 import { MemberSchema, OrganizationSchema } from './organizations/entities.js';
 import { provisionDefaultNow } from './organizations/service.js';
@@ -42,5 +45,13 @@ export function serveOrganizationRpc(ctx: OrgContext): Subscription[] {
       logger,
       (request) => provisionMember(ctx, request),
     ),
+    // Billing's checkout: the seats bought must cover the members there are now.
+    serveRpc<MemberCountRequest, MemberCountReply>(nc, subject(RPC_SUBJECTS.countMembers), logger, async (request) => {
+      const em = readEm(ctx);
+      // A deleted organization's row is gone (deletion is not soft): not found either way.
+      const organization = await em.findOne(OrganizationSchema, { id: request.organizationId });
+      if (!organization) return { found: false };
+      return { found: true, members: await countMembers(em, request.organizationId) };
+    }),
   ];
 }

@@ -46,7 +46,9 @@ function changesEvent(
 
 /** What the consumer does with one event, in one transaction as the consumer runs it. */
 async function apply(event: EventEnvelope<Subject>) {
-  await h.em().transactional((em) => directoryEventHandlers[EVENT_SUBJECTS.directoryMembershipsChanged]!(event, em));
+  await h
+    .em()
+    .transactional((em) => directoryEventHandlers(h.ctx)[EVENT_SUBJECTS.directoryMembershipsChanged]!(event, em));
 }
 
 const since = async (organizationId: string, count: number) => (await eventsOf(h, organizationId)).slice(count);

@@ -3,6 +3,7 @@ import { hashSecret } from '@gatehouse/service-kit';
 import { eventually } from '@gatehouse/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { DirectoryUserSchema } from '../src/directory/entities.js';
+import { applyDirectoryChanges } from '../src/directory-sync/service.js';
 import { InviteSchema } from '../src/invites/entities.js';
 import { acceptInvite, createInvite, resendInvite } from '../src/invites/service.js';
 import { provisionMember, removeUserEverywhere } from '../src/members/service.js';
@@ -219,6 +220,35 @@ describe('SSO provisioning (provisionMember)', () => {
     expect(
       await provisionMember(h.ctx, { organizationId: t.organizationId, userId: newcomer, role: 'member' }),
     ).toEqual({ ok: true, role: 'member' });
+  });
+});
+
+describe('a directory sync (directory.memberships_changed)', () => {
+  it('adds no one to a read-only organization, and still applies the removals', async () => {
+    const t = await teamOnPlan(10);
+    await publishPlan(planOf(t.organizationId, 2, 10, new Date(Date.now() - 60_000).toISOString()));
+    const events = await eventsOf(h, t.organizationId);
+    const newcomer = newId();
+    const person = (userId: string) => ({ userId, email: `${userId.toLowerCase()}@acme.example`, name: 'Someone' });
+    await h.em().transactional((em) =>
+      applyDirectoryChanges(h.ctx, em, {
+        directoryId: newId(),
+        organizationId: t.organizationId,
+        changes: [
+          { ...person(newcomer), role: 'member' },
+          { ...person(t.member), role: null },
+        ],
+      }),
+    );
+    expect(await rolesIn(h, t.organizationId)).toEqual({ [t.owner]: 'owner' });
+    expect((await eventsOf(h, t.organizationId)).slice(events.length)).toEqual([
+      {
+        subject: EVENT_SUBJECTS.memberRemoved,
+        data: { organizationId: t.organizationId, userId: t.member, role: 'member' },
+      },
+    ]);
+    // The person skipped is not kept in the member directory either.
+    expect(await h.em().findOne(DirectoryUserSchema, { userId: newcomer })).toBeNull();
   });
 });
 

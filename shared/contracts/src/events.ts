@@ -57,6 +57,8 @@ export const RPC_SUBJECTS = {
   provisionDefaultOrganization: 'organization.default.provision',
   provisionMember: 'organization.member.provision',
   getEntitlements: 'billing.entitlements.get',
+  /** How many members an organization has now (billing's checkout: seats must cover them). */
+  countMembers: 'organization.members.count',
 } as const;
 
 export const RoleSchema = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });
@@ -301,6 +303,11 @@ export interface MembershipRequest {
 export type MembershipReply =
   | { found: true; role: Static<typeof RoleSchema>; organizationExists: true }
   | { found: false; organizationExists: boolean };
+
+export interface MemberCountRequest {
+  organizationId: string;
+}
+export type MemberCountReply = { found: true; members: number } | { found: false };
 
 export interface ProvisionRequest {
   userId: string;

@@ -27,7 +27,7 @@ const ENTITLEMENTS_RPC_TIMEOUT_MS = 1000;
 
 /**
  * A service's copy of what each organization's plan allows, kept from `billing.entitlements.changed` (the highest
- * revision wins, so a late older event changes nothing). On a miss billing is asked once; when billing cannot
+ * revision wins, so a late older event changes nothing). On a miss billing is asked once and its answer kept; when billing cannot
  * answer either, the answer is null and the caller applies no limit: a billing outage must not stop every
  * organization from working (docs/billing.md "Failing open").
  */
@@ -58,7 +58,11 @@ export class EntitlementsReadModel {
         // Short: a creation waits on it, and without an answer the limit is not applied anyway.
         ENTITLEMENTS_RPC_TIMEOUT_MS,
       );
-      return reply.found ? reply.entitlements : null;
+      if (!reply.found) return null;
+      // Kept like an event: any later revision replaces it, and an organization billing has not seen yet (revision 0,
+      // the free tier) is not asked about again on every creation.
+      await recordEntitlements(em, reply.entitlements);
+      return reply.entitlements;
     } catch (failure) {
       if (!(failure instanceof AppError)) throw failure;
       this.deps.logger.warn({ organizationId }, 'entitlements unknown (billing did not answer): no plan limit applied');

@@ -7,7 +7,6 @@ import {
   validationError,
 } from '@gatehouse/contracts';
 import { createdWith, recordActivity, type TenantAccess } from '@gatehouse/service-kit';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { type AccountRow, accountForCheckout } from '../accounts/accounts.js';
 import { type BillingContext, commit, readEm } from '../context.js';
 import { countMembers } from '../memberships/service.js';
@@ -28,7 +27,7 @@ export interface CheckoutInput {
 const bodyError = (field: string, error: string): FieldError => ({ field, location: 'body', error });
 
 /** The tier and seat count a checkout buys, or every field error found (all at once, so a form can show them). */
-async function checkCheckout(ctx: BillingContext, em: EntityManager, organizationId: string, input: CheckoutInput) {
+async function checkCheckout(ctx: BillingContext, organizationId: string, input: CheckoutInput) {
   const errors: FieldError[] = [];
   for (const field of ['successUrl', 'cancelUrl'] as const) {
     const refused = redirectError(ctx.config, field, input[field]);
@@ -43,7 +42,7 @@ async function checkCheckout(ctx: BillingContext, em: EntityManager, organizatio
     errors.push(bodyError('seatCount', 'is not taken by a flat-priced tier'));
   }
   if (tier?.seatBased && input.seatCount !== undefined) {
-    const members = await countMembers(em, organizationId);
+    const members = await countMembers(ctx, organizationId);
     if (input.seatCount < members) {
       errors.push(bodyError('seatCount', `must cover the organization's ${members} current members`));
     }
@@ -68,11 +67,10 @@ function refuseSubscribed(account: AccountRow): void {
 export async function createCheckout(ctx: BillingContext, tenant: TenantAccess, input: CheckoutInput) {
   const stripe = requireStripe(ctx);
   const { organizationId } = tenant;
-  const em = readEm(ctx);
-  const { tier, seats } = await checkCheckout(ctx, em, organizationId, input);
+  const { tier, seats } = await checkCheckout(ctx, organizationId, input);
   const account = await accountForCheckout(ctx, organizationId);
   refuseSubscribed(account);
-  const customer = await ensureCustomer(ctx, stripe, account, await findSettings(em, organizationId));
+  const customer = await ensureCustomer(ctx, stripe, account, await findSettings(readEm(ctx), organizationId));
   const price = priceOf(tier, input.interval);
   const session = await callStripe(ctx, 'checkout.sessions.create', () =>
     stripe.checkout.sessions.create({

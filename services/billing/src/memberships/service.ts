@@ -1,6 +1,6 @@
-import { notFound } from '@gatehouse/contracts';
-import { MembershipReadModel, type ServiceDeps, type TenantAccessLoader } from '@gatehouse/service-kit';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { type MemberCountReply, type MemberCountRequest, notFound, RPC_SUBJECTS } from '@gatehouse/contracts';
+import { MembershipReadModel, requestRpc, type ServiceDeps, type TenantAccessLoader } from '@gatehouse/service-kit';
+import type { BillingContext } from '../context.js';
 
 /**
  * Billing's read model of membership (table `memberships`), kept from the organization events. The
@@ -19,11 +19,18 @@ export function tenantAccess(deps: ServiceDeps, memberships: MembershipReadModel
   };
 }
 
-/** How many members the organization has as billing last heard (a seat-based checkout must cover them). */
-export async function countMembers(em: EntityManager, organizationId: string): Promise<number> {
-  const [counted] = await em.execute<Array<{ total: number }>>(
-    'select count(*)::int as total from memberships where organization_id = ?',
-    [organizationId],
+/**
+ * How many members the organization has, as the organization service counts them: billing's own copy misses
+ * the members of an organization older than billing (the stream keeps a week). No answer is 503, as for any
+ * dependency; an organization it does not know is 404, as for a non-member.
+ */
+export async function countMembers(ctx: BillingContext, organizationId: string): Promise<number> {
+  const { messaging } = ctx.deps;
+  const reply = await requestRpc<MemberCountRequest, MemberCountReply>(
+    messaging.nc,
+    messaging.subject(RPC_SUBJECTS.countMembers),
+    { organizationId },
   );
-  return counted?.total ?? 0;
+  if (!reply.found) throw notFound('Organization not found');
+  return reply.members;
 }

@@ -4,6 +4,7 @@ import { findAccount, saveAccountState } from '../accounts/accounts.js';
 import type { BillingContext } from '../context.js';
 import { invoiceActivity, recordStripeActivities, subscriptionActivities } from './activities.js';
 import { accountStateOf, type CurrentSubscription, deriveAccountState } from './derive.js';
+import { queueOrphanCancellation } from './orphans.js';
 import { idOf, liveSubscriptions, upsertInvoice, upsertSubscription } from './snapshots.js';
 
 /** What Stripe said, read again after an event named it (never the event's own copy). */
@@ -44,10 +45,9 @@ export async function applySnapshot(
   { fetchedAt, owedSince }: ReadTimes,
 ): Promise<Applied> {
   const organizationId = await organizationOf(em, snapshot);
-  if (!organizationId) return { outcome: 'unmatched', organizationId: null };
   // Resolved without a lock: the organization may have been deleted (and its account forgotten) since.
-  const account = await findAccount(em, organizationId, { lock: true });
-  if (!account) return { outcome: 'unmatched', organizationId: null };
+  const account = organizationId ? await findAccount(em, organizationId, { lock: true }) : null;
+  if (!organizationId || !account) return unmatched(em, ctx, snapshot);
 
   const wroteSubscription =
     snapshot.subscription !== null &&
@@ -72,6 +72,15 @@ export async function applySnapshot(
   recordStripeActivities(em, organizationId, activities);
   // An older read than one already stored changes nothing: the newer one was applied before.
   return { outcome: wroteSubscription || wroteInvoice ? 'applied' : 'stale', organizationId };
+}
+
+/** No organization billing has: nothing changes, except that a deleted organization's subscription is cancelled. */
+async function unmatched(em: EntityManager, ctx: BillingContext, snapshot: StripeSnapshot): Promise<Applied> {
+  const queued = await queueOrphanCancellation(em, snapshot);
+  if (queued) {
+    ctx.deps.logger.warn(queued, 'a live subscription names a deleted organization: queued for cancellation');
+  }
+  return { outcome: 'unmatched', organizationId: null };
 }
 
 /**

@@ -4,11 +4,13 @@ import type { OrgContext } from '../context.js';
 import { applyDirectoryChanges } from './service.js';
 
 /** Identity's directory (SCIM) events: who belongs to which organization, with which role. */
-export const directoryEventHandlers: EventHandlers = {
-  [EVENT_SUBJECTS.directoryMembershipsChanged]: async (event, em) => {
-    await applyDirectoryChanges(em, event.data, event.requestId);
-  },
-};
+export function directoryEventHandlers(ctx: OrgContext): EventHandlers {
+  return {
+    [EVENT_SUBJECTS.directoryMembershipsChanged]: async (event, em) => {
+      await applyDirectoryChanges(ctx, em, event.data, event.requestId);
+    },
+  };
+}
 
 /**
  * A durable of its own (not organization-users): a 5,000-person group push is ten events here and
@@ -21,7 +23,7 @@ export function directoryConsumer(ctx: OrgContext): DurableConsumer {
     logger: ctx.deps.logger,
     durable: 'organization-directories',
     filter: 'events.identity.directory.>',
-    handlers: directoryEventHandlers,
+    handlers: directoryEventHandlers(ctx),
     afterCommit: () => ctx.deps.outbox.kick(),
   });
 }

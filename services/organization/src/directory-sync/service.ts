@@ -1,7 +1,8 @@
 import { type DirectoryMembershipsChangedData, EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
-import { recordEvent } from '@gatehouse/service-kit';
+import { isReadOnly, recordEvent } from '@gatehouse/service-kit';
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
+import type { OrgContext } from '../context.js';
 import { type Member, MemberSchema, OrganizationSchema } from '../organizations/entities.js';
 
 type DirectoryChanges = Static<typeof DirectoryMembershipsChangedData>;
@@ -18,22 +19,29 @@ type Change = DirectoryChanges['changes'][number];
  * consumer's processed_events dedupes redeliveries, and this makes a replayed sync harmless too.
  * An organization that no longer exists has nothing to apply.
  */
-export async function applyDirectoryChanges(em: EntityManager, data: DirectoryChanges, requestId?: string) {
-  const { organizationId, changes } = data;
+export async function applyDirectoryChanges(
+  ctx: OrgContext,
+  em: EntityManager,
+  data: DirectoryChanges,
+  requestId?: string,
+) {
+  const { organizationId } = data;
   const organization = await em.findOne(
     OrganizationSchema,
     { id: organizationId },
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   );
-  if (!organization || changes.length === 0) return;
-  await upsertDirectoryUsers(em, changes);
-  const userIds = [...new Set(changes.map((change) => change.userId))];
+  if (!organization || data.changes.length === 0) return;
+  const userIds = [...new Set(data.changes.map((change) => change.userId))];
   const members = new Map(
     (await em.find(MemberSchema, { organizationId, userId: { $in: userIds } })).map((member) => [
       member.userId,
       member,
     ]),
   );
+  const changes = await withoutReadOnlyAdditions(ctx, em, organizationId, data.changes, members);
+  if (changes.length === 0) return;
+  await upsertDirectoryUsers(em, changes);
   let owners = await em.count(MemberSchema, { organizationId, role: 'owner' });
   let ownerLeft = false;
   const added = (member: Member) =>
@@ -75,6 +83,28 @@ export async function applyDirectoryChanges(em: EntityManager, data: DirectoryCh
     }
   }
   if (ownerLeft && owners === 0) await promoteHeir(em, organizationId, requestId);
+}
+
+/**
+ * A read-only organization (billing-plan.md §4) adds no one, whoever the directory names: those additions are
+ * dropped (and their names and addresses not stored); role changes and removals still apply. Unknown
+ * entitlements (billing unreachable) fail open. Entitlements are read only when there is someone to add.
+ */
+async function withoutReadOnlyAdditions(
+  ctx: OrgContext,
+  em: EntityManager,
+  organizationId: string,
+  changes: readonly Change[],
+  members: ReadonlyMap<string, Member>,
+): Promise<readonly Change[]> {
+  const isAddition = (change: Change) => change.role !== null && !members.has(change.userId);
+  const newcomers = new Set(changes.filter(isAddition).map((change) => change.userId)).size;
+  if (newcomers === 0 || !isReadOnly(await ctx.entitlements.of(em, organizationId))) return changes;
+  ctx.deps.logger.warn(
+    { organizationId, skipped: newcomers },
+    'directory sync: new members skipped, the organization is read-only',
+  );
+  return changes.filter((change) => !isAddition(change));
 }
 
 /**
