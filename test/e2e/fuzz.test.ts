@@ -7,6 +7,7 @@ import { createKey, keyClient, PASSWORD, uniqueEmail, verifiedUser } from '../su
 import { bodyFor, knownFields, paramValue, queryFor } from '../support/fuzz-inputs.js';
 import { registerApp } from '../support/oauth.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { type FakeStripe, startFakeStripe } from '../support/stripe-server.js';
 
 /**
  * Property: whatever a client sends to any route of the gateway — any body, any query, any path
@@ -20,8 +21,11 @@ const SEED =
 
 const GENEROUS = '1000000';
 let stack: Stack;
+let stripe: FakeStripe;
 
 beforeAll(async () => {
+  // Billing with Stripe configured: in local mode its Stripe routes answer 503 BILLING_NOT_CONFIGURED by design.
+  stripe = await startFakeStripe();
   stack = await startStack(
     {
       RATE_LIMIT_IP_MAX: GENEROUS,
@@ -32,11 +36,12 @@ beforeAll(async () => {
       RATE_LIMIT_API_KEY_CREATE_MAX: GENEROUS,
     },
     {},
-    { audit: true },
+    { audit: true, billing: { stripe } },
   );
 });
 afterAll(async () => {
   await stack?.close();
+  await stripe?.close();
 });
 
 /** A signed-in user with a PAT holding every scope, and one of each thing the routes name by id. */
