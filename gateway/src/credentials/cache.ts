@@ -1,4 +1,5 @@
 import { type AuthenticatedPrincipal, type DirectoryPrincipal, userCredentialsPurgeId } from '@gatehouse/contracts';
+import { LRUCache } from 'lru-cache';
 
 export type CachedResolution =
   | { ok: true; principal: AuthenticatedPrincipal | DirectoryPrincipal }
@@ -6,6 +7,7 @@ export type CachedResolution =
 
 interface Entry {
   value: CachedResolution;
+  /** On the caller's clock (`now`); lru-cache also expires the entry on its own clock after the same TTL. */
   expiresAt: number;
   /** The credential ids indexing this entry. */
   ids: string[];
@@ -17,6 +19,16 @@ interface Purge {
   at: number;
 }
 
+/** What the cache holds, for tests and gauges: each count is bounded by `maxEntries` (ids: times the ids per entry). */
+export interface CacheSizes {
+  entries: number;
+  /** Distinct credential ids (and `user:`/`directory:` ids) indexing a live entry. */
+  indexedIds: number;
+  /** Index references (id → key pairs): exactly the ids of every live entry. */
+  indexedKeys: number;
+  purges: number;
+}
+
 /**
  * Resolved credentials for a few seconds, keyed by a hash of the secret (never the secret).
  * Revocation events purge by credential id, so a revoked key stops working at once; a user's
@@ -26,10 +38,15 @@ interface Purge {
  * revocation committed), so the cache also remembers, per credential id, the last purge for
  * `purgeMemoryMs`: the resolver takes a `purgeMark()` before asking and keeps the answer only if
  * none of its ids was purged since (`purgedSince`).
+ *
+ * Bounded under any number of distinct keys: lru-cache holds at most `maxEntries` (least recently
+ * used leave first), and its dispose callback unindexes every entry that leaves (eviction, expiry,
+ * purge, overwrite), so the id index never outgrows the entries.
  */
 export class CredentialCache {
-  private entries = new Map<string, Entry>();
-  private byCredentialId = new Map<string, Set<string>>();
+  private readonly entries: LRUCache<string, Entry>;
+  private readonly byCredentialId = new Map<string, Set<string>>();
+  private indexedKeys = 0;
   /** Oldest first (a purge moves its id to the end), so forgetting walks from the front. */
   private purges = new Map<string, Purge>();
   private purgeCount = 0;
@@ -44,13 +61,17 @@ export class CredentialCache {
   constructor({ maxEntries = 100_000, purgeMemoryMs = 30_000 } = {}) {
     this.maxEntries = maxEntries;
     this.purgeMemoryMs = purgeMemoryMs;
+    this.entries = new LRUCache<string, Entry>({
+      max: maxEntries,
+      dispose: (entry, key) => this.unindex(key, entry.ids),
+    });
   }
 
   get(key: string, now = Date.now()): CachedResolution | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= now) {
-      this.delete(key);
+      this.entries.delete(key);
       return undefined;
     }
     return entry.value;
@@ -62,20 +83,22 @@ export class CredentialCache {
    */
   set(key: string, value: CachedResolution, ttlSeconds: number, alsoRevokedBy: string[] = [], now = Date.now()): void {
     if (ttlSeconds <= 0) return;
-    if (this.entries.size >= this.maxEntries) this.evictOldest();
     const ids = idsOf(value, alsoRevokedBy);
-    this.entries.set(key, { value, expiresAt: now + ttlSeconds * 1000, ids });
+    const ttl = ttlSeconds * 1000;
+    // Disposes (and so unindexes) synchronously any entry this replaces or evicts, before the new one is indexed.
+    this.entries.set(key, { value, expiresAt: now + ttl, ids }, { ttl });
     for (const id of ids) {
-      const keys = this.byCredentialId.get(id) ?? new Set();
-      keys.add(key);
-      this.byCredentialId.set(id, keys);
+      const keys = this.byCredentialId.get(id);
+      if (keys) keys.add(key);
+      else this.byCredentialId.set(id, new Set([key]));
     }
+    this.indexedKeys += ids.length;
   }
 
   /** Drops every cached resolution of this credential, and remembers that it did. */
   purge(credentialId: string, now = Date.now()): void {
-    for (const key of [...(this.byCredentialId.get(credentialId) ?? [])]) this.delete(key);
-    this.byCredentialId.delete(credentialId);
+    // Each delete disposes its entry, which shrinks (and at last removes) this id's set.
+    for (const key of [...(this.byCredentialId.get(credentialId) ?? [])]) this.entries.delete(key);
     this.purgeCount += 1;
     this.purges.delete(credentialId);
     this.purges.set(credentialId, { number: this.purgeCount, at: now });
@@ -87,8 +110,10 @@ export class CredentialCache {
    * list). Remembered as one number, so a look-up in flight across it is not kept either.
    */
   purgeAll(): void {
-    this.entries.clear();
+    // The index goes first, so the disposals of the clear find nothing left to unindex.
     this.byCredentialId.clear();
+    this.indexedKeys = 0;
+    this.entries.clear();
     this.purgeCount += 1;
     this.lastPurgeAll = this.purgeCount;
   }
@@ -115,15 +140,23 @@ export class CredentialCache {
     return this.entries.size;
   }
 
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
-    this.entries.delete(key);
-    for (const id of entry?.ids ?? []) this.byCredentialId.get(id)?.delete(key);
+  sizes(): CacheSizes {
+    return {
+      entries: this.entries.size,
+      indexedIds: this.byCredentialId.size,
+      indexedKeys: this.indexedKeys,
+      purges: this.purges.size,
+    };
   }
 
-  private evictOldest(): void {
-    const oldest = this.entries.keys().next();
-    if (!oldest.done) this.delete(oldest.value);
+  /** lru-cache's dispose: the entry left (evicted, expired, deleted or replaced); an emptied id goes too. */
+  private unindex(key: string, ids: string[]): void {
+    for (const id of ids) {
+      const keys = this.byCredentialId.get(id);
+      if (!keys?.delete(key)) continue;
+      this.indexedKeys -= 1;
+      if (keys.size === 0) this.byCredentialId.delete(id);
+    }
   }
 
   /** Bounded memory: purges older than `purgeMemoryMs`, or beyond `maxEntries` of them, are dropped. */
