@@ -14,18 +14,28 @@
  *      and direct to identity, and their query plans.
  *   8. the audit log (bench/audit.ts): events/s ingested, and a 1,000,000-record export's throughput and the
  *      audit process's peak memory beside its size before.
- * `BENCH_ONLY=requests|sign-ins|scim|audit pnpm bench` runs only that part.
+ * Beside them the floors (bench/floor.ts), what the same work costs with nothing in the way: floor:service
+ * (bare fastify + pg), floor:proxy (bare @fastify/http-proxy) in front of hello-world and of floor:service,
+ * a second Gatehouse gateway whose project upstream is hello-world, and raw argon2 verifications; the
+ * issue-21 ratios against their goals; each process's RSS and time from start to healthy. The numbers go to
+ * .data/bench.json (the run before: .data/bench.previous.json); `pnpm bench --compare` prints them side by side.
+ * `BENCH_ONLY=requests|floors|sign-ins|scim|audit pnpm bench` runs only that part (floors: the floors, their
+ * Gatehouse counterparts and the password sign-in against argon2).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPrincipalSigner, natsConnectionOptions } from '@gatehouse/service-kit';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { connect as connectNats } from 'nats';
 import pg from 'pg';
 import { localPrincipalKeys } from '../infra/local/keys.js';
+import { IdentityConfig } from '../services/identity/src/config.js';
 import { auditBench } from './audit.js';
+import { newReport, printComparison, residentMb, saveReport } from './results.js';
 import { scimBench } from './scim.js';
 import { type FlowResult, measureFlow, passwordFlow, printSignIns, ssoBench } from './sign-ins.js';
 
@@ -35,14 +45,40 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 /** Untimed load first, so every target is measured with a warmed JIT and connection pools. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const PORTS = { gateway: 18080, identity: 18001, organization: 18002, project: 18003, audit: 18005, hello: 18999 };
+// Every port is a bench port, so a running `pnpm start` (4001-4006, 8080) is never touched.
+const PORTS = {
+  gateway: 18080,
+  identity: 18001,
+  organization: 18002,
+  project: 18003,
+  console: 18004,
+  audit: 18005,
+  billing: 18006,
+  gatewayToHello: 18081,
+  proxyToFloor: 18996,
+  proxyToHello: 18997,
+  floor: 18998,
+  hello: 18999,
+};
+const local = (port: number) => `http://127.0.0.1:${port}`;
 const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const run = Date.now().toString(36);
 const PASSWORD = 'a-long-secure-passphrase';
 /** Each part runs unless BENCH_ONLY names another. */
-const runs = (part: 'requests' | 'sign-ins' | 'scim' | 'audit') =>
+const runs = (part: 'requests' | 'floors' | 'sign-ins' | 'scim' | 'audit') =>
   !process.env.BENCH_ONLY || process.env.BENCH_ONLY === part;
+const report = newReport(root, CONNECTIONS, DURATION);
+/** Every process whose memory is reported: a bench child by its pid, a Gatehouse process by its /metrics. */
+const processes: Array<{ name: string; port: number; pid?: number }> = [];
+/** Identity's argon2 parameters: its environment's (the bench passes its own to identity), else its config's defaults. */
+const identityArgon2 = (key: 'ARGON2_MEMORY_KIB' | 'ARGON2_TIME_COST' | 'ARGON2_PARALLELISM') =>
+  Number(process.env[key] ?? (IdentityConfig.properties[key] as { default?: number }).default);
+const ARGON2 = {
+  memoryCost: identityArgon2('ARGON2_MEMORY_KIB'),
+  timeCost: identityArgon2('ARGON2_TIME_COST'),
+  parallelism: identityArgon2('ARGON2_PARALLELISM'),
+};
 /** Ours, so the bench can seal the OIDC connection's client secret as identity would. */
 const SSO_SECRET_KEY = randomBytes(32).toString('base64');
 
@@ -64,15 +100,40 @@ function start(args: string[], env: Record<string, string>): ChildProcess {
 }
 
 async function waitFor(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 240; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
       // not yet
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} never became healthy`);
+}
+
+/** Waits for `url`, and records how long `name` took from `since` (its start) to answering it. */
+async function healthy(name: string, url: string, since: number): Promise<void> {
+  await waitFor(url);
+  report.startupMs[name] = Math.round(performance.now() - since);
+}
+
+async function sampleRss(when: 'warmMb' | 'endMb'): Promise<void> {
+  for (const target of processes) {
+    const mb = await residentMb(target);
+    if (mb !== undefined) report.rss[target.name] = { ...report.rss[target.name], [when]: Math.round(mb * 10) / 10 };
+  }
+}
+
+/** Billing's plans with no limit on Free: the bench creates far more projects than Free allows. */
+async function unlimitedPlansFile(): Promise<string> {
+  type Plans = { tiers: Array<{ id: string; entitlements: Record<string, unknown> }> };
+  const plans = JSON.parse(await readFile(join(root, 'services/billing/plans.json'), 'utf8')) as Plans;
+  for (const tier of plans.tiers)
+    if (tier.id === 'free') Object.assign(tier.entitlements, { maxProjects: null, maxMembers: null });
+  const file = join(root, '.data/bench-plans.json');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(plans));
+  return file;
 }
 
 interface Result {
@@ -164,11 +225,15 @@ async function main() {
     ORGANIZATION_PORT: String(PORTS.organization),
     PROJECT_PORT: String(PORTS.project),
     AUDIT_PORT: String(PORTS.audit),
+    CONSOLE_PORT: String(PORTS.console),
+    BILLING_PORT: String(PORTS.billing),
     PUBLIC_URL: GATEWAY,
     IDENTITY_DATABASE_URL: databaseUrl('identity'),
     ORGANIZATION_DATABASE_URL: databaseUrl('organization'),
     PROJECT_DATABASE_URL: databaseUrl('project'),
     AUDIT_DATABASE_URL: databaseUrl('audit'),
+    BILLING_DATABASE_URL: databaseUrl('billing'),
+    BILLING_PLANS_FILE: await unlimitedPlansFile(),
     NATS_SUBJECT_PREFIX: `bench${run}.`,
     EVENTS_STREAM: `BENCH_${run.toUpperCase()}`,
     RATE_LIMIT_KEY_PREFIX: `gh:bench:${run}`,
@@ -185,13 +250,20 @@ async function main() {
     MFA_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')}`,
     MAIL_OUTBOX_DIR: '.data/bench-mail',
   };
+  const started = performance.now();
   start(['--import', 'tsx', 'infra/local/start.ts'], env);
-  start(['--import', 'tsx', 'bench/hello.ts'], { PORT: String(PORTS.hello) });
-  // The gateway's readiness is its own; each service reports its own.
-  for (const port of [PORTS.gateway, PORTS.identity, PORTS.organization, PORTS.project, PORTS.audit]) {
-    await waitFor(`http://127.0.0.1:${port}/readyz`);
-  }
-  await waitFor(`http://127.0.0.1:${PORTS.hello}/hello`);
+  const hello = start(['--import', 'tsx', 'bench/hello.ts'], { PORT: String(PORTS.hello) });
+  // The gateway's readiness is its own; each service reports its own. All count from start.ts's start.
+  const gatehouse = ['gateway', 'identity', 'organization', 'project', 'audit', 'billing'] as const;
+  await Promise.all([
+    ...gatehouse.map((name) => healthy(name, `${local(PORTS[name])}/readyz`, started)),
+    healthy('hello', `${local(PORTS.hello)}/hello`, started),
+  ]);
+  processes.push(...gatehouse.map((name) => ({ name, port: PORTS[name] })), {
+    name: 'hello',
+    port: PORTS.hello,
+    pid: hello.pid,
+  });
 
   const email = `bench-${run}@example.com`;
   await json('POST', '/api/auth/sign-up/email', { email, password: PASSWORD, name: 'Bench User' });
@@ -232,8 +304,9 @@ async function main() {
   const projectsPath = `/api/user/organizations/${organizationId}/projects`;
   const body = JSON.stringify({ name: 'Bench project' });
   const jsonHeaders = { 'content-type': 'application/json' };
+  if (runs('requests') || runs('floors')) await startFloors(env, keys.privateKeyPem, me.body.data.id as string);
 
-  if (runs('requests'))
+  if (runs('requests') || runs('floors'))
     console.log(
       `\nGatehouse bench — ${CONNECTIONS} connections; a ${WARMUP}s warm-up pass over all targets, then per target ${WARMUP}s warm-up + ${DURATION}s measured; one run, same machine\n`,
     );
@@ -242,38 +315,44 @@ async function main() {
     ...extra,
     headers: { ...(await signed()), ...extra.headers },
   });
+  const none = async () => ({});
+  const post = async () => ({ method: 'POST', body, headers: jsonHeaders });
   const targets: TargetSpec[] = [
-    { name: 'PAT GET /api/user/me via gateway', url: `${GATEWAY}/api/user/me`, options: apiKeyHeaders },
+    { name: T.gatewayMe, url: `${GATEWAY}/api/user/me`, options: apiKeyHeaders, floors: true },
+    { name: T.directMe, url: `${local(PORTS.identity)}/api/user/me`, options: () => withPrincipal(), floors: true },
     {
-      name: 'GET /api/user/me direct to identity',
-      url: `http://127.0.0.1:${PORTS.identity}/api/user/me`,
-      options: () => withPrincipal(),
-    },
-    {
-      name: 'OAuth Bearer GET /api/user/me via gateway',
+      name: T.bearerMe,
       url: `${GATEWAY}/api/user/me`,
       options: async () => ({ headers: { authorization: `Bearer ${accessToken}` } }),
     },
-    { name: 'bare fastify hello-world', url: `http://127.0.0.1:${PORTS.hello}/hello`, options: async () => ({}) },
-    { name: 'PAT GET projects via gateway', url: `${GATEWAY}${projectsPath}`, options: apiKeyHeaders },
+    { name: T.hello, url: `${local(PORTS.hello)}/hello`, options: none, floors: true },
+    { name: T.gatewayList, url: `${GATEWAY}${projectsPath}`, options: apiKeyHeaders },
+    { name: T.directList, url: `${local(PORTS.project)}${projectsPath}`, options: () => withPrincipal(), floors: true },
     {
-      name: 'GET projects direct to project',
-      url: `http://127.0.0.1:${PORTS.project}${projectsPath}`,
-      options: () => withPrincipal(),
-    },
-    {
-      name: 'PAT POST projects via gateway',
+      name: T.gatewayCreate,
       url: `${GATEWAY}${projectsPath}`,
       options: async () => ({ method: 'POST', body, headers: { 'x-api-key': apiKey, ...jsonHeaders } }),
     },
     {
-      name: 'POST projects direct to project',
-      url: `http://127.0.0.1:${PORTS.project}${projectsPath}`,
+      name: T.directCreate,
+      url: `${local(PORTS.project)}${projectsPath}`,
       options: () => withPrincipal({ method: 'POST', body, headers: jsonHeaders }),
+      floors: true,
     },
+    { name: T.floorMe, url: `${local(PORTS.floor)}/api/user/me`, options: none, floors: true },
+    { name: T.floorList, url: `${local(PORTS.floor)}${projectsPath}`, options: none, floors: true },
+    { name: T.floorCreate, url: `${local(PORTS.floor)}${projectsPath}`, options: post, floors: true },
+    { name: T.proxyToHello, url: `${local(PORTS.proxyToHello)}${projectsPath}`, options: none, floors: true },
+    {
+      name: T.gatewayToHello,
+      url: `${local(PORTS.gatewayToHello)}${projectsPath}`,
+      options: apiKeyHeaders,
+      floors: true,
+    },
+    { name: T.proxyToFloorMe, url: `${local(PORTS.proxyToFloor)}/api/user/me`, options: none, floors: true },
   ];
-  if (runs('requests')) await requestTargets(targets);
-  if (runs('sign-ins')) await signIns(email, organizationId);
+  if (runs('requests') || runs('floors')) await requestTargets(targets.filter((t) => runs('requests') || t.floors));
+  if (runs('sign-ins') || runs('floors')) await signIns(email, organizationId, runs('sign-ins'));
   if (runs('scim'))
     await scimBench({
       gateway: GATEWAY,
@@ -294,15 +373,132 @@ async function main() {
       natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
       subjectPrefix: `bench${run}.`,
     });
+  await sampleRss('endMb');
+  printProcesses();
+  const previous = await saveReport(root, report);
+  console.log('\nwritten to .data/bench.json');
+  if (process.argv.includes('--compare')) printComparison(report, previous);
 }
 
-type TargetSpec = { name: string; url: string; options: () => Promise<Target> };
+/** A floor, or the request a floor stands beside: what `BENCH_ONLY=floors` runs. */
+type TargetSpec = { name: string; url: string; options: () => Promise<Target>; floors?: true };
+
+/** Target names: the table's rows, the keys of bench.json's `targets`. */
+const T = {
+  gatewayMe: 'PAT GET /api/user/me via gateway',
+  directMe: 'GET /api/user/me direct to identity',
+  bearerMe: 'OAuth Bearer GET /api/user/me via gateway',
+  hello: 'bare fastify hello-world',
+  gatewayList: 'PAT GET projects via gateway',
+  directList: 'GET projects direct to project',
+  gatewayCreate: 'PAT POST projects via gateway',
+  directCreate: 'POST projects direct to project',
+  floorMe: 'floor:service GET /api/user/me',
+  floorList: 'floor:service GET projects',
+  floorCreate: 'floor:service POST projects',
+  proxyToHello: 'floor:proxy → hello, GET projects path',
+  gatewayToHello: 'PAT GET projects via gateway → hello',
+  proxyToFloorMe: 'floor:proxy → floor:service GET /me',
+};
+
+/** The issue-21 goals: each Gatehouse request's throughput over its floor's, in the same run. */
+const GOALS = [
+  { name: 'gateway → hello / floor:proxy → hello', of: T.gatewayToHello, over: T.proxyToHello, min: 0.75 },
+  { name: '/me direct / floor:service', of: T.directMe, over: T.floorMe, min: 0.6 },
+  { name: 'projects list direct / floor:service', of: T.directList, over: T.floorList, min: 0.5 },
+  { name: 'projects create direct / floor:service', of: T.directCreate, over: T.floorCreate, min: 0.5 },
+  { name: 'PAT /me via gateway / floor:proxy → floor:service', of: T.gatewayMe, over: T.proxyToFloorMe, min: 0.6 },
+];
+const RSS_GOAL_MB = 100;
+
+/** Records and prints one issue-21 goal: `value` against its bound. */
+function recordGoal(name: string, value: number, bound: { min: number } | { max: number; unit: string }): void {
+  const met = 'min' in bound ? value >= bound.min : value <= bound.max;
+  const goal = 'min' in bound ? `≥ ${bound.min}` : `≤ ${bound.max} ${bound.unit}`;
+  report.ratios[name] = { value: Math.round(value * 1000) / 1000, goal, met };
+  console.log(
+    `  ${name.padEnd(52)} ${value.toFixed(2).padStart(7)}  goal ${goal.padEnd(9)} ${met ? 'met' : 'NOT met'}`,
+  );
+}
+
+/** The floors and a second gateway whose project upstream is hello-world; one after another, so none competes with another's start. */
+async function startFloors(env: Record<string, string>, privateKeyPem: string, userId: string): Promise<void> {
+  const floor = ['--import', 'tsx', 'bench/floor.ts'];
+  type Floor = { name: string; port: number; args: string[]; env: Record<string, string>; health: string };
+  const specs: Floor[] = [
+    {
+      name: 'floor:service',
+      port: PORTS.floor,
+      args: floor,
+      env: { FLOOR: 'service', USER_ID: userId, ...pick(env, 'IDENTITY_DATABASE_URL', 'PROJECT_DATABASE_URL') },
+      health: '/api/user/me',
+    },
+    {
+      name: 'floor:proxy → hello',
+      port: PORTS.proxyToHello,
+      args: floor,
+      env: { FLOOR: 'proxy', UPSTREAM: local(PORTS.hello) },
+      health: '/hello',
+    },
+    {
+      name: 'floor:proxy → floor:service',
+      port: PORTS.proxyToFloor,
+      args: floor,
+      env: { FLOOR: 'proxy', UPSTREAM: local(PORTS.floor) },
+      health: '/api/user/me',
+    },
+    {
+      // The same gateway, the bench's identity resolving its credentials, but hello-world as the project service.
+      name: 'gateway → hello',
+      port: PORTS.gatewayToHello,
+      args: ['--import', 'tsx', 'gateway/src/main.ts'],
+      env: {
+        ...env,
+        GATEWAY_PORT: String(PORTS.gatewayToHello),
+        PRINCIPAL_PRIVATE_KEY: privateKeyPem,
+        IDENTITY_URL: local(PORTS.identity),
+        ORGANIZATION_URL: local(PORTS.organization),
+        PROJECT_URL: local(PORTS.hello),
+        AUDIT_URL: local(PORTS.audit),
+        BILLING_URL: local(PORTS.billing),
+        CONSOLE_URL: local(PORTS.console),
+      },
+      health: '/readyz',
+    },
+  ];
+  for (const spec of specs) {
+    const started = performance.now();
+    const child = start(spec.args, { PORT: String(spec.port), ...spec.env });
+    processes.push({ name: spec.name, port: spec.port, pid: child.pid });
+    await healthy(spec.name, `${local(spec.port)}${spec.health}`, started);
+  }
+}
+
+function pick(env: Record<string, string>, ...keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.map((key) => [key, env[key] ?? '']));
+}
+
+function printProcesses(): void {
+  console.log(`\nprocesses — start to healthy, RSS after the warm-up pass and at the end (goal ≤ ${RSS_GOAL_MB} MB)`);
+  for (const { name } of processes) {
+    const rss = report.rss[name] ?? {};
+    const mb = (value?: number) => (value === undefined ? '—' : `${value.toFixed(1)} MB`).padEnd(10);
+    const over = Math.max(rss.warmMb ?? 0, rss.endMb ?? 0) > RSS_GOAL_MB ? 'over goal' : '';
+    console.log(
+      `  ${name.padEnd(30)} ${`${report.startupMs[name] ?? '—'} ms`.padEnd(10)} ${mb(rss.warmMb)} ${mb(rss.endMb)} ${over}`,
+    );
+  }
+  console.log(
+    '  (the Gatehouse services count from start.ts, which first builds the console; every process runs under tsx)',
+  );
+}
 
 async function requestTargets(targets: TargetSpec[]) {
   // One untimed pass over every target first, so JIT, pools and caches are warm for all of them
   // and the order targets are measured in does not decide which looks fastest (it did: the first
   // measured target came out ~1.5x slower than the same request measured later).
   for (const target of targets) await autocannon(target.url, await target.options(), WARMUP);
+  await sampleRss('warmMb');
   const results: Result[] = [];
   // Options are made per run: the direct targets' signed principals live 30 s.
   for (const target of targets) results.push(await cannon(target.name, target.url, await target.options()));
@@ -314,37 +510,48 @@ async function requestTargets(targets: TargetSpec[]) {
   for (const r of results) {
     const columns = [pad(r.rps.toFixed(0), 9), pad(r.mean.toFixed(2), 9), pad(String(r.p50), 8), pad(String(r.p99), 8)];
     console.log(`${pad(r.name, 44)} ${columns.join(' ')} ${r.errors}/${r.non2xx}`);
+    const { name, ...measured } = r;
+    report.targets[name] = measured;
   }
-  const [viaGateway, direct, bearer, hello, listGw, listDirect, createGw, createDirect] = results as Result[] as [
-    Result,
-    Result,
-    Result,
-    Result,
-    Result,
-    Result,
-    Result,
-    Result,
-  ];
+  const by = new Map(results.map((r) => [r.name, r]));
   // Mean latency is a float; a ratio of integer-millisecond percentiles of a ~0 ms target means nothing.
-  const ratio = (a: Result, b: Result) =>
-    `${(a.rps / b.rps).toFixed(2)}x the throughput, ${(a.mean / b.mean).toFixed(2)}x the mean latency (+${(a.mean - b.mean).toFixed(2)} ms)`;
+  const ratio = (label: string, of: string, over: string) => {
+    const [a, b] = [by.get(of), by.get(over)];
+    if (a && b)
+      console.log(
+        `  ${label.padEnd(41)} ${(a.rps / b.rps).toFixed(2)}x the throughput, ${(a.mean / b.mean).toFixed(2)}x the mean latency (+${(a.mean - b.mean).toFixed(2)} ms)`,
+      );
+  };
   console.log('\nratios');
-  console.log(`  /me via gateway / direct to identity:     ${ratio(viaGateway, direct)}`);
-  console.log(`  /me OAuth Bearer / PAT, both via gateway: ${ratio(bearer, viaGateway)}`);
-  console.log(`  /me direct to identity / hello-world:     ${ratio(direct, hello)}`);
-  console.log(`  /me via gateway / hello-world:            ${ratio(viaGateway, hello)}`);
-  console.log(`  projects list via gateway / direct:       ${ratio(listGw, listDirect)}`);
-  console.log(`  projects create via gateway / direct:     ${ratio(createGw, createDirect)}`);
+  ratio('/me via gateway / direct to identity:', T.gatewayMe, T.directMe);
+  ratio('/me OAuth Bearer / PAT, both via gateway:', T.bearerMe, T.gatewayMe);
+  ratio('/me direct to identity / hello-world:', T.directMe, T.hello);
+  ratio('/me via gateway / hello-world:', T.gatewayMe, T.hello);
+  ratio('projects list via gateway / direct:', T.gatewayList, T.directList);
+  ratio('projects create via gateway / direct:', T.gatewayCreate, T.directCreate);
+  console.log('\nagainst the floors (issue 21 goals; throughput ratios)');
+  for (const goal of GOALS) {
+    const [a, b] = [by.get(goal.of), by.get(goal.over)];
+    if (a && b) recordGoal(goal.name, a.rps / b.rps, { min: goal.min });
+  }
+  const [gateway, proxy] = [by.get(T.gatewayToHello), by.get(T.proxyToHello)];
+  if (gateway && proxy)
+    recordGoal('gateway → hello p99 added over floor:proxy (ms)', gateway.p99 - proxy.p99, { max: 2, unit: 'ms' });
 }
 
-/** Password, SAML and OIDC sign-ins, each by CONNECTIONS people at once: a warm-up (SSO's first sign-ins create the accounts), then measured. */
-async function signIns(email: string, organizationId: string) {
-  const sso = await ssoBench({
-    gateway: GATEWAY,
-    identityDatabaseUrl: databaseUrl('identity'),
-    organizationId,
-    ssoSecretKey: SSO_SECRET_KEY,
-  });
+/**
+ * Password, SAML and OIDC sign-ins (password only without `withSso`), each by CONNECTIONS people at once: a
+ * warm-up (SSO's first sign-ins create the accounts), then measured; then raw argon2 verifications, the floor.
+ */
+async function signIns(email: string, organizationId: string, withSso: boolean) {
+  const sso = withSso
+    ? await ssoBench({
+        gateway: GATEWAY,
+        identityDatabaseUrl: databaseUrl('identity'),
+        organizationId,
+        ssoSecretKey: SSO_SECRET_KEY,
+      })
+    : { flows: [], close: async () => undefined };
   const flows = [{ name: 'password sign-in', flow: passwordFlow(GATEWAY, email, PASSWORD) }, ...sso.flows];
   const results: FlowResult[] = [];
   try {
@@ -362,6 +569,30 @@ async function signIns(email: string, organizationId: string) {
     results,
     `${CONNECTIONS} people signing in at once, each again and again; ${WARMUP}s warm-up + ${DURATION}s measured each`,
   );
+  for (const { name, steps: _steps, ...measured } of results) report.signIns[name] = measured;
+  const argon2 = await argon2Verifications();
+  const { memoryCost, timeCost, parallelism } = ARGON2;
+  printSignIns(
+    [argon2],
+    `raw @node-rs/argon2 verify (m=${memoryCost} KiB, t=${timeCost}, p=${parallelism}), ${CONNECTIONS} at once`,
+  );
+  report.argon2 = { perSecond: argon2.perSecond, mean: argon2.mean, p50: argon2.p50, p99: argon2.p99, params: ARGON2 };
+  const password = results[0];
+  if (password) recordGoal('password sign-in / raw argon2 verify', password.perSecond / argon2.perSecond, { min: 0.8 });
+}
+
+/**
+ * Argon2id verifications per second at identity's parameters, CONNECTIONS at once, in this process's libuv pool
+ * (identity verifies in its own). A password sign-in does one verification, so this is its floor.
+ */
+async function argon2Verifications() {
+  const options = { algorithm: 2 as Algorithm, ...ARGON2 };
+  const hashed = await hash(PASSWORD, options);
+  const flow = async () => {
+    if (!(await verify(hashed, PASSWORD))) throw new Error('argon2 refused the right password');
+  };
+  await measureFlow('raw argon2 verify', flow, CONNECTIONS, WARMUP);
+  return measureFlow('raw argon2 verify', flow, CONNECTIONS, DURATION);
 }
 
 try {
@@ -371,7 +602,7 @@ try {
   await new Promise((r) => setTimeout(r, 1500));
   const client = new pg.Client({ connectionString: SERVER });
   await client.connect();
-  for (const service of ['identity', 'organization', 'project', 'audit']) {
+  for (const service of ['identity', 'organization', 'project', 'audit', 'billing']) {
     await client.query(`drop database if exists "gatehouse_bench_${service}" with (force)`);
   }
   await client.end();
