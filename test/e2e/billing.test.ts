@@ -42,7 +42,7 @@ beforeAll(async () => {
   owner = await verifiedUser(stack, 'Olga Owner');
   admin = await joined(owner, 'Adam Admin', 'admin');
   member = await joined(owner, 'Mia Member', 'member');
-  await billingKnows(stack, owner.organizationId, 3);
+  await billingKnows(stack, owner.organizationId);
 }, 120_000);
 
 afterAll(async () => {
