@@ -1,22 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type EventContext,
-  type EventDataBySubject,
-  type EventEnvelope,
-  type EventSubject,
-  newId,
-} from '@gatehouse/contracts';
+import type { EventContext, EventDataBySubject, EventEnvelope, EventSubject } from '@gatehouse/contracts';
 import { smtpMailer } from '@gatehouse/service-kit';
 import {
   generatePrincipalKeys,
   type PrincipalKeys,
+  publishTestEvent,
   startTestService,
   type TestNamespace,
   type TestService,
   testNamespace,
   testServiceConfig,
 } from '@gatehouse/service-kit/testing';
-import { StringCodec } from 'nats';
 import { TestSmtpServer } from '../../identity/test/smtp.js';
 import { buildApp } from '../src/app.js';
 import type { AuditConfig } from '../src/config.js';
@@ -53,8 +47,6 @@ export function auditTestConfig(ns: TestNamespace, keys: PrincipalKeys, override
   }) as unknown as AuditConfig;
 }
 
-const codec = StringCodec();
-
 /** The audit service alone, on a namespace of its own, fed by events the test publishes. */
 export async function startAudit(overrides: Record<string, unknown> = {}): Promise<AuditHarness> {
   const ns = testNamespace();
@@ -70,21 +62,7 @@ export async function startAudit(overrides: Record<string, unknown> = {}): Promi
     keys,
     smtp,
     service,
-    async publish(type, data, context) {
-      const id = newId();
-      const event = {
-        id,
-        type,
-        occurredAt: new Date().toISOString(),
-        version: 1,
-        data,
-        ...(context && { context }),
-        ...(context?.requestId && { requestId: context.requestId }),
-      } as EventEnvelope<typeof type>;
-      const { messaging } = service.deps;
-      await messaging.js.publish(messaging.subject(type), codec.encode(JSON.stringify(event)), { msgID: id });
-      return event;
-    },
+    publish: (type, data, context) => publishTestEvent(service.deps.messaging, type, data, context),
     async close() {
       await service.close();
       await smtp.stop();

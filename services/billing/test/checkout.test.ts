@@ -1,12 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AuthenticatedPrincipal, EVENT_SUBJECTS, newId, TOKEN_SCOPES } from '@gatehouse/contracts';
+import { type AuthenticatedPrincipal, EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
 import { eventually } from '@gatehouse/service-kit/testing';
 import type { Subscription } from 'nats';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerMemberCount, type BillingHarness, startBilling } from './harness.js';
+import {
+  answerMemberCount,
+  type BillingHarness,
+  sql as billingRows,
+  personPrincipal,
+  startBilling,
+} from './harness.js';
 
 /**
  * Checkout and portal through the billing app as the gateway forwards them, against the fake Stripe. Accounts and
@@ -48,19 +54,8 @@ const PLANS = {
 const APP = 'http://localhost:8080';
 const urls = { successUrl: `${APP}/orgs/x/billing?done=1`, cancelUrl: `${APP}/orgs/x/billing` };
 
-function principalFor(userId: string): AuthenticatedPrincipal {
-  return {
-    kind: 'session',
-    userId,
-    credentialId: newId(),
-    scopes: [...TOKEN_SCOPES],
-    role: 'user',
-    organizationId: null,
-  };
-}
-
 function sqlOf(h: BillingHarness) {
-  return (query: string, params: unknown[] = []): Promise<Rows> => h.service.deps.orm.em.fork().execute(query, params);
+  return (query: string, params: unknown[] = []): Promise<Rows> => billingRows<Rows[number]>(h, query, params);
 }
 
 /** The organization service's member count of each organization the tests made (absent: it does not know it). */
@@ -78,7 +73,7 @@ async function organization(h: BillingHarness, roles: Role[] = ['owner']) {
   );
   const people: AuthenticatedPrincipal[] = [];
   for (const role of roles) {
-    const person = principalFor(newId());
+    const person = personPrincipal(newId());
     await sql('insert into memberships (organization_id, user_id, role) values (?, ?, ?)', [id, person.userId, role]);
     people.push(person);
   }
@@ -91,7 +86,7 @@ async function organization(h: BillingHarness, roles: Role[] = ['owner']) {
  * Billing's copy has the owner alone; the organization service counts `members`.
  */
 async function olderThanBilling(h: BillingHarness, members = 1) {
-  const owner = principalFor(newId());
+  const owner = personPrincipal(newId());
   const id = newId();
   memberCounts.set(id, members);
   await sqlOf(h)('insert into memberships (organization_id, user_id, role) values (?, ?, ?)', [

@@ -17,6 +17,7 @@ import {
   eventually,
   generatePrincipalKeys,
   type PrincipalKeys,
+  publishTestEvent,
   startTestService,
   type TestNamespace,
   type TestService,
@@ -85,21 +86,7 @@ export async function startBilling(
     keys,
     service,
     stripe,
-    async publish(type, data, context) {
-      const id = newId();
-      const event = {
-        id,
-        type,
-        occurredAt: new Date().toISOString(),
-        version: 1,
-        data,
-        ...(context && { context }),
-        ...(context?.requestId && { requestId: context.requestId }),
-      } as EventEnvelope<typeof type>;
-      const { messaging } = service.deps;
-      await messaging.js.publish(messaging.subject(type), codec.encode(JSON.stringify(event)), { msgID: id });
-      return event;
-    },
+    publish: (type, data, context) => publishTestEvent(service.deps.messaging, type, data, context),
     async close() {
       await service.close();
       await stripe?.close();

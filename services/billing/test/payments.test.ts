@@ -1,31 +1,20 @@
-import { type AuthenticatedPrincipal, newId, TOKEN_SCOPES } from '@gatehouse/contracts';
+import { type AuthenticatedPrincipal, newId } from '@gatehouse/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BillingHarness, startBilling } from './harness.js';
+import { type BillingHarness, sql as billingRows, personPrincipal, startBilling } from './harness.js';
 
 /** …/payments: the invoices billing holds (rows written directly, as the webhook path would), paged like every list. */
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of ad-hoc queries
 type Rows = any[];
 
-function principalFor(userId: string): AuthenticatedPrincipal {
-  return {
-    kind: 'session',
-    userId,
-    credentialId: newId(),
-    scopes: [...TOKEN_SCOPES],
-    role: 'user',
-    organizationId: null,
-  };
-}
-
 function sqlOf(h: BillingHarness) {
-  return (query: string, params: unknown[] = []): Promise<Rows> => h.service.deps.orm.em.fork().execute(query, params);
+  return (query: string, params: unknown[] = []): Promise<Rows> => billingRows<Rows[number]>(h, query, params);
 }
 
 /** An organization with one member (members may read payments: the route needs organization:read only). */
 async function organization(h: BillingHarness): Promise<{ id: string; member: AuthenticatedPrincipal }> {
   const id = newId();
-  const member = principalFor(newId());
+  const member = personPrincipal(newId());
   await sqlOf(h)('insert into memberships (organization_id, user_id, role) values (?, ?, ?)', [
     id,
     member.userId,

@@ -1,7 +1,13 @@
-import { type AuthenticatedPrincipal, EVENT_SUBJECTS, newId, TOKEN_SCOPES } from '@gatehouse/contracts';
+import { type AuthenticatedPrincipal, EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerMemberCount, type BillingHarness, startBilling } from './harness.js';
+import {
+  answerMemberCount,
+  type BillingHarness,
+  sql as billingRows,
+  personPrincipal,
+  startBilling,
+} from './harness.js';
 
 /** …/settings/billing through the billing app, with the Stripe customer kept in step (or nothing saved). */
 
@@ -9,19 +15,8 @@ import { answerMemberCount, type BillingHarness, startBilling } from './harness.
 type Rows = any[];
 type Role = 'owner' | 'admin' | 'member';
 
-function principalFor(userId: string): AuthenticatedPrincipal {
-  return {
-    kind: 'session',
-    userId,
-    credentialId: newId(),
-    scopes: [...TOKEN_SCOPES],
-    role: 'user',
-    organizationId: null,
-  };
-}
-
 function sqlOf(h: BillingHarness) {
-  return (query: string, params: unknown[] = []): Promise<Rows> => h.service.deps.orm.em.fork().execute(query, params);
+  return (query: string, params: unknown[] = []): Promise<Rows> => billingRows<Rows[number]>(h, query, params);
 }
 
 async function organization(h: BillingHarness, roles: Role[] = ['owner']) {
@@ -34,7 +29,7 @@ async function organization(h: BillingHarness, roles: Role[] = ['owner']) {
   );
   const people: AuthenticatedPrincipal[] = [];
   for (const role of roles) {
-    const person = principalFor(newId());
+    const person = personPrincipal(newId());
     await sql('insert into memberships (organization_id, user_id, role) values (?, ?, ?)', [id, person.userId, role]);
     people.push(person);
   }

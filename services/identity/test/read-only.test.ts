@@ -3,7 +3,6 @@ import {
   type EntitlementsChanged,
   EVENT_SUBJECTS,
   type EventDataBySubject,
-  type EventEnvelope,
   type EventSubject,
   newId,
   type ResolveCredentialReply,
@@ -12,8 +11,7 @@ import {
   TOKEN_SCOPES,
 } from '@gatehouse/contracts';
 import { requestRpc } from '@gatehouse/service-kit';
-import { eventually } from '@gatehouse/service-kit/testing';
-import { StringCodec } from 'nats';
+import { eventually, publishTestEvent } from '@gatehouse/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IdentityHarness, startIdentity } from './harness.js';
 
@@ -21,7 +19,6 @@ const PUBLIC_URL = 'http://localhost:8080';
 const PASSWORD = 'a-long-secure-passphrase';
 /** Long enough that only a read-only deadline can be what shortens the cache lifetime. */
 const CACHE_SECONDS = 3600;
-const codec = StringCodec();
 
 let h: IdentityHarness;
 beforeAll(async () => {
@@ -37,10 +34,7 @@ const sql = (query: string, params: unknown[] = []): Promise<any[]> =>
 
 /** An event as another service publishes it, onto this namespace's stream. */
 async function publish<S extends EventSubject>(type: S, data: EventDataBySubject[S]): Promise<void> {
-  const id = newId();
-  const event = { id, type, occurredAt: new Date().toISOString(), version: 1, data } as EventEnvelope<S>;
-  const { messaging } = h.service.deps;
-  await messaging.js.publish(messaging.subject(type), codec.encode(JSON.stringify(event)), { msgID: id });
+  await publishTestEvent(h.service.deps.messaging, type, data);
 }
 
 /** What billing publishes: `readOnlyAfter` null (paid), in the past (read-only) or ahead (in its grace period). */

@@ -14,9 +14,13 @@ import {
   MailRelay,
   type TenantAccess,
 } from '@gatehouse/service-kit';
-import { generatePrincipalKeys, testNamespace, testServiceConfig } from '@gatehouse/service-kit/testing';
+import {
+  generatePrincipalKeys,
+  publishTestEvent,
+  testNamespace,
+  testServiceConfig,
+} from '@gatehouse/service-kit/testing';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { StringCodec } from 'nats';
 import { afterAll, beforeAll } from 'vitest';
 import type { OrganizationConfig } from '../src/config.js';
 import type { OrgContext } from '../src/context.js';
@@ -34,8 +38,6 @@ export interface OrganizationHarness {
   publish<S extends EventSubject>(type: S, data: EventDataBySubject[S]): Promise<EventEnvelope<S>>;
   close(): Promise<void>;
 }
-
-const codec = StringCodec();
 
 export async function startOrganization(): Promise<OrganizationHarness> {
   const ns = testNamespace();
@@ -58,12 +60,7 @@ export async function startOrganization(): Promise<OrganizationHarness> {
   return {
     ctx,
     em: () => deps.orm.em.fork(),
-    async publish(type, data) {
-      const id = newId();
-      const event = { id, type, occurredAt: new Date().toISOString(), version: 1, data } as EventEnvelope<typeof type>;
-      await deps.messaging.js.publish(deps.messaging.subject(type), codec.encode(JSON.stringify(event)), { msgID: id });
-      return event;
-    },
+    publish: (type, data) => publishTestEvent(deps.messaging, type, data),
     async close() {
       await entitlements.stop();
       await deps.messaging.jsm.streams.delete(config.EVENTS_STREAM).catch(() => undefined);

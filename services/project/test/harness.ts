@@ -11,12 +11,12 @@ import {
 import {
   eventually,
   generatePrincipalKeys,
+  publishTestEvent,
   startTestService,
   type TestService,
   testNamespace,
   testServiceConfig,
 } from '@gatehouse/service-kit/testing';
-import { StringCodec } from 'nats';
 import { buildApp } from '../src/app.js';
 import type { ProjectConfig } from '../src/config.js';
 import { projectService } from '../src/definition.js';
@@ -29,8 +29,6 @@ export interface ProjectHarness {
   close(): Promise<void>;
 }
 
-const codec = StringCodec();
-
 export async function startProject(): Promise<ProjectHarness> {
   const ns = testNamespace();
   const keys = await generatePrincipalKeys();
@@ -38,13 +36,7 @@ export async function startProject(): Promise<ProjectHarness> {
   const service = await startTestService(projectService, config, keys, (deps) => buildApp(deps));
   return {
     service,
-    async publish(type, data) {
-      const id = newId();
-      const event = { id, type, occurredAt: new Date().toISOString(), version: 1, data } as EventEnvelope<typeof type>;
-      const { messaging } = service.deps;
-      await messaging.js.publish(messaging.subject(type), codec.encode(JSON.stringify(event)), { msgID: id });
-      return event;
-    },
+    publish: (type, data) => publishTestEvent(service.deps.messaging, type, data),
     close: () => service.close(),
   };
 }

@@ -1,9 +1,18 @@
-import { newId, type Principal } from '@gatehouse/contracts';
+import {
+  type EventContext,
+  type EventDataBySubject,
+  type EventEnvelope,
+  type EventSubject,
+  newId,
+  type Principal,
+} from '@gatehouse/contracts';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import { StringCodec } from 'nats';
 import type { BaseServiceConfig, LogLevel } from './config.js';
 import { dropDatabase } from './db.js';
 import type { HttpApp } from './http.js';
 import { createLogger } from './logger.js';
+import type { Messaging } from './nats.js';
 import { createPrincipalSigner, type PrincipalSigner } from './principal.js';
 import { createServiceDeps, type ServiceDefinition, type ServiceDeps } from './service.js';
 
@@ -116,3 +125,27 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, i
   throw lastError;
 }
 export * from './private-server.js';
+
+/**
+ * Publishes an event onto the namespace's stream as another service's outbox relay would (event id as
+ * Nats-Msg-Id), for a service tested alone.
+ */
+export async function publishTestEvent<S extends EventSubject>(
+  messaging: Messaging,
+  type: S,
+  data: EventDataBySubject[S],
+  context?: EventContext,
+): Promise<EventEnvelope<S>> {
+  const id = newId();
+  const event = {
+    id,
+    type,
+    occurredAt: new Date().toISOString(),
+    version: 1,
+    data,
+    ...(context && { context }),
+    ...(context?.requestId && { requestId: context.requestId }),
+  } as EventEnvelope<S>;
+  await messaging.js.publish(messaging.subject(type), StringCodec().encode(JSON.stringify(event)), { msgID: id });
+  return event;
+}
