@@ -8,6 +8,11 @@ const List = Type.String({ default: '' });
 export const GatewayConfig = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   GATEWAY_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /**
+   * When set, /metrics is served only on this port (a listener of its own, for Prometheus) and GATEWAY_PORT
+   * answers 404 for it: behind an Ingress the gateway's port is the internet's. Unset: /metrics on GATEWAY_PORT.
+   */
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:8080' }),
   IDENTITY_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4001' }),
   ORGANIZATION_URL: Type.String({ ...Url, default: 'http://127.0.0.1:4002' }),

@@ -8,6 +8,7 @@ import {
 import { buildGateway } from './app.js';
 import { GatewayConfig } from './config.js';
 import { createGatewayDeps } from './deps.js';
+import { startMetricsServer } from './metrics-server.js';
 
 let config: GatewayConfig;
 try {
@@ -27,7 +28,13 @@ try {
     port: config.GATEWAY_PORT,
     logger,
     connect: () => createGatewayDeps(config, logger),
-    build: buildGateway,
+    // With METRICS_PORT, the metrics listener starts with the real app and closes with it (on shutdown).
+    build: async (deps) => {
+      const app = await buildGateway(deps);
+      const metricsPort = config.METRICS_PORT;
+      if (metricsPort !== undefined) await startMetricsServer(app, { host: config.HOST, port: metricsPort, logger });
+      return app;
+    },
   });
 } catch (error) {
   logger.fatal({ err: error }, 'gateway cannot start');

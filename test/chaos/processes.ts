@@ -55,7 +55,7 @@ export class ManagedProcess {
     if (this.child || this.closing) return;
     this.held = false;
     this.log.write(`--- start ${new Date().toISOString()}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(this.root, this.entry)], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(this.root, this.entry)], {
       cwd: this.root,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

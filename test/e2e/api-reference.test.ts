@@ -1,16 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
 import type { HttpApp } from '@gatehouse/service-kit';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../../gateway/src/app.js';
 import { createGatewayDeps, type GatewayDeps } from '../../gateway/src/deps.js';
 import { standaloneGatewayConfig } from '../../gateway/test/standalone.js';
+import { launchBrowser } from '../support/browser.js';
 import { compileEveryAnswerSchema } from '../support/contract-check.js';
 
-/** STACK.md: the Debian chromium, driven by playwright-core (no browser download). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const PUBLIC_URL = 'https://api.example.com';
 
 let gateway: { app: HttpApp; deps: GatewayDeps };
@@ -23,7 +21,7 @@ beforeAll(async () => {
   gateway = { app: await buildGateway(deps), deps };
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -89,6 +89,13 @@ describe('the console at the gateway URL', () => {
     expect(post.status).toBe(404);
   });
 
+  it('is ready while its built app is there: /readyz names the check, never the single-page fallback', async () => {
+    const res = await fetch(`${stack.urls.console}/readyz`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(await res.json()).toMatchObject({ data: { service: 'console', status: 'ready', checks: { app: 'up' } } });
+  });
+
   it('sends the console no credential: cookies and keys stay at the gateway', async () => {
     const res = await fetch(`${stack.urls.console}/livez`);
     expect(res.status).toBe(200);

@@ -24,7 +24,7 @@ const nats = PrivateServer.nats();
 const children: Array<{ child: ChildProcess; output: string[] }> = [];
 
 function startProcess(entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

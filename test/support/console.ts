@@ -1,29 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Stack } from './stack.js';
 
 /**
- * The console in headless Chromium (the system's /usr/bin/chromium, driven by playwright-core),
- * against the real stack through the gateway's one URL.
+ * The console in headless Chromium (launched by ./browser.ts: the system's /usr/bin/chromium, else
+ * the bundled one, driven by playwright-core), against the real stack through the gateway's one URL.
  */
-/** STACK.md: the Debian chromium package, driven by playwright-core (never a downloaded browser). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-];
+export { launchBrowser } from './browser.js';
 
 export const SCREENSHOT_DIR = join(process.cwd(), '.data/screenshots');
-
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-}
 
 export interface ConsoleSession {
   context: BrowserContext;

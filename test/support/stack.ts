@@ -1,4 +1,6 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createLogger, type HttpApp, loadConfig, type ServiceDeps, smtpMailer } from '@gatehouse/service-kit';
 import {
   freePort,
@@ -108,6 +110,8 @@ export async function startStack(
     billing?: boolean | StackBillingOptions;
   } = {},
 ): Promise<Stack> {
+  const target = process.env.GATEHOUSE_TARGET_URL;
+  if (target) return externalStack(target, process.env.GATEHOUSE_TARGET_MAIL_DIR);
   const ns = options.unprefixedSubjects
     ? { ...testNamespace(), subjectPrefix: '', stream: 'GATEHOUSE_EVENTS' }
     : testNamespace();
@@ -265,6 +269,82 @@ export async function startStack(
       await billing?.close();
       await organization.close();
       await identity.close();
+      await smtp.stop();
+    },
+  };
+}
+
+/**
+ * GATEHOUSE_TARGET_URL set: the suite runs against a system already running there (the scale-out
+ * run, test/scale-out), not one of its own. Only what crosses the wire is available: the gateway
+ * URL (the console is served by it), and the mail the system wrote to GATEHOUSE_TARGET_MAIL_DIR
+ * (its MAIL_OUTBOX_DIR, no SMTP_URL), read into `smtp` as it arrives. The suite's own config
+ * overrides do not apply (the target's configuration is its own), and anything in-process — a
+ * service's database handle, another gateway, the principal keys — throws when used, naming itself.
+ */
+async function externalStack(target: string, mailDir: string | undefined): Promise<Stack> {
+  if (!mailDir) throw new Error('GATEHOUSE_TARGET_URL needs GATEHOUSE_TARGET_MAIL_DIR: the target’s MAIL_OUTBOX_DIR');
+  const gateway = target.replace(/\/$/, '');
+  const smtp = new TestSmtpServer();
+  // Never sent to (the target writes files); started so its stop() in close() has a server to stop.
+  await smtp.start();
+  // A file is read again while its size changes: the mailer may still be writing it when first seen.
+  const read = new Map<string, { size: number; index: number }>();
+  const readMail = async () => {
+    const files = (await readdir(mailDir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort();
+    for (const file of files) {
+      const path = join(mailDir, file);
+      const { size } = await stat(path);
+      const known = read.get(file);
+      if (known?.size === size) continue;
+      // The file mailer names each file `<ms>-<recipient>.eml`.
+      const mail = { to: [file.replace(/^\d+-/, '').replace(/\.eml$/, '')], raw: await readFile(path, 'utf8') };
+      if (known) smtp.received[known.index] = mail;
+      else smtp.received.push(mail);
+      read.set(file, { size, index: known?.index ?? smtp.received.length - 1 });
+    }
+  };
+  await readMail();
+  let reading = false;
+  const poll = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    void readMail().finally(() => {
+      reading = false;
+    });
+  }, 50);
+  checkAnswersFrom(gateway);
+  const unavailable = <T>(what: string): T =>
+    new Proxy({} as object, {
+      get(_, property) {
+        throw new Error(`${what}.${String(property)} is in-process; a suite run against GATEHOUSE_TARGET_URL has none`);
+      },
+    }) as T;
+  const unavailableUrl = (name: string) => () => {
+    throw new Error(`urls.${name}: a suite run against GATEHOUSE_TARGET_URL reaches the system only at its gateway`);
+  };
+  const urls = Object.defineProperties({ gateway, console: gateway } as Stack['urls'], {
+    identity: { get: unavailableUrl('identity') },
+    organization: { get: unavailableUrl('organization') },
+    project: { get: unavailableUrl('project') },
+    audit: { get: unavailableUrl('audit') },
+    billing: { get: unavailableUrl('billing') },
+  });
+  return {
+    ns: testNamespace(),
+    keys: unavailable<PrincipalKeys>('keys'),
+    smtp,
+    identity: unavailable('identity'),
+    organization: unavailable('organization'),
+    project: unavailable('project'),
+    audit: null,
+    billing: null,
+    urls,
+    gateways: [],
+    addGateway: () =>
+      Promise.reject(new Error('addGateway: a suite run against GATEHOUSE_TARGET_URL cannot add gateways')),
+    async close() {
+      clearInterval(poll);
       await smtp.stop();
     },
   };

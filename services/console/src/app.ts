@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { AppError } from '@gatehouse/contracts';
-import { createHttpApp, type HttpApp, type Logger, registerLiveness } from '@gatehouse/service-kit';
+import { createHttpApp, type HttpApp, type Logger, registerHealth } from '@gatehouse/service-kit/web';
 import type { ConsoleConfig } from './config.js';
 import { CONSOLE_HEADERS } from './security-headers.js';
 
@@ -25,7 +26,9 @@ export class ConsoleNotBuiltError extends Error {
 export async function buildConsole(config: ConsoleConfig, logger: Logger): Promise<HttpApp> {
   if (!existsSync(join(config.CONSOLE_DIST_DIR, 'index.html'))) throw new ConsoleNotBuiltError(config.CONSOLE_DIST_DIR);
   const app = createHttpApp({ logger, bodyLimit: 1024 });
-  registerLiveness(app, 'console');
+  // Ready while it can serve the app: the built files are still there (a volume can go away).
+  const indexHtml = join(config.CONSOLE_DIST_DIR, 'index.html');
+  registerHealth(app, 'console', { app: () => access(indexHtml) });
   app.addHook('onSend', async (request, reply) => {
     reply.headers(CONSOLE_HEADERS);
     const immutable = request.url.startsWith(ASSETS_PREFIX) && reply.statusCode === 200;

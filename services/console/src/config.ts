@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { LOG_LEVELS, type LogLevel } from '@gatehouse/service-kit';
+import { join } from 'node:path';
+import { LOG_LEVELS, type LogLevel, packageRoot } from '@gatehouse/service-kit/web';
 import { type Static, Type } from 'typebox';
 
-/** Where `pnpm build` writes the single-page app (services/console/dist). */
-export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+/** Where `pnpm build` writes the single-page app (services/console/dist/web, beside the compiled server). */
+export const DEFAULT_DIST_DIR = join(packageRoot(import.meta.url), 'dist/web');
 
 export const ConsoleConfig = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),

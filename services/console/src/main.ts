@@ -1,4 +1,10 @@
-import { ConfigError, createLogger, installProcessErrorHandlers, loadConfig, onShutdown } from '@gatehouse/service-kit';
+import {
+  ConfigError,
+  createLogger,
+  installProcessErrorHandlers,
+  loadConfig,
+  onShutdown,
+} from '@gatehouse/service-kit/web';
 import { buildConsole } from './app.js';
 import { ConsoleConfig } from './config.js';
 

@@ -9,8 +9,11 @@ const API_PATHS = ['/api', '/oauth2', '/scim', '/.well-known', '/docs', '/openap
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [react()],
+  // The workspace packages' TypeScript (their `source` export), then Vite's own client defaults.
+  resolve: { conditions: ['source', 'module', 'browser', 'development|production'] },
   build: {
-    outDir: fileURLToPath(new URL('../dist', import.meta.url)),
+    // dist/web: the compiled server is in dist/src beside it (pnpm build).
+    outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
     emptyOutDir: true,
     // Fonts and icons stay files: the CSP allows no inline data but images.
     assetsInlineLimit: 0,

@@ -27,19 +27,23 @@ describe('graceful shutdown', () => {
     const keys = await generatePrincipalKeys();
     const port = await freePort();
     const databaseUrl = ns.databaseUrl('project');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/project/src/main.ts')], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATABASE_URL: databaseUrl,
-        NATS_SUBJECT_PREFIX: ns.subjectPrefix,
-        EVENTS_STREAM: ns.stream,
-        PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
-        LOG_LEVEL: 'silent',
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', join(root, 'services/project/src/main.ts')],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          DATABASE_URL: databaseUrl,
+          NATS_SUBJECT_PREFIX: ns.subjectPrefix,
+          EVENTS_STREAM: ns.stream,
+          PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
+          LOG_LEVEL: 'silent',
+        },
+        stdio: 'ignore',
       },
-      stdio: 'ignore',
-    });
+    );
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     try {
       // /readyz, not /healthz: a process that waits for its dependencies is alive before it is ready.

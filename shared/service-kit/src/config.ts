@@ -56,9 +56,17 @@ export function serviceConfigProperties(service: string, defaultPort: number) {
     NATS_TOKEN: Type.Optional(Type.String()),
     NATS_SUBJECT_PREFIX: Type.String({ default: '', pattern: '^([A-Za-z0-9_-]+\\.)?$' }),
     EVENTS_STREAM: Type.String({ default: 'GATEHOUSE_EVENTS', pattern: '^[A-Za-z0-9_-]+$' }),
+    /** Copies JetStream keeps of the events stream when a service creates it: 3 on a NATS cluster, 1 on one server. */
+    EVENTS_STREAM_REPLICAS: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
     LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
     PRINCIPAL_PUBLIC_KEY: Type.String({ minLength: 40 }),
     BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+    /**
+     * Apply pending migrations (under the migration lock) at start: `pnpm start`, compose, tests.
+     * Kubernetes sets "false" and runs the migrate command once per release; a replica then only
+     * checks that the schema is current and is not ready until it is.
+     */
+    MIGRATE_ON_START: Type.Optional(Type.Boolean({ default: true })),
   } satisfies TProperties;
 }
 

@@ -1,5 +1,11 @@
 import { Migrator } from '@mikro-orm/migrations';
-import { type EntitySchema, type MigrationObject, MikroORM, type Options } from '@mikro-orm/postgresql';
+import {
+  type EntityManager,
+  type EntitySchema,
+  type MigrationObject,
+  MikroORM,
+  type Options,
+} from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { ProcessedEventSchema } from './consumer.js';
 import { type Logger, redactSql } from './logger.js';
@@ -49,7 +55,22 @@ export interface OrmOptions {
   poolMax?: number;
   /** Where the driver's own warnings go (a dropped connection, say); stderr otherwise. */
   logger?: Logger;
+  /**
+   * Create the database when missing and apply pending migrations under the migration lock (the
+   * default: `pnpm start`, tests). False leaves the schema alone: a replica whose release's
+   * migrations run once, as a Job, checks with pendingMigrations() instead.
+   */
+  migrate?: boolean;
 }
+
+/** Where MikroORM records the migrations it applied; pendingMigrations() reads it without MikroORM. */
+export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
+/**
+ * The advisory lock every process migrating a database takes first. Advisory locks are scoped to
+ * the database, so one fixed key serves every service's own database ("gateh" in ASCII).
+ */
+export const MIGRATION_LOCK_KEY = '443692442984';
 
 /** knex reports dropped connections through console.warn unless given a logger. */
 function knexLog(logger: Logger) {
@@ -58,9 +79,10 @@ function knexLog(logger: Logger) {
   return { warn: line('warn'), error: line('error'), deprecate: line('warn'), debug: line('debug') };
 }
 
-/** Connects, then applies the service's checked-in migrations before anything serves. */
+/** Connects; unless told not to, applies the service's checked-in migrations before anything serves. */
 export async function initOrm(options: OrmOptions): Promise<Orm> {
-  await ensureDatabase(options.databaseUrl);
+  const migrate = options.migrate !== false;
+  if (migrate) await ensureDatabase(options.databaseUrl);
   const config: Options = {
     clientUrl: options.databaseUrl,
     entities: [OutboxEventSchema, ProcessedEventSchema, ...options.entities],
@@ -73,6 +95,7 @@ export async function initOrm(options: OrmOptions): Promise<Orm> {
     pool: { min: 0, max: options.poolMax ?? 10 },
     ...(options.logger ? { driverOptions: { log: knexLog(options.logger) } } : {}),
     migrations: {
+      tableName: MIGRATIONS_TABLE,
       migrationsList: options.migrations,
       transactional: true,
       allOrNothing: true,
@@ -81,8 +104,104 @@ export async function initOrm(options: OrmOptions): Promise<Orm> {
     allowGlobalContext: false,
   };
   const orm = await MikroORM.init(config);
-  await orm.getMigrator().up();
+  if (!migrate) return orm;
+  try {
+    await applyMigrations(orm, options.databaseUrl, options.logger);
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
   return orm;
+}
+
+/**
+ * Applies the pending migrations while holding the migration lock on a connection of its own, so
+ * replicas starting at once (or a Job and a replica) apply the schema exactly once: the first
+ * applies it; the others wait for the lock, then find nothing pending. Everything MikroORM's
+ * migrator does (creating its table included) happens under the lock. A process that dies while
+ * holding it drops its connection, and PostgreSQL releases the lock with it. Returns the names applied.
+ */
+export async function applyMigrations(orm: Orm, databaseUrl: string, logger?: Logger): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'gatehouse-migrations' });
+  // An idle client whose connection drops emits 'error'; unheard, that would end the process.
+  lock.on('error', (error) => logger?.warn({ err: error }, 'the migration lock connection failed'));
+  await lock.connect();
+  try {
+    const taken = await lock.query<{ taken: boolean }>('select pg_try_advisory_lock($1::bigint) as taken', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (!taken.rows[0]?.taken) {
+      logger?.info('another process is applying migrations; waiting for the migration lock');
+      await lock.query('select pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    }
+    try {
+      const applied = (await orm.getMigrator().up()).map((migration) => migration.name);
+      if (applied.length > 0) {
+        logger?.info({ migrations: applied }, `applied ${applied.length} migration(s): ${applied.join(', ')}`);
+      }
+      return applied;
+    } finally {
+      await lock.query('select pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await lock.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The service's migrations the database has not recorded as applied, in order: every one of
+ * them when the database or the migrations table is not there yet. Reads only, on a connection of
+ * its own, so a replica that must not change the schema can check it.
+ */
+export async function pendingMigrations(databaseUrl: string, migrations: MigrationObject[]): Promise<string[]> {
+  const names = migrations.map((migration) => migration.name);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    // 3D000: the database does not exist yet; the migrate command creates it.
+    if ((error as { code?: string }).code === '3D000') return names;
+    throw error;
+  }
+  try {
+    const table = await client.query<{ present: boolean }>('select to_regclass($1) is not null as present', [
+      MIGRATIONS_TABLE,
+    ]);
+    if (!table.rows[0]?.present) return names;
+    const rows = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE}`);
+    // MikroORM records a name without its extension; an older row may carry one.
+    const executed = new Set(rows.rows.map((row) => row.name.replace(/\.(js|ts)$/, '')));
+    return names.filter((name) => !executed.has(name));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+interface PooledClient {
+  query(text: string): Promise<{ rows: unknown[] }>;
+}
+interface KnexClient {
+  acquireConnection(): Promise<PooledClient>;
+  releaseConnection(connection: PooledClient): Promise<unknown>;
+}
+
+/**
+ * What `em.execute` does for one statement (the same `?` placeholders, filled in as MikroORM fills them), on a
+ * connection of the ORM's own pool, without MikroORM's and knex's per-query layers (a third of a hot read's
+ * CPU here). The pool's acquisition is where the kit's database breaker sits, so this is guarded like any
+ * query. Inside a transaction it is `em.execute`, on the transaction's connection.
+ */
+export async function queryRows<Row>(em: EntityManager, sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  if (em.getTransactionContext()) return em.execute<Row[]>(sql, [...params]);
+  const text = em.getPlatform().formatQuery(sql, [...params]);
+  const client = em.getConnection().getKnex().client as unknown as KnexClient;
+  const connection = await client.acquireConnection();
+  try {
+    return (await connection.query(text)).rows as Row[];
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }
 
 /** SQL for the tables the kit itself needs (outbox and consumer inbox); each service's first migration runs it. */
@@ -104,43 +223,4 @@ export const KIT_TABLES_SQL = [
   )`,
 ];
 
-/** Network failures reaching PostgreSQL, as Node and the pg driver report them. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
-/**
- * SQLSTATEs meaning "the database is not there right now": class 08, shutdowns, no slots. Not 08P01
- * (protocol violation): that is a statement pg could not send, e.g. one whose text holds a NUL.
- */
-const UNAVAILABLE_SQLSTATES = /^(08(?!P01)...|57P0[1-3]|53300)$/;
-
-/**
- * What pg (8.20) and pg-pool say, with no code, when a connection dies under a query or cannot be had
- * in time; knex prefixes the SQL, so these are matched inside the message.
- */
-const CODELESS_DROPS = [
-  'Connection terminated unexpectedly',
-  'Client has encountered a connection error and is not queryable',
-  'Connection terminated due to connection timeout',
-  // knex, when the connection under a transaction died and the transaction went with it.
-  'Transaction query already complete',
-];
-
-/**
- * Whether an error means PostgreSQL is unreachable (down, restarting, out of connections, the
- * pool timing out, a connection dropped mid-query) rather than a bug: those answer 503
- * SERVICE_UNAVAILABLE, never a 500. An error PostgreSQL answered with a SQLSTATE of another class
- * (22021, a NUL byte; 22P05, an untranslatable character) or 08P01 is about the statement, not an outage.
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
-    const candidate = current as { name?: string; code?: unknown; message?: unknown; cause?: unknown };
-    if (candidate.name === 'ConnectionException' || candidate.name === 'KnexTimeoutError') return true;
-    if (typeof candidate.code === 'string') {
-      if (NETWORK_CODES.has(candidate.code) || UNAVAILABLE_SQLSTATES.test(candidate.code)) return true;
-    } else if (typeof candidate.message === 'string') {
-      const message = candidate.message;
-      if (CODELESS_DROPS.some((drop) => message.includes(drop))) return true;
-    }
-    current = candidate.cause;
-  }
-  return false;
-}
+export { isDatabaseUnavailable } from './db-errors.js';

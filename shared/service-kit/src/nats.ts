@@ -22,6 +22,8 @@ export interface Messaging {
 export interface MessagingOptions extends NatsAuth {
   name: string;
   stream: string;
+  /** JetStream replicas of the stream when this process creates it (default 1). */
+  streamReplicas?: number;
   subjectPrefix: string;
   logger: Logger;
 }
@@ -38,7 +40,7 @@ export async function connectMessaging(options: MessagingOptions): Promise<Messa
   const subject = (name: string) => `${options.subjectPrefix}${name}`;
   try {
     const jsm = await nc.jetstreamManager({ timeout: 5000 });
-    await ensureStream(jsm, options.stream, subject('events.>'));
+    await ensureStream(jsm, options, subject('events.>'));
     return { nc, js: nc.jetstream({ timeout: 5000 }), jsm, stream: options.stream, subject };
   } catch (error) {
     // NATS left again before JetStream answered: close this connection, the caller retries.
@@ -58,12 +60,24 @@ export function logStatus(nc: NatsConnection, logger: Logger): void {
   })().catch((error: unknown) => logger.warn({ err: error }, 'NATS status stream ended'));
 }
 
-async function ensureStream(jsm: JetStreamManager, name: string, subjects: string): Promise<void> {
+/**
+ * Creates the events stream when it is not there. An existing stream is left as it is (its replicas
+ * are raised by an operator: `nats stream edit <name> --replicas 3`), with a warning when it keeps
+ * fewer copies than this process was configured to create.
+ */
+async function ensureStream(jsm: JetStreamManager, options: MessagingOptions, subjects: string): Promise<void> {
+  const { stream: name, streamReplicas: replicas = 1, logger } = options;
   try {
-    await jsm.streams.info(name);
+    const info = await jsm.streams.info(name);
+    if (info.config.num_replicas < replicas) {
+      logger.warn(
+        { stream: name, replicas: info.config.num_replicas, configured: replicas },
+        `the events stream keeps fewer replicas than EVENTS_STREAM_REPLICAS: nats stream edit ${name} --replicas ${replicas}`,
+      );
+    }
     return;
-  } catch {
-    // Not there yet: create it below.
+  } catch (error) {
+    if (!isStreamNotFound(error)) throw error;
   }
   try {
     await jsm.streams.add({
@@ -71,6 +85,7 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
       subjects: [subjects],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
+      num_replicas: replicas,
       max_age: nanos(7 * 24 * 3600 * 1000),
       duplicate_window: nanos(10 * 60 * 1000),
     });
@@ -80,4 +95,10 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
       throw error;
     });
   }
+}
+
+/** JetStream's "stream not found" (API error 10059), as the client reports it. */
+function isStreamNotFound(error: unknown): boolean {
+  const { api_error: apiError, message } = error as { api_error?: { err_code?: number }; message?: string };
+  return apiError?.err_code === 10059 || message === 'stream not found';
 }

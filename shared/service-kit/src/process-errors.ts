@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './db.js';
+import { isDatabaseUnavailable } from './db-errors.js';
 import type { Logger } from './logger.js';
 import { unhandledErrors } from './process-metrics.js';
 

@@ -1,18 +1,21 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
 import type { Static, TObject } from 'typebox';
 import { type BaseServiceConfig, ConfigError, loadConfig, pemFromEnv } from './config.js';
-import { initOrm, type Orm } from './db.js';
+import { initOrm, type Orm, pendingMigrations } from './db.js';
 import { guardDatabase } from './db-breaker.js';
 import { registerHealth } from './health.js';
 import { createHttpApp, type HttpApp } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics, registerMetrics } from './metrics.js';
+import { PendingMigrationsError } from './migrate.js';
 import { connectMessaging, type Messaging } from './nats.js';
 import { OutboxRelay } from './outbox.js';
 import { createPrincipalVerifier, type PrincipalVerifier, requireGatewayPrincipal } from './principal.js';
 import { installProcessErrorHandlers } from './process-errors.js';
 import { KIT_RETENTION, type RetentionRule, RetentionSweeper } from './retention.js';
 import { reach, serveWhenReady } from './startup.js';
+
+export { migrateCommand, migrateDatabase, PendingMigrationsError, runMigrations } from './migrate.js';
 
 /** Everything a service's buildApp needs; tests build the same thing against fresh databases. */
 export interface ServiceDeps<C extends BaseServiceConfig = BaseServiceConfig> {
@@ -46,7 +49,8 @@ function hostOf(url: string): string {
 }
 
 /**
- * Connects PostgreSQL (migrations applied, behind its circuit breaker) and NATS and starts the
+ * Connects PostgreSQL (behind its circuit breaker; migrations applied under the migration lock or,
+ * with MIGRATE_ON_START=false, only checked: pending ones fail it with a PendingMigrationsError) and NATS and starts the
  * kit's background work. An unreachable dependency fails it at once with a DependencyError:
  * tests see that, and runService retries it until the dependency is there (serveWhenReady).
  */
@@ -55,6 +59,14 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
   config: C,
   logger: Logger = createLogger(definition.name, config.LOG_LEVEL),
 ): Promise<ServiceDeps<C>> {
+  const migrate = config.MIGRATE_ON_START !== false;
+  if (!migrate) {
+    // The release's migrations run once, elsewhere (a Job); until they have, this replica does not serve.
+    const pending = await reach('PostgreSQL', hostOf(config.DATABASE_URL), () =>
+      pendingMigrations(config.DATABASE_URL, definition.migrations),
+    );
+    if (pending.length > 0) throw new PendingMigrationsError(definition.name, pending);
+  }
   const metrics = createMetrics(definition.name);
   const orm = await reach('PostgreSQL', hostOf(config.DATABASE_URL), () =>
     initOrm({
@@ -62,6 +74,7 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
       entities: definition.entities,
       migrations: definition.migrations,
       logger,
+      migrate,
     }),
   );
   let messaging: Messaging;
@@ -73,6 +86,7 @@ export async function createServiceDeps<C extends BaseServiceConfig>(
         token: config.NATS_TOKEN,
         name: definition.name,
         stream: config.EVENTS_STREAM,
+        streamReplicas: config.EVENTS_STREAM_REPLICAS,
         subjectPrefix: config.NATS_SUBJECT_PREFIX,
         logger,
       }),

@@ -65,7 +65,7 @@ describe('handleProcessError', () => {
 
 describe('installProcessErrorHandlers, in a real process', () => {
   const run = (kind: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(here, 'fixtures/unhandled.ts'), kind], {
+    spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, 'fixtures/unhandled.ts'), kind], {
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   BILLING_INTERVALS,
   type BillingInterval,
@@ -7,6 +8,7 @@ import {
   MAX_AUDIT_RETENTION_DAYS,
   MIN_AUDIT_RETENTION_DAYS,
 } from '@gatehouse/contracts';
+import { packageRoot } from '@gatehouse/service-kit';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
@@ -49,7 +51,7 @@ export interface Plans {
   priceOf(priceId: string): { tier: Tier; interval: BillingInterval } | undefined;
 }
 
-const DEFAULT_PLANS_FILE = new URL('../../plans.json', import.meta.url);
+const DEFAULT_PLANS_FILE = join(packageRoot(import.meta.url), 'plans.json');
 
 /** Reads and checks the plans file; a broken one stops the start with every problem named. */
 export function loadPlans(file?: string): Plans {
