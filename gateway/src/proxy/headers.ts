@@ -1,8 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER, SSO_STATE_COOKIE } from '@gatehouse/contracts';
+import { injectTraceContext } from '@gatehouse/service-kit';
 
 /** Secrets the gateway has already resolved; services never see them. */
 const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization', 'proxy-authorization'];
+
+/**
+ * A client's trace context: never forwarded. With tracing off a service would otherwise log a trace id
+ * the client chose; with it on, the gateway's own span is the services' parent (injectTraceContext).
+ */
+const CLIENT_TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'];
 
 /** The only routes that read the SSO state cookie: discover, the OIDC callback, the SAML ACS. */
 const SSO_PATH_PREFIX = '/api/auth/sso/';
@@ -14,7 +21,8 @@ export function isSsoPath(url: string | undefined): boolean {
 
 /**
  * The headers an upstream receives: the client's, minus anything claiming to be internal and
- * minus raw credentials, plus the signed principal, the request id and the client address.
+ * minus raw credentials and trace context, plus the signed principal, the request id, the client address and (tracing on)
+ * the gateway's own traceparent.
  * For the authorization server (`oauth`), client credentials and its own cookies pass; the SSO
  * state cookie passes only to the SSO sign-in routes (`path`, the request's URL).
  */
@@ -33,7 +41,7 @@ export function upstreamHeaders(
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
-    if (CREDENTIAL_HEADERS.includes(name)) continue;
+    if (CREDENTIAL_HEADERS.includes(name) || CLIENT_TRACE_HEADERS.includes(name)) continue;
     headers[name] = value;
   }
   if (oauth) {
@@ -54,6 +62,8 @@ export function upstreamHeaders(
   headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${extra.clientIp}` : extra.clientIp;
   headers['x-forwarded-proto'] = extra.proto;
   if (extra.host) headers['x-forwarded-host'] = extra.host;
+  // With tracing on, the upstream's span is a child of the gateway's request span, not of the client's.
+  injectTraceContext(headers);
   return headers;
 }
 

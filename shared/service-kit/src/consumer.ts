@@ -1,12 +1,15 @@
 import { EVENT_DATA_SCHEMAS, type EventEnvelope, type EventSubject } from '@gatehouse/contracts';
 import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
+import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { AckPolicy, DeliverPolicy, type JsMsg, nanos, StringCodec } from 'nats';
 import { Value } from 'typebox/value';
 import { consumedEventContext, withEventContext } from './event-context.js';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
 import { isOperationalError } from './process-errors.js';
+import { consumeLag, consumerPending, eventsHandled } from './process-metrics.js';
 import { Pump } from './pump.js';
+import { endSpan, natsHeaderGetter, tracerFor } from './tracing.js';
 
 export interface ProcessedEvent {
   consumer: string;
@@ -92,8 +95,11 @@ export class DurableConsumer {
    * replicas an event may take up to replicas × maxDeliveries handler failures to be parked.
    */
   private failing: { eventId: string; failures: number } | null = null;
+  /** Null while tracing is off: then handling an event is exactly what it was without tracing. */
+  private readonly tracer: Tracer | null;
 
   constructor(private readonly options: DurableConsumerOptions) {
+    this.tracer = tracerFor(options.logger);
     this.pump = new Pump({
       name: `consumer:${options.durable}`,
       pass: () => this.fetchBatch(),
@@ -147,9 +153,11 @@ export class DurableConsumer {
 
   private async handle(message: JsMsg): Promise<void> {
     const { logger, durable } = this.options;
+    consumerPending.set({ durable }, message.info.pending);
     const read = readEvent(message);
     if ('unreadable' in read) {
       logger.error({ durable, seq: message.seq, subject: message.subject }, 'unreadable event parked');
+      eventsHandled.inc({ durable, outcome: 'parked' });
       message.term();
       return;
     }
@@ -161,10 +169,39 @@ export class DurableConsumer {
         { durable, seq: message.seq, subject: message.subject, claimed },
         'event type does not match its subject; parked',
       );
+      eventsHandled.inc({ durable, outcome: 'parked' });
       message.term();
       return;
     }
     const event = 'event' in read ? read.event : read.unknownShape;
+    if (!this.tracer) return this.process(message, read, event);
+    // The publisher's span (outbox.ts) sent its traceparent along: this span continues that trace.
+    const parent = propagation.extract(ROOT_CONTEXT, message.headers, natsHeaderGetter);
+    const span = this.tracer.startSpan(
+      `process ${event.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': message.subject,
+          'messaging.consumer.group.name': durable,
+          'messaging.message.id': event.id,
+          'messaging.nats.delivery_count': message.info.deliveryCount,
+        },
+      },
+      parent,
+    );
+    await context.with(trace.setSpan(parent, span), () => this.process(message, read, event, span));
+  }
+
+  private async process(
+    message: JsMsg,
+    read: Exclude<ReadResult, { unreadable: true }>,
+    event: EventEnvelope,
+    span?: Span,
+  ): Promise<void> {
+    const { logger, durable } = this.options;
     // The request that caused the event follows it into this service's logs.
     const log = logger.child({ durable, eventId: event.id, type: event.type, requestId: event.requestId });
     try {
@@ -172,14 +209,20 @@ export class DurableConsumer {
       await this.applyOnce(event);
       message.ack();
       this.failing = null;
+      eventsHandled.inc({ durable, outcome: 'handled' });
+      const recorded = Date.parse(event.occurredAt);
+      if (Number.isFinite(recorded)) consumeLag.observe({ durable }, Math.max(0, Date.now() - recorded) / 1000);
+      if (span) endSpan(span);
       this.options.afterCommit?.();
     } catch (error) {
+      if (span) endSpan(span, error);
       if (isOperationalError(error)) {
         // The database or the network is away, not the event at fault: wait for as long as it takes.
         log.warn(
           { err: error, deliveries: message.info.deliveryCount },
           'event handling failed (dependency down); will retry',
         );
+        eventsHandled.inc({ durable, outcome: 'retried' });
         message.nak(this.retryDelay(message.info.deliveryCount));
         return;
       }
@@ -187,9 +230,11 @@ export class DurableConsumer {
       if (failures >= (this.options.maxDeliveries ?? 10)) {
         log.error({ err: error, subject: message.subject, failures }, 'event parked after repeated handler failures');
         this.failing = null;
+        eventsHandled.inc({ durable, outcome: 'parked' });
         message.term();
       } else {
         this.failing = { eventId: event.id, failures };
+        eventsHandled.inc({ durable, outcome: 'retried' });
         log.warn({ err: error, failures }, 'event handling failed; will retry');
         message.nak(this.retryDelay(failures));
       }

@@ -1,4 +1,6 @@
 import { type Logger, pino } from 'pino';
+import { currentEventContext } from './event-context.js';
+import { activeTraceIds, activeTracer } from './tracing.js';
 
 /**
  * Paths never written to a log line: credentials, secrets and anything a user typed
@@ -24,6 +26,8 @@ export function createLogger(service: string, level = 'info', destination?: pino
     level,
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    mixin: correlationFields,
+    mixinMergeStrategy: mergeCorrelation,
     serializers: {
       req: (req: { method?: string; url?: string; id?: string }) => ({
         method: req.method,
@@ -47,6 +51,34 @@ export function createLogger(service: string, level = 'info', destination?: pino
     };
   }
   return pino(options);
+}
+
+/** What the mixin returns when it has nothing to add: never mutated (see mergeCorrelation). */
+const NOTHING: Readonly<Record<string, string>> = Object.freeze({});
+const { chindingsSym } = pino.symbols;
+
+/**
+ * The trace and span ids of the active span (when tracing is on), and the request id of the request or
+ * consumed event the work serves when the logger does not carry it already: fastify's request loggers and
+ * the consumer's event loggers bind `requestId`; a service's own logger used inside a handler does not.
+ */
+function correlationFields(_line: object, _level: number, logger: Logger): Record<string, string> {
+  const ids: Record<string, string> | undefined = activeTracer() ? activeTraceIds() : undefined;
+  const requestId = currentEventContext()?.requestId;
+  const addRequestId = requestId !== undefined && !bindsRequestId(logger);
+  if (!ids && !addRequestId) return NOTHING;
+  const fields = ids ?? {};
+  if (addRequestId) fields.requestId = requestId;
+  return fields;
+}
+
+function bindsRequestId(logger: Logger): boolean {
+  return ((logger as unknown as Record<symbol, string | undefined>)[chindingsSym] ?? '').includes('"requestId"');
+}
+
+/** pino's default merge writes into the mixin's object; the shared empty one must stay empty. */
+function mergeCorrelation(line: object, fields: object): object {
+  return fields === NOTHING ? line : Object.assign(fields, line);
 }
 
 /** Single-use secrets travel in some URLs (verification links, invitation paths); never log them. */

@@ -6,6 +6,9 @@ import type { Logger } from './logger.js';
 import { isOperationalError } from './process-errors.js';
 import { Backoff, failureReason } from './pump.js';
 import { onShutdown } from './shutdown.js';
+import { startTracing } from './tracing.js';
+
+// Tracing starts here (serveWhenReady); what the gateway and tests need of it is exported with it.
 
 /** A dependency that could not be reached, named with the command that starts it locally. */
 export class DependencyError extends Error {
@@ -75,6 +78,9 @@ export async function serveWhenReady<D extends { close(): Promise<void> }>(
   options: ServeWhenReadyOptions<D>,
 ): Promise<Started> {
   const { name, logger } = options;
+  // Before any app is built: createHttpApp looks once for a tracer (none unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
+  const tracing = startTracing(name);
+  if (tracing.enabled) logger.info('tracing on: spans are exported over OTLP');
   const waiting = { for: 'dependencies', reason: '' };
   const standIn = startingApp(name, logger, waiting);
   await standIn.listen({ host: options.host, port: options.port });
@@ -82,7 +88,8 @@ export async function serveWhenReady<D extends { close(): Promise<void> }>(
   const port = (standIn.server.address() as import('node:net').AddressInfo).port;
   let started: Started | null = null;
   let serving: HttpApp = standIn;
-  onShutdown(logger, [() => serving.close(), async () => started?.close()]);
+  // Spans go last, so those of the drained requests and workers are exported too.
+  onShutdown(logger, [() => serving.close(), async () => started?.close(), () => tracing.shutdown()]);
 
   const backoff = options.backoff ?? new Backoff(200, 5000);
   while (!started) {
