@@ -1,7 +1,10 @@
 /**
  * The floors `pnpm bench` measures Gatehouse against, each in its own process; FLOOR says which:
- *   service — bare fastify + pg: GET /api/user/me (one primary-key query), and a projects page (one keyset
- *             query) and create (one insert), answering the same envelope and shapes as identity and project;
+ *   service — bare fastify + pg: GET /api/user/me (one primary-key query), and a projects page and create
+ *             (one insert), answering the same envelope and shapes as identity and project. The page is the
+ *             project service's own statement (its columns and order from services/project/src/projects/sql.ts,
+ *             the shape service-kit's findRowsPage gives it: the page by (organization, created_at, id) and its
+ *             total in one statement), so the floor differs from the service only in what wraps the query;
  *   proxy   — a bare @fastify/http-proxy in front of UPSTREAM.
  * No auth, no hooks, no ORM: what the same work costs with nothing else in the way.
  */
@@ -9,6 +12,7 @@ import httpProxy from '@fastify/http-proxy';
 import { DEFAULT_PAGE_LIMIT, newId, successEnvelope } from '@gatehouse/contracts';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { PROJECT_COLUMNS, PROJECT_SORTS, type ProjectRow } from '../services/project/src/projects/sql.js';
 
 const app = Fastify({ logger: false });
 
@@ -35,16 +39,46 @@ if (process.env.FLOOR === 'proxy') {
     const { rows } = await identity.query(userView, [userId]);
     return successEnvelope(200, 'User fetched successfully', rows[0]);
   });
+  // The project service's first page (sort -createdAt, offset 0), as findRowsPage writes it.
+  const sortColumn = PROJECT_SORTS.createdAt.column;
+  const projectsPage = `select ${PROJECT_COLUMNS}, ${sortColumn} as page_sort_value,
+      (select count(*)::int from projects p where (p.organization_id = $1)) as page_total
+    from projects p where (p.organization_id = $1)
+    order by ${sortColumn} desc, p.id desc limit $2 offset $3`;
   app.get<Params>('/api/user/organizations/:organizationId/projects', async (request) => {
-    const { rows } = await project.query(
-      `select ${projectView} from projects p left join users u on u.user_id = p.created_by_user_id
-       where p.organization_id = $1 order by p.created_at desc, p.id desc limit $2`,
-      [request.params.organizationId, DEFAULT_PAGE_LIMIT + 1],
-    );
+    const { rows } = await project.query<ProjectRow & { page_sort_value: Date; page_total: number }>(projectsPage, [
+      request.params.organizationId,
+      DEFAULT_PAGE_LIMIT + 1,
+      0,
+    ]);
     const hasMore = rows.length > DEFAULT_PAGE_LIMIT;
-    return successEnvelope(200, 'Projects fetched successfully', rows.slice(0, DEFAULT_PAGE_LIMIT), {
+    const items = rows.slice(0, DEFAULT_PAGE_LIMIT);
+    const last = items.at(-1);
+    const nextCursor =
+      hasMore && last
+        ? Buffer.from(JSON.stringify({ s: '-createdAt', v: last.page_sort_value.toISOString(), id: last.id })).toString(
+            'base64url',
+          )
+        : null;
+    // pg's Dates serialize to the same ISO strings as the service's.
+    const data = items.map((row) => ({
+      id: row.id,
+      organizationId: row.organization_id,
+      name: row.name,
+      slug: row.slug,
+      description: row.description,
+      status: row.status,
+      createdByUserId: row.created_by_user_id,
+      createdByUser: { id: row.created_by_user_id, fullName: row.creator_name },
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+    return successEnvelope(200, 'Projects fetched successfully', data, {
+      offset: 0,
       limit: DEFAULT_PAGE_LIMIT,
       hasMore,
+      nextCursor,
+      total: rows[0]?.page_total ?? 0,
     });
   });
   app.post<Params>('/api/user/organizations/:organizationId/projects', async (request, reply) => {

@@ -217,9 +217,10 @@ export async function ssoBench(setup: Setup): Promise<SsoBench> {
   };
 }
 
-/** Password sign-in of one existing account, as a sign-in form posts it. */
-export function passwordFlow(gateway: string, email: string, password: string): Flow {
-  return async (_person, steps) => {
+/** Password sign-in of existing accounts (person i signs in as emails[i]), as a sign-in form posts it. */
+export function passwordFlow(gateway: string, emails: readonly string[], password: string): Flow {
+  return async (person, steps) => {
+    const email = emails[person % emails.length];
     const answered = await timed(steps, 'sign-in', () =>
       fetch(`${gateway}/api/auth/sign-in/email`, {
         method: 'POST',

@@ -1,9 +1,7 @@
-import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { AppError, ROUTES, type Upstream } from '@gatehouse/contracts';
 import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
-import { counter, createHttpApp, createMetrics, type HttpApp, registerMetrics } from '@gatehouse/service-kit';
+import { counter, createHttpApp, createMetrics, type HttpApp } from '@gatehouse/service-kit';
 import { Gauge } from 'prom-client';
 import { GatewayActivity } from './activity/publisher.js';
 import { listOf } from './config.js';
@@ -13,7 +11,10 @@ import { answerHeaders } from './credentials/revoked-on-answer.js';
 import type { GatewayDeps } from './deps.js';
 import { registerApiReference } from './docs/reference.js';
 import { limitConnections } from './edges/connections.js';
+import { registerCors } from './edges/cors.js';
+import { registerSecurityHeaders } from './edges/security-headers.js';
 import { registerGatewayHealth } from './health.js';
+import { registerGatewayMetrics } from './metrics-server.js';
 import { ROUTE_TABLE } from './policy/route-table.js';
 import { compileRouteTable } from './policy/router.js';
 import { isAuthorizationServerPath, OAUTH_PREFIX, registerAuthorizationServer } from './proxy/authorization-server.js';
@@ -45,7 +46,12 @@ type ApiReplyOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
 export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   const { config, logger } = deps;
   const trusted = listOf(config.TRUSTED_PROXIES);
-  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT, trustProxy: trusted.length > 0 ? trusted : false });
+  const app = createHttpApp({
+    logger,
+    bodyLimit: config.BODY_LIMIT,
+    trustProxy: trusted.length > 0 ? trusted : false,
+    edge: true,
+  });
   limitConnections(app.server, {
     headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -53,7 +59,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
     maxConnectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
   });
   const metrics = createMetrics('gateway');
-  registerMetrics(app, metrics);
+  registerGatewayMetrics(app, metrics, config.METRICS_PORT);
   const rejections = counter(metrics, 'gateway_rate_limit_rejections_total', 'Requests refused by a rate limit', [
     'limit',
   ]);
@@ -89,18 +95,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   const publicBase = config.PUBLIC_URL.replace(/\/+$/, '');
   const allowedOrigins = new Set([new URL(config.PUBLIC_URL).origin, ...listOf(config.CORS_ORIGINS)]);
 
-  await app.register(helmet, { global: true });
-  const apiCors = {
-    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) =>
-      callback(null, origin === undefined || allowedOrigins.has(origin)),
-    credentials: true,
-    exposedHeaders: EXPOSED_HEADERS,
-  };
+  registerSecurityHeaders(app);
   // oidc-provider answers CORS for its own endpoints (per client for the token endpoint).
-  await app.register(cors, {
-    delegator: (request, callback) =>
-      callback(null, isAuthorizationServerPath(request.url) ? { origin: false } : apiCors),
-  });
+  registerCors(app, { allowedOrigins, exposedHeaders: EXPOSED_HEADERS, answersOwnCors: isAuthorizationServerPath });
 
   const resolver = new CredentialResolver({
     nc: deps.nc,
@@ -139,17 +136,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<HttpApp> {
   const pipeline = createPipeline(pipelineDeps);
 
   // Every answer, success or error, says where the caller stands against its tightest limit.
-  app.addHook('onSend', async (request, reply) => {
+  // (A callback hook, not an async one: no promise per answer.)
+  app.addHook('onSend', (request, reply, payload, done) => {
     const limit = request.gateway?.limit;
-    if (!limit) return;
-    reply.header('ratelimit-limit', String(limit.limit));
-    reply.header('ratelimit-remaining', String(limit.remaining));
-    reply.header('ratelimit-reset', String(limit.resetSeconds));
+    if (limit) {
+      reply.header('ratelimit-limit', String(limit.limit));
+      reply.header('ratelimit-remaining', String(limit.remaining));
+      reply.header('ratelimit-reset', String(limit.resetSeconds));
+    }
+    done(null, payload);
   });
 
   registerGatewayHealth(app, deps, upstreams, breakers);
-  await registerApiReference(
-    app,
+  await registerApiReference(app, () =>
     buildOpenApiDocument({ publicUrl: publicBase, cookieName: config.SESSION_COOKIE_NAME }),
   );
 

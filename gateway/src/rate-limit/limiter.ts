@@ -1,6 +1,6 @@
 import { AppError, type EndpointLimit, validationError } from '@gatehouse/contracts';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayConfig } from '../config.js';
 
 export interface LimitState {
@@ -9,10 +9,49 @@ export interface LimitState {
   resetSeconds: number;
 }
 
-interface NamedLimiter {
-  name: string;
+/** One limit: its Redis key prefix, its budget per window, and this replica's stand-in while Redis is away. */
+interface Limit {
+  name: LimitName;
+  keyPrefix: string;
   points: number;
-  limiter: RateLimiterRedis;
+  duration: number;
+  insurance: RateLimiterMemory;
+}
+
+/**
+ * Spends one point of every key it is given, in one round trip however many limits a request checks.
+ * KEYS are the counters; ARGV[i] is KEYS[i]'s window in seconds. Per key it is exactly the fixed-window
+ * script of rate-limiter-flexible's RateLimiterRedis (which these counters were kept with, under the
+ * same key names, so replicas of either version share them): create the counter with its expiry if it
+ * is new, add the point, read the time left, and give an expiry back to a counter that lost its own.
+ * Returns, per key, the points consumed in the window and the milliseconds left of it.
+ * (Every key of a request is in one script, so under Redis Cluster they would need one hash slot.)
+ */
+const CONSUME_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window = ARGV[i]
+  redis.call('set', key, 0, 'EX', window, 'NX')
+  local consumed = redis.call('incrby', key, 1)
+  local ttl = redis.call('pttl', key)
+  if ttl == -1 then
+    redis.call('expire', key, window)
+    ttl = 1000 * window
+  end
+  out[2 * i - 1] = consumed
+  out[2 * i] = ttl
+end
+return out
+`;
+const CONSUME_COMMAND = 'gatehouseConsumeLimits';
+/** What ioredis's defineCommand adds for the script: EVALSHA, falling back to EVAL once after a Redis restart. */
+type ConsumeCommand = (numberOfKeys: number, ...keysThenWindows: Array<string | number>) => Promise<number[]>;
+
+interface Outcome {
+  name: LimitName;
+  points: number;
+  consumed: number;
+  msBeforeNext: number;
 }
 
 export type LimitName =
@@ -42,118 +81,125 @@ export function replacesIpBudget(limit: EndpointLimit | undefined): boolean {
   return limit !== undefined && REPLACES_IP_BUDGET.has(limit);
 }
 
-function buildLimiter(redis: Redis, prefix: string, name: string, points: number, duration: number): NamedLimiter {
+function buildLimit(prefix: string, name: LimitName, keyName: string, points: number, duration: number): Limit {
   return {
     name,
+    keyPrefix: `${prefix}:${keyName}:`,
     points,
-    limiter: new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${prefix}:${name}`,
-      points,
-      duration,
-      // With Redis away each replica keeps limiting on its own, rather than not at all.
-      insuranceLimiter: new RateLimiterMemory({ points, duration }),
-    }),
+    duration,
+    // With Redis away each replica keeps limiting on its own, rather than not at all.
+    insurance: new RateLimiterMemory({ points, duration }),
   };
 }
 
 /** The limits of docs/api.md "Rate limits", every number from config. Limits hold across replicas via Redis. */
 export class RateLimits {
-  private limiters: Record<LimitName, NamedLimiter>;
+  private readonly limits: Record<LimitName, Limit>;
+  private readonly consumeScript: ConsumeCommand;
 
   constructor(redis: Redis, config: GatewayConfig) {
+    redis.defineCommand(CONSUME_COMMAND, { lua: CONSUME_SCRIPT });
+    this.consumeScript = (redis as unknown as Record<typeof CONSUME_COMMAND, ConsumeCommand>)[CONSUME_COMMAND].bind(
+      redis,
+    );
     const p = config.RATE_LIMIT_KEY_PREFIX;
-    this.limiters = {
-      ip: buildLimiter(redis, p, 'ip', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
-      scimIp: buildLimiter(
-        redis,
+    this.limits = {
+      ip: buildLimit(p, 'ip', 'ip', config.RATE_LIMIT_IP_MAX, config.RATE_LIMIT_IP_WINDOW_SECONDS),
+      scimIp: buildLimit(
         p,
+        'scimIp',
         'scim-ip',
         config.RATE_LIMIT_SCIM_IP_MAX,
         config.RATE_LIMIT_SCIM_IP_WINDOW_SECONDS,
       ),
-      credential: buildLimiter(
-        redis,
+      credential: buildLimit(
         p,
+        'credential',
         'cred',
         config.RATE_LIMIT_CREDENTIAL_MAX,
         config.RATE_LIMIT_CREDENTIAL_WINDOW_SECONDS,
       ),
-      signInIp: buildLimiter(
-        redis,
+      signInIp: buildLimit(
         p,
+        'signInIp',
         'signin-ip',
         config.RATE_LIMIT_SIGN_IN_MAX,
         config.RATE_LIMIT_SIGN_IN_WINDOW_SECONDS,
       ),
-      signInEmail: buildLimiter(
-        redis,
+      signInEmail: buildLimit(
         p,
+        'signInEmail',
         'signin-email',
         config.RATE_LIMIT_SIGN_IN_MAX,
         config.RATE_LIMIT_SIGN_IN_WINDOW_SECONDS,
       ),
-      signUp: buildLimiter(
-        redis,
+      signUp: buildLimit(
         p,
+        'signUp',
         'signup-ip',
         config.RATE_LIMIT_SIGN_UP_MAX,
         config.RATE_LIMIT_SIGN_UP_WINDOW_SECONDS,
       ),
-      emailIp: buildLimiter(redis, p, 'email-ip', config.RATE_LIMIT_EMAIL_MAX, config.RATE_LIMIT_EMAIL_WINDOW_SECONDS),
-      emailAddress: buildLimiter(
-        redis,
+      emailIp: buildLimit(
         p,
+        'emailIp',
+        'email-ip',
+        config.RATE_LIMIT_EMAIL_MAX,
+        config.RATE_LIMIT_EMAIL_WINDOW_SECONDS,
+      ),
+      emailAddress: buildLimit(
+        p,
+        'emailAddress',
         'email-addr',
         config.RATE_LIMIT_EMAIL_MAX,
         config.RATE_LIMIT_EMAIL_WINDOW_SECONDS,
       ),
-      apiKeyCreate: buildLimiter(
-        redis,
+      apiKeyCreate: buildLimit(
         p,
+        'apiKeyCreate',
         'key-create',
         config.RATE_LIMIT_API_KEY_CREATE_MAX,
         config.RATE_LIMIT_API_KEY_CREATE_WINDOW_SECONDS,
       ),
-      ssoStartIp: buildLimiter(
-        redis,
+      ssoStartIp: buildLimit(
         p,
+        'ssoStartIp',
         'sso-start-ip',
         config.RATE_LIMIT_SSO_START_MAX,
         config.RATE_LIMIT_SSO_START_WINDOW_SECONDS,
       ),
-      ssoStartEmail: buildLimiter(
-        redis,
+      ssoStartEmail: buildLimit(
         p,
+        'ssoStartEmail',
         'sso-start-email',
         config.RATE_LIMIT_SSO_START_MAX,
         config.RATE_LIMIT_SSO_START_WINDOW_SECONDS,
       ),
-      ssoFinishIp: buildLimiter(
-        redis,
+      ssoFinishIp: buildLimit(
         p,
+        'ssoFinishIp',
         'sso-finish-ip',
         config.RATE_LIMIT_SSO_FINISH_MAX,
         config.RATE_LIMIT_SSO_FINISH_WINDOW_SECONDS,
       ),
-      mfaIp: buildLimiter(redis, p, 'mfa-ip', config.RATE_LIMIT_MFA_IP_MAX, config.RATE_LIMIT_MFA_WINDOW_SECONDS),
-      mfaAccount: buildLimiter(
-        redis,
+      mfaIp: buildLimit(p, 'mfaIp', 'mfa-ip', config.RATE_LIMIT_MFA_IP_MAX, config.RATE_LIMIT_MFA_WINDOW_SECONDS),
+      mfaAccount: buildLimit(
         p,
+        'mfaAccount',
         'mfa-account',
         config.RATE_LIMIT_MFA_MAX,
         config.RATE_LIMIT_MFA_WINDOW_SECONDS,
       ),
-      passkeyIp: buildLimiter(
-        redis,
+      passkeyIp: buildLimit(
         p,
+        'passkeyIp',
         'passkey-ip',
         config.RATE_LIMIT_PASSKEY_MAX,
         config.RATE_LIMIT_PASSKEY_WINDOW_SECONDS,
       ),
-      stripeWebhookIp: buildLimiter(
-        redis,
+      stripeWebhookIp: buildLimit(
         p,
+        'stripeWebhookIp',
         'stripe-webhook-ip',
         config.RATE_LIMIT_STRIPE_WEBHOOK_MAX,
         config.RATE_LIMIT_STRIPE_WEBHOOK_WINDOW_SECONDS,
@@ -162,42 +208,68 @@ export class RateLimits {
   }
 
   /**
-   * Consumes every applicable limit at once: with ioredis auto-pipelining, the calls made in
-   * one tick travel in one Redis round trip. Returns the tightest state, or throws 429.
+   * Consumes every applicable limit at once, in one Redis command (one script, one round trip).
+   * Returns the tightest state, or throws 429 naming every limit that refused.
    */
   async consume(keys: Partial<Record<LimitName, string>>): Promise<{ tightest: LimitState | null }> {
-    const entries = Object.entries(keys).filter(([, key]) => key !== undefined) as Array<[LimitName, string]>;
-    const results = await Promise.all(
-      entries.map(async ([name, key]) => {
-        const { limiter, points } = this.limiters[name];
-        try {
-          const res = await limiter.consume(key);
-          return { name, points, res, rejected: false };
-        } catch (outcome) {
-          if (outcome instanceof RateLimiterRes) return { name, points, res: outcome, rejected: true };
-          throw outcome;
-        }
-      }),
-    );
+    const spent: Array<[Limit, string]> = [];
+    for (const name in keys) {
+      const key = keys[name as LimitName];
+      if (key !== undefined) spent.push([this.limits[name as LimitName], key]);
+    }
+    if (spent.length === 0) return { tightest: null };
+    const outcomes = await this.spend(spent);
+
     let tightest: LimitState | null = null;
-    const rejected = results.filter((result) => result.rejected);
-    for (const { points, res } of results) {
+    const rejected: Outcome[] = [];
+    for (const outcome of outcomes) {
       const state = {
-        limit: points,
-        remaining: Math.max(0, res.remainingPoints),
-        resetSeconds: Math.ceil(res.msBeforeNext / 1000),
+        limit: outcome.points,
+        remaining: Math.max(0, outcome.points - outcome.consumed),
+        resetSeconds: Math.ceil(outcome.msBeforeNext / 1000),
       };
       if (!tightest || state.remaining < tightest.remaining) tightest = state;
+      if (outcome.consumed > outcome.points) rejected.push(outcome);
     }
     if (rejected.length > 0) {
-      const retryAfter = Math.max(...rejected.map((result) => Math.ceil(result.res.msBeforeNext / 1000)), 1);
+      const retryAfter = Math.max(...rejected.map((outcome) => Math.ceil(outcome.msBeforeNext / 1000)), 1);
       throw Object.assign(
         new AppError('RATE_LIMIT_ERROR', `Too many requests; retry in ${retryAfter} seconds`, { retryAfter }),
-        { limitState: tightest, rejectedBy: rejected.map((result) => result.name) },
+        { limitState: tightest, rejectedBy: rejected.map((outcome) => outcome.name) },
       );
     }
     return { tightest };
   }
+
+  /** One point of each, in Redis; if Redis cannot answer, in this replica's memory (the insurance). */
+  private async spend(spent: Array<[Limit, string]>): Promise<Outcome[]> {
+    const args: Array<string | number> = [];
+    for (const [limit, key] of spent) args.push(limit.keyPrefix + key);
+    for (const [limit] of spent) args.push(limit.duration);
+    let reply: number[];
+    try {
+      reply = await this.consumeScript(spent.length, ...args);
+    } catch {
+      return Promise.all(spent.map(([limit, key]) => spendInMemory(limit, key)));
+    }
+    return spent.map(([limit], i) => ({
+      name: limit.name,
+      points: limit.points,
+      consumed: Number(reply[2 * i]),
+      msBeforeNext: Number(reply[2 * i + 1]),
+    }));
+  }
+}
+
+async function spendInMemory(limit: Limit, key: string): Promise<Outcome> {
+  let res: RateLimiterRes;
+  try {
+    res = await limit.insurance.consume(key);
+  } catch (outcome) {
+    if (!(outcome instanceof RateLimiterRes)) throw outcome;
+    res = outcome;
+  }
+  return { name: limit.name, points: limit.points, consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
 }
 
 /**

@@ -23,7 +23,7 @@ export async function buildApp(deps: ServiceDeps<BillingConfig>): Promise<HttpAp
     deps,
     config,
     plans: loadPlans(config.BILLING_PLANS_FILE),
-    stripe: createStripeClient(config),
+    stripe: await createStripeClient(config),
     webhookSecrets: webhookSecretsOf(config),
     memberships: billingMemberships(deps),
   };

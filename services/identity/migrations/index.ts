@@ -9,6 +9,7 @@ import { Migration20261203000000_mfa } from './Migration20261203000000_mfa.js';
 import { Migration20261204000000_scim } from './Migration20261204000000_scim.js';
 import { Migration20261205000000_directory_token_minter } from './Migration20261205000000_directory_token_minter.js';
 import { Migration20261206000000_entitlements } from './Migration20261206000000_entitlements.js';
+import { Migration20261207000000_api_key_scale } from './Migration20261207000000_api_key_scale.js';
 
 /** Checked-in migrations, applied in this order at start. */
 export const migrations: MigrationObject[] = [
@@ -25,4 +26,5 @@ export const migrations: MigrationObject[] = [
     class: Migration20261205000000_directory_token_minter,
   },
   { name: 'Migration20261206000000_entitlements', class: Migration20261206000000_entitlements },
+  { name: 'Migration20261207000000_api_key_scale', class: Migration20261207000000_api_key_scale },
 ];

@@ -1,5 +1,5 @@
 import { EVENT_SUBJECTS } from '@gatehouse/contracts';
-import { type Changes, fieldChanges, recordActivity } from '@gatehouse/service-kit';
+import { type Activity, activityEvent, type Changes, fieldChanges, recordActivity } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Project } from './projects/entities.js';
 
@@ -9,6 +9,19 @@ type ProjectAction = 'project.created' | 'project.updated' | 'project.deleted';
 const AUDITED_FIELDS = ['name', 'slug', 'description', 'status'] as const;
 type AuditedFields = Pick<Project, (typeof AUDITED_FIELDS)[number]>;
 
+/** The project a record names: its organization, and the target's id and name. */
+type ProjectTarget = Pick<Project, 'id' | 'organizationId' | 'name'>;
+
+function projectActivity(action: ProjectAction, project: ProjectTarget, userId: string, changes?: Changes): Activity {
+  return {
+    action,
+    organizationId: project.organizationId,
+    userId,
+    target: { type: 'project', id: project.id, name: project.name },
+    changes,
+  };
+}
+
 /**
  * A project's change for its organization's audit log, in the caller's transaction so it commits with the
  * change (service-kit's recordActivity). `userId` is the person who acted.
@@ -16,17 +29,16 @@ type AuditedFields = Pick<Project, (typeof AUDITED_FIELDS)[number]>;
 export function recordProjectActivity(
   em: EntityManager,
   action: ProjectAction,
-  project: Project,
+  project: ProjectTarget,
   userId: string,
   changes?: Changes,
 ): void {
-  recordActivity(em, EVENT_SUBJECTS.projectActivity, {
-    action,
-    organizationId: project.organizationId,
-    userId,
-    target: { type: 'project', id: project.id, name: project.name },
-    changes,
-  });
+  recordActivity(em, EVENT_SUBJECTS.projectActivity, projectActivity(action, project, userId, changes));
+}
+
+/** The same record as an outbox row, for a change written with its own SQL (the creation's one statement). */
+export function projectActivityEvent(action: ProjectAction, project: ProjectTarget, userId: string) {
+  return activityEvent(EVENT_SUBJECTS.projectActivity, projectActivity(action, project, userId));
 }
 
 /** What an update changed, field by field (only the audited fields); undefined when nothing did. */

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ActivityRecorded, AuditAction, EVENT_SUBJECTS } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type OutboxEvent, recordEvent } from './outbox.js';
+import { type NewOutboxEvent, newOutboxEvent, type OutboxEvent, recordEvent } from './outbox.js';
 
 /** The subjects a service records its own audit actions on (docs/audit-logs.md). */
 export type ActivitySubject =
@@ -25,12 +25,24 @@ export type Changes = NonNullable<ActivityRecorded['changes']>;
  * consumed event being served come with it (event-context.ts).
  */
 export function recordActivity(em: EntityManager, subject: ActivitySubject, activity: Activity): OutboxEvent {
+  return recordEvent(em, subject, activityData(activity));
+}
+
+function activityData(activity: Activity): ActivityRecorded {
   const { changes, ...rest } = activity;
-  return recordEvent(em, subject, {
+  return {
     ...rest,
     ...(changes && Object.keys(changes).length > 0 && { changes }),
     outcome: activity.outcome ?? 'success',
-  });
+  };
+}
+
+/**
+ * The same record as `recordActivity`, as a row to insert into `outbox_events` with the change's own SQL (a hot
+ * path that writes without the ORM's unit of work); the envelope is outbox.ts's, as `recordEvent` writes it.
+ */
+export function activityEvent(subject: ActivitySubject, activity: Activity): NewOutboxEvent {
+  return newOutboxEvent(subject, activityData(activity));
 }
 
 /**

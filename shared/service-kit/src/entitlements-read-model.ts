@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DurableConsumer } from './consumer.js';
+import { queryRows } from './db.js';
 import { requestRpc } from './rpc.js';
 import type { ServiceDeps } from './service.js';
 
@@ -44,11 +45,11 @@ export class EntitlementsReadModel {
   ) {}
 
   async of(em: EntityManager, organizationId: string): Promise<EntitlementsChanged | null> {
-    const rows = (await em.execute(`select entitlements from ${TABLE} where organization_id = ?`, [
-      organizationId,
-    ])) as {
-      entitlements: EntitlementsChanged;
-    }[];
+    const rows = await queryRows<{ entitlements: EntitlementsChanged }>(
+      em,
+      `select entitlements from ${TABLE} where organization_id = ?`,
+      [organizationId],
+    );
     if (rows[0]) return rows[0].entitlements;
     try {
       const reply = await requestRpc<EntitlementsRequest, EntitlementsReply>(

@@ -10,17 +10,14 @@ import {
   type SuccessEnvelope,
   successEnvelope,
 } from '@gatehouse/contracts';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { answerClientError } from './client-errors.js';
-import { isDatabaseUnavailable } from './db.js';
+import { isDatabaseUnavailable } from './db-errors.js';
 import { buildValidator, refuseUnstorable } from './http-input.js';
+import { RequestLogController } from './http-logging.js';
+import { keepSpanActive, TracedLogController } from './http-tracing.js';
 import type { Logger } from './logger.js';
+import { tracerFor } from './tracing.js';
 import { endUnusedConnectionsOnClose } from './unused-connections.js';
 
 export type HttpApp = FastifyInstance<
@@ -47,6 +44,11 @@ export interface HttpAppOptions {
   bodyLimit: number;
   /** The gateway decides trust of X-Forwarded-For itself; services never trust it. */
   trustProxy?: boolean | string | string[];
+  /**
+   * The public edge (the gateway): a client's traceparent is recorded as a link, never continued, so a
+   * client can neither choose the trace id services log nor decide what is sampled.
+   */
+  edge?: boolean;
 }
 
 /**
@@ -54,19 +56,25 @@ export interface HttpAppOptions {
  * malformed JSON, wrong media type, oversized body, unknown route, and the unexpected.
  */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
+  // Decided once per app: with tracing off no hook is added and no request pays for it.
+  const tracer = tracerFor(options.logger);
+  const logging = { requestIdLogLabel: 'requestId' };
   const app = Fastify({
     clientErrorHandler: answerClientError,
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: tracer
+      ? new TracedLogController(tracer, options.logger, logging, { edge: options.edge === true })
+      : new RequestLogController(options.logger, logging),
     // Our own closing answer (below) is the envelope; fastify's is not.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
 
+  if (tracer) keepSpanActive(app);
   // JSON is the only request media type of the API (docs/api.md "Conventions").
   app.removeContentTypeParser('text/plain');
 
@@ -75,12 +83,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     closing = true;
   });
   endUnusedConnectionsOnClose(app);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style: an async hook costs every request a promise and a microtask turn.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (closing) {
-      reply.header('connection', 'close');
-      throw new AppError('SERVICE_UNAVAILABLE', 'Service is shutting down, retry shortly');
-    }
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    done(new AppError('SERVICE_UNAVAILABLE', 'Service is shutting down, retry shortly'));
   });
   app.addHook('preValidation', refuseUnstorable);
 

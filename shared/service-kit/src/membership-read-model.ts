@@ -7,6 +7,7 @@ import {
 } from '@gatehouse/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DurableConsumer, type EventHandlers } from './consumer.js';
+import { queryRows } from './db.js';
 import { requestRpc } from './rpc.js';
 import type { ServiceDeps } from './service.js';
 
@@ -48,10 +49,11 @@ export class MembershipReadModel {
 
   /** The user's role in the organization, or null when they are not a member (or it does not exist). */
   async roleOf(em: EntityManager, organizationId: string, userId: string): Promise<Role | null> {
-    const rows = (await em.execute(`select role from ${this.options.table} where organization_id = ? and user_id = ?`, [
-      organizationId,
-      userId,
-    ])) as { role: Role }[];
+    const rows = await queryRows<{ role: Role }>(
+      em,
+      `select role from ${this.options.table} where organization_id = ? and user_id = ?`,
+      [organizationId, userId],
+    );
     if (rows[0]) return rows[0].role;
     const reply = await requestRpc<MembershipRequest, MembershipReply>(
       this.deps.messaging.nc,

@@ -5,18 +5,29 @@ import {
   type EventSubject,
   newId,
 } from '@gatehouse/contracts';
-import { type EntityManager, EntitySchema, LockMode } from '@mikro-orm/postgresql';
-import { StringCodec } from 'nats';
+import { type EntityManager, EntitySchema } from '@mikro-orm/postgresql';
+import { context, propagation, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { headers, type MsgHdrs, StringCodec } from 'nats';
 import { Value } from 'typebox/value';
+import { queryRows } from './db.js';
 import { currentEventContext } from './event-context.js';
 import type { Logger } from './logger.js';
 import type { Messaging } from './nats.js';
+import { outboxOldestPending, outboxPublishLag } from './process-metrics.js';
 import { Pump } from './pump.js';
+import { contextFromCarrier, currentTraceCarrier, endSpan, natsHeaderSetter, tracerFor } from './tracing.js';
+
+/**
+ * The envelope as the outbox stores it: with tracing on, also the trace context of the work that
+ * recorded it, so the relay's producer span (published later, from a timer) joins that trace. It
+ * travels as the NATS traceparent header, never inside the published envelope.
+ */
+export type StoredEnvelope = EventEnvelope & { traceContext?: Record<string, string> };
 
 export interface OutboxEvent {
   id: string;
   subject: string;
-  payload: EventEnvelope;
+  payload: StoredEnvelope;
   createdAt: Date;
   publishedAt: Date | null;
   attempts: number;
@@ -35,6 +46,40 @@ export const OutboxEventSchema = new EntitySchema<OutboxEvent>({
   },
 });
 
+/** A new event as its outbox row holds it, before it is written (by the ORM or by a service's own SQL). */
+export interface NewOutboxEvent {
+  id: string;
+  subject: string;
+  payload: StoredEnvelope;
+  createdAt: Date;
+}
+
+/**
+ * The one way an event's envelope is built: its data checked against the subject's schema, a new id, the
+ * request (or consumed event) it was caused by and that work's context, and with tracing on the trace
+ * context the relay's producer span continues from.
+ */
+export function newOutboxEvent<S extends EventSubject>(
+  type: S,
+  data: EventDataBySubject[S],
+  requestId?: string,
+): NewOutboxEvent {
+  if (!Value.Check(EVENT_DATA_SCHEMAS[type], data)) {
+    throw new Error(`event ${type} does not match its schema`);
+  }
+  const id = newId();
+  const createdAt = new Date();
+  const payload: EventEnvelope<S> = { id, type, occurredAt: createdAt.toISOString(), version: 1, data };
+  const context = currentEventContext();
+  const causedBy = requestId ?? context?.requestId;
+  if (causedBy) payload.requestId = causedBy;
+  if (context) payload.context = context;
+  const stored: StoredEnvelope = payload as EventEnvelope;
+  const traceContext = currentTraceCarrier();
+  if (traceContext) stored.traceContext = traceContext;
+  return { id, subject: type, payload: stored, createdAt };
+}
+
 /**
  * Adds an event to the outbox in the caller's unit of work, so it commits (or not)
  * with the change it describes. The relay publishes it afterwards.
@@ -45,23 +90,7 @@ export function recordEvent<S extends EventSubject>(
   data: EventDataBySubject[S],
   requestId?: string,
 ): OutboxEvent {
-  if (!Value.Check(EVENT_DATA_SCHEMAS[type], data)) {
-    throw new Error(`event ${type} does not match its schema`);
-  }
-  const id = newId();
-  const payload: EventEnvelope<S> = { id, type, occurredAt: new Date().toISOString(), version: 1, data };
-  const context = currentEventContext();
-  const causedBy = requestId ?? context?.requestId;
-  if (causedBy) payload.requestId = causedBy;
-  if (context) payload.context = context;
-  return em.create(OutboxEventSchema, {
-    id,
-    subject: type,
-    payload: payload as EventEnvelope,
-    createdAt: new Date(),
-    publishedAt: null,
-    attempts: 0,
-  });
+  return em.create(OutboxEventSchema, { ...newOutboxEvent(type, data, requestId), publishedAt: null, attempts: 0 });
 }
 
 const codec = StringCodec();
@@ -74,6 +103,8 @@ const BATCH = 100;
  */
 export class OutboxRelay {
   private readonly pump: Pump;
+  /** Null while tracing is off: then a publish is exactly what it was without tracing. */
+  private readonly tracer: Tracer | null;
 
   constructor(
     private readonly em: EntityManager,
@@ -81,6 +112,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     intervalMs = 1000,
   ) {
+    this.tracer = tracerFor(logger);
     this.pump = new Pump({ name: 'outbox-relay', pass: () => this.drain(), logger, intervalMs });
   }
 
@@ -105,41 +137,131 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * One pass over up to BATCH pending rows: one SELECT, the publishes, one UPDATE marking those JetStream
+   * acknowledged. Ordering rule: consumers apply events in stream order with no version check (the
+   * membership read model upserts on member.added/role_changed and deletes on member.removed and
+   * organization.deleted), so two events of one organization must reach the stream in id order. The batch
+   * is therefore split by organization (`data.organizationId`; events naming none form one group of their
+   * own): each group publishes sequentially, the groups concurrently. A failed publish stops its group, so
+   * nothing of that organization overtakes it; its row stays pending with attempts + 1, and the rows after
+   * it in the group stay pending untouched, as before.
+   */
   private async publishBatch(): Promise<number> {
     return this.em.fork().transactional(async (em) => {
       // One relay at a time per service (replicas share the database), so events leave in id
       // order; SKIP LOCKED alone would let two replicas publish interleaved batches out of order.
-      const [lock] = await em.execute<Array<{ acquired: boolean }>>(
+      const [lock] = await queryRows<{ acquired: boolean }>(
+        em,
         "select pg_try_advisory_xact_lock(hashtext('gatehouse.outbox-relay')) as acquired",
       );
-      if (!lock?.acquired) return 0;
-      const rows = await em.find(
-        OutboxEventSchema,
-        { publishedAt: null },
-        { orderBy: { id: 'asc' }, limit: BATCH, lockMode: LockMode.PESSIMISTIC_WRITE },
-      );
-      let published = 0;
-      for (const row of rows) {
-        try {
-          await this.messaging.js.publish(
-            this.messaging.subject(row.subject),
-            codec.encode(JSON.stringify(row.payload)),
-            {
-              msgID: row.id,
-            },
-          );
-        } catch (error) {
-          row.attempts += 1;
-          this.logger.warn(
-            { err: error, eventId: row.id, subject: row.subject },
-            'event publish failed; kept in outbox',
-          );
-          break;
-        }
-        row.publishedAt = new Date();
-        published += 1;
+      if (!lock?.acquired) {
+        outboxOldestPending.set(0);
+        return 0;
       }
-      return published;
+      const rows = await queryRows<PendingRow>(
+        em,
+        `select id, subject, payload, (extract(epoch from created_at) * 1000)::float8 as created_ms from outbox_events
+         where published_at is null order by id limit ${BATCH} for update`,
+      );
+      const published: string[] = [];
+      const failed: string[] = [];
+      let oldestWaiting: number | null = null;
+      await Promise.all(
+        [...byOrderingKey(rows).values()].map(async (group) => {
+          for (const row of group) {
+            try {
+              await this.publish(row.id, row.subject, row.payload);
+            } catch (error) {
+              failed.push(row.id);
+              this.logger.warn(
+                { err: error, eventId: row.id, subject: row.subject },
+                'event publish failed; kept in outbox',
+              );
+              oldestWaiting = Math.min(oldestWaiting ?? Number.POSITIVE_INFINITY, Number(row.created_ms));
+              return;
+            }
+            outboxPublishLag.observe((Date.now() - Number(row.created_ms)) / 1000);
+            published.push(row.id);
+          }
+        }),
+      );
+      // `in (?)`: a list parameter expands to its quoted values (MikroORM's and knex's `?`), never an array.
+      if (published.length > 0) {
+        await queryRows(em, 'update outbox_events set published_at = now() where id in (?)', [published]);
+      }
+      if (failed.length > 0) {
+        await queryRows(em, 'update outbox_events set attempts = attempts + 1 where id in (?)', [failed]);
+      }
+      const waiting = oldestWaiting as number | null;
+      outboxOldestPending.set(waiting === null ? 0 : (Date.now() - waiting) / 1000);
+      return published.length;
     });
   }
+
+  private async publish(id: string, eventSubject: string, payload: StoredEnvelope): Promise<void> {
+    const subject = this.messaging.subject(eventSubject);
+    const traceContext = payload.traceContext;
+    const body = codec.encode(JSON.stringify(traceContext ? withoutTraceContext(payload) : payload));
+    if (!this.tracer) {
+      await this.messaging.js.publish(subject, body, { msgID: id });
+      return;
+    }
+    // A child of the span that recorded the event (the request), however long after it the relay runs.
+    const parent = contextFromCarrier(traceContext);
+    const span = this.tracer.startSpan(
+      `publish ${eventSubject}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': subject,
+          'messaging.message.id': id,
+        },
+      },
+      parent,
+    );
+    const traced = trace.setSpan(parent, span);
+    const sent: MsgHdrs = headers();
+    // The consumer's span continues from this one (consumer.ts).
+    propagation.inject(traced, sent, natsHeaderSetter);
+    try {
+      await context.with(traced, () => this.messaging.js.publish(subject, body, { msgID: id, headers: sent }));
+      endSpan(span);
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+}
+
+/** An outbox row the relay reads: the jsonb payload parsed, the creation as epoch milliseconds. */
+interface PendingRow {
+  id: string;
+  subject: string;
+  payload: StoredEnvelope;
+  created_ms: number;
+}
+
+/**
+ * The batch in groups that must publish in order (see publishBatch): one per organization the event's data
+ * names, one more for events naming none. Each group keeps the batch's id order.
+ */
+function byOrderingKey(rows: PendingRow[]): Map<string, PendingRow[]> {
+  const groups = new Map<string, PendingRow[]>();
+  for (const row of rows) {
+    const organizationId = (row.payload.data as { organizationId?: unknown } | undefined)?.organizationId;
+    const key = typeof organizationId === 'string' ? `organization:${organizationId}` : 'none';
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return groups;
+}
+
+/** The envelope as consumers receive it: the stored trace context rides in a header instead. */
+function withoutTraceContext(stored: StoredEnvelope): EventEnvelope {
+  const { traceContext: _carried, ...envelope } = stored;
+  return envelope;
 }

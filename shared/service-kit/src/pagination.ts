@@ -1,5 +1,6 @@
 import { type ListMeta, validationError } from '@gatehouse/contracts';
 import type { EntityManager, EntitySchema, FilterQuery, QueryOrder, QueryOrderMap } from '@mikro-orm/postgresql';
+import { queryRows } from './db.js';
 
 /** The list query as validated by the list's `listQuerySchema` (contracts). */
 export interface PageRequest {
@@ -237,10 +238,13 @@ export interface SqlListOptions {
 
 /** The sort value rides along under this alias for the next cursor, then leaves the row. */
 const SORT_VALUE = 'page_sort_value';
+/** An offset page's total rides along under this alias (one round trip for the page and its count). */
+const PAGE_TOTAL = 'page_total';
 
 /**
  * One page of rows from a SQL query, with the same query fields, cursor and meta as `findPage`:
- * for lists that join (members with the directory's names, say).
+ * for lists that join (members with the directory's names, say). An offset page and its total come
+ * back in one statement: the count is an uncorrelated subquery PostgreSQL runs once for the page.
  */
 export async function findRowsPage<Row extends { id: string }>(
   em: EntityManager,
@@ -263,6 +267,7 @@ export async function findRowsPage<Row extends { id: string }>(
     params.push(...list.search.map(() => likePattern(request.q!)));
   }
   const listed = conditions.join(' and ');
+  const countSql = `select count(*)::int from ${list.from} where ${listed}`;
 
   let filter = listed;
   const filterParams = [...params];
@@ -271,20 +276,26 @@ export async function findRowsPage<Row extends { id: string }>(
     filter += ` and ${keyset.sql}`;
     filterParams.push(...keyset.params);
   }
+  // With a cursor there is no total (an exact count is O(n)); an offset page counts in the same statement.
+  const counted = !plan.after;
   const direction = plan.descending ? 'desc' : 'asc';
-  const raw: Array<Row & { [SORT_VALUE]: unknown }> = await em.execute(
-    `select ${list.select}, ${column} as ${SORT_VALUE} from ${list.from} where ${filter}
+  type RawRow = Row & { [SORT_VALUE]: unknown; [PAGE_TOTAL]?: number };
+  const raw = await queryRows<RawRow>(
+    em,
+    `select ${list.select}, ${column} as ${SORT_VALUE}${counted ? `, (${countSql}) as ${PAGE_TOTAL}` : ''}
+      from ${list.from} where ${filter}
       order by ${column} ${direction}, ${list.id} ${direction} limit ? offset ?`,
-    [...filterParams, plan.limit + 1, plan.offset],
+    [...(counted ? params : []), ...filterParams, plan.limit + 1, plan.offset],
   );
   const page = finishPage(raw, plan, (row) => row[SORT_VALUE]);
-  const items = page.items.map(({ [SORT_VALUE]: _sortValue, ...row }) => row as unknown as Row);
-  if (!plan.after) {
-    const [counted] = await em.execute<Array<{ total: number }>>(
-      `select count(*)::int as total from ${list.from} where ${listed}`,
-      params,
-    );
-    page.meta.total = counted?.total ?? 0;
-  }
+  const items = page.items.map(({ [SORT_VALUE]: _sortValue, [PAGE_TOTAL]: _total, ...row }) => row as unknown as Row);
+  if (counted) page.meta.total = raw[0] ? raw[0][PAGE_TOTAL]! : await countPastTheEnd(em, countSql, params, plan);
   return { items, meta: page.meta };
+}
+
+/** An empty offset page carries no total: from the top there is nothing at all, past it the count is asked for. */
+async function countPastTheEnd(em: EntityManager, countSql: string, params: unknown[], plan: PagePlan) {
+  if (plan.offset === 0) return 0;
+  const [row] = await queryRows<{ count: number }>(em, countSql, params);
+  return row?.count ?? 0;
 }

@@ -1,3 +1,11 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   AppError,
@@ -11,40 +19,80 @@ import {
   USER_AGENT_MAX_LENGTH,
 } from '@gatehouse/contracts';
 import type { FastifyRequest } from 'fastify';
-import { type CryptoKey, calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
 import type { HttpApp } from './http.js';
 
+/**
+ * The principal token is a compact JWS (RFC 7515) over a JWT claims set (RFC 7519), signed with
+ * Ed25519 (`alg: EdDSA`, RFC 8037), byte for byte what jose's SignJWT makes and jwtVerify accepts.
+ * It is signed and verified with node:crypto directly: the key objects are imported once, and a
+ * signature is one synchronous call (~40 µs) instead of WebCrypto's round trip through the thread
+ * pool (~130 µs each way, on every request at the gateway and again at the service).
+ */
 const ALG = 'EdDSA';
 /** Long enough for one proxied request, short enough that a leaked token is useless. */
 export const PRINCIPAL_TOKEN_TTL_SECONDS = 30;
+/** A token older than this (by its `iat`) is refused even if its `exp` says otherwise. */
+const MAX_TOKEN_AGE_SECONDS = PRINCIPAL_TOKEN_TTL_SECONDS * 2;
+/** How far in the future an `iat` may be: the gateway's clock a little ahead of the service's. */
+const CLOCK_SKEW_SECONDS = 5;
+/** An Ed25519 signature is 64 bytes: 86 base64url characters, unpadded. */
+const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{86}$/;
+const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
+/** Like jose: a claims set or header that is not well-formed UTF-8 is refused, never patched up. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface PrincipalSigner {
   sign(claims: PrincipalClaims): Promise<string>;
 }
 
+/** Why a principal token was refused; the guard answers every one of them with the same 401. */
+export class PrincipalTokenRefused extends Error {
+  override name = 'PrincipalTokenRefused';
+}
+
+function refuse(reason: string): never {
+  throw new PrincipalTokenRefused(reason);
+}
+
+const epochSeconds = () => Math.floor(Date.now() / 1000);
+const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
 /** The key id is the RFC 7638 thumbprint of the public key, so signer and verifiers agree without config. */
-async function keyId(key: CryptoKey): Promise<string> {
-  const { kty, crv, x } = await exportJWK(key);
-  return calculateJwkThumbprint({ kty: kty!, crv: crv!, x: x! });
+function keyId(key: KeyObject): string {
+  const { crv, kty, x } = key.export({ format: 'jwk' });
+  // RFC 7638 §3.2: exactly the required members of an OKP key, in lexicographic order, no whitespace.
+  return createHash('sha256').update(JSON.stringify({ crv, kty, x })).digest('base64url');
+}
+
+function requireEd25519(key: KeyObject, what: string): KeyObject {
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${what} is not an Ed25519 key`);
+  return key;
 }
 
 export async function createPrincipalSigner(privateKeyPem: string): Promise<PrincipalSigner> {
-  const key = await importPKCS8(privateKeyPem, ALG, { extractable: true });
-  const kid = await keyId(key);
+  const key = requireEd25519(createPrivateKey(privateKeyPem), 'PRINCIPAL_PRIVATE_KEY');
+  // The header never changes: encoded once. Member order as jose writes it (alg, kid).
+  const header = base64url(JSON.stringify({ alg: ALG, kid: keyId(createPublicKey(key)) }));
   return {
-    sign: (claims) =>
-      new SignJWT({
-        principal: claims.principal,
-        rid: claims.requestId,
-        ip: claims.clientIp,
-        ...(claims.userAgent && { ua: claims.userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
-      })
-        .setProtectedHeader({ alg: ALG, kid })
-        .setIssuer(PRINCIPAL_ISSUER)
-        .setAudience(PRINCIPAL_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(`${PRINCIPAL_TOKEN_TTL_SECONDS}s`)
-        .sign(key),
+    async sign(claims) {
+      const iat = epochSeconds();
+      // Claim order as SignJWT writes them: the private claims, then iss, aud, iat, exp.
+      const payload = base64url(
+        JSON.stringify({
+          principal: claims.principal,
+          rid: claims.requestId,
+          ip: claims.clientIp,
+          ...(claims.userAgent && { ua: claims.userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
+          iss: PRINCIPAL_ISSUER,
+          aud: PRINCIPAL_AUDIENCE,
+          iat,
+          exp: iat + PRINCIPAL_TOKEN_TTL_SECONDS,
+        }),
+      );
+      const signingInput = `${header}.${payload}`;
+      const signature = cryptoSign(null, Buffer.from(signingInput, 'latin1'), key).toString('base64url');
+      return `${signingInput}.${signature}`;
+    },
   };
 }
 
@@ -54,34 +102,87 @@ export interface PrincipalVerifier {
 
 const PUBLIC_KEY_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
 
+type JsonObject = Record<string, unknown>;
+
+/** A base64url segment's JSON object (header or claims set), or a refusal. */
+function jsonObject(segment: string, what: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(strictUtf8.decode(Buffer.from(segment, 'base64url')));
+  } catch {
+    refuse(`${what} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(`${what} is not a JSON object`);
+  return value as JsonObject;
+}
+
+function numericDate(claims: JsonObject, name: 'iat' | 'exp' | 'nbf', required: boolean): number | undefined {
+  const value = claims[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) refuse(`"${name}" must be a number`);
+  return value;
+}
+
+/**
+ * The claims of a token signed by one of `keys`, after every check jose's jwtVerify made here
+ * (algorithms: EdDSA, issuer, audience, maxTokenAge): three base64url segments, a JSON-object
+ * header naming EdDSA and a known `kid` (no `crit` extension), a valid signature, a JSON-object
+ * claims set with our `iss` and `aud`, an `exp` still ahead, an `iat` no older than the maximum age
+ * and not in the future beyond the skew, and an `nbf`, when there is one, already past.
+ */
+function verifiedClaims(token: string, keys: ReadonlyMap<string, KeyObject>): JsonObject {
+  if (typeof token !== 'string') refuse('not a string');
+  const headerEnd = token.indexOf('.');
+  const payloadEnd = token.indexOf('.', headerEnd + 1);
+  if (headerEnd < 0 || payloadEnd < 0 || token.indexOf('.', payloadEnd + 1) >= 0) refuse('not a compact JWS');
+  const encodedHeader = token.slice(0, headerEnd);
+  const encodedPayload = token.slice(headerEnd + 1, payloadEnd);
+  const encodedSignature = token.slice(payloadEnd + 1);
+  if (!BASE64URL_SEGMENT.test(encodedHeader) || !BASE64URL_SEGMENT.test(encodedPayload)) refuse('not base64url');
+  if (!SIGNATURE_SEGMENT.test(encodedSignature)) refuse('not an Ed25519 signature');
+
+  const header = jsonObject(encodedHeader, 'header');
+  if (header.alg !== ALG) refuse('algorithm not allowed');
+  // No extension is understood here, so one that must be (RFC 7515 §4.1.11) cannot be honoured.
+  if (header.crit !== undefined) refuse('unsupported critical header');
+  const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined;
+  if (!key) refuse('unknown signing key');
+  const signingInput = Buffer.from(token.slice(0, payloadEnd), 'latin1');
+  if (!cryptoVerify(null, signingInput, key, Buffer.from(encodedSignature, 'base64url'))) refuse('bad signature');
+
+  const claims = jsonObject(encodedPayload, 'claims set');
+  if (claims.iss !== PRINCIPAL_ISSUER) refuse('unexpected issuer');
+  const aud = claims.aud;
+  if (!(aud === PRINCIPAL_AUDIENCE || (Array.isArray(aud) && aud.includes(PRINCIPAL_AUDIENCE)))) {
+    refuse('unexpected audience');
+  }
+  const now = epochSeconds();
+  const iat = numericDate(claims, 'iat', true) as number;
+  const nbf = numericDate(claims, 'nbf', false);
+  const exp = numericDate(claims, 'exp', true) as number;
+  if (nbf !== undefined && nbf > now) refuse('not yet valid');
+  if (exp <= now) refuse('expired');
+  if (now - iat > MAX_TOKEN_AGE_SECONDS) refuse('too old');
+  if (iat - now > CLOCK_SKEW_SECONDS) refuse('issued in the future');
+  return claims;
+}
+
 /**
  * Verifies with any of the configured public keys (one or more PEM blocks), chosen by the
  * token's `kid`. Several keys at once is what makes a signing-key rotation seamless.
+ * Every token is verified: nothing is cached per token.
  */
 export async function createPrincipalVerifier(publicKeysPem: string): Promise<PrincipalVerifier> {
   const pems = publicKeysPem.match(PUBLIC_KEY_PEM) ?? [];
   if (pems.length === 0) throw new Error('PRINCIPAL_PUBLIC_KEY holds no PEM public key');
-  const keys = new Map<string, CryptoKey>();
+  const keys = new Map<string, KeyObject>();
   for (const pem of pems) {
-    const key = await importSPKI(pem, ALG, { extractable: true });
-    keys.set(await keyId(key), key);
+    const key = requireEd25519(createPublicKey(pem), 'PRINCIPAL_PUBLIC_KEY');
+    keys.set(keyId(key), key);
   }
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(
-        token,
-        (header) => {
-          const key = header.kid ? keys.get(header.kid) : undefined;
-          if (!key) throw new Error('unknown signing key');
-          return key;
-        },
-        {
-          algorithms: [ALG],
-          issuer: PRINCIPAL_ISSUER,
-          audience: PRINCIPAL_AUDIENCE,
-          maxTokenAge: `${PRINCIPAL_TOKEN_TTL_SECONDS * 2}s`,
-        },
-      );
+      const payload = verifiedClaims(token, keys);
       return {
         principal: payload.principal as Principal,
         requestId: String(payload.rid ?? ''),

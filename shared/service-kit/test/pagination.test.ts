@@ -11,6 +11,7 @@ import {
   KIT_TABLES_SQL,
   type Orm,
   type PageRequest,
+  queryRows,
   type SqlListOptions,
 } from '../src/index.js';
 import { testNamespace } from '../src/testing.js';
@@ -224,4 +225,28 @@ it('the SQL list returns the joined columns and nothing of its own', async () =>
     },
   ]);
   expect(new Date(page.items[0]!.createdAt)).toEqual(things[5]!.createdAt);
+});
+
+it('counts an empty page past the end, and an empty list as 0', async () => {
+  const past = await variants.sql(request({ offset: 50 }));
+  expect(past).toMatchObject({ items: [], meta: { total: things.length, hasMore: false, offset: 50 } });
+  const none = await variants.sql(request({ q: 'no such name' }));
+  expect(none).toMatchObject({ items: [], meta: { total: 0, hasMore: false } });
+});
+
+it('queryRows reads on the transaction it is given, and on a pooled connection otherwise', async () => {
+  const id = `T${'8'.repeat(25)}`;
+  const count = `select count(*)::int as n from things where id = ?`;
+  await orm.em
+    .fork()
+    .transactional(async (tx) => {
+      await tx.execute(`insert into things (id, group_id, name, created_at) values (?, 'G3', 'uncommitted', now())`, [
+        id,
+      ]);
+      expect(await queryRows<{ n: number }>(tx, count, [id])).toEqual([{ n: 1 }]);
+      expect(await queryRows<{ n: number }>(orm.em.fork(), count, [id])).toEqual([{ n: 0 }]);
+      throw new Error('roll back');
+    })
+    .catch((error: Error) => expect(error.message).toBe('roll back'));
+  expect(await queryRows<{ n: number }>(orm.em.fork(), count, [id])).toEqual([{ n: 0 }]);
 });

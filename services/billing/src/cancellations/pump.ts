@@ -1,7 +1,8 @@
 import { Pump } from '@gatehouse/service-kit';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { BillingContext } from '../context.js';
 import { isMissing } from '../stripe/errors.js';
+import { loadedStripeErrors } from '../stripe/sdk.js';
 
 /** Cancellations claimed per pass at most; the rest wait for the next one. */
 const BATCH_SIZE = 100;
@@ -16,9 +17,12 @@ interface PendingCancellation {
 
 /** Stripe has nothing left to cancel: the subscription is gone, or ended already. */
 function alreadyGone(failure: unknown): boolean {
+  const errors = loadedStripeErrors();
   return (
     isMissing(failure) ||
-    (failure instanceof Stripe.errors.StripeInvalidRequestError && /already (been )?cancel/i.test(failure.message))
+    (errors !== undefined &&
+      failure instanceof errors.StripeInvalidRequestError &&
+      /already (been )?cancel/i.test(failure.message))
   );
 }
 
@@ -105,7 +109,8 @@ export class CancellationPump {
   }
 
   private logFailure(pending: PendingCancellation, failure: unknown): void {
-    const stripeError = failure instanceof Stripe.errors.StripeError ? failure : null;
+    const errors = loadedStripeErrors();
+    const stripeError = errors && failure instanceof errors.StripeError ? failure : null;
     this.ctx.deps.logger.warn(
       {
         subscriptionId: pending.subscription_id,

@@ -1,14 +1,16 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { BillingConfig } from '../config.js';
+import { loadStripeSdk } from './sdk.js';
 
 /**
  * The official SDK, or null in local mode (no secret key). Tests point it at a local counterpart with
  * STRIPE_API_HOST/PORT/PROTOCOL. Each call is bounded (timeout, one network retry), so a Stripe outage
  * becomes a 503 instead of a hung request.
  */
-export function createStripeClient(config: BillingConfig): Stripe | null {
+export async function createStripeClient(config: BillingConfig): Promise<Stripe | null> {
   if (!config.STRIPE_SECRET_KEY) return null;
-  return new Stripe(config.STRIPE_SECRET_KEY, {
+  const StripeSdk = await loadStripeSdk();
+  return new StripeSdk(config.STRIPE_SECRET_KEY, {
     timeout: config.STRIPE_TIMEOUT_MS,
     maxNetworkRetries: config.STRIPE_MAX_NETWORK_RETRIES,
     telemetry: false,

@@ -1,6 +1,7 @@
 import { AppError } from '@gatehouse/contracts';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { BillingContext } from '../context.js';
+import { loadedStripeErrors } from './sdk.js';
 
 export const NOT_CONFIGURED_MESSAGE =
   'Billing is not configured on this deployment: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (docs/billing.md)';
@@ -20,7 +21,8 @@ export async function callStripe<T>(ctx: BillingContext, operation: string, call
   try {
     return await call();
   } catch (failure) {
-    if (!(failure instanceof Stripe.errors.StripeError)) throw failure;
+    const errors = loadedStripeErrors();
+    if (!errors || !(failure instanceof errors.StripeError)) throw failure;
     const level = failure.type === 'StripeInvalidRequestError' ? 'error' : 'warn';
     ctx.deps.logger[level](
       { operation, stripeType: failure.type, stripeCode: failure.code, statusCode: failure.statusCode },
@@ -34,5 +36,6 @@ export async function callStripe<T>(ctx: BillingContext, operation: string, call
 
 /** Stripe said the object does not exist (a 404 `resource_missing`). */
 export function isMissing(failure: unknown): boolean {
-  return failure instanceof Stripe.errors.StripeError && failure.code === 'resource_missing';
+  const errors = loadedStripeErrors();
+  return errors !== undefined && failure instanceof errors.StripeError && failure.code === 'resource_missing';
 }

@@ -1,6 +1,7 @@
 import { validationError } from '@gatehouse/contracts';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { BillingContext } from '../context.js';
+import { loadedStripeErrors } from '../stripe/sdk.js';
 
 type SignatureProblem = 'missing' | 'signature does not match' | 'timestamp outside the tolerance';
 
@@ -23,7 +24,9 @@ export function verifiedEvent(
     try {
       return eventOf(stripe.webhooks.constructEvent(raw, header, secret, ctx.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS));
     } catch (failure) {
-      if (!(failure instanceof Stripe.errors.StripeSignatureVerificationError)) throw failure;
+      // Loaded: `stripe` is a client, made by createStripeClient.
+      const errors = loadedStripeErrors();
+      if (!errors || !(failure instanceof errors.StripeSignatureVerificationError)) throw failure;
       // The SDK checks the timestamp only after a signature matched: this secret signed it, too long ago.
       if (/tolerance/i.test(failure.message)) late = true;
     }

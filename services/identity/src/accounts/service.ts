@@ -15,6 +15,7 @@ import { queueVerification } from '../one-time-tokens/links.js';
 import { announceUserUpdated } from '../users/announce.js';
 import { presentUser, type User, UserSchema } from '../users/entities.js';
 import { checkPasswordStrength, findUserByEmail, getUser, isHandleTaken, normalizeEmail } from '../users/queries.js';
+import { presentedUser } from '../users/view.js';
 
 function handleBase(name: string, email: string): string {
   const fromName = name
@@ -104,10 +105,9 @@ async function provisionDefaultOrganization(ctx: IdentityContext, user: User, re
   }
 }
 
+/** GET /me, the hottest read: one primary-key statement, no entity loading (users/view.ts). */
 export async function getMe(ctx: IdentityContext, userId: string) {
-  const em = readEm(ctx);
-  const user = await getUser(em, userId);
-  return presentUser(user, await organizationCount(em, userId));
+  return presentedUser(ctx.deps.orm.em, userId);
 }
 
 export async function updateMe(

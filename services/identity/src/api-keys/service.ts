@@ -105,6 +105,20 @@ async function delegatingKey(em: EntityManager, principal: AuthenticatedPrincipa
   return parent;
 }
 
+/**
+ * The user's live keys, counted no further than the cap: the check reads at most `cap` entries of the
+ * enabled keys' index (api_keys_user_enabled_idx, expiry included), however many keys the user kept.
+ */
+async function liveKeysUpTo(em: EntityManager, userId: string, cap: number): Promise<number> {
+  const [row] = await em.execute<Array<{ live: number }>>(
+    `select count(*)::int as live from (
+       select 1 from api_keys where user_id = ? and enabled and (expires_at is null or expires_at > ?) limit ?
+     ) as live_keys`,
+    [userId, new Date(), cap],
+  );
+  return row?.live ?? 0;
+}
+
 export async function createApiKey(ctx: IdentityContext, principal: AuthenticatedPrincipal, input: CreateApiKeyInput) {
   const scopes = checkScopes(input.scopes);
   checkHeldScopes(principal, scopes, 'a new key');
@@ -119,13 +133,9 @@ export async function createApiKey(ctx: IdentityContext, principal: Authenticate
     const expiresAt = checkExpiry(ctx, input.expiresIn, parent);
     // Serialise creations per user so the cap cannot be raced past.
     await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`api-keys:${principal.userId}`]);
-    const live = await em.count(ApiKeySchema, {
-      userId: principal.userId,
-      enabled: true,
-      $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }],
-    });
-    if (live >= ctx.config.API_KEY_MAX_PER_USER) {
-      throw conflict('KEY_LIMIT', `You already have ${live} active API keys; delete one first`);
+    const cap = ctx.config.API_KEY_MAX_PER_USER;
+    if ((await liveKeysUpTo(em, principal.userId, cap)) >= cap) {
+      throw conflict('KEY_LIMIT', `You already have ${cap} active API keys, the most allowed; delete one first`);
     }
     const now = new Date();
     const row = em.create(ApiKeySchema, {

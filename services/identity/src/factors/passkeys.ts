@@ -1,12 +1,8 @@
 import { queueMail } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  verifyAuthenticationResponse,
-  type WebAuthnCredential,
-} from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
+// @simplewebauthn/server (with @peculiar/x509 and asn1js, ≈ 3.6 MB of heap) is imported on the first
+// ceremony, not at start: most processes never see one. Node's module cache memoises the import.
+import type { AuthenticationResponseJSON, WebAuthnCredential } from '@simplewebauthn/server';
 import type { IdentityContext } from '../context.js';
 import { passkeyCloneSuspectedMail } from '../mail/templates.js';
 import { accountAddress } from './account.js';
@@ -19,8 +15,11 @@ export type PasskeyCheck =
 
 type Transports = WebAuthnCredential['transports'];
 
-/** The user handle a passkey of this account carries (registration sets `userID` to the id's UTF-8 bytes). */
-export const userHandleOf = (userId: string) => isoBase64URL.fromUTF8String(userId);
+/**
+ * The user handle a passkey of this account carries (registration sets `userID` to the id's UTF-8
+ * bytes), base64url without padding as the browser sends it.
+ */
+export const userHandleOf = (userId: string) => Buffer.from(userId, 'utf8').toString('base64url');
 
 /** Synced passkeys are software-held (`swk`); one bound to a single authenticator is hardware (`hwk`). */
 export const amrOf = (deviceType: 'singleDevice' | 'multiDevice'): 'hwk' | 'swk' =>
@@ -98,6 +97,7 @@ async function verifyAssertion(
   storedCounter: number,
 ): Promise<VerifiedAssertion | 'counter_regression' | null> {
   const { rpID, origins } = relyingParty(ctx);
+  const { verifyAuthenticationResponse } = await import('@simplewebauthn/server');
   try {
     const result = await verifyAuthenticationResponse({
       response: input.response,
@@ -150,6 +150,7 @@ export async function assertionOptionsFor(
   userId: string,
 ): Promise<Record<string, unknown> & { challenge: string }> {
   const passkeys = await passkeysOf(em, userId);
+  const { generateAuthenticationOptions } = await import('@simplewebauthn/server');
   const options = await generateAuthenticationOptions({
     rpID: relyingParty(ctx).rpID,
     allowCredentials: passkeys.map((passkey) => ({

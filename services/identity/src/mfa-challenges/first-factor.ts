@@ -2,10 +2,10 @@ import type { LoginMethodName, MfaChallenge as MfaChallengeAnswer } from '@gateh
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
 import { commit, type IdentityContext } from '../context.js';
-import { factorsOf } from '../factors/status.js';
 import type { Session } from '../sessions/entities.js';
 import type { ClientInfo, SessionAuth } from '../sessions/service.js';
 import { openSession } from '../sessions/sign-in.js';
+import { loadUserForSignIn } from '../sessions/sign-in-lookup.js';
 import type { User } from '../users/entities.js';
 import type { FirstFactor } from './entities.js';
 import { openChallenge } from './open.js';
@@ -60,7 +60,7 @@ export async function completeFirstFactorIn(
   client: ClientInfo,
   options: FirstFactorOptions = {},
 ): Promise<FirstFactorResult> {
-  const factors = options.mfaAsserted ? [] : await factorsOf(em, user.id);
+  const factors = await loadUserForSignIn(em, user.id, !options.mfaAsserted);
   if (factors.length === 0) {
     const auth: SessionAuth = options.mfaAsserted
       ? { amr: [firstFactor, 'mfa'], secondFactorAt: new Date() }

@@ -1,5 +1,5 @@
 import { AppError } from '@gatehouse/contracts';
-import { type AuthenticationResponseJSON, generateAuthenticationOptions } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { checkPasskeyAssertion } from '../factors/passkeys.js';
 import { relyingParty } from '../factors/webauthn.js';
@@ -21,6 +21,8 @@ export async function startPasskeySignIn(
   ctx: IdentityContext,
   client: ClientInfo,
 ): Promise<{ ceremonyId: string; options: Record<string, unknown> }> {
+  // Imported on the first ceremony, not at start (see factors/passkeys.ts).
+  const { generateAuthenticationOptions } = await import('@simplewebauthn/server');
   const options = await generateAuthenticationOptions({
     rpID: relyingParty(ctx).rpID,
     allowCredentials: [],

@@ -1,11 +1,6 @@
 import { AppError, type AuthenticatedPrincipal, conflict, newId, notFound } from '@gatehouse/contracts';
 import { findPage, type PageRequest } from '@gatehouse/service-kit';
-import {
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
-import { isoUint8Array } from '@simplewebauthn/server/helpers';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { accountAddress } from '../factors/account.js';
 import { MfaPasskeySchema, presentPasskey } from '../factors/entities.js';
@@ -44,13 +39,15 @@ export async function startPasskeyRegistration(
   if (passkeys.length >= MAX_PASSKEYS_PER_ACCOUNT) throw passkeyLimit();
   const account = await accountAddress(em, userId);
   const { rpID, rpName } = relyingParty(ctx);
+  // Imported on the first ceremony, not at start (see factors/passkeys.ts).
+  const { generateRegistrationOptions } = await import('@simplewebauthn/server');
   const options = await generateRegistrationOptions({
     rpName,
     rpID,
     userName: account.email,
     userDisplayName: account.fullName,
     // The account id (a ULID, no personal data) is the user handle a passwordless sign-in names.
-    userID: isoUint8Array.fromUTF8String(userId),
+    userID: new TextEncoder().encode(userId),
     attestationType: 'none',
     excludeCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports })),
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
@@ -93,6 +90,7 @@ export async function finishPasskeyRegistration(
   });
 
   const { rpID, origins } = relyingParty(ctx);
+  const { verifyRegistrationResponse } = await import('@simplewebauthn/server');
   const registration = await verifyRegistrationResponse({
     response: input.credential as RegistrationResponseJSON,
     expectedChallenge,

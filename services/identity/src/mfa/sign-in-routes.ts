@@ -19,9 +19,9 @@ export function mfaSignInRoutes(routes: RouteServer, ctx: IdentityContext): void
   // An account without a second factor gets exactly what it always got: the session and its cookie.
   routes.serve(AUTH_ROUTES.signIn, async (request, reply) => {
     const client = clientInfo(request);
-    const user = await provePassword(ctx, request.body, client);
+    const { user, organizationCount } = await provePassword(ctx, request.body, client);
     const result = await completeFirstFactor(ctx, user, 'pwd', client, { rememberMe: request.body.rememberMe });
-    return answerFirstFactor(ctx, reply, result);
+    return answerFirstFactor(ctx, reply, result, organizationCount);
   });
 
   routes.serve(MFA_ROUTES.verifyMfa, async (request, reply) => {

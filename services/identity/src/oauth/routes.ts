@@ -178,7 +178,7 @@ function interactionRoutes(routes: RouteServer, ctx: IdentityContext, provider: 
         if (request.validationError) return showAgain('Enter your email and password', 400);
         try {
           const client = clientInfo(request);
-          const user = await provePassword(ctx, request.body, client);
+          const { user } = await provePassword(ctx, request.body, client);
           const result = await completeFirstFactor(ctx, user, 'pwd', client, {
             interactionUid: request.params.uid,
           });

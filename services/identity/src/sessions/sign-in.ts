@@ -2,12 +2,13 @@ import { AppError, EVENT_SUBJECTS } from '@gatehouse/contracts';
 import { recordActivity } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
-import { commit, type IdentityContext, readEm } from '../context.js';
-import { passwordRefusal } from '../sso-policy/policy.js';
+import { commit, type IdentityContext } from '../context.js';
+import { ssoRequiredError } from '../sso-policy/policy.js';
 import type { User } from '../users/entities.js';
-import { findUserByEmail, loadUserForUpdate } from '../users/queries.js';
+import { loadUserForUpdate } from '../users/queries.js';
 import type { ClientInfo, LoginRecord, SessionAuth, SignInResult } from './service.js';
 import { SignInFailureQueue } from './sign-in-failures.js';
+import { signInCandidate } from './sign-in-lookup.js';
 
 /** Where a sign-in comes from, as recorded on the session and in the login history. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
@@ -17,24 +18,31 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 
 const INVALID = () => new AppError('INVALID_CREDENTIALS', 'Invalid email or password');
 
+/** A proven password: the active account, and its organization count for the answer. */
+export interface ProvenPassword {
+  user: User;
+  organizationCount: number;
+}
+
 /**
  * Proves the password of an active account and answers it; no session yet (a second factor may be
  * asked). One answer and one cost for an unknown email and a wrong password: the unknown case
- * verifies against a dummy argon2id hash, so timing does not tell which it was.
+ * verifies against a dummy argon2id hash, and the same one statement is read first for every address
+ * (the account, the domain's SSO requirement, the owner exemption), so timing does not tell which it was.
  */
 export async function provePassword(
   ctx: IdentityContext,
   input: { email: string; password: string },
   client: ClientInfo,
-): Promise<User> {
-  const user = await findUserByEmail(readEm(ctx), input.email);
+): Promise<ProvenPassword> {
+  const candidate = await signInCandidate(ctx.deps.orm.em, input.email);
+  const { user } = candidate;
   const valid = await ctx.hasher.verify(user?.passwordHash ?? null, input.password);
-  // Asked after the hash check, whatever its outcome, so the cost stays the same; only a proven
-  // owner gets past it (break-glass), and every other address of the domain meets the same 403.
-  const ssoRefusal = await passwordRefusal(ctx, input.email, user && valid ? user.id : null);
-  if (ssoRefusal) {
+  // Decided after the hash check, whatever its outcome; only a proven owner gets past it (break-glass),
+  // and every other address of the domain meets the same 403.
+  if (candidate.ssoOrganizationId && !(user && valid && candidate.ownsSsoOrganization)) {
     if (user) recordFailureLater(ctx, user.id, client, 'sso_required');
-    throw ssoRefusal;
+    throw ssoRequiredError(ctx, input.email);
   }
   if (!user || !valid) {
     // Recorded after answering: a write only for existing accounts would make them slower to refuse.
@@ -45,14 +53,16 @@ export async function provePassword(
     recordFailureLater(ctx, user.id, client, 'deactivated');
     throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
   }
-  if (!ctx.hasher.needsRehash(user.passwordHash)) return user;
+  const { organizationCount } = candidate;
+  if (!ctx.hasher.needsRehash(user.passwordHash)) return { user, organizationCount };
   // The password is in hand only now: an old-parameter hash is replaced while it is.
   const rehash = await ctx.hasher.hash(input.password);
-  return commit(ctx, async (em) => {
+  const rehashed = await commit(ctx, async (em) => {
     const fresh = await loadUserForUpdate(em, user.id);
     fresh.passwordHash = rehash;
     return fresh;
   });
+  return { user: rehashed, organizationCount };
 }
 
 /**

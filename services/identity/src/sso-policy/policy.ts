@@ -17,17 +17,28 @@ export function discoverUrl(ctx: IdentityContext, email: string): URL {
   return discover;
 }
 
-/** The organization that requires SSO for this address, or null when a password may be used. */
-export async function organizationRequiringSso(em: EntityManager, email: string): Promise<string | null> {
-  const domain = emailDomain(email);
-  if (!domain) return null;
-  const rows: Array<{ organization_id: string }> = await em.execute(
-    `select d.organization_id from organization_domains d
+/**
+ * The rule as SQL: the organization (`organization_id`) requiring SSO for a domain, the domain bound
+ * twice (`ssoRequiringParams`). A subquery, so a caller's statement can ask it with other things.
+ */
+export const SSO_REQUIRING_ORGANIZATION = `select d.organization_id from organization_domains d
        join sso_connections c on c.organization_id = d.organization_id
       where d.domain = ? and d.verified_at is not null
         and c.enabled and c.sso_required and ? = any (c.domains)
-      limit 1`,
-    [domain, domain],
+      limit 1`;
+
+/** SSO_REQUIRING_ORGANIZATION's parameters for an address (an address without a domain matches no row). */
+export function ssoRequiringParams(email: string): [string, string] {
+  const domain = emailDomain(email);
+  return [domain, domain];
+}
+
+/** The organization that requires SSO for this address, or null when a password may be used. */
+export async function organizationRequiringSso(em: EntityManager, email: string): Promise<string | null> {
+  if (!emailDomain(email)) return null;
+  const rows: Array<{ organization_id: string }> = await em.execute(
+    SSO_REQUIRING_ORGANIZATION,
+    ssoRequiringParams(email),
   );
   return rows[0]?.organization_id ?? null;
 }

@@ -74,10 +74,19 @@ async function lockedTarget(em: EntityManager, tenant: TenantAccess, memberId: s
   return { access, target };
 }
 
+/** An owner (other than one member), if there is one: from the owners' own index, never by reading the members. */
+function anotherOwner(em: EntityManager, organizationId: string, exceptMemberId?: string) {
+  return em.findOne(
+    MemberSchema,
+    exceptMemberId ? { organizationId, role: 'owner', id: { $ne: exceptMemberId } } : { organizationId, role: 'owner' },
+  );
+}
+
 async function ensureAnotherOwner(em: EntityManager, target: Member) {
   if (target.role !== 'owner') return;
-  const owners = await em.count(MemberSchema, { organizationId: target.organizationId, role: 'owner' });
-  if (owners <= 1) throw conflict('LAST_OWNER', 'An organization must keep at least one owner');
+  if (!(await anotherOwner(em, target.organizationId, target.id))) {
+    throw conflict('LAST_OWNER', 'An organization must keep at least one owner');
+  }
 }
 
 /** Verified owners and admins manage members; only owners make or unmake owners; the last owner stays. */
@@ -189,10 +198,11 @@ export async function removeUserEverywhere(em: EntityManager, userId: string, re
     em.remove(membership);
     recordEvent(em, EVENT_SUBJECTS.memberRemoved, { organizationId, userId, role: membership.role }, requestId);
     await em.flush();
-    const remaining = await em.find(MemberSchema, { organizationId }, { orderBy: { joinedAt: 'asc', id: 'asc' } });
+    // Two rows at most, whatever the organization's size: the longest-standing member, and an owner.
+    const heir = await em.findOne(MemberSchema, { organizationId }, { orderBy: { joinedAt: 'asc', id: 'asc' } });
     const org = await em.findOne(OrganizationSchema, { id: organizationId });
     if (!org) continue;
-    if (remaining.length === 0) {
+    if (!heir) {
       recordEvent(
         em,
         EVENT_SUBJECTS.organizationDeleted,
@@ -201,8 +211,7 @@ export async function removeUserEverywhere(em: EntityManager, userId: string, re
       );
       em.remove(org);
       await forgetEntitlements(em, organizationId);
-    } else if (!remaining.some((member) => member.role === 'owner')) {
-      const heir = remaining[0]!;
+    } else if (heir.role !== 'owner' && !(await anotherOwner(em, organizationId))) {
       const previousRole = heir.role;
       heir.role = 'owner';
       recordEvent(

@@ -10,23 +10,26 @@ import {
 import {
   commitAndKick,
   type EntitlementsReadModel,
-  findPage,
-  likePattern,
+  findRowsPage,
   type PageRequest,
+  queryRows,
   requireWithinLimit,
   type ServiceDeps,
   slugify,
   type TenantAccess,
 } from '@gatehouse/service-kit';
-import {
-  type EntityManager,
-  type FilterQuery,
-  LockMode,
-  UniqueConstraintViolationException,
-} from '@mikro-orm/postgresql';
-import { projectChanges, recordProjectActivity } from '../activity.js';
+import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { projectActivityEvent, projectChanges, recordProjectActivity } from '../activity.js';
 import { ProjectUserSchema } from '../memberships/entities.js';
 import { etagOf, type Project, ProjectSchema, presentProject } from './entities.js';
+import {
+  PROJECT_COLUMNS,
+  PROJECT_SORTS,
+  type ProjectInsertRow,
+  type ProjectRow,
+  projectInsertStatement,
+  projectOf,
+} from './sql.js';
 
 /** The caller is a member of `tenant.organizationId` (checked once per request, see service-kit routes.ts). */
 const em = (deps: ServiceDeps) => deps.orm.em.fork();
@@ -52,16 +55,6 @@ async function findProject(manager: EntityManager, organizationId: string, proje
   return project;
 }
 
-async function availableSlug(manager: EntityManager, organizationId: string, name: string) {
-  const base = slugify(name) || 'project';
-  if (!(await manager.findOne(ProjectSchema, { organizationId, slug: base }))) return base;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const candidate = `${base}-${randomInt(1000, 1_000_000)}`;
-    if (!(await manager.findOne(ProjectSchema, { organizationId, slug: candidate }))) return candidate;
-  }
-  return `${base}-${newId().slice(-8).toLowerCase()}`;
-}
-
 function slugTaken(error: unknown): never {
   if (error instanceof UniqueConstraintViolationException)
     throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
@@ -73,15 +66,28 @@ export async function listProjects(
   tenant: TenantAccess,
   query: PageRequest & { q?: string; status?: ProjectStatus },
 ) {
-  const manager = em(deps);
-  const where: Record<string, unknown> = { organizationId: tenant.organizationId };
-  if (query.status) where.status = query.status;
-  if (query.q) where.name = { $ilike: likePattern(query.q) };
-  const page = await findPage(manager, ProjectSchema, where as FilterQuery<Project>, query, {
-    sortable: { name: 'string', createdAt: 'date', updatedAt: 'date' },
-    defaultSort: '-createdAt',
-  });
-  return { items: await withCreators(manager, page.items), meta: page.meta };
+  const where = ['p.organization_id = ?'];
+  const params: unknown[] = [tenant.organizationId];
+  if (query.status) {
+    where.push('p.status = ?');
+    params.push(query.status);
+  }
+  // One statement for the page, its total and the creators' names (findRowsPage).
+  const page = await findRowsPage<ProjectRow>(
+    em(deps),
+    {
+      select: PROJECT_COLUMNS,
+      from: 'projects p',
+      where: where.join(' and '),
+      params,
+      id: 'p.id',
+      sortable: PROJECT_SORTS,
+      defaultSort: '-createdAt',
+      search: ['p.name'],
+    },
+    query,
+  );
+  return { items: page.items.map((row) => presentProject(projectOf(row), row.creator_name)), meta: page.meta };
 }
 
 export async function getProject(deps: ServiceDeps, tenant: TenantAccess, projectId: string) {
@@ -91,58 +97,78 @@ export async function getProject(deps: ServiceDeps, tenant: TenantAccess, projec
   return { project: presented!, etag: etagOf(project) };
 }
 
-/**
- * The organization's plan limit, checked under a per-organization lock held to the commit: two creations at
- * once count one after the other, so together they cannot take the organization past its limit.
- */
-async function requireRoomForProject(
-  tx: EntityManager,
-  organizationId: string,
-  entitlements: EntitlementsChanged | null,
-) {
-  await tx.execute(`select pg_advisory_xact_lock(hashtext('projects:' || ?))`, [organizationId]);
-  requireWithinLimit(entitlements, 'projects', await tx.count(ProjectSchema, { organizationId }));
+type CreateInput = { name: string; slug?: string; description?: string | null; status?: ProjectStatus };
+
+/** The slugs a creation tries, in order: the one asked for, or the name's, then with a numeric suffix. */
+function slugCandidates(input: CreateInput): string[] {
+  if (input.slug) return [input.slug];
+  const base = slugify(input.name) || 'project';
+  const suffixed = Array.from({ length: 8 }, () => `${base}-${randomInt(1000, 1_000_000)}`);
+  return [base, ...suffixed, `${base}-${newId().slice(-8).toLowerCase()}`];
 }
 
+/** A few picks: each loses only to a writer that took the picked slug between the pick and the insert. */
+const SLUG_ATTEMPTS = 3;
+
+/**
+ * Inserts the project and its project.created event in one statement; with `limit`, only while the
+ * organization has fewer projects (the caller holds the organization's lock, see createProject).
+ */
+async function insertProject(
+  manager: EntityManager,
+  tenant: TenantAccess,
+  input: CreateInput,
+  plan: EntitlementsChanged | null,
+  limit: number | null,
+): Promise<Project & { creatorName: string | null }> {
+  const now = new Date();
+  const project = {
+    id: newId(),
+    organizationId: tenant.organizationId,
+    name: input.name.trim(),
+    description: input.description ?? null,
+    status: input.status ?? 'draft',
+    createdByUserId: tenant.principal.userId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const event = projectActivityEvent('project.created', project, tenant.principal.userId);
+  for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
+    const { sql, params } = projectInsertStatement({ project, slugs: slugCandidates(input), event, limit });
+    const [row] = await queryRows<ProjectInsertRow>(manager, sql, params);
+    if (row?.current != null) requireWithinLimit(plan, 'projects', row.current);
+    if (row?.id) return { ...projectOf(row as ProjectRow), creatorName: row.creator_name ?? null };
+    if (input.slug) throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
+  }
+  throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
+}
+
+/**
+ * The organization's plan limit is exact under concurrency: with a limit, the creation counts under a
+ * per-organization lock held to the commit, so two at once count one after the other and together cannot
+ * take the organization past it. (The count is a statement after the lock's: under READ COMMITTED each
+ * statement sees what committed before it began.) Without a limit (an unlimited plan, or billing unreachable:
+ * failing open) there is nothing to count, and the creation is one statement with no lock.
+ */
 export async function createProject(
   deps: ServiceDeps,
   entitlements: EntitlementsReadModel,
   tenant: TenantAccess,
-  input: { name: string; slug?: string; description?: string | null; status?: ProjectStatus },
+  input: CreateInput,
 ) {
-  const manager = em(deps);
-  // Read before the transaction: on a miss it may ask billing, which must not hold a connection and the lock.
-  const plan = await entitlements.of(manager, tenant.organizationId);
-  try {
-    const project = await commit(deps, async (tx) => {
-      await requireRoomForProject(tx, tenant.organizationId, plan);
-      if (
-        input.slug &&
-        (await tx.findOne(ProjectSchema, { organizationId: tenant.organizationId, slug: input.slug }))
-      ) {
-        throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
-      }
-      const now = new Date();
-      const created = tx.create(ProjectSchema, {
-        id: newId(),
-        organizationId: tenant.organizationId,
-        name: input.name.trim(),
-        slug: input.slug ?? (await availableSlug(tx, tenant.organizationId, input.name)),
-        description: input.description ?? null,
-        status: input.status ?? 'draft',
-        createdByUserId: tenant.principal.userId,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-      });
-      recordProjectActivity(tx, 'project.created', created, tenant.principal.userId);
-      return created;
-    });
-    const [presented] = await withCreators(manager, [project]);
-    return { project: presented!, etag: etagOf(project) };
-  } catch (error) {
-    return slugTaken(error);
-  }
+  // Read before any transaction: on a miss it may ask billing, which must not hold a connection and the lock.
+  const plan = await entitlements.of(em(deps), tenant.organizationId);
+  const limit = plan?.entitlements.maxProjects ?? null;
+  const project =
+    limit === null
+      ? await insertProject(em(deps), tenant, input, plan, null)
+      : await em(deps).transactional(async (tx) => {
+          await tx.execute(`select pg_advisory_xact_lock(hashtext('projects:' || ?))`, [tenant.organizationId]);
+          return insertProject(tx, tenant, input, plan, limit);
+        });
+  // The event committed with the project: the relay publishes it now.
+  deps.outbox.kick();
+  return { project: presentProject(project, project.creatorName), etag: etagOf(project) };
 }
 
 /** If-Match lists one or more ETags (weak or strong form) or `*` for "whatever is current". */

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { Type } from 'typebox';
 import type { Logger } from '../logger.js';
 
@@ -16,14 +16,33 @@ export interface Mailer {
   close(): void;
 }
 
+type Nodemailer = typeof import('nodemailer')['default'];
+
+/**
+ * A transport made on the first message: nodemailer (≈ 1.7 MB of heap) is imported then, not at
+ * start, so a process that never mails never loads it. Closing closes it only if it was made.
+ */
+function lazyTransport<Info>(create: (nodemailer: Nodemailer) => Transporter<Info>) {
+  let transport: Promise<Transporter<Info>> | undefined;
+  return {
+    get: () => {
+      transport ??= import('nodemailer').then((module) => create(module.default));
+      return transport;
+    },
+    close: () => {
+      void transport?.then((made) => made.close());
+    },
+  };
+}
+
 /** Real SMTP when SMTP_URL is set. */
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
-  const transport: Transporter = nodemailer.createTransport(smtpUrl);
+  const transport = lazyTransport((nodemailer) => nodemailer.createTransport(smtpUrl));
   return {
     async send(message) {
-      await transport.sendMail({ from, ...message });
+      await (await transport.get()).sendMail({ from, ...message });
     },
-    close: () => transport.close(),
+    close: transport.close,
   };
 }
 
@@ -32,17 +51,19 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
  * and its first link is logged so an account can be verified from the terminal.
  */
 export function fileMailer(directory: string, from: string, logger: Logger): Mailer {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const transport = lazyTransport((nodemailer) =>
+    nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+  );
   return {
     async send(message) {
-      const info = await transport.sendMail({ from, ...message });
+      const info = await (await transport.get()).sendMail({ from, ...message });
       await mkdir(directory, { recursive: true });
       const file = join(directory, `${Date.now()}-${message.to.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`);
       await writeFile(file, info.message as Buffer);
       const link = message.text.match(/https?:\/\/\S+/)?.[0];
       logger.info({ file, to: message.to, link }, `mail written (no SMTP_URL): ${message.subject}`);
     },
-    close: () => transport.close(),
+    close: transport.close,
   };
 }
 

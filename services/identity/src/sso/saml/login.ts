@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { IdentityContext } from '../../context.js';
 import type { SsoConnection } from '../entities.js';
 import { serviceProviderUrls } from './service-provider.js';
@@ -23,6 +22,8 @@ export async function samlLoginUrl(
   if (connection.type !== 'saml' || !connection.samlIdpSsoUrl) throw new Error('not a SAML connection');
   const sp = serviceProviderUrls(ctx, connection.id);
   const requestId = newRequestId();
+  // Loaded on first SAML use, not at start (see metadata.ts).
+  const { SAML, ValidateInResponseTo } = await import('@node-saml/node-saml');
   const saml = new SAML({
     issuer: sp.entityId,
     callbackUrl: sp.acsUrl,

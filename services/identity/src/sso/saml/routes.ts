@@ -21,7 +21,7 @@ export async function samlRoutes(app: HttpApp, routes: RouteServer, ctx: Identit
     return reply
       .type('application/samlmetadata+xml')
       .header('cache-control', 'public, max-age=300')
-      .send(serviceProviderMetadata(ctx, connection.id));
+      .send(await serviceProviderMetadata(ctx, connection.id));
   });
 
   await app.register(async (scope) => {

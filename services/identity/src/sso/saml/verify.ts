@@ -1,5 +1,5 @@
 import type { AppError } from '@gatehouse/contracts';
-import { type CacheProvider, type Profile, SAML, SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { CacheProvider, Profile, SAML, SamlStatusError } from '@node-saml/node-saml';
 import { ssoRefused } from '../refusal.js';
 
 /** Clocks of IdP and SP may differ by this much, no more. */
@@ -58,8 +58,8 @@ function outsideWindow(xml: string): string {
   return early ? 'SAML assertion not yet valid' : 'SAML assertion expired';
 }
 
-function refusalOf(error: unknown, xml: string): AppError {
-  if (error instanceof SamlStatusError) {
+function refusalOf(error: unknown, xml: string, statusError: typeof SamlStatusError): AppError {
+  if (error instanceof statusError) {
     return ssoRefused('SAML_IDP_ERROR', 'The identity provider did not sign you in');
   }
   let message = error instanceof Error ? error.message : String(error);
@@ -79,6 +79,8 @@ function refusalOf(error: unknown, xml: string): AppError {
 export async function verifyWithNodeSaml(input: VerifyInput): Promise<Profile> {
   if (input.idpCertificates.length === 0)
     throw ssoRefused('SAML_SIGNATURE_INVALID', 'The connection has no certificate');
+  // Loaded on first SAML use, not at start (see metadata.ts).
+  const { SAML, SamlStatusError, ValidateInResponseTo } = await import('@node-saml/node-saml');
   const saml = new SAML({
     issuer: input.entityId,
     callbackUrl: input.acsUrl,
@@ -97,7 +99,7 @@ export async function verifyWithNodeSaml(input: VerifyInput): Promise<Profile> {
   try {
     result = await saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(input.xml, 'utf8').toString('base64') });
   } catch (error) {
-    throw refusalOf(error, input.xml);
+    throw refusalOf(error, input.xml, SamlStatusError);
   }
   if (!result.profile || result.loggedOut)
     throw ssoRefused('SAML_RESPONSE_INVALID', 'The SAML message is not a sign-in');

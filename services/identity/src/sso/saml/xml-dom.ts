@@ -1,4 +1,4 @@
-import * as nodeSamlXml from '@node-saml/node-saml/lib/xml.js';
+type NodeSamlXml = typeof import('@node-saml/node-saml/lib/xml.js');
 
 /**
  * The parts of @xmldom/xmldom's DOM we read, typed here: identity compiles without the DOM lib.
@@ -21,14 +21,26 @@ export interface XmlDocument extends XmlNode {
   documentElement: XmlElement | null;
 }
 
+/** node-saml's XML module, imported on the first parse rather than at start (see metadata.ts). */
+let loaded: NodeSamlXml | undefined;
+
 export async function parseXml(xml: string): Promise<XmlDocument> {
-  return (await nodeSamlXml.parseDomFromString(xml)) as unknown as XmlDocument;
+  loaded ??= await import('@node-saml/node-saml/lib/xml.js');
+  return (await loaded.parseDomFromString(xml)) as unknown as XmlDocument;
+}
+
+/** The XPath helpers: a node to select from exists only once parseXml has loaded the module. */
+function xpath(): NodeSamlXml['xpath'] {
+  if (!loaded) throw new Error('select before parseXml: no XML document can exist yet');
+  return loaded.xpath;
 }
 
 export function selectElements(node: XmlNode, path: string): XmlElement[] {
-  return nodeSamlXml.xpath.selectElements(node as never, path) as unknown as XmlElement[];
+  return xpath().selectElements(node as never, path) as unknown as XmlElement[];
 }
 
 export function selectAttributeValues(node: XmlNode, path: string): string[] {
-  return nodeSamlXml.xpath.selectAttributes(node as never, path).map((attribute) => attribute.value);
+  return xpath()
+    .selectAttributes(node as never, path)
+    .map((attribute) => attribute.value);
 }

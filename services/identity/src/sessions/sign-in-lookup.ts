@@ -1,0 +1,81 @@
+import type { MfaFactor } from '@gatehouse/contracts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import {
+  type FactorCountsRow,
+  factorCountColumns,
+  factorCountsFrom,
+  factorsFrom,
+  factorsOf,
+} from '../factors/status.js';
+import { SSO_REQUIRING_ORGANIZATION, ssoRequiringParams } from '../sso-policy/policy.js';
+import { type User, UserSchema } from '../users/entities.js';
+import { normalizeEmail } from '../users/queries.js';
+import { ORGANIZATION_COUNT, USER_COLUMNS, type UserRow, userFromRow } from '../users/view.js';
+
+/** What a password sign-in needs to know before it decides, all read before the hash is checked. */
+export interface SignInCandidate {
+  /** The account of the address, or null (the dummy hash is checked then). */
+  user: User | null;
+  /** Its organizations, for the answer's user (identity's membership read model). */
+  organizationCount: number;
+  /** The organization requiring SSO for the address's domain, or null (sso-policy/policy.ts). */
+  ssoOrganizationId: string | null;
+  /** The account owns that organization (the break-glass exemption; it counts only with the right password). */
+  ownsSsoOrganization: boolean;
+}
+
+type CandidateRow = Partial<UserRow> & {
+  organization_count: number | null;
+  sso_organization_id: string | null;
+  owns_sso_organization: boolean | null;
+};
+
+/**
+ * One statement for every address, known or not, so an unknown email costs what a known one does: the
+ * account by email, its organization count, and the SSO requirement of the domain with the owner
+ * exemption (before: a findOne through the ORM, the SSO query after the hash and a count after the session).
+ */
+export async function signInCandidate(em: EntityManager, email: string): Promise<SignInCandidate> {
+  const row = (await em.getConnection().execute(
+    `select ${USER_COLUMNS}, ${ORGANIZATION_COUNT} as organization_count,
+            s.organization_id as sso_organization_id,
+            exists (select 1 from user_memberships m
+                     where m.organization_id = s.organization_id and m.user_id = u.id and m.role = 'owner')
+              as owns_sso_organization
+       from (select 1) as one
+       left join users u on u.email = ?
+       left join lateral (${SSO_REQUIRING_ORGANIZATION}) s on true`,
+    [normalizeEmail(email), ...ssoRequiringParams(email)],
+    'get',
+  )) as CandidateRow | undefined;
+  const found = row?.id ? userFromRow(row as UserRow) : null;
+  return {
+    user: found,
+    organizationCount: found ? (row?.organization_count ?? 0) : 0,
+    ssoOrganizationId: row?.sso_organization_id ?? null,
+    ownsSsoOrganization: Boolean(found && row?.owns_sso_organization),
+  };
+}
+
+/**
+ * In a sign-in's transaction, before it ends in a session or a challenge: the user row read fresh and
+ * made managed by `em` (openSession finds it there, and only what it changes is written), and its
+ * second factors (none asked when `withFactors` is false: the IdP asserted MFA). One statement where
+ * there were two. A user the transaction already holds (SSO's
+ * just-provisioned account, a magic link's) is kept as it is, with its factors read on their own.
+ */
+export async function loadUserForSignIn(em: EntityManager, userId: string, withFactors: boolean): Promise<MfaFactor[]> {
+  if (em.getUnitOfWork().getById(UserSchema.meta.className, userId)) {
+    return withFactors ? factorsOf(em, userId) : [];
+  }
+  const row = (await em.execute(
+    `select ${USER_COLUMNS}, ${factorCountColumns('u.id')} from users u where u.id = ?`,
+    [userId],
+    'get',
+  )) as (UserRow & FactorCountsRow) | undefined;
+  // Gone since its first factor was proven: openSession's own read answers that.
+  if (!row) return [];
+  const { totp_confirmed_at, passkeys, recovery_codes_left, ...user } = row;
+  em.map(UserSchema, user);
+  return withFactors ? factorsFrom(factorCountsFrom({ totp_confirmed_at, passkeys, recovery_codes_left })) : [];
+}

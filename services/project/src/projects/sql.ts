@@ -1,0 +1,118 @@
+import type { ProjectStatus } from '@gatehouse/contracts';
+import type { Project } from './entities.js';
+
+/**
+ * The hot paths' SQL (list and create), by hand: one statement each, no ORM hydration or change sets.
+ * bench/floor.ts builds its projects page from the same fragments, so the floor runs the same query.
+ */
+
+/** A project row and its creator's name; the name is looked up per row returned, after the page is cut. */
+export const PROJECT_COLUMNS = `p.id, p.organization_id, p.name, p.slug, p.description, p.status,
+  p.created_by_user_id, p.version, p.created_at, p.updated_at,
+  (select u.full_name from users u where u.user_id = p.created_by_user_id) as creator_name`;
+
+/** The list's sortable fields: each list order is served by an (organization_id, column, id) index. */
+export const PROJECT_SORTS = {
+  name: { column: 'p.name', kind: 'string' },
+  createdAt: { column: 'p.created_at', kind: 'date' },
+  updatedAt: { column: 'p.updated_at', kind: 'date' },
+} as const;
+
+export interface ProjectRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  status: ProjectStatus;
+  created_by_user_id: string;
+  version: number;
+  /** Raw SQL reads timestamps as text (the ORM's pg type parsers). */
+  created_at: string | Date;
+  updated_at: string | Date;
+  creator_name: string | null;
+}
+
+export function projectOf(row: ProjectRow): Project {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    slug: row.slug,
+    description: row.description,
+    status: row.status,
+    createdByUserId: row.created_by_user_id,
+    version: row.version,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+export interface ProjectInsert {
+  project: Omit<Project, 'slug' | 'version'>;
+  /** Slugs to try in order: the first not taken in the organization is used. */
+  slugs: readonly string[];
+  /** The project.created outbox row, inserted only with the project. */
+  event: { id: string; subject: string; payload: unknown; createdAt: Date };
+  /** When the plan limits projects: insert only while the organization has fewer (the caller holds its lock). */
+  limit: number | null;
+}
+
+/** What the insert statement answers, in one row whether or not it inserted. */
+export interface ProjectInsertRow extends Partial<ProjectRow> {
+  /** The organization's projects before the insert; null when no limit was checked. */
+  current: number | null;
+  /** The first free candidate slug; null when every one was taken. */
+  free_slug: string | null;
+}
+
+/**
+ * One statement: pick the first free slug, insert the project (under the limit, when there is one) and its
+ * activity event in the outbox, and answer the row with its creator's name. A single statement commits or
+ * fails as a whole, so the event exists exactly when the project does. A slug taken by a concurrent writer
+ * after the pick inserts nothing (`on conflict do nothing`) instead of failing: the caller picks again.
+ */
+export function projectInsertStatement({ project, slugs, event, limit }: ProjectInsert): {
+  sql: string;
+  params: unknown[];
+} {
+  const limited = limit !== null;
+  const sql = `with
+    ${limited ? 'counted as (select count(*)::int as n from projects where organization_id = ?),' : ''}
+    candidate as (
+      select c.slug from unnest(array[?]::text[]) with ordinality as c(slug, n)
+      where not exists (select 1 from projects t where t.organization_id = ? and t.slug = c.slug)
+      order by c.n limit 1),
+    inserted as (
+      insert into projects (id, organization_id, name, slug, description, status, created_by_user_id,
+        version, created_at, updated_at)
+      select ?, ?, ?, candidate.slug, ?, ?, ?, 1, ?, ? from candidate
+      ${limited ? 'where (select n from counted) < ?' : ''}
+      on conflict (organization_id, slug) do nothing
+      returning *),
+    recorded as (
+      insert into outbox_events (id, subject, payload, created_at, published_at, attempts)
+      select ?, ?, ?::jsonb, ?, null, 0 from inserted)
+    select ${limited ? '(select n from counted)' : 'null::int'} as current,
+      (select slug from candidate) as free_slug, ${PROJECT_COLUMNS}
+    from (select 1) as one left join inserted p on true`;
+  const params = [
+    ...(limited ? [project.organizationId] : []),
+    slugs,
+    project.organizationId,
+    project.id,
+    project.organizationId,
+    project.name,
+    project.description,
+    project.status,
+    project.createdByUserId,
+    project.createdAt,
+    project.updatedAt,
+    ...(limited ? [limit] : []),
+    event.id,
+    event.subject,
+    JSON.stringify(event.payload),
+    event.createdAt,
+  ];
+  return { sql, params };
+}
