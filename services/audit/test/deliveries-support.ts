@@ -134,13 +134,20 @@ export async function insertWebhook(
 }
 
 /** Queues messages for an endpoint, due now, in this order (`data.seq` numbers them). */
-export async function queueDeliveries(audit: AuditHarness, webhookId: string, count = 1, type = 'member.added') {
+/** `execute` runs the inserts (another transaction's, say); the service's own connection by default. */
+export async function queueDeliveries(
+  audit: AuditHarness,
+  webhookId: string,
+  count = 1,
+  type = 'member.added',
+  execute: (query: string, params: unknown[]) => Promise<unknown> = sqlOf(audit),
+) {
   const messageIds: string[] = [];
   for (let seq = 1; seq <= count; seq += 1) {
     const messageId = `msg_${newId()}`;
     messageIds.push(messageId);
     const payload = { type, timestamp: new Date().toISOString(), data: { seq, note: 'ünïcødé survives signing' } };
-    await sqlOf(audit)(
+    await execute(
       `insert into webhook_deliveries (id, webhook_id, message_id, event_type, record_id, payload, status, attempts,
          next_attempt_at, attempt_log, created_at)
        values (?, ?, ?, ?, null, ?::jsonb, 'pending', 0, now(), '[]'::jsonb, now())`,

@@ -225,14 +225,13 @@ describe('webhook delivery worker', () => {
 
   it('sends a message again once the claim of a replica that died has run out', async () => {
     const webhook = await insertWebhook(audit, receiver.url('/hooks/orphaned'));
-    await queueDeliveries(audit, webhook.id, 1);
-    // A replica claims the head of line and dies before sending: nobody records anything.
+    // A replica claims the head of line and dies before sending: nobody records anything. Queued in the
+    // claim's own transaction, so the service's running worker never sees it unclaimed.
     const claimedAt = Date.now();
-    const claimed = await audit.service.deps.orm.em
-      .fork()
-      .transactional((em) =>
-        claimDueHeads(em, { limit: 100, leaseMs: 1500, perOrganization: 100, inFlight: new Map() }),
-      );
+    const claimed = await audit.service.deps.orm.em.fork().transactional(async (em) => {
+      await queueDeliveries(audit, webhook.id, 1, 'member.added', (query, params) => em.execute(query, params));
+      return claimDueHeads(em, { limit: 100, leaseMs: 1500, perOrganization: 100, inFlight: new Map() });
+    });
     expect(claimed.map((claim) => claim.webhook.id)).toContain(webhook.id);
     await sleep(1000);
     expect(receiver.requests.filter((other) => other.path === '/hooks/orphaned')).toHaveLength(0);
