@@ -70,8 +70,20 @@ export async function chooseChromium(): Promise<ChromiumChoice> {
   return { source, launch: await bundledChromium() };
 }
 
+/** Launch attempts: a browser that crashes while starting (seen once on a loaded CI machine) gets another try. */
+const LAUNCH_ATTEMPTS = 3;
+
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch((await chooseChromium()).launch);
+  const { source, launch } = await chooseChromium();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await chromium.launch(launch);
+    } catch (error) {
+      if (attempt >= LAUNCH_ATTEMPTS) throw error;
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      process.stderr.write(`${source} Chromium did not start (attempt ${attempt}): ${reason}\n`);
+    }
+  }
 }
 
 async function bundledChromium(): Promise<LaunchOptions & { executablePath: string }> {

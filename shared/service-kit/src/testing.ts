@@ -110,8 +110,12 @@ export async function startTestService<C extends BaseServiceConfig>(
   };
 }
 
-/** Polls until the check passes or the deadline is reached (for eventually-consistent reads). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, intervalMs = 50): Promise<T> {
+/**
+ * Polls until the check passes or the deadline is reached (for eventually-consistent reads). The
+ * default deadline is generous: a full parallel test run on two cores can delay an event or a mail
+ * by seconds, and a passing check returns at once however long the deadline is.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
