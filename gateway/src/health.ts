@@ -47,8 +47,7 @@ export function registerGatewayHealth(
       if (deps.nc.isClosed()) throw new Error('closed');
       await deps.nc.flush();
     },
-    signingKey: () =>
-      deps.signer.sign({ principal: { kind: 'anonymous' }, requestId: 'readyz', clientIp: '127.0.0.1' }),
+    signingKey: () => deps.signer.sign({ principal: { kind: 'anonymous' }, clientIp: '127.0.0.1' }),
   };
   const redis = async () => {
     if (deps.redis.status !== 'ready') throw new Error(deps.redis.status);

@@ -177,7 +177,6 @@ describe('scale-out: membership on both project replicas', () => {
             headers: {
               [PRINCIPAL_HEADER]: await signer.sign({
                 principal,
-                requestId: `scale-out-${replica}`,
                 clientIp: '127.0.0.1',
               }),
             },

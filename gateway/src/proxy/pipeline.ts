@@ -209,11 +209,10 @@ function bearerChallenge(request: FastifyRequest, error: unknown): string | null
   return null;
 }
 
-/** The token the upstream verifies: who is calling, for this request, from where. */
+/** The token the upstream verifies: who is calling, from where (the signer reuses it for a few seconds). */
 export async function signPrincipal(deps: Pick<PipelineDeps, 'signer'>, request: FastifyRequest): Promise<void> {
   request.gateway.principalToken = await deps.signer.sign({
     principal: request.gateway.principal,
-    requestId: request.id,
     clientIp: request.ip,
     ...(typeof request.headers['user-agent'] === 'string' && { userAgent: request.headers['user-agent'] }),
   });

@@ -29,7 +29,7 @@ export function activitySuite(harness: () => IdentityHarness) {
     headers: Record<string, string> = {},
   ) {
     const requestId = newId();
-    const token = await harness().service.signer.sign({ principal: as, requestId, ...CLIENT });
+    const token = await harness().service.signer.sign({ principal: as, ...CLIENT });
     const res = await harness().service.app.inject({
       method,
       url,

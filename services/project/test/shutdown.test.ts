@@ -58,7 +58,6 @@ describe('graceful shutdown', () => {
           organizationId: null,
           role: 'user',
         },
-        requestId: 'shutdown-test',
         clientIp: '127.0.0.1',
       });
       const body = JSON.stringify({ name: 'In flight' });

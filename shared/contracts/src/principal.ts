@@ -75,10 +75,12 @@ export interface DirectoryPrincipal {
 
 export type Principal = AuthenticatedPrincipal | DirectoryPrincipal | AnonymousPrincipal;
 
-/** The claims carried by the gateway-signed principal token. */
+/**
+ * The claims carried by the gateway-signed principal token. No request id: the gateway sends one token with every request of a
+ * caller for a few seconds (the request id travels as `x-request-id`).
+ */
 export interface PrincipalClaims {
   principal: Principal;
-  requestId: string;
   clientIp: string;
   /** The client's User-Agent (cut to 512 characters), for the audit log. */
   userAgent?: string;

@@ -98,7 +98,7 @@ export async function startTestService<C extends BaseServiceConfig>(
     deps,
     signer,
     async as(principal) {
-      const token = await signer.sign({ principal, requestId: newId(), clientIp: '127.0.0.1' });
+      const token = await signer.sign({ principal, clientIp: '127.0.0.1' });
       return { 'x-gatehouse-principal': token };
     },
     async close() {

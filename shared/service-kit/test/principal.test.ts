@@ -1,5 +1,5 @@
 import { createPrivateKey, sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
-import { PRINCIPAL_AUDIENCE, PRINCIPAL_ISSUER, type PrincipalClaims } from '@gatehouse/contracts';
+import { PRINCIPAL_AUDIENCE, PRINCIPAL_ISSUER, type Principal, type PrincipalClaims } from '@gatehouse/contracts';
 import { calculateJwkThumbprint, exportJWK, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrincipalSigner, createPrincipalVerifier, type PrincipalVerifier } from '../src/principal.js';
@@ -17,7 +17,6 @@ const claims: PrincipalClaims = {
     organizationId: null,
     role: 'user',
   },
-  requestId: 'req_1',
   clientIp: '203.0.113.9',
   userAgent: 'curl/8.5.0',
 };
@@ -61,7 +60,6 @@ afterEach(() => {
 async function joseSigned(privateKeyPem: string, signingKid: string, input: PrincipalClaims = claims): Promise<string> {
   return new SignJWT({
     principal: input.principal,
-    rid: input.requestId,
     ip: input.clientIp,
     ...(input.userAgent && { ua: input.userAgent }),
   })
@@ -87,7 +85,6 @@ function goodClaims(overrides: Record<string, unknown> = {}): Record<string, unk
   const iat = now();
   return {
     principal: claims.principal,
-    rid: 'r',
     ip: '198.51.100.1',
     iss: PRINCIPAL_ISSUER,
     aud: PRINCIPAL_AUDIENCE,
@@ -105,10 +102,41 @@ describe('the principal signer', () => {
     for (const input of [
       claims,
       { ...claims, userAgent: undefined },
-      { principal: { kind: 'anonymous' as const }, requestId: 'r', clientIp: '::1' },
+      { principal: { kind: 'anonymous' as const }, clientIp: '::1' },
     ]) {
       expect(await signer.sign(input)).toBe(await joseSigned(keys.privateKeyPem, kid, input));
     }
+  });
+
+  it('sends one token per caller for ten seconds, then signs afresh', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-03T12:00:00.000Z'));
+    const signer = await createPrincipalSigner(keys.privateKeyPem);
+    const first = await signer.sign(claims);
+    vi.setSystemTime(new Date('2026-12-03T12:00:09.900Z'));
+    expect(await signer.sign({ ...claims, principal: { ...claims.principal } })).toBe(first);
+    vi.setSystemTime(new Date('2026-12-03T12:00:10.000Z'));
+    const second = await signer.sign(claims);
+    expect(second).not.toBe(first);
+    expect(second).toBe(await joseSigned(keys.privateKeyPem, kid));
+  });
+
+  it('never hands one caller’s token to another: any difference in principal, address or User-Agent', async () => {
+    const signer = await createPrincipalSigner(keys.privateKeyPem);
+    const changed = (change: Record<string, unknown>) => ({ ...claims.principal, ...change }) as Principal;
+    const variants: PrincipalClaims[] = [
+      claims,
+      { ...claims, principal: changed({ scopes: ['user:read', 'user:write'] }) },
+      { ...claims, principal: changed({ role: 'admin' }) },
+      { ...claims, principal: changed({ credentialId: 'ak_2' }) },
+      { ...claims, principal: changed({ organizationId: 'or_1' }) },
+      { ...claims, clientIp: '203.0.113.10' },
+      { ...claims, userAgent: 'curl/8.5.1' },
+      { ...claims, userAgent: undefined },
+    ];
+    const tokens = await Promise.all(variants.map((input) => signer.sign(input)));
+    expect(new Set(tokens).size).toBe(variants.length);
+    for (const [index, token] of tokens.entries()) expect(await verifier.verify(token)).toEqual(variants[index]);
   });
 
   it('signs what jose verifies, with the header and claims services expect', async () => {
@@ -121,7 +149,6 @@ describe('the principal signer', () => {
     expect(protectedHeader).toEqual({ alg: 'EdDSA', kid });
     expect(payload).toEqual({
       principal: claims.principal,
-      rid: 'req_1',
       ip: '203.0.113.9',
       ua: 'curl/8.5.0',
       iss: PRINCIPAL_ISSUER,
@@ -163,15 +190,50 @@ describe('the principal verifier', () => {
   it('accepts its own signer’s tokens, and an audience list that names the services', async () => {
     expect(await verifier.verify(await (await createPrincipalSigner(keys.privateKeyPem)).sign(claims))).toEqual(claims);
     const listed = forged({ alg: 'EdDSA', kid }, goodClaims({ aud: ['elsewhere', PRINCIPAL_AUDIENCE] }));
-    expect((await verifier.verify(listed)).requestId).toBe('r');
+    expect((await verifier.verify(listed)).clientIp).toBe('198.51.100.1');
   });
 
-  it('verifies every token, nothing remembered: the same token is refused once it is too old', async () => {
+  it('remembers a verified token only until time would refuse it: its exp', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-03T12:00:00.000Z'));
+    const token = await (await createPrincipalSigner(keys.privateKeyPem)).sign(claims);
+    const fresh = await createPrincipalVerifier(keys.publicKeyPem);
+    await fresh.verify(token);
+    vi.setSystemTime(new Date('2026-12-03T12:00:29.999Z'));
+    expect(await fresh.verify(token)).toEqual(claims);
+    vi.setSystemTime(new Date('2026-12-03T12:00:30.000Z'));
+    await expect(fresh.verify(token)).rejects.toThrow(/expired/);
+    await expect(fresh.verify(token)).rejects.toThrow(/expired/);
+  });
+
+  it('remembers a verified token only until time would refuse it: its age, whatever its exp says', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-03T12:00:00.000Z'));
+    const longLived = forged({ alg: 'EdDSA', kid }, goodClaims({ exp: now() + 3600 }));
+    const fresh = await createPrincipalVerifier(keys.publicKeyPem);
+    await fresh.verify(longLived);
+    vi.setSystemTime(new Date('2026-12-03T12:01:00.999Z'));
+    expect((await fresh.verify(longLived)).clientIp).toBe('198.51.100.1');
+    vi.setSystemTime(new Date('2026-12-03T12:01:01.000Z'));
+    await expect(fresh.verify(longLived)).rejects.toThrow(/expired|too old/);
+    await expect(fresh.verify(longLived)).rejects.toThrow(/too old/);
+  });
+
+  it('remembers only the exact string it verified: a changed byte is verified, and refused', async () => {
     const token = await (await createPrincipalSigner(keys.privateKeyPem)).sign(claims);
     await verifier.verify(token);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.now() + 31_000);
-    await expect(verifier.verify(token)).rejects.toThrow(/expired/);
+    const signature = token.split('.')[2]!;
+    const changed = `${token.slice(0, -1)}${signature.at(-1) === 'A' ? 'B' : 'A'}`;
+    await expect(verifier.verify(changed)).rejects.toThrow(/bad signature/);
+    await expect(verifier.verify(` ${token}`)).rejects.toThrow();
+  });
+
+  it('hands out a frozen principal: one object serves every request that carries the token', async () => {
+    const token = await (await createPrincipalSigner(keys.privateKeyPem)).sign(claims);
+    const { principal } = await verifier.verify(token);
+    expect(Object.isFrozen(principal)).toBe(true);
+    expect(() => (principal as { scopes: string[] }).scopes.push('organizations:write')).toThrow(TypeError);
+    expect(await verifier.verify(token)).toEqual(claims);
   });
 
   it('takes an iat a few seconds ahead (the gateway’s clock slightly ahead), not more', async () => {
