@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static } from 'typebox';
 import { commit, type IdentityContext } from '../context.js';
 import type { Session } from '../sessions/entities.js';
+import { openPasswordSession } from '../sessions/password-session.js';
 import type { ClientInfo, SessionAuth } from '../sessions/service.js';
 import { openSession } from '../sessions/sign-in.js';
 import { loadUserForSignIn } from '../sessions/sign-in-lookup.js';
@@ -38,13 +39,19 @@ export type FirstFactorResult =
  * account has no second factor (or the IdP asserted MFA), else a sign-in challenge and no session.
  * The login history gets its row once: now for a session, when the challenge ends otherwise.
  */
-export function completeFirstFactor(
+export async function completeFirstFactor(
   ctx: IdentityContext,
   user: User,
   firstFactor: FirstFactor,
   client: ClientInfo,
   options: FirstFactorOptions = {},
 ): Promise<FirstFactorResult> {
+  // The common case, a password and no second factor, is one statement (issue #21); when it writes
+  // nothing (a second factor, or the account deactivated meanwhile) the transaction below decides.
+  if (firstFactor === 'pwd' && !options.ssoConnectionId && !options.mfaAsserted) {
+    const opened = await openPasswordSession(ctx, user.id, client);
+    if (opened) return { kind: 'session', ...opened };
+  }
   return commit(ctx, (em) => completeFirstFactorIn(ctx, em, user, firstFactor, client, options));
 }
 

@@ -44,11 +44,19 @@ export class SessionService {
 
   /** Issues a 256-bit session token; only its hash is persisted. */
   create(em: EntityManager, user: User, client: ClientInfo, auth: SessionAuth): { token: string; session: Session } {
+    const { token, session } = this.issue(user.id, client, auth);
+    return { token, session: em.create(SessionSchema, session) };
+  }
+
+  /**
+   * A new session and its 256-bit token, not yet written anywhere: the session holds only the token's
+   * hash. `create` adds it to a unit of work; a sign-in's own statement inserts it (sign-in-writes.ts).
+   */
+  issue(userId: string, client: ClientInfo, auth: SessionAuth, now = new Date()): { token: string; session: Session } {
     const token = randomSecret(32);
-    const now = new Date();
-    const session = em.create(SessionSchema, {
+    const session: Session = {
       id: newId(),
-      userId: user.id,
+      userId,
       tokenHash: hashSecret(token),
       createdAt: now,
       lastSeenAt: now,
@@ -60,7 +68,7 @@ export class SessionService {
       ssoConnectionId: auth.ssoConnectionId ?? null,
       amr: auth.amr,
       secondFactorAt: auth.secondFactorAt ?? null,
-    });
+    };
     return { token, session };
   }
 
@@ -90,18 +98,23 @@ export class SessionService {
   }
 
   recordLogin(em: EntityManager, userId: string, client: ClientInfo, record: LoginRecord) {
-    em.create(LoginEventSchema, {
-      id: newId(),
-      userId,
-      at: new Date(),
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
-      method: record.method ?? 'password',
-      secondFactor: record.secondFactor ?? null,
-      success: record.success,
-      failureReason: record.failureReason ?? null,
-    });
+    em.create(LoginEventSchema, loginEvent(userId, client, record));
   }
+}
+
+/** One row of the login history, not yet written (`recordLogin` adds it to a unit of work). */
+export function loginEvent(userId: string, client: ClientInfo, record: LoginRecord, at = new Date()): LoginEvent {
+  return {
+    id: newId(),
+    userId,
+    at,
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+    method: record.method ?? 'password',
+    secondFactor: record.secondFactor ?? null,
+    success: record.success,
+    failureReason: record.failureReason ?? null,
+  };
 }
 
 /** Signing out: the session is revoked and announced (gateways drop it at once). */

@@ -1,14 +1,9 @@
 import type { MfaFactor } from '@gatehouse/contracts';
+import { queryRows } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  type FactorCountsRow,
-  factorCountColumns,
-  factorCountsFrom,
-  factorsFrom,
-  factorsOf,
-} from '../factors/status.js';
+import { factorsOf } from '../factors/status.js';
 import { SSO_REQUIRING_ORGANIZATION, ssoRequiringParams } from '../sso-policy/policy.js';
-import { type User, UserSchema } from '../users/entities.js';
+import type { User } from '../users/entities.js';
 import { normalizeEmail } from '../users/queries.js';
 import { ORGANIZATION_COUNT, USER_COLUMNS, type UserRow, userFromRow } from '../users/view.js';
 
@@ -36,7 +31,9 @@ type CandidateRow = Partial<UserRow> & {
  * exemption (before: a findOne through the ORM, the SSO query after the hash and a count after the session).
  */
 export async function signInCandidate(em: EntityManager, email: string): Promise<SignInCandidate> {
-  const row = (await em.getConnection().execute(
+  // On a pool connection of its own, without MikroORM's and knex's per-query layers (queryRows).
+  const [row] = await queryRows<CandidateRow>(
+    em,
     `select ${USER_COLUMNS}, ${ORGANIZATION_COUNT} as organization_count,
             s.organization_id as sso_organization_id,
             exists (select 1 from user_memberships m
@@ -46,8 +43,7 @@ export async function signInCandidate(em: EntityManager, email: string): Promise
        left join users u on u.email = ?
        left join lateral (${SSO_REQUIRING_ORGANIZATION}) s on true`,
     [normalizeEmail(email), ...ssoRequiringParams(email)],
-    'get',
-  )) as CandidateRow | undefined;
+  );
   const found = row?.id ? userFromRow(row as UserRow) : null;
   return {
     user: found,
@@ -58,24 +54,11 @@ export async function signInCandidate(em: EntityManager, email: string): Promise
 }
 
 /**
- * In a sign-in's transaction, before it ends in a session or a challenge: the user row read fresh and
- * made managed by `em` (openSession finds it there, and only what it changes is written), and its
- * second factors (none asked when `withFactors` is false: the IdP asserted MFA). One statement where
- * there were two. A user the transaction already holds (SSO's
- * just-provisioned account, a magic link's) is kept as it is, with its factors read on their own.
+ * In a sign-in's transaction, before it ends in a session or a challenge: the account's second factors
+ * (none asked when `withFactors` is false: the IdP asserted MFA). The user row itself is not read here:
+ * openSession's one statement updates it and answers it (sign-in-writes.ts); a user the transaction
+ * already holds (SSO's just-provisioned account, a magic link's) is kept as it is.
  */
 export async function loadUserForSignIn(em: EntityManager, userId: string, withFactors: boolean): Promise<MfaFactor[]> {
-  if (em.getUnitOfWork().getById(UserSchema.meta.className, userId)) {
-    return withFactors ? factorsOf(em, userId) : [];
-  }
-  const row = (await em.execute(
-    `select ${USER_COLUMNS}, ${factorCountColumns('u.id')} from users u where u.id = ?`,
-    [userId],
-    'get',
-  )) as (UserRow & FactorCountsRow) | undefined;
-  // Gone since its first factor was proven: openSession's own read answers that.
-  if (!row) return [];
-  const { totp_confirmed_at, passkeys, recovery_codes_left, ...user } = row;
-  em.map(UserSchema, user);
-  return withFactors ? factorsFrom(factorCountsFrom({ totp_confirmed_at, passkeys, recovery_codes_left })) : [];
+  return withFactors ? factorsOf(em, userId) : [];
 }

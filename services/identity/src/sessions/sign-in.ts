@@ -1,14 +1,15 @@
 import { AppError, EVENT_SUBJECTS } from '@gatehouse/contracts';
-import { recordActivity } from '@gatehouse/service-kit';
+import { type Activity, activityEvent, recordActivity } from '@gatehouse/service-kit';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
 import { commit, type IdentityContext } from '../context.js';
 import { ssoRequiredError } from '../sso-policy/policy.js';
-import type { User } from '../users/entities.js';
+import { type User, UserSchema } from '../users/entities.js';
 import { loadUserForUpdate } from '../users/queries.js';
-import type { ClientInfo, LoginRecord, SessionAuth, SignInResult } from './service.js';
+import { type ClientInfo, type LoginRecord, loginEvent, type SessionAuth, type SignInResult } from './service.js';
 import { SignInFailureQueue } from './sign-in-failures.js';
 import { signInCandidate } from './sign-in-lookup.js';
+import { writeSessionOpening } from './sign-in-writes.js';
 
 /** Where a sign-in comes from, as recorded on the session and in the login history. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
@@ -68,7 +69,9 @@ export async function provePassword(
 /**
  * The one way a sign-in ends in a session (password, SSO, passkey, magic link, a completed
  * challenge), in the caller's transaction: the user row is locked and its `lastLoginAt` moved, the
- * session made, the attempt recorded.
+ * session made, the attempt recorded. One hand-written statement (sign-in-writes.ts) unless the
+ * transaction already holds the user (SSO's just-provisioned account, a challenge's or magic link's
+ * loaded one): then through the unit of work, which writes that user's other changes with it.
  */
 export async function openSession(
   ctx: IdentityContext,
@@ -78,22 +81,52 @@ export async function openSession(
   auth: SessionAuth,
   login: Omit<LoginRecord, 'success' | 'failureReason'>,
 ): Promise<SignInResult> {
+  if (!em.getUnitOfWork().getById(UserSchema.meta.className, userId)) {
+    const opened = await openSessionByStatement(ctx, em, userId, client, auth, login);
+    // Nothing written: the account is gone or deactivated, which the path below answers as always.
+    if (opened) return opened;
+  }
   const user = await loadUserForUpdate(em, userId);
   // Checked again under the row lock: an account deactivated since its first factor was proven gets nothing.
   if (!user.isActive) throw new AppError('USER_NOT_ACTIVE', 'This account is deactivated');
   user.lastLoginAt = new Date();
   const { token, session } = ctx.sessions.create(em, user, client, auth);
   ctx.sessions.recordLogin(em, user.id, client, { success: true, ...login });
-  // The request is anonymous until now: the record names the account that signed in as its actor.
-  recordActivity(em, EVENT_SUBJECTS.identityActivity, {
+  recordActivity(em, EVENT_SUBJECTS.identityActivity, sessionCreated(user.id, session.id, auth));
+  return { token, session, user };
+}
+
+/** The same rows as openSession's unit of work writes, in one statement; null when it wrote nothing. */
+async function openSessionByStatement(
+  ctx: IdentityContext,
+  em: EntityManager,
+  userId: string,
+  client: ClientInfo,
+  auth: SessionAuth,
+  login: Omit<LoginRecord, 'success' | 'failureReason'>,
+): Promise<SignInResult | null> {
+  const now = new Date();
+  const { token, session } = ctx.sessions.issue(userId, client, auth, now);
+  const user = await writeSessionOpening(em, {
+    userId,
+    now,
+    session,
+    login: loginEvent(userId, client, { success: true, ...login }, now),
+    event: activityEvent(EVENT_SUBJECTS.identityActivity, sessionCreated(userId, session.id, auth)),
+  });
+  return user && { token, session, user };
+}
+
+/** The account log's `session.created`: the request is anonymous until now, so the account is its actor. */
+export function sessionCreated(userId: string, sessionId: string, auth: SessionAuth): Activity {
+  return {
     action: 'session.created',
     organizationId: null,
-    userId: user.id,
-    actor: { type: 'user', id: user.id },
-    target: { type: 'session', id: session.id },
+    userId,
+    actor: { type: 'user', id: userId },
+    target: { type: 'session', id: sessionId },
     changes: { method: { after: auth.amr } },
-  });
-  return { token, session, user };
+  };
 }
 
 /** Why a sign-in of an existing account was refused, as the login history names it. */
