@@ -24,6 +24,12 @@ create index organization_entitlements_read_only_idx on organization_entitlement
   where read_only_after is not null;`;
 
 const TABLE = 'organization_entitlements';
+
+/**
+ * The stored plan of the organization the `?` names, for a service's own statement to read in the same round trip
+ * as its write: its `entitlements` column is what `EntitlementsReadModel.of` answers when the copy has the plan.
+ */
+export const STORED_ENTITLEMENTS_SQL = `select entitlements from ${TABLE} where organization_id = ?`;
 const ENTITLEMENTS_RPC_TIMEOUT_MS = 1000;
 
 /**
@@ -45,11 +51,7 @@ export class EntitlementsReadModel {
   ) {}
 
   async of(em: EntityManager, organizationId: string): Promise<EntitlementsChanged | null> {
-    const rows = await queryRows<{ entitlements: EntitlementsChanged }>(
-      em,
-      `select entitlements from ${TABLE} where organization_id = ?`,
-      [organizationId],
-    );
+    const rows = await queryRows<{ entitlements: EntitlementsChanged }>(em, STORED_ENTITLEMENTS_SQL, [organizationId]);
     if (rows[0]) return rows[0].entitlements;
     try {
       const reply = await requestRpc<EntitlementsRequest, EntitlementsReply>(

@@ -35,6 +35,8 @@ export async function connectMessaging(options: MessagingOptions): Promise<Messa
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
+    // No stack captured per request and publish for async error traces (≈ 6% of the outbox relay's CPU, issue #21).
+    noAsyncTraces: true,
   });
   logStatus(nc, options.logger);
   const subject = (name: string) => `${options.subjectPrefix}${name}`;

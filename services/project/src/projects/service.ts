@@ -15,6 +15,7 @@ import {
   queryRows,
   requireWithinLimit,
   type ServiceDeps,
+  STORED_ENTITLEMENTS_SQL,
   slugify,
   type TenantAccess,
 } from '@gatehouse/service-kit';
@@ -23,6 +24,7 @@ import { projectActivityEvent, projectChanges, recordProjectActivity } from '../
 import { ProjectUserSchema } from '../memberships/entities.js';
 import { etagOf, type Project, ProjectSchema, presentProject } from './entities.js';
 import {
+  type PlanGate,
   PROJECT_COLUMNS,
   PROJECT_SORTS,
   type ProjectInsertRow,
@@ -110,17 +112,22 @@ function slugCandidates(input: CreateInput): string[] {
 /** A few picks: each loses only to a writer that took the picked slug between the pick and the insert. */
 const SLUG_ATTEMPTS = 3;
 
+type Inserted = Project & { creatorName: string | null };
+
+/** The stored gate let nothing through: the copy's plan limits projects, or it holds no plan (null). */
+type PlanNeeded = { storedPlan: EntitlementsChanged | null };
+
 /**
- * Inserts the project and its project.created event in one statement; with `limit`, only while the
- * organization has fewer projects (the caller holds the organization's lock, see createProject).
+ * Inserts the project and its project.created event in one statement, as far as `gate` lets it (see PlanGate; with
+ * the limited gate the caller holds the organization's lock, see createProject).
  */
 async function insertProject(
   manager: EntityManager,
   tenant: TenantAccess,
   input: CreateInput,
-  plan: EntitlementsChanged | null,
-  limit: number | null,
-): Promise<Project & { creatorName: string | null }> {
+  gate: PlanGate,
+  plan: EntitlementsChanged | null = null,
+): Promise<Inserted | PlanNeeded> {
   const now = new Date();
   const project = {
     id: newId(),
@@ -134,21 +141,39 @@ async function insertProject(
   };
   const event = projectActivityEvent('project.created', project, tenant.principal.userId);
   for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
-    const { sql, params } = projectInsertStatement({ project, slugs: slugCandidates(input), event, limit });
+    const { sql, params } = projectInsertStatement({ project, slugs: slugCandidates(input), event, gate });
     const [row] = await queryRows<ProjectInsertRow>(manager, sql, params);
-    if (row?.current != null) requireWithinLimit(plan, 'projects', row.current);
     if (row?.id) return { ...projectOf(row as ProjectRow), creatorName: row.creator_name ?? null };
+    if (gate.kind === 'stored' && !setsNoLimit(row?.stored_plan)) return { storedPlan: row?.stored_plan ?? null };
+    if (row?.current != null) requireWithinLimit(plan, 'projects', row.current);
     if (input.slug) throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
   }
   throw conflict('SLUG_TAKEN', 'A project with this slug already exists');
 }
+
+/** The plan's project limit; null when it sets none, or when the plan is unknown (failing open). */
+const limitOf = (plan: EntitlementsChanged | null) => plan?.entitlements.maxProjects ?? null;
+
+/** A plan is known and sets no project limit (what the stored gate lets through). */
+const setsNoLimit = (plan: EntitlementsChanged | null | undefined) => plan != null && limitOf(plan) === null;
+
+/** Only the stored gate answers PlanNeeded: with the others, an insert that did not happen has thrown. */
+function insertedBy(result: Inserted | PlanNeeded): Inserted {
+  if ('storedPlan' in result) throw new Error('only the stored plan gate leaves the plan to the caller');
+  return result;
+}
+
+/** The first try: the statement reads the stored plan itself, so an unlimited organization's creation is one round trip. */
+const STORED_PLAN: PlanGate = { kind: 'stored', planSql: STORED_ENTITLEMENTS_SQL };
 
 /**
  * The organization's plan limit is exact under concurrency: with a limit, the creation counts under a
  * per-organization lock held to the commit, so two at once count one after the other and together cannot
  * take the organization past it. (The count is a statement after the lock's: under READ COMMITTED each
  * statement sees what committed before it began.) Without a limit (an unlimited plan, or billing unreachable:
- * failing open) there is nothing to count, and the creation is one statement with no lock.
+ * failing open) there is nothing to count, and the creation is one statement with no lock: the first, which reads
+ * the stored plan itself and inserts only when it sets no limit. Otherwise that statement answers the stored plan, or
+ * none (then the read model asks billing), and the creation goes on by that plan.
  */
 export async function createProject(
   deps: ServiceDeps,
@@ -156,19 +181,30 @@ export async function createProject(
   tenant: TenantAccess,
   input: CreateInput,
 ) {
-  // Read before any transaction: on a miss it may ask billing, which must not hold a connection and the lock.
-  const plan = await entitlements.of(em(deps), tenant.organizationId);
-  const limit = plan?.entitlements.maxProjects ?? null;
-  const project =
-    limit === null
-      ? await insertProject(em(deps), tenant, input, plan, null)
-      : await em(deps).transactional(async (tx) => {
-          await tx.execute(`select pg_advisory_xact_lock(hashtext('projects:' || ?))`, [tenant.organizationId]);
-          return insertProject(tx, tenant, input, plan, limit);
-        });
+  const first = await insertProject(em(deps), tenant, input, STORED_PLAN);
+  const created =
+    'storedPlan' in first ? insertedBy(await createByPlan(deps, entitlements, tenant, input, first)) : first;
   // The event committed with the project: the relay publishes it now.
   deps.outbox.kick();
-  return { project: presentProject(project, project.creatorName), etag: etagOf(project) };
+  return { project: presentProject(created, created.creatorName), etag: etagOf(created) };
+}
+
+/** The creation once the stored gate let nothing through: by the stored plan's limit, or by what billing answers. */
+async function createByPlan(
+  deps: ServiceDeps,
+  entitlements: EntitlementsReadModel,
+  tenant: TenantAccess,
+  input: CreateInput,
+  { storedPlan }: PlanNeeded,
+) {
+  // Asked before any transaction: on a miss it may ask billing, which must not hold a connection and the lock.
+  const plan = storedPlan ?? (await entitlements.of(em(deps), tenant.organizationId));
+  const limit = limitOf(plan);
+  if (limit === null) return insertProject(em(deps), tenant, input, { kind: 'unlimited' });
+  return em(deps).transactional(async (tx) => {
+    await tx.execute(`select pg_advisory_xact_lock(hashtext('projects:' || ?))`, [tenant.organizationId]);
+    return insertProject(tx, tenant, input, { kind: 'limited', limit }, plan);
+  });
 }
 
 /** If-Match lists one or more ETags (weak or strong form) or `*` for "whatever is current". */

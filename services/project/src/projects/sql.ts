@@ -1,4 +1,4 @@
-import type { ProjectStatus } from '@gatehouse/contracts';
+import type { EntitlementsChanged, ProjectStatus } from '@gatehouse/contracts';
 import type { Project } from './entities.js';
 
 /**
@@ -48,14 +48,23 @@ export function projectOf(row: ProjectRow): Project {
   };
 }
 
+/**
+ * What lets the insert through, by the organization's plan:
+ *   stored    — the plan the service's copy holds, read by the statement itself with `planSql` (the read model's
+ *               STORED_ENTITLEMENTS_SQL, passed in so that this file, which bench/floor.ts imports, imports no kit): it
+ *               inserts only when that plan sets no project limit, and answers the plan (null when the copy has none);
+ *   unlimited — the caller knows the plan sets no limit (or cannot know it: billing unreachable, failing open);
+ *   limited   — only while the organization has fewer than `limit` (the caller holds its lock).
+ */
+export type PlanGate = { kind: 'stored'; planSql: string } | { kind: 'unlimited' } | { kind: 'limited'; limit: number };
+
 export interface ProjectInsert {
   project: Omit<Project, 'slug' | 'version'>;
   /** Slugs to try in order: the first not taken in the organization is used. */
   slugs: readonly string[];
   /** The project.created outbox row, inserted only with the project. */
   event: { id: string; subject: string; payload: unknown; createdAt: Date };
-  /** When the plan limits projects: insert only while the organization has fewer (the caller holds its lock). */
-  limit: number | null;
+  gate: PlanGate;
 }
 
 /** What the insert statement answers, in one row whether or not it inserted. */
@@ -64,21 +73,29 @@ export interface ProjectInsertRow extends Partial<ProjectRow> {
   current: number | null;
   /** The first free candidate slug; null when every one was taken. */
   free_slug: string | null;
+  /** With the stored gate: the plan the service's copy holds (null when it has none); else null. */
+  stored_plan: EntitlementsChanged | null;
 }
 
+/** The stored plan sets no project limit: `maxProjects` null or absent (as `plan.entitlements.maxProjects ?? null`). */
+const STORED_PLAN_UNLIMITED = `exists (select 1 from plan
+  where coalesce(jsonb_typeof(plan.entitlements->'entitlements'->'maxProjects'), 'null') = 'null')`;
+
 /**
- * One statement: pick the first free slug, insert the project (under the limit, when there is one) and its
+ * One statement: pick the first free slug, insert the project (when the plan lets it, see PlanGate) and its
  * activity event in the outbox, and answer the row with its creator's name. A single statement commits or
  * fails as a whole, so the event exists exactly when the project does. A slug taken by a concurrent writer
  * after the pick inserts nothing (`on conflict do nothing`) instead of failing: the caller picks again.
  */
-export function projectInsertStatement({ project, slugs, event, limit }: ProjectInsert): {
+export function projectInsertStatement({ project, slugs, event, gate }: ProjectInsert): {
   sql: string;
   params: unknown[];
 } {
-  const limited = limit !== null;
+  const limited = gate.kind === 'limited';
+  const stored = gate.kind === 'stored';
   const sql = `with
     ${limited ? 'counted as (select count(*)::int as n from projects where organization_id = ?),' : ''}
+    ${stored ? `plan as (${gate.planSql}),` : ''}
     candidate as (
       select c.slug from unnest(array[?]::text[]) with ordinality as c(slug, n)
       where not exists (select 1 from projects t where t.organization_id = ? and t.slug = c.slug)
@@ -88,16 +105,18 @@ export function projectInsertStatement({ project, slugs, event, limit }: Project
         version, created_at, updated_at)
       select ?, ?, ?, candidate.slug, ?, ?, ?, 1, ?, ? from candidate
       ${limited ? 'where (select n from counted) < ?' : ''}
+      ${stored ? `where ${STORED_PLAN_UNLIMITED}` : ''}
       on conflict (organization_id, slug) do nothing
       returning *),
     recorded as (
       insert into outbox_events (id, subject, payload, created_at, published_at, attempts)
       select ?, ?, ?::jsonb, ?, null, 0 from inserted)
     select ${limited ? '(select n from counted)' : 'null::int'} as current,
+      ${stored ? '(select entitlements from plan)' : 'null::jsonb'} as stored_plan,
       (select slug from candidate) as free_slug, ${PROJECT_COLUMNS}
     from (select 1) as one left join inserted p on true`;
   const params = [
-    ...(limited ? [project.organizationId] : []),
+    ...(limited || stored ? [project.organizationId] : []),
     slugs,
     project.organizationId,
     project.id,
@@ -108,7 +127,7 @@ export function projectInsertStatement({ project, slugs, event, limit }: Project
     project.createdByUserId,
     project.createdAt,
     project.updatedAt,
-    ...(limited ? [limit] : []),
+    ...(limited ? [gate.limit] : []),
     event.id,
     event.subject,
     JSON.stringify(event.payload),
