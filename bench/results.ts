@@ -1,6 +1,7 @@
 /**
  * What one `pnpm bench` run measured, kept as .data/bench.json (the run before as .data/bench.previous.json),
- * so `pnpm bench --compare` can print each number beside the previous run's; and each process's memory.
+ * so `pnpm bench --compare` can print each number beside the previous run's (CPU µs per request among them); and
+ * each process's memory.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +16,10 @@ export interface Measured {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Requests completed in the measured run (absent in reports before the CPU column). */
+  requests?: number;
+  /** CPU µs per request of each process the target ran through, from /proc (Linux only; a process not found is left out). */
+  cpuUsPerRequest?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -26,10 +31,31 @@ export interface BenchReport {
   duration: number;
   targets: Record<string, Measured>;
   ratios: Record<string, { value: number; goal: string; met: boolean }>;
+  /** Each goal's CPU estimate: the floor process's CPU µs/request (`overUs`) over the Gatehouse process's (`ofUs`). */
+  cpuRatios: Record<string, { value: number; goal: string; met: boolean; ofUs: number; overUs: number }>;
   rss: Record<string, { warmMb?: number; endMb?: number }>;
   startupMs: Record<string, number>;
-  signIns: Record<string, { perSecond: number; mean: number; p50: number; p99: number; failures: number }>;
-  argon2?: { perSecond: number; mean: number; p50: number; p99: number; params: Record<string, number> };
+  signIns: Record<
+    string,
+    {
+      perSecond: number;
+      mean: number;
+      p50: number;
+      p99: number;
+      failures: number;
+      completed?: number;
+      cpuUsPerSignIn?: Record<string, number>;
+    }
+  >;
+  argon2?: {
+    perSecond: number;
+    mean: number;
+    p50: number;
+    p99: number;
+    params: Record<string, number>;
+    /** CPU µs per verification of the bench process, where they run. */
+    cpuUsPerVerify?: number;
+  };
 }
 
 export function newReport(root: string, connections: number, duration: number): BenchReport {
@@ -48,6 +74,7 @@ export function newReport(root: string, connections: number, duration: number): 
     duration,
     targets: {},
     ratios: {},
+    cpuRatios: {},
     rss: {},
     startupMs: {},
     signIns: {},
@@ -99,14 +126,17 @@ export function printComparison(report: BenchReport, previous: BenchReport | und
     return;
   }
   console.log(`\ncompared with the run of ${previous.at} (commit ${previous.commit.slice(0, 12)})`);
-  console.log(`  ${'number'.padEnd(72)} ${'now'.padStart(10)} ${'previous'.padStart(10)} ${'change'.padStart(8)}`);
   const before = numbers(previous);
-  for (const [path, now] of numbers(report)) {
+  const now = numbers(report);
+  // The CPU rows' paths (`targets.<target>.cpuUsPerRequest.<process>`) are the longest: the column fits them.
+  const width = Math.max(72, ...[...now.keys()].map((path) => path.length));
+  console.log(`  ${'number'.padEnd(width)} ${'now'.padStart(10)} ${'previous'.padStart(10)} ${'change'.padStart(8)}`);
+  for (const [path, value] of now) {
     if (['cpus', 'connections', 'duration'].includes(path)) continue;
     const then = before.get(path);
-    const change = then ? `${(((now - then) / then) * 100).toFixed(1)}%` : '';
+    const change = then ? `${(((value - then) / then) * 100).toFixed(1)}%` : '';
     console.log(
-      `  ${path.padEnd(72)} ${now.toFixed(2).padStart(10)} ${(then?.toFixed(2) ?? '—').padStart(10)} ${change.padStart(8)}`,
+      `  ${path.padEnd(width)} ${value.toFixed(2).padStart(10)} ${(then?.toFixed(2) ?? '—').padStart(10)} ${change.padStart(8)}`,
     );
   }
 }

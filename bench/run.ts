@@ -563,7 +563,7 @@ function recordCpuEstimate(
   ofUs: number | undefined,
   overUs: number | undefined,
 ): void {
-  const label = '  its CPU estimate (CPU µs/req, floor ÷ ours)';
+  const label = '  its CPU estimate (CPU µs each, floor ÷ ours)';
   const from = `(${goal.process.over} ${overUs ?? 'n/a'} µs ÷ ${goal.process.of} ${ofUs ?? 'n/a'} µs)`;
   if (ofUs === undefined || overUs === undefined || ofUs === 0) {
     console.log(`  ${label.padEnd(52)} ${'n/a'.padStart(7)}  ${from}`);

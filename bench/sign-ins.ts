@@ -21,6 +21,10 @@ export interface FlowResult {
   p50: number;
   p99: number;
   failures: number;
+  /** Sign-ins completed: what CPU time is divided by. */
+  completed: number;
+  /** CPU µs per sign-in of each process measured (bench/process-cpu.ts; none found, or no /proc: empty). */
+  cpuUsPerSignIn?: Record<string, number>;
   /** Mean ms of each step of the flow. */
   steps: Record<string, number>;
 }
@@ -74,15 +78,22 @@ export async function measureFlow(name: string, flow: Flow, concurrency: number,
     p50: percentile(durations, 0.5),
     p99: percentile(durations, 0.99),
     failures,
+    completed: count,
     steps,
   };
+}
+
+/** Each measured process's CPU µs per sign-in, or "n/a" (not measured, or no /proc). */
+function cpuColumn(result: FlowResult): string {
+  const measured = Object.entries(result.cpuUsPerSignIn ?? {});
+  return measured.length ? measured.map(([name, us]) => `${name} ${us}`).join(', ') : 'n/a';
 }
 
 /** The table, and each SSO flow's rate against the password sign-in's (the first result). */
 export function printSignIns(results: FlowResult[], how: string): void {
   console.log(`\nsign-ins — ${how}`);
   console.log(
-    `${'flow'.padEnd(44)} ${'per s'.padEnd(9)} ${'mean ms'.padEnd(9)} ${'p50 ms'.padEnd(8)} ${'p99 ms'.padEnd(8)} failed  mean ms per step`,
+    `${'flow'.padEnd(44)} ${'per s'.padEnd(9)} ${'mean ms'.padEnd(9)} ${'p50 ms'.padEnd(8)} ${'p99 ms'.padEnd(8)} failed  ${'cpu µs/sign-in'.padEnd(32)} mean ms per step`,
   );
   for (const r of results) {
     const steps = Object.entries(r.steps)
@@ -94,7 +105,9 @@ export function printSignIns(results: FlowResult[], how: string): void {
       r.p50.toFixed(1).padEnd(8),
       r.p99.toFixed(1).padEnd(8),
     ];
-    console.log(`${r.name.padEnd(44)} ${columns.join(' ')} ${String(r.failures).padEnd(7)} ${steps}`);
+    console.log(
+      `${r.name.padEnd(44)} ${columns.join(' ')} ${String(r.failures).padEnd(7)} ${cpuColumn(r).padEnd(32)} ${steps}`,
+    );
   }
   const [password, ...ssoResults] = results as [FlowResult, ...FlowResult[]];
   for (const r of ssoResults)
