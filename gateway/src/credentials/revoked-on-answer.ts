@@ -15,15 +15,21 @@ export function answerHeaders<H extends IncomingHttpHeaders | Http2IncomingHttpH
   cache: CredentialCache,
 ): H {
   const revoked = headers[REVOKED_CREDENTIALS_HEADER];
-  for (const value of Array.isArray(revoked) ? revoked : [revoked]) {
+  // Almost every answer revokes nothing: no arrays, no splitting.
+  if (revoked !== undefined) purgeRevoked(Array.isArray(revoked) ? revoked : [revoked], cache);
+  // Copied without the internal headers (rather than copied whole, then deleted from: no dictionary-mode object).
+  const answer = {} as H;
+  for (const name in headers) {
+    if (!name.toLowerCase().startsWith(INTERNAL_HEADER_PREFIX)) answer[name as keyof H] = headers[name as keyof H];
+  }
+  return answer;
+}
+
+function purgeRevoked(values: ReadonlyArray<string | number | undefined>, cache: CredentialCache): void {
+  for (const value of values) {
     for (const id of String(value ?? '').split(',')) {
       if (id.trim() === EVERY_CREDENTIAL_PURGE_ID) cache.purgeAll();
       else if (id.trim()) cache.purge(id.trim());
     }
   }
-  const answer = { ...headers };
-  for (const name of Object.keys(answer)) {
-    if (name.toLowerCase().startsWith(INTERNAL_HEADER_PREFIX)) delete answer[name];
-  }
-  return answer;
 }

@@ -16,7 +16,8 @@ export function compileRouteTable(table: RoutePolicy[]) {
     router.on(policy.method, policy.path, () => undefined, { key });
   }
   return (method: string, url: string): RouteMatch | null => {
-    const path = url.split('?')[0] ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     const found = router.find(method as HTTPMethod, path);
     if (!found) return null;
     const policy = policies.get((found.store as { key: string }).key);

@@ -2,21 +2,28 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER, SSO_STATE_COOKIE } from '@gatehouse/contracts';
 import { injectTraceContext } from '@gatehouse/service-kit';
 
-/** Secrets the gateway has already resolved; services never see them. */
-const CREDENTIAL_HEADERS = ['cookie', 'x-api-key', 'authorization', 'proxy-authorization'];
-
 /**
- * A client's trace context: never forwarded. With tracing off a service would otherwise log a trace id
- * the client chose; with it on, the gateway's own span is the services' parent (injectTraceContext).
+ * Never forwarded as the client sent them: secrets the gateway has already resolved (services never see
+ * them), and a client's trace context (with tracing off a service would otherwise log a trace id the client
+ * chose; with it on, the gateway's own span is the services' parent: injectTraceContext).
  */
-const CLIENT_TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'];
+const DROPPED_HEADERS: ReadonlySet<string> = new Set([
+  'cookie',
+  'x-api-key',
+  'authorization',
+  'proxy-authorization',
+  'traceparent',
+  'tracestate',
+  'baggage',
+]);
 
 /** The only routes that read the SSO state cookie: discover, the OIDC callback, the SAML ACS. */
 const SSO_PATH_PREFIX = '/api/auth/sso/';
 
 /** The request's path without its query; a path of another route never carries the sign-in's state. */
 export function isSsoPath(url: string | undefined): boolean {
-  return url !== undefined && (url.split('?')[0] ?? '').startsWith(SSO_PATH_PREFIX);
+  // The prefix holds no '?', so the URL starts with it exactly when its path does.
+  return url?.startsWith(SSO_PATH_PREFIX) === true;
 }
 
 /**
@@ -39,10 +46,9 @@ export function upstreamHeaders(
   oauth?: { sessionCookieName: string },
 ): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
-    if (CREDENTIAL_HEADERS.includes(name) || CLIENT_TRACE_HEADERS.includes(name)) continue;
-    headers[name] = value;
+  for (const name in incoming) {
+    if (name.startsWith(INTERNAL_HEADER_PREFIX) || DROPPED_HEADERS.has(name)) continue;
+    headers[name] = incoming[name];
   }
   if (oauth) {
     // The authorization server authenticates clients itself (Basic auth, its own cookies);

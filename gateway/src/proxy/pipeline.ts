@@ -18,6 +18,7 @@ import type { RouteMatch } from '../policy/router.js';
 import {
   accountLimitKeys,
   endpointLimitKeys,
+  hasAccountLimits,
   type LimitName,
   type LimitState,
   type RateLimits,
@@ -79,24 +80,26 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
     // One digest per request serves both the per-credential limit and the credential cache.
     const digest = credential ? hashSecret(credential.secret) : undefined;
     const credentialKey = credential && digest ? `${credential.kind}:${digest.slice(0, 32)}` : undefined;
-    const keys = {
+    const keys: Partial<Record<LimitName, string>> = {
       // A route whose own per-IP budget stands in for the prefix's (Stripe's deliveries) spends only that one.
       [ipLimit]: replacesIpBudget(policy.limit) ? undefined : request.ip,
       credential: credentialKey,
-      ...endpointLimitKeys(
-        policy.limit,
-        request.ip,
-        request.method === 'GET' ? request.query : request.body,
-        undefined,
-      ),
     };
-    // Before resolution only the cache can say whose account a refused credential is (never a look-up).
-    await consume(request, keys).catch((error: unknown) => {
+    if (policy.limit !== undefined) {
+      Object.assign(
+        keys,
+        endpointLimitKeys(policy.limit, request.ip, request.method === 'GET' ? request.query : request.body, undefined),
+      );
+    }
+    try {
+      await consume(request, keys);
+    } catch (error) {
+      // Before resolution only the cache can say whose account a refused credential is (never a look-up).
       if (credential && digest && rejectedBy(error).includes('credential')) {
         noteRateLimited(request, deps.resolver.known(credential, digest), ['credential']);
       }
       throw error;
-    });
+    }
 
     let principal: Principal = { kind: 'anonymous' };
     if (credential) {
@@ -121,15 +124,15 @@ export function createPipeline(deps: PipelineDeps, options: PipelineOptions = {}
       }
       throw refusal.error;
     }
-    // Limits kept per account can only be spent once the credential says whose account it is.
-    if (principal.kind !== 'scim') {
-      const resolved = principal;
-      await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId)).catch(
-        (error: unknown) => {
-          noteRateLimited(request, resolved, rejectedBy(error));
-          throw error;
-        },
-      );
+    // Limits kept per account can only be spent once the credential says whose account it is
+    // (most routes have none: no call, no promise).
+    if (principal.kind !== 'scim' && hasAccountLimits(policy.limit)) {
+      try {
+        await consume(request, accountLimitKeys(policy.limit, request.ip, request.body, principal.userId));
+      } catch (error) {
+        noteRateLimited(request, principal, rejectedBy(error));
+        throw error;
+      }
     }
   }
 

@@ -91,8 +91,11 @@ function forward(
       if (failure) reject(failure);
       else resolve();
     };
-    // reply-from calls neither hook when the client went away first: the trial must still end.
-    reply.raw.once('close', () => settle(new Error('the client left before the upstream answered')));
+    // reply-from calls neither hook when the client went away first: the trial must still end. Every
+    // response closes, so the Error (and its stack) is made only when nothing had settled the call.
+    reply.raw.once('close', () => {
+      if (!settled) settle(new Error('the client left before the upstream answered'));
+    });
     try {
       reply.from(dest, {
         ...options,

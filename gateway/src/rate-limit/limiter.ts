@@ -356,6 +356,13 @@ export function endpointLimitKeys(
   }
 }
 
+/** The endpoint limits with a budget per account (accountLimitKeys names keys only for these). */
+const ACCOUNT_LIMITS: ReadonlySet<EndpointLimit> = new Set(['apiKeyCreate', 'passwordCheck', 'mfaVerify']);
+
+export function hasAccountLimits(limit: EndpointLimit | undefined): boolean {
+  return limit !== undefined && ACCOUNT_LIMITS.has(limit);
+}
+
 /** The limits kept per account, which only the resolved credential can key: spent after resolution. */
 export function accountLimitKeys(
   limit: EndpointLimit | undefined,
@@ -363,8 +370,5 @@ export function accountLimitKeys(
   body: unknown,
   userId: string,
 ): Partial<Record<LimitName, string>> {
-  if (limit === 'apiKeyCreate' || limit === 'passwordCheck' || limit === 'mfaVerify') {
-    return endpointLimitKeys(limit, ip, body, userId);
-  }
-  return {};
+  return hasAccountLimits(limit) ? endpointLimitKeys(limit, ip, body, userId) : {};
 }
