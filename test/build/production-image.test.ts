@@ -144,7 +144,8 @@ describe('the production image', () => {
 
   it('runs with the node flags pnpm start and the bench use', async () => {
     const dockerfile = await readFile(join(root, 'infra/docker/Dockerfile'), 'utf8');
-    expect(dockerfile).toContain(`NODE_OPTIONS=${PRODUCTION_NODE_FLAGS.join(' ')}\n`);
+    // Quoted: ENV reads a bare space as the start of the next variable.
+    expect(dockerfile).toContain(`NODE_OPTIONS="${PRODUCTION_NODE_FLAGS.join(' ')}"\n`);
   });
 
   it('refuses a SERVICE or a command it does not know', async () => {

@@ -1,4 +1,3 @@
-import { Migrator } from '@mikro-orm/migrations';
 import {
   type EntityManager,
   type EntitySchema,
@@ -86,7 +85,6 @@ export async function initOrm(options: OrmOptions): Promise<Orm> {
   const config: Options = {
     clientUrl: options.databaseUrl,
     entities: [OutboxEventSchema, ProcessedEventSchema, ...options.entities],
-    extensions: [Migrator],
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     metadataCache: { enabled: false },
     debug: false,
@@ -135,7 +133,7 @@ export async function applyMigrations(orm: Orm, databaseUrl: string, logger?: Lo
       await lock.query('select pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     }
     try {
-      const applied = (await orm.getMigrator().up()).map((migration) => migration.name);
+      const applied = (await (await migratorOf(orm)).up()).map((migration) => migration.name);
       if (applied.length > 0) {
         logger?.info({ migrations: applied }, `applied ${applied.length} migration(s): ${applied.join(', ')}`);
       }
@@ -146,6 +144,18 @@ export async function applyMigrations(orm: Orm, databaseUrl: string, logger?: Lo
   } finally {
     await lock.end().catch(() => undefined);
   }
+}
+
+/**
+ * MikroORM's migrator, loaded here rather than at import: @mikro-orm/migrations (umzug and knex's schema
+ * builders) is a few MB of every process's heap that serving never uses, and only a process that applies
+ * migrations (MIGRATE_ON_START, the migrate command) gets here. Registering again is harmless: the ORM keeps
+ * the migrator it made first.
+ */
+async function migratorOf(orm: Orm) {
+  const { Migrator } = await import('@mikro-orm/migrations');
+  Migrator.register(orm);
+  return orm.getMigrator<InstanceType<typeof Migrator>>();
 }
 
 /**
