@@ -1,6 +1,5 @@
 import { AppError, type AuthenticatedPrincipal, conflict, notFound } from '@gatehouse/contracts';
 import { generateSecret, generateURI } from 'otplib';
-import QRCode from 'qrcode';
 import { commit, type IdentityContext, readEm } from '../context.js';
 import { accountAddress } from '../factors/account.js';
 import { replaceRecoveryCodes } from '../factors/recovery-codes.js';
@@ -59,6 +58,8 @@ export async function enrollTotp(ctx: IdentityContext, principal: AuthenticatedP
     digits: 6,
     period: 30,
   });
+  // Loaded on first enrolment: 58 modules every identity process would otherwise hold from start (issue #21).
+  const { default: QRCode } = await import('qrcode');
   const qrCodeDataUrl = await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M', margin: 2, width: 256 });
   return { secret, otpauthUri, qrCodeDataUrl };
 }
