@@ -14,7 +14,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { answerClientError } from './client-errors.js';
 import { isDatabaseUnavailable } from './db-errors.js';
 import { buildValidator, refuseUnstorable } from './http-input.js';
-import { RequestLogController } from './http-logging.js';
+import { RequestLogController, requestChildLogger } from './http-logging.js';
 import { keepSpanActive, TracedLogController } from './http-tracing.js';
 import type { Logger } from './logger.js';
 import { tracerFor } from './tracing.js';
@@ -62,6 +62,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = Fastify({
     clientErrorHandler: answerClientError,
     loggerInstance: options.logger,
+    childLoggerFactory: requestChildLogger,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),

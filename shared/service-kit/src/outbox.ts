@@ -109,6 +109,7 @@ const BATCH = 100;
 /** A connection of the ORM's pool, as knex hands it out (a pg client: a string of statements answers one result each). */
 interface PooledConnection {
   query(text: string): Promise<unknown>;
+  end?(): Promise<void>;
 }
 interface KnexClient {
   acquireConnection(): Promise<PooledConnection>;
@@ -194,7 +195,9 @@ export class OutboxRelay {
       return published.length;
     } catch (error) {
       // Unmarked rows stay pending (and are published again, deduplicated by their id), as with any failed pass.
-      await connection.query('rollback').catch(() => undefined);
+      // A connection whose rollback failed may still be inside the transaction: ended, never pooled as it is
+      // (knex's pool validates a connection before handing it out and discards an ended one).
+      await connection.query('rollback').catch(() => connection.end?.());
       throw error;
     } finally {
       await client.releaseConnection(connection);

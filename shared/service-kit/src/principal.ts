@@ -48,8 +48,12 @@ const PRINCIPAL_TOKENS_KEPT = 2000;
 const MAX_TOKEN_AGE_SECONDS = PRINCIPAL_TOKEN_TTL_SECONDS * 2;
 /** How far in the future an `iat` may be: the gateway's clock a little ahead of the service's. */
 const CLOCK_SKEW_SECONDS = 5;
-/** An Ed25519 signature is 64 bytes: 86 base64url characters, unpadded. */
-const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{86}$/;
+/**
+ * An Ed25519 signature is 64 bytes: 86 base64url characters, unpadded. The last one carries 2 bits and
+ * 4 unused ones, which a decoder ignores: only the character with them zero is taken, so a signature has
+ * one spelling and a verified token cannot be re-spelt into other strings (the verifier remembers strings).
+ */
+const SIGNATURE_SEGMENT = /^[A-Za-z0-9_-]{85}[AQgw]$/;
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 /** Like jose: a claims set or header that is not well-formed UTF-8 is refused, never patched up. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -87,7 +91,11 @@ export async function createPrincipalSigner(privateKeyPem: string): Promise<Prin
   // The header never changes: encoded once. Member order as jose writes it (alg, kid).
   const header = base64url(JSON.stringify({ alg: ALG, kid: keyId(createPublicKey(key)) }));
   // By the caller's private claims (their JSON): what a token says is all it is kept by.
-  const signed = new LRUCache<string, { token: string; reuseUntil: number }>({ max: PRINCIPAL_TOKENS_KEPT });
+  // reuseUntil on the wall clock (the token's own iat) and on the monotonic one: a clock stepped back does
+  // not stretch a token's reuse past PRINCIPAL_TOKEN_REUSE_SECONDS.
+  const signed = new LRUCache<string, { token: string; reuseUntil: number; reuseUntilMonotonic: number }>({
+    max: PRINCIPAL_TOKENS_KEPT,
+  });
 
   function signNow(privateClaims: string): string {
     const iat = epochSeconds();
@@ -102,7 +110,11 @@ export async function createPrincipalSigner(privateKeyPem: string): Promise<Prin
     const signingInput = `${header}.${payload}`;
     const signature = cryptoSign(null, Buffer.from(signingInput, 'latin1'), key).toString('base64url');
     const token = `${signingInput}.${signature}`;
-    signed.set(privateClaims, { token, reuseUntil: iat + PRINCIPAL_TOKEN_REUSE_SECONDS });
+    signed.set(privateClaims, {
+      token,
+      reuseUntil: iat + PRINCIPAL_TOKEN_REUSE_SECONDS,
+      reuseUntilMonotonic: performance.now() + PRINCIPAL_TOKEN_REUSE_SECONDS * 1000,
+    });
     return token;
   }
 
@@ -114,7 +126,7 @@ export async function createPrincipalSigner(privateKeyPem: string): Promise<Prin
         ...(claims.userAgent && { ua: claims.userAgent.slice(0, USER_AGENT_MAX_LENGTH) }),
       });
       const kept = signed.get(privateClaims);
-      if (kept && epochSeconds() < kept.reuseUntil) return kept.token;
+      if (kept && epochSeconds() < kept.reuseUntil && performance.now() < kept.reuseUntilMonotonic) return kept.token;
       return signNow(privateClaims);
     },
   };
@@ -232,7 +244,7 @@ export async function createPrincipalVerifier(publicKeysPem: string): Promise<Pr
         ...(typeof payload.ua === 'string' && { userAgent: payload.ua }),
       });
       // The first second at which verifiedClaims would refuse it: its exp, or its iat past the maximum age.
-      const validUntil = Math.min(payload.exp as number, (payload.iat as number) + MAX_TOKEN_AGE_SECONDS + 1);
+      const validUntil = Math.min(payload.exp as number, Math.floor(payload.iat as number) + MAX_TOKEN_AGE_SECONDS + 1);
       verified.set(token, { claims, validUntil });
       return claims;
     },

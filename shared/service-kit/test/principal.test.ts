@@ -219,13 +219,24 @@ describe('the principal verifier', () => {
     await expect(fresh.verify(longLived)).rejects.toThrow(/too old/);
   });
 
-  it('remembers only the exact string it verified: a changed byte is verified, and refused', async () => {
+  it('remembers only the exact string it verified: a changed character is verified, and refused', async () => {
     const token = await (await createPrincipalSigner(keys.privateKeyPem)).sign(claims);
     await verifier.verify(token);
-    const signature = token.split('.')[2]!;
-    const changed = `${token.slice(0, -1)}${signature.at(-1) === 'A' ? 'B' : 'A'}`;
+    const at = token.length - 40; // inside the signature
+    const changed = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
     await expect(verifier.verify(changed)).rejects.toThrow(/bad signature/);
     await expect(verifier.verify(` ${token}`)).rejects.toThrow();
+  });
+
+  it('takes one spelling of a signature: the last character’s unused bits set is refused', async () => {
+    const token = await (await createPrincipalSigner(keys.privateKeyPem)).sign(claims);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(token.at(-1) as string);
+    expect(last % 16).toBe(0);
+    for (let unused = 1; unused < 16; unused++) {
+      const respelt = `${token.slice(0, -1)}${alphabet[last + unused]}`;
+      await expect(verifier.verify(respelt)).rejects.toThrow(/not an Ed25519 signature/);
+    }
   });
 
   it('hands out a frozen principal: one object serves every request that carries the token', async () => {
