@@ -137,7 +137,7 @@ describe('principal tokens', () => {
       generatePrincipalKeys(),
     ]);
     const verifier = await createPrincipalVerifier(`${oldPair.publicKeyPem}\n${newPair.publicKeyPem}`);
-    const claims = { principal: { kind: 'anonymous' as const }, requestId: 'r1', clientIp: '127.0.0.1' };
+    const claims = { principal: { kind: 'anonymous' as const }, clientIp: '127.0.0.1' };
     for (const pair of [oldPair, newPair]) {
       const token = await (await createPrincipalSigner(pair.privateKeyPem)).sign(claims);
       expect(await verifier.verify(token)).toEqual(claims);
