@@ -19,6 +19,8 @@ export default defineConfig({
     globalSetup: ['test/support/build-console.ts', 'test/support/build-packages.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A poll waits on another process (a browser, a consumer): the default 1 s is a timing bet under a loaded CI machine.
+    expect: { poll: { timeout: 10_000 } },
     reporters: ['default', 'json'],
     outputFile: { json: '.data/test-results.json' },
   },
