@@ -1,7 +1,7 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { AppError, ROUTES, type Upstream } from '@gatehouse/contracts';
 import { buildOpenApiDocument } from '@gatehouse/contracts/openapi';
-import { counter, createHttpApp, createMetrics, type HttpApp } from '@gatehouse/service-kit';
+import { counter, createHttpApp, createMetrics, type HttpApp } from '@gatehouse/service-kit/edge';
 import { Gauge } from 'prom-client';
 import { GatewayActivity } from './activity/publisher.js';
 import { listOf } from './config.js';

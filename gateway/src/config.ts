@@ -1,4 +1,4 @@
-import { LOG_LEVELS, type LogLevel } from '@gatehouse/service-kit';
+import { LOG_LEVELS, type LogLevel } from '@gatehouse/service-kit/edge';
 import { type Static, Type } from 'typebox';
 
 const Url = Type.String({ pattern: '^https?://' });

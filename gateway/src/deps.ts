@@ -6,7 +6,7 @@ import {
   type PrincipalSigner,
   pemFromEnv,
   reach,
-} from '@gatehouse/service-kit';
+} from '@gatehouse/service-kit/edge';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import type { GatewayConfig } from './config.js';

@@ -1,5 +1,5 @@
 import { errorEnvelope, successEnvelope } from '@gatehouse/contracts';
-import { type HttpApp, runChecks } from '@gatehouse/service-kit';
+import { type HttpApp, runChecks } from '@gatehouse/service-kit/edge';
 import type { GatewayDeps } from './deps.js';
 import type { UpstreamBreakers } from './proxy/upstream-breaker.js';
 

@@ -4,7 +4,7 @@ import {
   installProcessErrorHandlers,
   loadConfig,
   serveWhenReady,
-} from '@gatehouse/service-kit';
+} from '@gatehouse/service-kit/edge';
 import { buildGateway } from './app.js';
 import { GatewayConfig } from './config.js';
 import { createGatewayDeps } from './deps.js';

@@ -1,5 +1,5 @@
 import { AppError } from '@gatehouse/contracts';
-import { createHttpApp, type HttpApp, type Logger, type Metrics, registerMetrics } from '@gatehouse/service-kit';
+import { createHttpApp, type HttpApp, type Logger, type Metrics, registerMetrics } from '@gatehouse/service-kit/edge';
 
 /** The registry behind each gateway app built with a metrics port, for the listener main.ts starts. */
 const registries = new WeakMap<HttpApp, Metrics>();

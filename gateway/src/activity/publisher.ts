@@ -1,5 +1,5 @@
 import { EVENT_SUBJECTS, type EventEnvelope, newId } from '@gatehouse/contracts';
-import { counter, type Logger, type Metrics, Pump } from '@gatehouse/service-kit';
+import { counter, type Logger, type Metrics, Pump } from '@gatehouse/service-kit/edge';
 import { type JetStreamClient, type NatsConnection, StringCodec } from 'nats';
 import { Gauge } from 'prom-client';
 import type { ActivityRecord } from './records.js';

@@ -5,7 +5,7 @@ import {
   type EventContext,
   USER_AGENT_MAX_LENGTH,
 } from '@gatehouse/contracts';
-import { actorOf } from '@gatehouse/service-kit';
+import { actorOf } from '@gatehouse/service-kit/edge';
 import type { FastifyRequest } from 'fastify';
 import type { DenialReason } from '../policy/authorize.js';
 

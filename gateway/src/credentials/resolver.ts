@@ -13,7 +13,7 @@ import {
   type TokenScope,
   type VerifiedAccessToken,
 } from '@gatehouse/contracts';
-import { type Logger, requestRpc } from '@gatehouse/service-kit';
+import { type Logger, requestRpc } from '@gatehouse/service-kit/edge';
 import { type NatsConnection, StringCodec, type Subscription } from 'nats';
 import type { Counter } from 'prom-client';
 import type { AccessTokenVerifier } from './access-tokens.js';

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 import { renderApiReference } from '@scalar/client-side-rendering';
 import { freshNonce, NONCE_PLACEHOLDER, referenceContentSecurityPolicy } from './csp.js';
 import { scalarBundleFile } from './scalar-bundle.js';

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '@gatehouse/service-kit';
+import { packageRoot } from '@gatehouse/service-kit/edge';
 
 /** Where the build writes Scalar's browser bundle, beside the gateway's compiled code. */
 export const BUILT_SCALAR_BUNDLE = join(packageRoot(import.meta.url), 'dist/docs/scalar.js');

@@ -1,4 +1,4 @@
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 import type { FastifyReply } from 'fastify';
 
 export interface CorsOptions {

@@ -1,4 +1,4 @@
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 
 /**
  * The headers helmet 8's defaults set on every answer (what `@fastify/helmet` with `global: true`

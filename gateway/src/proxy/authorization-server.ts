@@ -1,6 +1,6 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { OIDC_SCOPES, TOKEN_SCOPES } from '@gatehouse/contracts';
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 import type { FastifyRequest } from 'fastify';
 import { AUTHORIZATION_SERVER_ANSWERS, guardAnswers } from './envelope-guard.js';
 import { upstreamHeaders } from './headers.js';

@@ -1,6 +1,6 @@
 import httpProxy from '@fastify/http-proxy';
 import { AppError, isConsolePath } from '@gatehouse/contracts';
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 import { upstreamHeaders } from './headers.js';
 import { neverRetry } from './upstream-failure.js';
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { ERROR_STATUS, type ErrorCode, errorEnvelope, SCIM_MEDIA_TYPE } from '@gatehouse/contracts';
-import { UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit';
+import { UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit/edge';
 import { isScimErrorDocument, scimUnavailable, sendScimError } from './scim-errors.js';
 import { answerUnavailable, type ProxiedReply } from './upstream-failure.js';
 

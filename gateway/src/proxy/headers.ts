@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { INTERNAL_HEADER_PREFIX, PRINCIPAL_HEADER, SSO_STATE_COOKIE } from '@gatehouse/contracts';
-import { injectTraceContext } from '@gatehouse/service-kit';
+import { injectTraceContext } from '@gatehouse/service-kit/edge';
 
 /**
  * Never forwarded as the client sent them: secrets the gateway has already resolved (services never see

@@ -5,7 +5,7 @@ import {
   type Principal,
   type RoutePolicy,
 } from '@gatehouse/contracts';
-import { hashSecret, type PrincipalSigner } from '@gatehouse/service-kit';
+import { hashSecret, type PrincipalSigner } from '@gatehouse/service-kit/edge';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { GatewayActivity } from '../activity/publisher.js';

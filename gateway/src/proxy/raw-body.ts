@@ -1,6 +1,6 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { ROUTES, type RouteContract } from '@gatehouse/contracts';
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 
 type ReplyOptions = NonNullable<FastifyHttpProxyOptions['replyOptions']>;
 type ProxyHandler = NonNullable<FastifyHttpProxyOptions['handler']>;

@@ -7,7 +7,7 @@ import {
   type ScimErrorType,
   scimErrorDocument,
 } from '@gatehouse/contracts';
-import { UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit';
+import { UNAVAILABLE_RETRY_SECONDS } from '@gatehouse/service-kit/edge';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProxiedReply } from './upstream-failure.js';
 

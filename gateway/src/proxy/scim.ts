@@ -1,6 +1,6 @@
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import { SCIM_BASE_PATH, SCIM_MEDIA_TYPE } from '@gatehouse/contracts';
-import type { HttpApp } from '@gatehouse/service-kit';
+import type { HttpApp } from '@gatehouse/service-kit/edge';
 import { guardAnswers, SCIM_ANSWERS } from './envelope-guard.js';
 import { upstreamHeaders } from './headers.js';
 import { answerScimFailure, sendScimError } from './scim-errors.js';

@@ -7,7 +7,7 @@ import {
   breakerMetrics,
   isBreakerOpen,
   type Metrics,
-} from '@gatehouse/service-kit';
+} from '@gatehouse/service-kit/edge';
 import type { FastifyRequest } from 'fastify';
 import {
   type AnswerUnavailable,
