@@ -17,7 +17,8 @@
  * Beside them the floors (bench/floor.ts), what the same work costs with nothing in the way: floor:service
  * (bare fastify + pg), floor:proxy (bare @fastify/http-proxy) in front of hello-world and of floor:service,
  * a second Gatehouse gateway whose project upstream is hello-world, and raw argon2 verifications; the
- * issue-21 ratios against their goals; each process's RSS and time from start to healthy. Beside each target's
+ * issue-21 ratios against their goals (the gateway's added p99 from an open-loop run at a fixed rate,
+ * bench/fixed-rate.ts); each process's RSS and time from start to healthy. Beside each target's
  * latencies, the CPU time per request of each process it runs through (bench/process-cpu.ts, from /proc: it holds
  * where req/s moves with the machine's other load), and beside each goal's throughput ratio its CPU estimate.
  * The numbers go to .data/bench.json (the run before: .data/bench.previous.json); `pnpm bench --compare` prints
@@ -39,6 +40,7 @@ import { PRODUCTION_NODE_FLAGS } from '../infra/build/node-flags.js';
 import { localPrincipalKeys } from '../infra/local/keys.js';
 import { IdentityConfig } from '../services/identity/src/config.js';
 import { auditBench } from './audit.js';
+import type { FixedRateReport } from './fixed-rate.js';
 import { pidListeningOn, withCpuPerUnit } from './process-cpu.js';
 import { newReport, printComparison, residentMb, saveReport } from './results.js';
 import { scimBench } from './scim.js';
@@ -164,10 +166,8 @@ interface Report {
   non2xx: number;
 }
 
-/** `rate`: requests per second across all connections (a fixed-rate run); without it, as fast as each answers. */
-async function autocannon(url: string, options: Target, seconds: number, rate?: number): Promise<Report> {
+async function autocannon(url: string, options: Target, seconds: number): Promise<Report> {
   const args = [require.resolve('autocannon/autocannon.js'), '-j', '-c', String(CONNECTIONS), '-d', String(seconds)];
-  if (rate) args.push('-R', String(rate));
   if (options.method) args.push('-m', options.method);
   for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`);
   if (options.body) args.push('-b', options.body);
@@ -717,37 +717,50 @@ async function requestTargets(targets: TargetSpec[]) {
   const [gatewayTarget, proxyTarget] = [T.gatewayToHello, T.proxyToHello].map((n) => targets.find((t) => t.name === n));
   if (gateway && proxy && gatewayTarget && proxyTarget) {
     console.log(`  (at saturation the p99s differ by ${gateway.p99 - proxy.p99} ms: queueing, not the added work)`);
-    await latencyAdded(gatewayTarget, proxyTarget, Math.max(1, Math.floor(gateway.rps / 2)));
+    await latencyAdded(gatewayTarget, proxyTarget, Math.max(1, Math.floor(gateway.rps / 4)));
   }
 }
 
 /**
- * The latency the gateway adds, measured where neither side queues: both at the same fixed rate (half what the
- * gateway sustained), one after the other. autocannon corrects for coordinated omission at a fixed rate and keeps
- * whole milliseconds, so the difference is ±1 ms.
+ * The latency the gateway adds, measured where neither side queues: both at the same fixed rate, open loop
+ * (bench/fixed-rate.ts, after WARMUP seconds at the same rate), one after the other; p99 beside p99. The rate is a quarter of what the gateway sustained
+ * closed loop: the generator, hello-world and Redis share the machine's cores with it, and at half its queue grew.
  */
 async function latencyAdded(gateway: TargetSpec, proxy: TargetSpec, rate: number): Promise<void> {
-  const measured: Record<string, Report> = {};
-  for (const target of [proxy, gateway])
-    measured[target.name] = await autocannon(target.url, await target.options(), DURATION, rate);
-  const [ours, floor] = [measured[gateway.name], measured[proxy.name]];
+  const measured = new Map<string, FixedRateReport>();
+  for (const target of [proxy, gateway]) measured.set(target.name, await fixedRate(target, rate));
+  const [ours, floor] = [measured.get(gateway.name), measured.get(proxy.name)];
   if (!ours || !floor) return;
-  for (const [name, r] of Object.entries(measured)) {
-    console.log(`  at ${rate} req/s: ${name.padEnd(40)} p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+  for (const [name, r] of measured) {
+    console.log(
+      `  at ${rate} req/s: ${name.padEnd(40)} p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms (${r.errors}/${r.non2xx} errors/non-2xx)`,
+    );
     report.targets[`${name} at ${rate} req/s`] = {
-      rps: r.requests.average,
-      mean: r.latency.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
+      rps: r.completed / DURATION,
+      mean: r.meanMs,
+      p50: r.p50Ms,
+      p99: r.p99Ms,
       errors: r.errors,
       non2xx: r.non2xx,
-      requests: r.requests.total,
+      requests: r.completed,
     };
   }
-  recordGoal('gateway → hello p99 added at a fixed rate (ms)', ours.latency.p99 - floor.latency.p99, {
-    max: 2,
-    unit: 'ms',
+  recordGoal('gateway → hello p99 added at a fixed rate (ms)', ours.p99Ms - floor.p99Ms, { max: 2, unit: 'ms' });
+}
+
+/** One open-loop run of `target` at `rate` requests per second, in a process of its own. */
+async function fixedRate(target: TargetSpec, rate: number): Promise<FixedRateReport> {
+  const options = await target.options();
+  const run = { url: target.url, rate, seconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, ...options };
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/fixed-rate.ts'), JSON.stringify(run)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(output) as FixedRateReport;
 }
 
 /**
