@@ -172,13 +172,18 @@ async function autocannon(url: string, options: Target, seconds: number): Promis
   for (const [key, value] of Object.entries(options.headers ?? {})) args.push('-H', `${key}=${value}`);
   if (options.body) args.push('-b', options.body);
   args.push(url);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  return jsonFromProcess<Report>(args, 'ignore');
+}
+
+/** Runs node with `args` in a process of its own (so its load never shares our event loop) and parses what it printed. */
+async function jsonFromProcess<T>(args: string[], stderr: 'ignore' | 'inherit'): Promise<T> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', stderr] });
   let output = '';
   child.stdout.on('data', (chunk) => {
     output += chunk;
   });
   await new Promise((r) => child.once('exit', r));
-  return JSON.parse(output) as Report;
+  return JSON.parse(output) as T;
 }
 
 /**
@@ -723,15 +728,17 @@ async function requestTargets(targets: TargetSpec[]) {
 
 /**
  * The latency the gateway adds, measured where neither side queues: both at the same fixed rate, open loop
- * (bench/fixed-rate.ts, after WARMUP seconds at the same rate), one after the other; p99 beside p99. The rate is a quarter of what the gateway sustained
- * closed loop: the generator, hello-world and Redis share the machine's cores with it, and at half its queue grew.
+ * (bench/fixed-rate.ts, after WARMUP seconds at the same rate), one after the other; p99 beside p99. The rate is a
+ * quarter of what the gateway sustained closed loop: the generator, hello-world and Redis share the machine's cores
+ * with it, and at half its queue grew.
  */
 async function latencyAdded(gateway: TargetSpec, proxy: TargetSpec, rate: number): Promise<void> {
-  const measured = new Map<string, FixedRateReport>();
-  for (const target of [proxy, gateway]) measured.set(target.name, await fixedRate(target, rate));
-  const [ours, floor] = [measured.get(gateway.name), measured.get(proxy.name)];
-  if (!ours || !floor) return;
-  for (const [name, r] of measured) {
+  const floor = await fixedRate(proxy, rate);
+  const ours = await fixedRate(gateway, rate);
+  for (const [name, r] of [
+    [proxy.name, floor],
+    [gateway.name, ours],
+  ] as const) {
     console.log(
       `  at ${rate} req/s: ${name.padEnd(40)} p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms (${r.errors}/${r.non2xx} errors/non-2xx)`,
     );
@@ -752,15 +759,10 @@ async function latencyAdded(gateway: TargetSpec, proxy: TargetSpec, rate: number
 async function fixedRate(target: TargetSpec, rate: number): Promise<FixedRateReport> {
   const options = await target.options();
   const run = { url: target.url, rate, seconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, ...options };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/fixed-rate.ts'), JSON.stringify(run)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  await new Promise((r) => child.once('exit', r));
-  return JSON.parse(output) as FixedRateReport;
+  return jsonFromProcess<FixedRateReport>(
+    ['--import', 'tsx', join(root, 'bench/fixed-rate.ts'), JSON.stringify(run)],
+    'inherit',
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-// What needs no database (./edge.js: the gateway imports only that), then the database half.
+// Everything: the database-free half (./edge.js, all the gateway imports) and what needs a database.
 export * from './activity.js';
 export * from './consumer.js';
 export * from './db.js';

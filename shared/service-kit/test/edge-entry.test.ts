@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from './source-files.js';
 
 /**
  * `@gatehouse/service-kit/edge` is the kit without its database half: the gateway imports only it, so MikroORM, knex
@@ -41,14 +42,6 @@ function closure(entry: string): { files: Set<string>; packages: Set<string> } {
   };
   visit(entry);
   return { files, packages };
-}
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return tsFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
 }
 
 describe('the kit without its database half', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from './source-files.js';
 
 /**
  * A service's capability folders (the folders directly under src/) form layers: a folder may
@@ -20,14 +21,6 @@ function relativeImports(source: string): string[] {
     /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g,
   ];
   return patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1] as string));
-}
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return tsFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
 }
 
 /** The capability folder a path under src/ belongs to, or null for src/'s own files and paths outside it. */
