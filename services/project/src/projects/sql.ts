@@ -86,6 +86,11 @@ const STORED_PLAN_UNLIMITED = `exists (select 1 from plan
  * activity event in the outbox, and answer the row with its creator's name. A single statement commits or
  * fails as a whole, so the event exists exactly when the project does. A slug taken by a concurrent writer
  * after the pick inserts nothing (`on conflict do nothing`) instead of failing: the caller picks again.
+ *
+ * `offset 0` keeps each candidate's check a probe of the unique (organization_id, slug) index, whatever the
+ * statistics say: without it the planner may make the check an anti-join, and on statistics older than the
+ * organization's growth (a table not analyzed since it was small) it read every project of the organization on
+ * each creation (docs/performance.md, project create).
  */
 export function projectInsertStatement({ project, slugs, event, gate }: ProjectInsert): {
   sql: string;
@@ -98,7 +103,7 @@ export function projectInsertStatement({ project, slugs, event, gate }: ProjectI
     ${stored ? `plan as (${gate.planSql}),` : ''}
     candidate as (
       select c.slug from unnest(array[?]::text[]) with ordinality as c(slug, n)
-      where not exists (select 1 from projects t where t.organization_id = ? and t.slug = c.slug)
+      where not exists (select 1 from projects t where t.organization_id = ? and t.slug = c.slug offset 0)
       order by c.n limit 1),
     inserted as (
       insert into projects (id, organization_id, name, slug, description, status, created_by_user_id,
