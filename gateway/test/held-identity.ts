@@ -39,4 +39,10 @@ export class HeldIdentity {
     };
     (this.held.shift() as Msg).respond(codec.encode(JSON.stringify(reply)));
   }
+
+  /** Answers the oldest held look-up: the key is unknown (or revoked). */
+  answerRefused(): void {
+    const reply: ResolveCredentialReply = { ok: false, reason: 'INVALID_API_KEY' };
+    (this.held.shift() as Msg).respond(codec.encode(JSON.stringify(reply)));
+  }
 }

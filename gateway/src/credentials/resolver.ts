@@ -42,6 +42,9 @@ function withoutExpiry({ expiresAt: _expiresAt, ...facts }: VerifiedAccessToken)
   return facts;
 }
 
+/** What identity answered, and for how long the answer may be kept. */
+type Answer = { resolution: CachedResolution; ttlSeconds: number };
+
 /** The lookup counter's labels, made once rather than per request. */
 const CACHE_HIT = { result: 'hit' } as const;
 const CACHE_MISS = { result: 'miss' } as const;
@@ -57,6 +60,8 @@ const SCIM_TOKEN_FAILURE = 'The SCIM token is invalid, expired or revoked';
 export class CredentialResolver {
   readonly cache: CredentialCache;
   private subscriptions: Subscription[] = [];
+  /** The look-up in flight per cache key, with the purge mark it started at (see lookUpOnce). */
+  private readonly inFlight = new Map<string, { mark: number; resolution: Promise<CachedResolution> }>();
 
   constructor(private readonly options: ResolverOptions) {
     // Purges are remembered for as long as an entry may live, and at least as long as a look-up may run.
@@ -151,29 +156,57 @@ export class CredentialResolver {
     key: string,
     alsoRevokedBy: string[],
     maxSeconds: number,
-    ask: () => Promise<{ resolution: CachedResolution; ttlSeconds: number }>,
+    ask: () => Promise<Answer>,
   ): Promise<AuthenticatedPrincipal | DirectoryPrincipal> {
-    let resolution = this.cache.get(key);
-    this.options.cacheLookups.inc(resolution ? CACHE_HIT : CACHE_MISS);
-    if (!resolution) {
-      const mark = this.cache.purgeMark();
-      const answer = await ask();
-      resolution = answer.resolution;
-      let ttl = resolution.ok
-        ? Math.min(this.options.maxCacheSeconds, answer.ttlSeconds)
-        : this.options.negativeCacheSeconds;
-      if (maxSeconds > 0) ttl = Math.min(ttl, maxSeconds);
-      // Identity may have read the credential before a revocation whose purge landed meanwhile (and
-      // found nothing cached): this answer serves this one request, but is not kept.
-      if (!this.cache.purgedSince(mark, resolution, alsoRevokedBy)) this.cache.set(key, resolution, ttl, alsoRevokedBy);
-    }
+    const cached = this.cache.get(key);
+    this.options.cacheLookups.inc(cached ? CACHE_HIT : CACHE_MISS);
+    const resolution = cached ?? (await this.lookUpOnce(key, alsoRevokedBy, maxSeconds, ask));
     if (!resolution.ok) {
       throw new AppError(resolution.reason, FAILURES[resolution.reason]);
     }
     return resolution.principal;
   }
 
-  private async ask(request: ResolveCredentialRequest): Promise<{ resolution: CachedResolution; ttlSeconds: number }> {
+  /**
+   * One look-up per credential at a time: requests that miss while one is in flight share its answer (a burst
+   * with a new key asks identity once, not once per request). Only a look-up started since the last purge is
+   * shared: one started before it may answer what the purge revoked, so a request after the purge asks anew.
+   */
+  private lookUpOnce(
+    key: string,
+    alsoRevokedBy: string[],
+    maxSeconds: number,
+    ask: () => Promise<Answer>,
+  ): Promise<CachedResolution> {
+    const mark = this.cache.purgeMark();
+    const inFlight = this.inFlight.get(key);
+    if (inFlight?.mark === mark) return inFlight.resolution;
+    const lookUp = { mark, resolution: this.lookUp(key, alsoRevokedBy, maxSeconds, mark, ask) };
+    this.inFlight.set(key, lookUp);
+    const settled = () => {
+      if (this.inFlight.get(key) === lookUp) this.inFlight.delete(key);
+    };
+    lookUp.resolution.then(settled, settled);
+    return lookUp.resolution;
+  }
+
+  private async lookUp(
+    key: string,
+    alsoRevokedBy: string[],
+    maxSeconds: number,
+    mark: number,
+    ask: () => Promise<Answer>,
+  ): Promise<CachedResolution> {
+    const { resolution, ttlSeconds } = await ask();
+    let ttl = resolution.ok ? Math.min(this.options.maxCacheSeconds, ttlSeconds) : this.options.negativeCacheSeconds;
+    if (maxSeconds > 0) ttl = Math.min(ttl, maxSeconds);
+    // Identity may have read the credential before a revocation whose purge landed meanwhile (and
+    // found nothing cached): this answer serves the requests that asked before it, but is not kept.
+    if (!this.cache.purgedSince(mark, resolution, alsoRevokedBy)) this.cache.set(key, resolution, ttl, alsoRevokedBy);
+    return resolution;
+  }
+
+  private async ask(request: ResolveCredentialRequest): Promise<Answer> {
     const reply = await requestRpc<ResolveCredentialRequest, ResolveCredentialReply>(
       this.options.nc,
       this.options.subject(RPC_SUBJECTS.resolveCredential),

@@ -1,0 +1,128 @@
+import { AppError, RPC_SUBJECTS } from '@gatehouse/contracts';
+import { counter, createLogger, createMetrics } from '@gatehouse/service-kit';
+import { eventually, testNamespace } from '@gatehouse/service-kit/testing';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CredentialResolver } from '../src/credentials/resolver.js';
+import { HeldIdentity } from './held-identity.js';
+
+/** Requests that miss the cache together: one look-up at identity, unless a purge came between them. */
+let nc: NatsConnection;
+let identity: HeldIdentity;
+let subject: (name: string) => string;
+
+beforeAll(async () => {
+  const ns = testNamespace();
+  subject = (name: string) => `${ns.subjectPrefix}${name}`;
+  nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  identity = new HeldIdentity(nc, subject(RPC_SUBJECTS.resolveCredential));
+  await nc.flush();
+});
+afterAll(async () => {
+  await nc?.close();
+});
+
+function newResolver(timeoutMs = 10_000) {
+  return new CredentialResolver({
+    nc,
+    subject,
+    logger: createLogger('test', 'silent'),
+    maxCacheSeconds: 30,
+    negativeCacheSeconds: 3,
+    timeoutMs,
+    cacheLookups: counter(createMetrics('test', false), 'lookups', 'lookups', ['result']),
+  });
+}
+
+let keys = 0;
+/** A key no test has presented: nothing of it is cached or in flight. */
+function freshKey() {
+  keys += 1;
+  return { credential: { kind: 'api_key' as const, secret: `ba_shared_${keys}` }, digest: `digest-${keys}` };
+}
+
+/** Starts `count` resolves of one key; waits until identity holds `expectedAsks` new look-ups. */
+async function resolveTogether(
+  resolver: CredentialResolver,
+  key: ReturnType<typeof freshKey>,
+  count: number,
+  expectedAsks: number,
+) {
+  const before = identity.asked;
+  const resolving = Array.from({ length: count }, () =>
+    resolver.resolve(key.credential, key.digest).then(
+      (principal) => ({ ok: true as const, principal }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+  );
+  await eventually(async () => expect(identity.asked).toBe(before + expectedAsks));
+  return { resolving: Promise.all(resolving), asked: () => identity.asked - before };
+}
+
+describe('CredentialResolver: concurrent misses share one look-up', () => {
+  it('asks identity once for a burst of requests with one new key, and every request gets the answer', async () => {
+    const resolver = newResolver();
+    const { resolving, asked } = await resolveTogether(resolver, freshKey(), 20, 1);
+    identity.answerOk('ak_burst');
+    const results = await resolving;
+    expect(asked()).toBe(1);
+    expect(results.map((result) => result.ok && result.principal.credentialId)).toEqual(Array(20).fill('ak_burst'));
+  });
+
+  it('shares a refusal the same way', async () => {
+    const resolver = newResolver();
+    const { resolving, asked } = await resolveTogether(resolver, freshKey(), 5, 1);
+    identity.answerRefused();
+    const results = await resolving;
+    expect(asked()).toBe(1);
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.error instanceof AppError && result.error.code).toBe('INVALID_API_KEY');
+    }
+  });
+
+  it('asks separately for different keys', async () => {
+    const resolver = newResolver();
+    const first = await resolveTogether(resolver, freshKey(), 3, 1);
+    const second = await resolveTogether(resolver, freshKey(), 3, 1);
+    identity.answerOk('ak_first');
+    identity.answerOk('ak_second');
+    expect((await first.resolving).every((result) => result.ok && result.principal.credentialId === 'ak_first')).toBe(
+      true,
+    );
+    expect((await second.resolving).every((result) => result.ok && result.principal.credentialId === 'ak_second')).toBe(
+      true,
+    );
+  });
+
+  it('does not let a request after a purge share a look-up started before it: that one may answer the revoked key', async () => {
+    const resolver = newResolver();
+    const key = freshKey();
+    const before = await resolveTogether(resolver, key, 3, 1);
+    // The key is revoked while identity's first look-up (which read it before the revocation) is on its way.
+    resolver.cache.purge('ak_revoked');
+    const after = await resolveTogether(resolver, key, 3, 1);
+    identity.answerOk('ak_revoked');
+    identity.answerRefused();
+
+    expect((await before.resolving).every((result) => result.ok)).toBe(true);
+    expect((await after.resolving).every((result) => !result.ok)).toBe(true);
+    // Neither stale answer was kept: the refusal is what the cache holds now.
+    await expect(resolver.resolve(key.credential, key.digest)).rejects.toMatchObject({ code: 'INVALID_API_KEY' });
+  });
+
+  it('forgets a look-up that failed: every request sharing it fails, and the next request asks again', async () => {
+    const resolver = newResolver(300);
+    const key = freshKey();
+    const { resolving } = await resolveTogether(resolver, key, 4, 1);
+    const results = await resolving;
+    identity.held.shift();
+    for (const result of results) {
+      expect(!result.ok && result.error instanceof AppError && result.error.code).toBe('SERVICE_UNAVAILABLE');
+    }
+
+    const again = await resolveTogether(resolver, key, 1, 1);
+    identity.answerOk('ak_after_outage');
+    expect((await again.resolving)[0]).toMatchObject({ ok: true, principal: { credentialId: 'ak_after_outage' } });
+  });
+});
