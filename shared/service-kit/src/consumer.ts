@@ -56,7 +56,15 @@ export interface DurableConsumerOptions {
   retryDelayMs?: number;
   /** The longest redelivery delay, reached during a long outage and kept for as long as it lasts. */
   maxRetryDelayMs?: number;
+  /**
+   * How long an event given to a replica waits for its ack before JetStream gives it to another (5 s): the
+   * stall after a replica dies holding it, or after an ack lost in a NATS restart. A handler running longer
+   * keeps its event by telling JetStream it is still working.
+   */
+  ackWaitMs?: number;
 }
+
+const ACK_WAIT_MS = 5_000;
 
 const codec = StringCodec();
 
@@ -97,9 +105,11 @@ export class DurableConsumer {
   private failing: { eventId: string; failures: number } | null = null;
   /** Null while tracing is off: then handling an event is exactly what it was without tracing. */
   private readonly tracer: Tracer | null;
+  private readonly ackWaitMs: number;
 
   constructor(private readonly options: DurableConsumerOptions) {
     this.tracer = tracerFor(options.logger);
+    this.ackWaitMs = options.ackWaitMs ?? ACK_WAIT_MS;
     this.pump = new Pump({
       name: `consumer:${options.durable}`,
       pass: () => this.fetchBatch(),
@@ -115,7 +125,7 @@ export class DurableConsumer {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: messaging.subject(filter),
-      ack_wait: nanos(30_000),
+      ack_wait: nanos(this.ackWaitMs),
       // One event in flight across all replicas sharing this durable: events apply in stream
       // order (an added member is never removed before it was added). Throughput is per event.
       max_ack_pending: 1,
@@ -129,7 +139,7 @@ export class DurableConsumer {
     } else {
       // A durable made by an older release keeps working; it just may not get the newer settings.
       await messaging.jsm.consumers
-        .update(messaging.stream, durable, { max_ack_pending: config.max_ack_pending })
+        .update(messaging.stream, durable, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait })
         .catch((error: unknown) =>
           this.options.logger.warn({ err: error, durable }, 'could not update consumer settings'),
         );
@@ -204,6 +214,7 @@ export class DurableConsumer {
     const { logger, durable } = this.options;
     // The request that caused the event follows it into this service's logs.
     const log = logger.child({ durable, eventId: event.id, type: event.type, requestId: event.requestId });
+    const stillWorking = this.keepWhileWorking(message);
     try {
       if ('unknownShape' in read) throw new Error('event payload does not match its subject’s schema');
       await this.applyOnce(event);
@@ -238,7 +249,25 @@ export class DurableConsumer {
         log.warn({ err: error, failures }, 'event handling failed; will retry');
         message.nak(this.retryDelay(failures));
       }
+    } finally {
+      clearInterval(stillWorking);
     }
+  }
+
+  /**
+   * Tells JetStream, a few times per ack wait, that this replica is still on the event, so a slow handler is not
+   * given a second delivery elsewhere; a replica that died stops telling it, and its event moves on after one ack wait.
+   */
+  private keepWhileWorking(message: JsMsg): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      try {
+        message.working();
+      } catch {
+        // The connection closed (shutting down): the event is redelivered after the ack wait.
+      }
+    }, this.ackWaitMs / 3);
+    timer.unref();
+    return timer;
   }
 
   /** Exponential from retryDelayMs, capped at maxRetryDelayMs. */
