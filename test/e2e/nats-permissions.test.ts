@@ -205,7 +205,7 @@ describe('what each user may not do', () => {
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,
           filter_subject: 'events.organization.>',
-          ack_wait: nanos(30_000),
+          ack_wait: nanos(5_000),
           max_ack_pending: 1,
         }),
       );
@@ -259,7 +259,7 @@ describe('what each user may not do', () => {
             ack_policy: AckPolicy.Explicit,
             deliver_policy: DeliverPolicy.All,
             filter_subject: filter,
-            ack_wait: nanos(30_000),
+            ack_wait: nanos(5_000),
             max_ack_pending: 1,
           }),
         );
@@ -386,7 +386,7 @@ describe('what each user may not do', () => {
             ack_policy: AckPolicy.Explicit,
             deliver_policy: DeliverPolicy.All,
             filter_subject: 'events.organization.>',
-            ack_wait: nanos(30_000),
+            ack_wait: nanos(5_000),
             max_ack_pending: 1,
           }),
         );
@@ -483,7 +483,7 @@ describe('what each user may not do', () => {
               ack_policy: AckPolicy.Explicit,
               deliver_policy: DeliverPolicy.All,
               filter_subject: 'events.billing.entitlements.>',
-              ack_wait: nanos(30_000),
+              ack_wait: nanos(5_000),
               max_ack_pending: 1,
             }),
           );
