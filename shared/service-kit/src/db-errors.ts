@@ -2,10 +2,11 @@
 /** Network failures reaching PostgreSQL, as Node and the pg driver report them. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 /**
- * SQLSTATEs meaning "the database is not there right now": class 08, shutdowns, no slots. Not 08P01
- * (protocol violation): that is a statement pg could not send, e.g. one whose text holds a NUL.
+ * SQLSTATEs meaning "the database is not there right now": class 08, shutdowns, no slots, a session ended for
+ * idling in its transaction (25P03: the process stalled). Not 08P01 (protocol violation): that is a statement pg
+ * could not send, e.g. one whose text holds a NUL.
  */
-const UNAVAILABLE_SQLSTATES = /^(08(?!P01)...|57P0[1-3]|53300)$/;
+const UNAVAILABLE_SQLSTATES = /^(08(?!P01)...|57P0[1-3]|53300|25P03)$/;
 
 /**
  * What pg (8.20) and pg-pool say, with no code, when a connection dies under a query or cannot be had

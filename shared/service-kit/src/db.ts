@@ -55,12 +55,20 @@ export interface OrmOptions {
   /** Where the driver's own warnings go (a dropped connection, say); stderr otherwise. */
   logger?: Logger;
   /**
+   * PostgreSQL ends a session left idle inside a transaction this long (60 s), releasing its locks: a process
+   * frozen or cut off mid-transaction would otherwise hold them (an audit chain's head, an event's inbox row)
+   * until TCP notices it is gone, which takes hours, and every replica would wait behind it.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /**
    * Create the database when missing and apply pending migrations under the migration lock (the
    * default: `pnpm start`, tests). False leaves the schema alone: a replica whose release's
    * migrations run once, as a Job, checks with pendingMigrations() instead.
    */
   migrate?: boolean;
 }
+
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 /** Where MikroORM records the migrations it applied; pendingMigrations() reads it without MikroORM. */
 export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
@@ -91,7 +99,12 @@ export async function initOrm(options: OrmOptions): Promise<Orm> {
     // SQL never reaches logs (no secrets, no statements).
     logger: () => undefined,
     pool: { min: 0, max: options.poolMax ?? 10 },
-    ...(options.logger ? { driverOptions: { log: knexLog(options.logger) } } : {}),
+    driverOptions: {
+      connection: {
+        idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
+      ...(options.logger ? { log: knexLog(options.logger) } : {}),
+    },
     migrations: {
       tableName: MIGRATIONS_TABLE,
       migrationsList: options.migrations,
