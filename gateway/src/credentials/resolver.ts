@@ -86,6 +86,11 @@ export class CredentialResolver {
     ];
   }
 
+  /** Look-ups in flight (each settled one leaves at once): for tests and gauges. */
+  get inFlightLookUps(): number {
+    return this.inFlight.size;
+  }
+
   stop(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];

@@ -65,6 +65,12 @@ export interface DurableConsumerOptions {
 }
 
 const ACK_WAIT_MS = 5_000;
+/**
+ * A handler still running after this long stops holding its event (no more "still working"): one stuck on
+ * something that never settles must not stall its durable on every replica. Its transaction is ended by then too
+ * (the kit's idle-in-transaction timeout), so the replica the event goes to is not kept waiting on it.
+ */
+const LONGEST_HOLD_MS = 60_000;
 
 const codec = StringCodec();
 
@@ -214,7 +220,7 @@ export class DurableConsumer {
     const { logger, durable } = this.options;
     // The request that caused the event follows it into this service's logs.
     const log = logger.child({ durable, eventId: event.id, type: event.type, requestId: event.requestId });
-    const stillWorking = this.keepWhileWorking(message);
+    const stillWorking = this.keepWhileWorking(message, log);
     try {
       if ('unknownShape' in read) throw new Error('event payload does not match its subject’s schema');
       await this.applyOnce(event);
@@ -256,14 +262,22 @@ export class DurableConsumer {
 
   /**
    * Tells JetStream, a few times per ack wait, that this replica is still on the event, so a slow handler is not
-   * given a second delivery elsewhere; a replica that died stops telling it, and its event moves on after one ack wait.
+   * given a second delivery elsewhere; a replica that died stops telling it, and its event moves on after one ack
+   * wait. Up to LONGEST_HOLD_MS: past it the event moves on as a dead replica's would (and is applied once there).
    */
-  private keepWhileWorking(message: JsMsg): NodeJS.Timeout {
+  private keepWhileWorking(message: JsMsg, log: Logger): NodeJS.Timeout {
+    const started = Date.now();
     const timer = setInterval(() => {
+      if (Date.now() - started >= LONGEST_HOLD_MS) {
+        clearInterval(timer);
+        log.warn({ heldMs: LONGEST_HOLD_MS }, 'event handler still running: the event is let go to another replica');
+        return;
+      }
       try {
         message.working();
       } catch {
-        // The connection closed (shutting down): the event is redelivered after the ack wait.
+        // Closed or draining (shutting down): the event is redelivered after the ack wait. A connection that is
+        // only down buffers the message instead of throwing.
       }
     }, this.ackWaitMs / 3);
     timer.unref();

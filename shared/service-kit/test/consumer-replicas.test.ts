@@ -1,5 +1,6 @@
 import { EVENT_SUBJECTS, newId } from '@gatehouse/contracts';
 import { Migration } from '@mikro-orm/migrations';
+import { AckPolicy, DeliverPolicy, nanos } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectMessaging,
@@ -124,7 +125,7 @@ describe('a durable consumer on two replicas', () => {
     expect(delivered.consumer_seq).toBe(delivered.stream_seq);
   }, 30_000);
 
-  it('moves the event a replica held when it dies to the other after one ack wait, and applies it once', async () => {
+  it('moves the event a replica held when it dies to the other once the ack wait passes, and applies it once', async () => {
     const relay = new TcpRelay({ host: '127.0.0.1', port: Number(new URL(NATS_URL).port || 4222) });
     relays.push(relay);
     const port = await relay.start();
@@ -153,4 +154,16 @@ describe('a durable consumer on two replicas', () => {
       10 * ACK_WAIT_MS,
     );
   }, 30_000);
+  it('brings a durable made with an older ack wait (30 s) to its own', async () => {
+    await publisher.jsm.consumers.add(publisher.stream, {
+      durable_name: 'replicas-older',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: publisher.subject('events.identity.user.registered'),
+      ack_wait: nanos(30_000),
+      max_ack_pending: 1,
+    });
+    await startReplica('replicas-older', 'a', await connect('a-upgraded'));
+    expect((await consumerInfo('replicas-older')).config.ack_wait).toBe(nanos(ACK_WAIT_MS));
+  });
 });

@@ -88,9 +88,10 @@ const STORED_PLAN_UNLIMITED = `exists (select 1 from plan
  * after the pick inserts nothing (`on conflict do nothing`) instead of failing: the caller picks again.
  *
  * `offset 0` keeps each candidate's check a probe of the unique (organization_id, slug) index, whatever the
- * statistics say: without it the planner may make the check an anti-join, and on statistics older than the
- * organization's growth (a table not analyzed since it was small) it read every project of the organization on
- * each creation (docs/performance.md, project create).
+ * statistics say: PostgreSQL does not flatten an EXISTS subquery with an OFFSET (simplify_EXISTS_query), neither
+ * into an anti-join nor into a hashed subplan. Flattened, on statistics older than the organization's growth (a
+ * table not analyzed since it was small) the check reads every project of the organization on each creation
+ * (docs/performance.md, project create).
  */
 export function projectInsertStatement({ project, slugs, event, gate }: ProjectInsert): {
   sql: string;
