@@ -18,7 +18,7 @@ import { eventually, publishTestEvent, TcpRelay, testNamespace } from '../src/te
  * Two replicas of one durable consumer: what happens to the event one of them holds when its handler is slow, and
  * when the replica is gone. A short ack wait stands in for the production 5 s, so the test runs in seconds.
  */
-const ACK_WAIT_MS = 1_000;
+const ACK_WAIT_MS = 2_000;
 
 class ConsumerSchema extends Migration {
   override async up(): Promise<void> {
@@ -118,12 +118,12 @@ describe('a durable consumer on two replicas', () => {
     await eventually(async () => expect((await consumerInfo('replicas-slow')).num_ack_pending).toBe(1));
     await startReplica('replicas-slow', 'b', await connect('b'));
 
-    await eventually(async () => expect(await handledBy('replicas-slow', userId)).toEqual([{ replica: 'a' }]), 10_000);
+    await eventually(async () => expect(await handledBy('replicas-slow', userId)).toEqual([{ replica: 'a' }]), 20_000);
     await eventually(async () => expect((await consumerInfo('replicas-slow')).num_ack_pending).toBe(0));
     // Each message on the stream delivered once: a redelivery would have taken the consumer's count past it.
     const { delivered } = await consumerInfo('replicas-slow');
     expect(delivered.consumer_seq).toBe(delivered.stream_seq);
-  }, 30_000);
+  }, 40_000);
 
   it('moves the event a replica held when it dies to the other once the ack wait passes, and applies it once', async () => {
     const relay = new TcpRelay({ host: '127.0.0.1', port: Number(new URL(NATS_URL).port || 4222) });
