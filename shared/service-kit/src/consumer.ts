@@ -67,8 +67,8 @@ export interface DurableConsumerOptions {
 const ACK_WAIT_MS = 5_000;
 /**
  * A handler still running after this long stops holding its event (no more "still working"): one stuck on
- * something that never settles must not stall its durable on every replica. Its transaction is ended by then too
- * (the kit's idle-in-transaction timeout), so the replica the event goes to is not kept waiting on it.
+ * something that never settles must not stall its durable on every replica. A transaction it left idle is ended by
+ * then too (the kit's idle-in-transaction timeout), so the replica the event goes to is not kept waiting on it.
  */
 const LONGEST_HOLD_MS = 60_000;
 
