@@ -22,7 +22,17 @@ afterAll(async () => {
   await nc?.close();
 });
 
+/** The last resolver's lookup counter (gateway_credential_cache_lookups_total). */
+let lookups: ReturnType<typeof counter<'result'>>;
+
+/** How many lookups the last resolver counted under each result. */
+async function lookupCounts(): Promise<Record<string, number>> {
+  const { values } = await lookups.get();
+  return Object.fromEntries(values.map(({ labels, value }) => [String(labels.result), value]));
+}
+
 function newResolver(timeoutMs = 10_000) {
+  lookups = counter(createMetrics('test', false), 'lookups', 'lookups', ['result']);
   return new CredentialResolver({
     nc,
     subject,
@@ -30,7 +40,7 @@ function newResolver(timeoutMs = 10_000) {
     maxCacheSeconds: 30,
     negativeCacheSeconds: 3,
     timeoutMs,
-    cacheLookups: counter(createMetrics('test', false), 'lookups', 'lookups', ['result']),
+    cacheLookups: lookups,
   });
 }
 
@@ -68,6 +78,7 @@ describe('CredentialResolver: concurrent misses share one look-up', () => {
     expect(asked()).toBe(1);
     expect(results.map((result) => result.ok && result.principal.credentialId)).toEqual(Array(20).fill('ak_burst'));
     expect(resolver.inFlightLookUps).toBe(0);
+    expect(await lookupCounts()).toEqual({ miss: 1, shared: 19 });
   });
 
   it('shares a refusal the same way', async () => {

@@ -48,6 +48,8 @@ type Answer = { resolution: CachedResolution; ttlSeconds: number };
 /** The lookup counter's labels, made once rather than per request. */
 const CACHE_HIT = { result: 'hit' } as const;
 const CACHE_MISS = { result: 'miss' } as const;
+/** A miss that joined a look-up already in flight. */
+const CACHE_SHARED = { result: 'shared' } as const;
 
 const TOKEN_FAILURE = 'The access token is invalid, expired or revoked';
 const SCIM_TOKEN_FAILURE = 'The SCIM token is invalid, expired or revoked';
@@ -164,7 +166,7 @@ export class CredentialResolver {
     ask: () => Promise<Answer>,
   ): Promise<AuthenticatedPrincipal | DirectoryPrincipal> {
     const cached = this.cache.get(key);
-    this.options.cacheLookups.inc(cached ? CACHE_HIT : CACHE_MISS);
+    if (cached) this.options.cacheLookups.inc(CACHE_HIT);
     const resolution = cached ?? (await this.lookUpOnce(key, alsoRevokedBy, maxSeconds, ask));
     if (!resolution.ok) {
       throw new AppError(resolution.reason, FAILURES[resolution.reason]);
@@ -185,6 +187,7 @@ export class CredentialResolver {
   ): Promise<CachedResolution> {
     const mark = this.cache.purgeMark();
     const inFlight = this.inFlight.get(key);
+    this.options.cacheLookups.inc(inFlight?.mark === mark ? CACHE_SHARED : CACHE_MISS);
     if (inFlight?.mark === mark) return inFlight.resolution;
     const lookUp = { mark, resolution: this.lookUp(key, alsoRevokedBy, maxSeconds, mark, ask) };
     this.inFlight.set(key, lookUp);
