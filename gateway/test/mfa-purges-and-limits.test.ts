@@ -1,19 +1,12 @@
-import {
-  type AppError,
-  EVENT_SUBJECTS,
-  type EventEnvelope,
-  type EventSubject,
-  RPC_SUBJECTS,
-} from '@gatehouse/contracts';
-import { counter, createLogger, createMetrics } from '@gatehouse/service-kit';
-import { eventually, testNamespace } from '@gatehouse/service-kit/testing';
-import { connect, type NatsConnection, StringCodec } from 'nats';
+import { type AppError, EVENT_SUBJECTS, type EventEnvelope, type EventSubject } from '@gatehouse/contracts';
+import { eventually } from '@gatehouse/service-kit/testing';
+import { type NatsConnection, StringCodec } from 'nats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CachedResolution, CredentialCache } from '../src/credentials/cache.js';
-import { CredentialResolver } from '../src/credentials/resolver.js';
+import type { CredentialResolver } from '../src/credentials/resolver.js';
 import { answerHeaders } from '../src/credentials/revoked-on-answer.js';
 import { accountLimitKeys, challengeAccountTag, endpointLimitKeys } from '../src/rate-limit/limiter.js';
-import { HeldIdentity } from './held-identity.js';
+import { type HeldIdentity, heldIdentityOnNats, testResolver } from './held-identity.js';
 
 const TAG = 'AbCdEfGhIjKlMnOp';
 const CHALLENGE = `${TAG}.${'x'.repeat(43)}`;
@@ -198,20 +191,8 @@ describe('CredentialResolver: security events and purges in flight', () => {
   let subject: (name: string) => string;
 
   beforeAll(async () => {
-    const ns = testNamespace();
-    subject = (name: string) => `${ns.subjectPrefix}${name}`;
-    nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-    identity = new HeldIdentity(nc, subject(RPC_SUBJECTS.resolveCredential));
-    await nc.flush();
-    resolver = new CredentialResolver({
-      nc,
-      subject,
-      logger: createLogger('test', 'silent'),
-      maxCacheSeconds: 30,
-      negativeCacheSeconds: 3,
-      timeoutMs: 10_000,
-      cacheLookups: counter(createMetrics('test', false), 'lookups', 'lookups', ['result']),
-    });
+    ({ nc, identity, subject } = await heldIdentityOnNats());
+    resolver = testResolver(nc, subject);
     resolver.listenForRevocations();
     await nc.flush();
   });

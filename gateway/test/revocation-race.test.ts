@@ -1,11 +1,10 @@
-import { type AuthenticatedPrincipal, RPC_SUBJECTS } from '@gatehouse/contracts';
-import { counter, createLogger, createMetrics } from '@gatehouse/service-kit';
-import { eventually, testNamespace } from '@gatehouse/service-kit/testing';
-import { connect, type NatsConnection } from 'nats';
+import type { AuthenticatedPrincipal } from '@gatehouse/contracts';
+import { eventually } from '@gatehouse/service-kit/testing';
+import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialCache } from '../src/credentials/cache.js';
-import { CredentialResolver } from '../src/credentials/resolver.js';
-import { HeldIdentity } from './held-identity.js';
+import type { CredentialResolver } from '../src/credentials/resolver.js';
+import { type HeldIdentity, heldIdentityOnNats, testResolver } from './held-identity.js';
 
 const KEY = { kind: 'api_key' as const, secret: 'ba_secret' };
 const DIGEST = 'digest-of-ba_secret';
@@ -15,20 +14,9 @@ let identity: HeldIdentity;
 let resolver: CredentialResolver;
 
 beforeAll(async () => {
-  const ns = testNamespace();
-  const subject = (name: string) => `${ns.subjectPrefix}${name}`;
-  nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-  identity = new HeldIdentity(nc, subject(RPC_SUBJECTS.resolveCredential));
-  await nc.flush();
-  resolver = new CredentialResolver({
-    nc,
-    subject,
-    logger: createLogger('test', 'silent'),
-    maxCacheSeconds: 30,
-    negativeCacheSeconds: 3,
-    timeoutMs: 10_000,
-    cacheLookups: counter(createMetrics('test', false), 'lookups', 'lookups', ['result']),
-  });
+  let subject: (name: string) => string;
+  ({ nc, identity, subject } = await heldIdentityOnNats());
+  resolver = testResolver(nc, subject);
 });
 afterAll(async () => {
   await nc?.close();

@@ -1,10 +1,10 @@
-import { AppError, RPC_SUBJECTS } from '@gatehouse/contracts';
-import { counter, createLogger, createMetrics } from '@gatehouse/service-kit';
-import { eventually, testNamespace } from '@gatehouse/service-kit/testing';
-import { connect, type NatsConnection } from 'nats';
+import { AppError } from '@gatehouse/contracts';
+import { counter, createMetrics } from '@gatehouse/service-kit';
+import { eventually } from '@gatehouse/service-kit/testing';
+import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CredentialResolver } from '../src/credentials/resolver.js';
-import { HeldIdentity } from './held-identity.js';
+import type { CredentialResolver } from '../src/credentials/resolver.js';
+import { type HeldIdentity, heldIdentityOnNats, testResolver } from './held-identity.js';
 
 /** Requests that miss the cache together: one look-up at identity, unless a purge came between them. */
 let nc: NatsConnection;
@@ -12,11 +12,7 @@ let identity: HeldIdentity;
 let subject: (name: string) => string;
 
 beforeAll(async () => {
-  const ns = testNamespace();
-  subject = (name: string) => `${ns.subjectPrefix}${name}`;
-  nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-  identity = new HeldIdentity(nc, subject(RPC_SUBJECTS.resolveCredential));
-  await nc.flush();
+  ({ nc, identity, subject } = await heldIdentityOnNats());
 });
 afterAll(async () => {
   await nc?.close();
@@ -33,15 +29,7 @@ async function lookupCounts(): Promise<Record<string, number>> {
 
 function newResolver(timeoutMs = 10_000) {
   lookups = counter(createMetrics('test', false), 'lookups', 'lookups', ['result']);
-  return new CredentialResolver({
-    nc,
-    subject,
-    logger: createLogger('test', 'silent'),
-    maxCacheSeconds: 30,
-    negativeCacheSeconds: 3,
-    timeoutMs,
-    cacheLookups: lookups,
-  });
+  return testResolver(nc, subject, { timeoutMs, cacheLookups: lookups });
 }
 
 let keys = 0;
