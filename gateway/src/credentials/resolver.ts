@@ -187,8 +187,9 @@ export class CredentialResolver {
   ): Promise<CachedResolution> {
     const mark = this.cache.purgeMark();
     const inFlight = this.inFlight.get(key);
-    this.options.cacheLookups.inc(inFlight?.mark === mark ? CACHE_SHARED : CACHE_MISS);
-    if (inFlight?.mark === mark) return inFlight.resolution;
+    const shared = inFlight?.mark === mark;
+    this.options.cacheLookups.inc(shared ? CACHE_SHARED : CACHE_MISS);
+    if (shared) return inFlight.resolution;
     const lookUp = { mark, resolution: this.lookUp(key, alsoRevokedBy, maxSeconds, mark, ask) };
     this.inFlight.set(key, lookUp);
     const settled = () => {
